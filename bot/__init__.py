@@ -1,0 +1,1 @@
+"""PEM Bot: Telegram bot for the PEM revolving-loan fund of Kota Kupang."""

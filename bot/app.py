@@ -1,0 +1,101 @@
+"""The Application factory.
+
+:func:`build_application` wires python-telegram-bot to the database, the persistence, the rate limiter and the
+handlers. The database is opened and migrated at the start of ``initialize()`` (PTB loads the persistence there,
+before ``post_init``), the default command menus are set in ``post_init``, and the database is closed in
+``post_shutdown``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
+
+import handlers
+from bot.config import Settings
+from handlers.menus import set_default_menus
+from storage.db import Database
+from storage.migrate import migrate
+from storage.persistence import SQLitePersistence
+
+log = logging.getLogger(__name__)
+
+
+class PemApplication(Application):
+    """An Application that knows its settings and database, and writes persistence through after every
+    update (not only every ``update_interval``), so a form survives even an abrupt stop."""
+
+    settings: Settings
+    db: Database
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+
+    async def initialize(self) -> None:
+        """Open and migrate the database first: PTB loads the persistence inside ``initialize()``."""
+        await self.db.open()
+        applied = await migrate(self.db)
+        if applied:
+            log.info("database migrated: %s", ", ".join(applied))
+        await super().initialize()
+
+    async def process_update(self, update: object) -> None:
+        await super().process_update(update)
+        if self.persistence is not None:
+            await self.update_persistence()
+
+
+async def _post_init(app: Application) -> None:
+    await set_default_menus(app.bot, handlers.all_commands())
+
+
+async def _post_shutdown(app: Application) -> None:
+    assert isinstance(app, PemApplication)
+    await app.db.close()
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    db: Database | None = None,
+    with_updater: bool = True,
+    rate_limit: bool = True,
+) -> PemApplication:
+    """Build the bot. Tests pass a recording ``request``, ``with_updater=False`` and ``rate_limit=False``."""
+    db = db or Database(settings.database)
+    builder: ApplicationBuilder = (
+        ApplicationBuilder()
+        .application_class(PemApplication)
+        .token(settings.token)
+        .persistence(SQLitePersistence(db))
+        .context_types(ContextTypes())
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if settings.api_base_url:
+        base = settings.api_base_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot", 1))
+    if request is not None:
+        builder = builder.request(request)
+        builder = builder.get_updates_request(get_updates_request or request)
+    if not with_updater:
+        builder = builder.updater(None)
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=30, overall_time_period=1,
+                                                      group_max_rate=20, group_time_period=60, max_retries=3))
+    app = builder.build()
+    assert isinstance(app, PemApplication)
+    app.settings = settings
+    app.db = db
+    handlers.register(app)
+    return app
+
+
+def allowed_updates() -> list[str]:
+    return [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]

@@ -1,0 +1,242 @@
+"""The ``pem-bot`` command line.
+
+Every subcommand is documented in the README's "Command line" section; a test fails when one is not.
+Operator-facing output is rendered from ``messages/templates/<lang>/plain/cli/`` in ``PEM_LANGUAGE``.
+A configuration mistake prints one line and exits with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bot import clock
+from bot.config import ConfigError, Settings, check_database_writable, load_settings
+from bot.invite_tokens import deep_link
+from bot.roles import Role
+from messages import render
+from storage import audit, invites, kelurahan, people
+from storage.db import Database
+from storage.migrate import migrate
+
+EXIT_CONFIG = 2
+
+
+class CliError(Exception):
+    """A mistake in the command's arguments: rendered from ``plain/cli/error`` and exit status 2."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def _lang(settings: Settings | None) -> str:
+    return settings.language if settings is not None else "id"
+
+
+def say(settings: Settings | None, template: str, *, file: Any = None, **ctx: object) -> None:
+    text = render(f"plain/cli/{template}", _lang(settings), **ctx)
+    print(text, file=file or sys.stdout)
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+async def open_database(settings: Settings) -> Database:
+    check_database_writable(settings.database)
+    db = await Database(settings.database).open()
+    await migrate(db)
+    return db
+
+
+# --- run ------------------------------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import allowed_updates, build_application
+
+    settings = load_settings()
+    check_database_writable(settings.database)
+    configure_logging(settings)
+    app = build_application(settings)
+    try:
+        app.run_polling(allowed_updates=allowed_updates(), close_loop=False)
+    except InvalidToken:
+        say(settings, "token_rejected", file=sys.stderr)
+        return EXIT_CONFIG
+    except NetworkError as exc:
+        say(settings, "network", file=sys.stderr, error=str(exc))
+        return 1
+    return 0
+
+
+# --- migrate --------------------------------------------------------------------------------------------------
+async def _migrate(settings: Settings) -> list[str]:
+    check_database_writable(settings.database)
+    db = await Database(settings.database).open()
+    try:
+        return await migrate(db)
+    finally:
+        await db.close()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = load_settings(require_token=False)
+    applied = asyncio.run(_migrate(settings))
+    say(settings, "migrated", applied=applied, path=str(settings.database))
+    return 0
+
+
+# --- invite ---------------------------------------------------------------------------------------------------
+async def _bot_username(settings: Settings) -> str:
+    if settings.bot_username:
+        return settings.bot_username
+    if not settings.token:
+        raise ConfigError("username_or_token")
+    from telegram import Bot
+
+    kwargs: dict[str, Any] = {}
+    if settings.api_base_url:
+        kwargs["base_url"] = settings.api_base_url.rstrip("/")
+    async with Bot(settings.token, **kwargs) as bot:
+        return bot.username
+
+
+async def _invite(settings: Settings, args: argparse.Namespace) -> tuple[str, str, str]:
+    role = Role(args.role)
+    username = await _bot_username(settings)
+    db = await open_database(settings)
+    try:
+        async with db.transaction() as tx:
+            if args.person_id is not None:
+                person = await people.get(tx, args.person_id)
+                if person is None:
+                    raise CliError("no_person", id=args.person_id)
+            else:
+                kel_code = None
+                if role.needs_kelurahan:
+                    kel = await kelurahan.find(tx, args.kelurahan or settings.default_kelurahan)
+                    if kel is None:
+                        raise CliError("no_kelurahan", value=args.kelurahan)
+                    kel_code = kel.code
+                phone = None
+                if args.phone:
+                    from bot.parsing.errors import PhoneError
+                    from bot.parsing.phone import normalize_phone
+
+                    try:
+                        phone = normalize_phone(args.phone)
+                    except PhoneError as exc:
+                        raise CliError("bad_phone", value=args.phone, reason=exc.code) from exc
+                name = " ".join(args.name.split())
+                if not name:
+                    raise CliError("no_name")
+                person = await people.create(tx, name=name, kelurahan_code=kel_code, phone=phone,
+                                             language=settings.language)
+            invite, token = await invites.create(tx, person_id=person.id, role=role, now=clock.utcnow())
+            await audit.record(tx, "invite.created", entity="invite", entity_id=invite.id,
+                               kelurahan_code=person.kelurahan_code,
+                               details={"person_id": person.id, "role": str(role), "via": "cli"})
+        return deep_link(username, token), token, person.name
+    finally:
+        await db.close()
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    settings = load_settings(require_token=False)
+    if args.person_id is None and not args.name:
+        raise CliError("name_or_person")
+    link, token, _name = asyncio.run(_invite(settings, args))
+    print(link)
+    print(token)
+    return 0
+
+
+# --- people ---------------------------------------------------------------------------------------------------
+async def _people(settings: Settings, args: argparse.Namespace) -> list[people.Person]:
+    db = await open_database(settings)
+    try:
+        kel_code = None
+        if args.kelurahan:
+            kel = await kelurahan.find(db, args.kelurahan)
+            if kel is None:
+                raise CliError("no_kelurahan", value=args.kelurahan)
+            kel_code = kel.code
+        return await people.list_people(db, kelurahan_code=kel_code, role=Role(args.role) if args.role else None)
+    finally:
+        await db.close()
+
+
+def cmd_people(args: argparse.Namespace) -> int:
+    settings = load_settings(require_token=False)
+    found = asyncio.run(_people(settings, args))
+    say(settings, "people", people=found)
+    return 0
+
+
+# --- wiring ---------------------------------------------------------------------------------------------------
+Subcommand = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+
+
+def _no_args(parser: argparse.ArgumentParser) -> None:
+    """This subcommand takes no arguments."""
+
+
+def _invite_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--role", required=True, choices=[str(r) for r in Role])
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument("--name", help="name of a new person")
+    who.add_argument("--person-id", type=int, help="an existing person")
+    parser.add_argument("--kelurahan", help="code or name (default: PEM_DEFAULT_KELURAHAN)")
+    parser.add_argument("--phone", help="mobile number, e.g. 0812-3456-7890")
+
+
+def _people_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kelurahan", help="code or name")
+    parser.add_argument("--role", choices=[str(r) for r in Role])
+
+
+#: name → (argument setup, handler); the README documents each one.
+SUBCOMMANDS: dict[str, tuple[str, Subcommand]] = {
+    "run": ("start the bot (long polling)", (_no_args, cmd_run)),
+    "migrate": ("create or upgrade the database", (_no_args, cmd_migrate)),
+    "invite": ("create a one-time invite link", (_invite_args, cmd_invite)),
+    "people": ("list people and whether their Telegram is linked", (_people_args, cmd_people)),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pem-bot", description="PEM Bot for the kelurahan of Kota Kupang")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, (setup, _)) in SUBCOMMANDS.items():
+        setup(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = SUBCOMMANDS[args.command][1][1]
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        say(None, "config_error", file=sys.stderr, code=exc.code, **exc.params)
+        return EXIT_CONFIG
+    except CliError as exc:
+        say(None, "error", file=sys.stderr, code=exc.code, **exc.params)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Telegram handlers, one module per feature. This module assembles them.
+
+``FEATURES`` lists the feature modules. Each has ``COMMANDS`` (its :class:`~bot.commands.CommandSpec` entries)
+and ``handlers()`` returning a :class:`~handlers.feature.FeatureHandlers`. All forms share the persistent
+``forms`` conversation (see :mod:`handlers.feature`); ``fallback`` comes last so that it only sees what nobody
+else claimed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import cache
+
+from telegram.ext import Application, ConversationHandler
+from telegram.warnings import PTBUserWarning
+
+from bot.commands import CommandSpec
+from handlers import errors, fallback, help, invites, language, onboarding
+from handlers.feature import FeatureHandlers
+
+#: Order matters only for the menu and /bantuan: it is the order commands are listed in.
+FEATURES = (onboarding, help, invites, language, fallback)
+
+
+@cache
+def all_commands() -> tuple[CommandSpec, ...]:
+    specs = tuple(spec for feature in FEATURES for spec in feature.COMMANDS)
+    names = [n for s in specs for n in s.names]
+    if len(names) != len(set(names)):
+        raise RuntimeError(f"duplicate command names: {sorted(n for n in names if names.count(n) > 1)}")
+    return specs
+
+
+def build_forms(parts: list[FeatureHandlers]) -> ConversationHandler:
+    states: dict[object, list] = {}
+    for part in parts:
+        overlap = states.keys() & part.form_states.keys()
+        if overlap:
+            raise RuntimeError(f"form states defined twice: {overlap}")
+        states.update(part.form_states)
+    with warnings.catch_warnings():
+        # Form buttons are tracked per user on purpose; stale buttons are caught by handlers.forms.
+        warnings.filterwarnings("ignore", message=r".*per_message=False", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[h for part in parts for h in part.form_entry_points],
+            states=states,
+            fallbacks=[fallback.cancel_handler(), fallback.stale_button_handler()],
+            name="forms",
+            persistent=True,
+            allow_reentry=True,
+        )
+
+
+def register(application: Application) -> None:
+    all_commands()
+    parts = [feature.handlers() for feature in FEATURES]
+    application.add_handler(build_forms(parts))
+    for part in parts:
+        application.add_handlers(part.handlers)
+    application.add_error_handler(errors.on_error)

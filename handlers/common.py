@@ -1,0 +1,144 @@
+"""Helpers every feature module uses: who is talking, in which language, role checks, replies.
+
+``@guarded(spec_or_roles)`` wraps every callback. It loads the person behind the Telegram user, picks their
+language, refuses politely when the role does not fit or when a private command is used in a group chat, and
+then calls the handler as ``handler(update, context, who)`` where ``who`` is a :class:`Who`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.ext import ContextTypes, ConversationHandler
+
+from bot.commands import CommandSpec
+from bot.roles import Role
+from messages import label, normalise_language, render
+from storage import people
+from storage.people import Person
+
+if TYPE_CHECKING:
+    from bot.app import PemApplication
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+@dataclass(frozen=True)
+class Who:
+    """The person behind an update (None for an unknown Telegram user) and the language to answer in."""
+
+    person: Person | None
+    lang: str
+
+    @property
+    def person_id(self) -> int | None:
+        return None if self.person is None else self.person.id
+
+    @property
+    def kelurahan(self) -> str | None:
+        return None if self.person is None else self.person.kelurahan_code
+
+    def require(self) -> Person:
+        assert self.person is not None
+        return self.person
+
+
+def app_of(context: Context) -> PemApplication:
+    return context.application  # type: ignore[return-value]
+
+
+async def identify(update: Update, context: Context) -> Who:
+    app = app_of(context)
+    user = update.effective_user
+    person = None if user is None else await people.by_telegram_user(app.db, user.id)
+    if person is not None:
+        return Who(person, normalise_language(person.language))
+    return Who(None, app.settings.language)
+
+
+async def send(
+    update: Update,
+    context: Context,
+    who: Who,
+    template: str,
+    /,
+    *,
+    reply_markup: Any = None,
+    **ctx: object,
+) -> Message | None:
+    """Render a template in the user's language and send it to the chat of the update (HTML)."""
+    text = render(template, who.lang, tz=app_of(context).settings.timezone, **ctx)
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=reply_markup)
+
+
+async def answer_callback(update: Update, who: Who, template: str | None = None, *, alert: bool = False,
+                          **ctx: object) -> None:
+    """Answer a button press (always needed so the client stops its spinner), optionally with a notice."""
+    query = update.callback_query
+    if query is None:
+        return
+    text = None if template is None else render(template, who.lang, **ctx)
+    await query.answer(text=text, show_alert=alert)
+
+
+def keyboard(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """Inline keyboard from rows of ``(text, callback_data)``."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=d) for t, d in row] for row in rows])
+
+
+def button(key: str, lang: str, data: str, **params: object) -> tuple[str, str]:
+    return (label(key, lang, **params), data)
+
+
+Handler = Callable[[Update, Context, Who], Awaitable[Any]]
+
+
+def guarded(
+    allowed: CommandSpec | Iterable[Role] | None, *, private: bool | None = None
+) -> Callable[[Handler], Callable[[Update, Context], Awaitable[Any]]]:
+    """Role and chat-type check around a callback.
+
+    ``allowed`` is a CommandSpec (its roles and ``private`` flag), a set of roles, or None (anyone, including
+    unknown users). A refusal answers in the user's language and ends any conversation.
+    """
+    if isinstance(allowed, CommandSpec):
+        roles, private_only = allowed.roles, allowed.private if private is None else private
+    else:
+        roles = None if allowed is None else frozenset(allowed)
+        private_only = True if private is None else private
+
+    def decorator(fn: Handler) -> Callable[[Update, Context], Awaitable[Any]]:
+        @functools.wraps(fn)
+        async def wrapper(update: Update, context: Context) -> Any:
+            who = await identify(update, context)
+            chat = update.effective_chat
+            refusal = None
+            if private_only and chat is not None and chat.type != ChatType.PRIVATE:
+                refusal = "errors/private_only"
+            elif roles is not None:
+                if who.person is None:
+                    refusal = "errors/not_registered"
+                elif not who.person.active or not who.person.has_any(roles):
+                    refusal = "errors/not_allowed"
+            if refusal is not None:
+                if update.callback_query is not None:
+                    await answer_callback(update, who, refusal, alert=True)
+                else:
+                    await send(update, context, who, refusal)
+                return ConversationHandler.END
+            return await fn(update, context, who)
+
+        return wrapper
+
+    return decorator

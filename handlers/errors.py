@@ -1,0 +1,48 @@
+"""The single error handler.
+
+It logs the exception together with the update, tells the user in their language that something went wrong and
+that the step was not saved (every write happens in a transaction that rolls back on error), and never shows a
+traceback in the chat. ``Forbidden`` (the user blocked the bot) marks that person unreachable instead.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+
+from handlers.common import Context, app_of, identify, send
+from storage import audit, people
+
+log = logging.getLogger("pem_bot.errors")
+
+
+async def on_error(update: object, context: Context) -> None:
+    error = context.error
+    if isinstance(error, Forbidden):
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is not None:
+            db = app_of(context).db
+            async with db.transaction() as tx:
+                person = await people.mark_unreachable_by_chat(tx, chat.id)
+                if person is not None:
+                    await audit.record(tx, "person.unreachable", entity="person", entity_id=person.id,
+                                       details={"reason": "forbidden"})
+        log.warning("bot was blocked in chat %s: %s", getattr(chat, "id", None), error)
+        return
+
+    update_text = update.to_dict() if isinstance(update, Update) else repr(update)
+    log.error("error while handling update %s", update_text, exc_info=error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        who = await identify(update, context)
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()
+            except TelegramError:
+                pass
+        await send(update, context, who, "errors/internal")
+    except Exception:  # the apology itself failed (network down, database gone): only log it
+        log.exception("could not tell the user about the error")

@@ -1,0 +1,63 @@
+"""Form drafts and their buttons, shared by every conversation.
+
+A form's draft lives in ``context.user_data["form"]`` (persisted, so it survives a restart) and carries a short
+random ``id``. Every button of the form has callback data ``<prefix>:<form id>:<action>[:<value>]``; a press
+whose form id is not the current one comes from an older, stale message and only gets a short notice.
+
+Answers that are not text where text is expected (a sticker, a photo) get :func:`not_text`, which says so and
+asks the same question again.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from telegram import Update
+
+from handlers.common import Context, Who, answer_callback
+
+FORM_KEY = "form"
+
+
+def new_form(context: Context, kind: str, **fields: Any) -> dict[str, Any]:
+    draft = {"kind": kind, "id": secrets.token_hex(3), **fields}
+    context.user_data[FORM_KEY] = draft  # type: ignore[index]
+    return draft
+
+
+def current_form(context: Context, kind: str | None = None) -> dict[str, Any] | None:
+    draft = (context.user_data or {}).get(FORM_KEY)
+    if draft is None or (kind is not None and draft.get("kind") != kind):
+        return None
+    return draft
+
+
+def end_form(context: Context) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(FORM_KEY, None)
+
+
+def data(prefix: str, form: dict[str, Any], action: str, value: object = "") -> str:
+    text = f"{prefix}:{form['id']}:{action}" + (f":{value}" if value != "" else "")
+    if len(text.encode()) > 64:
+        raise ValueError(f"callback data over 64 bytes: {text!r}")
+    return text
+
+
+def pattern(prefix: str) -> str:
+    return rf"^{prefix}:"
+
+
+async def read_button(update: Update, context: Context, who: Who, kind: str) -> tuple[dict, str, str] | None:
+    """Parse a form button press. Returns ``(form, action, value)``, or None after telling the user the
+    button is stale (its form is finished or was replaced by a newer one)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    parts = query.data.split(":", 3)
+    form = current_form(context, kind)
+    if len(parts) < 3 or form is None or parts[1] != form["id"]:
+        await answer_callback(update, who, "errors/stale_button")
+        return None
+    await query.answer()
+    return form, parts[2], parts[3] if len(parts) > 3 else ""

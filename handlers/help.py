@@ -1,0 +1,29 @@
+"""``/bantuan`` (``/help``): the commands of the user's roles, in their language."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CommandHandler
+
+from bot.commands import CommandSpec, commands_for
+from handlers.common import Context, Who, guarded, send
+from handlers.feature import FeatureHandlers
+
+HELP = CommandSpec("bantuan", "help", None, private=False)
+COMMANDS = (HELP,)
+
+
+@guarded(HELP)
+async def show_help(update: Update, context: Context, who: Who) -> None:
+    from handlers import all_commands
+
+    roles = frozenset() if who.person is None else who.person.roles
+    await send(
+        update, context, who, "help/help",
+        linked=who.person is not None,
+        commands=[(s.menu_name(who.lang), s.name) for s in commands_for(all_commands(), roles)],
+    )
+
+
+def handlers() -> FeatureHandlers:
+    return FeatureHandlers(handlers=[CommandHandler(list(HELP.names), show_help)])

@@ -1,0 +1,180 @@
+"""Every sentence a user sees, as Jinja2 templates per language, and the one :func:`render` function.
+
+Layout: ``messages/templates/<lang>/<name>.j2``, ``lang`` in ``id`` (first) and ``en``.
+
+- Templates are rendered with ``StrictUndefined`` (a missing key is an error, never an empty hole),
+  ``trim_blocks`` and ``lstrip_blocks``.
+- Chat messages use Telegram's HTML parse mode, so they are autoescaped. Templates under ``plain/``
+  (button labels, command descriptions, CLI output, file headers) are plain text and not escaped.
+- Short labels live in dicts per language and feature, ``plain/labels/<feature>.j2`` (``common.j2`` for shared
+  ones); :func:`label` looks one up by ``"feature.key"`` (or ``"key"`` for common).
+- Command descriptions are in ``plain/commands.j2``.
+- Globals: ``label(key)`` (a label in the template's language) and ``describe(command)``.
+- Filters: ``rupiah`` (``Rp1.500.000``), ``tanggal`` (``28 November 2026``), ``waktu`` (date and time in WITA),
+  ``mask_nik``, ``mask_phone``, ``phone``, ``angka`` (grouped number), ``persen`` (``12,5%``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal, format_percent
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+
+LANGUAGES = ("id", "en")
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+#: Telegram's limit for one text message.
+MAX_MESSAGE_LENGTH = 4096
+
+_BABEL_LOCALE = {"id": "id_ID", "en": "en_ID"}
+
+
+def _lang(ctx) -> str:
+    return ctx.get("lang", "id")
+
+
+@pass_context
+def _rupiah(ctx, amount: int | Decimal | None) -> str:
+    if amount is None:
+        return "-"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}Rp{format_decimal(abs(int(amount)), format='#,##0', locale=_BABEL_LOCALE[_lang(ctx)])}"
+
+
+@pass_context
+def _angka(ctx, value: int | float | Decimal) -> str:
+    return format_decimal(value, locale=_BABEL_LOCALE[_lang(ctx)])
+
+
+@pass_context
+def _persen(ctx, ratio: float | Decimal | None, digits: int = 1) -> str:
+    if ratio is None:
+        return "-"
+    fmt = "#,##0" + ("." + "#" * digits if digits else "") + "%"
+    return format_percent(ratio, format=fmt, locale=_BABEL_LOCALE[_lang(ctx)])
+
+
+@pass_context
+def _tanggal(ctx, value: date | datetime | str | None, fmt: str = "d MMMM y") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        value = value.date()
+    return format_date(value, format=fmt, locale=_BABEL_LOCALE[_lang(ctx)])
+
+
+@pass_context
+def _waktu(ctx, value: datetime | None, fmt: str = "d MMMM y, HH.mm") -> str:
+    """An aware datetime in the context's ``tz`` (WITA by default), with the zone's short name."""
+    if value is None:
+        return "-"
+    tz = ctx.get("tz")
+    if tz is not None:
+        value = value.astimezone(tz)
+    suffix = " WITA" if value.utcoffset() is not None and value.utcoffset().total_seconds() == 8 * 3600 else ""
+    return format_datetime(value, format=fmt, locale=_BABEL_LOCALE[_lang(ctx)]) + suffix
+
+
+def _mask_nik(nik: str | None) -> str:
+    if not nik:
+        return "-"
+    return nik[:4] + "•" * (len(nik) - 8) + nik[-4:] if len(nik) > 8 else "•" * len(nik)
+
+
+def _mask_phone(phone: str | None) -> str:
+    if not phone:
+        return "-"
+    return phone[:6] + "•" * max(len(phone) - 10, 0) + phone[-4:] if len(phone) > 10 else phone
+
+
+def _phone(phone: str | None) -> str:
+    """E.164 ``+6281234567890`` shown nationally as ``0812-3456-7890``."""
+    if not phone:
+        return "-"
+    if phone.startswith("+62"):
+        digits = "0" + phone[3:]
+        return "-".join(filter(None, (digits[:4], digits[4:8], digits[8:])))
+    return phone
+
+
+@pass_context
+def _label_global(ctx, key: str, **params: object) -> str:
+    return label(key, _lang(ctx), **params)
+
+
+@pass_context
+def _describe_global(ctx, command: str) -> str:
+    return render("plain/commands", _lang(ctx), command=command)
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        undefined=StrictUndefined,
+        autoescape=lambda name: name is None or "/plain/" not in name,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=False,
+    )
+    env.filters.update(
+        rupiah=_rupiah,
+        angka=_angka,
+        persen=_persen,
+        tanggal=_tanggal,
+        waktu=_waktu,
+        mask_nik=_mask_nik,
+        mask_phone=_mask_phone,
+        phone=_phone,
+    )
+    env.globals.update(label=_label_global, describe=_describe_global)
+    return env
+
+
+def normalise_language(lang: str | None) -> str:
+    return lang if lang in LANGUAGES else "id"
+
+
+def render(name: str, lang: str, /, **ctx: object) -> str:
+    """Render ``templates/<lang>/<name>.j2`` with ``ctx``; ``lang`` is also visible to filters."""
+    lang = normalise_language(lang)
+    template = environment().get_template(f"{lang}/{name}.j2")
+    return template.render(lang=lang, **ctx).strip()
+
+
+def _label_file(key: str) -> tuple[str, str]:
+    namespace, dot, rest = key.partition(".")
+    return (f"plain/labels/{namespace}", rest) if dot else ("plain/labels/common", key)
+
+
+def label(key: str, lang: str, /, **params: object) -> str:
+    """A short plain-text label (a button). ``"yes"`` comes from ``plain/labels/common.j2``; a namespaced key
+    ``"pay.confirm"`` from ``plain/labels/pay.j2``. ``{name}`` placeholders are filled from ``params``."""
+    template, inner = _label_file(key)
+    text = render(template, lang, key=inner)
+    return text.format(**params) if params else text
+
+
+def label_keys(lang: str) -> list[str]:
+    """Every label key of a language, namespaced like :func:`label` takes them."""
+    keys = []
+    for path in sorted((TEMPLATE_DIR / lang / "plain" / "labels").glob("*.j2")):
+        prefix = "" if path.stem == "common" else f"{path.stem}."
+        keys += [prefix + k for k in render(f"plain/labels/{path.stem}", lang, key="__keys__").split(",")]
+    return keys
+
+
+def command_keys(lang: str) -> list[str]:
+    return render("plain/commands", lang, command="__keys__").split(",")
+
+
+def template_names(lang: str) -> list[str]:
+    base = TEMPLATE_DIR / lang
+    return sorted(str(p.relative_to(base).with_suffix("")) for p in base.rglob("*.j2"))

@@ -1,0 +1,11 @@
+"""Everything that touches SQLite lives in this package.
+
+- :mod:`storage.db` owns the single aiosqlite connection of the process (WAL, foreign keys, busy timeout,
+  serialised access) and the transaction helper.
+- :mod:`storage.migrate` applies the numbered ``migrations/NNNN_*.sql`` files through ``PRAGMA user_version``.
+- One repository module per aggregate (``people``, ``invites``, ``audit``, ``kelurahan`` …) holds raw SQL with
+  named parameters and returns frozen dataclasses.
+- :mod:`storage.persistence` is the python-telegram-bot persistence class backed by the same connection.
+
+No SQL is written anywhere else in the project.
+"""

@@ -1,0 +1,106 @@
+"""Repository: one-time invites. Only the SHA-256 of a token is stored (see :mod:`bot.invite_tokens`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.invite_tokens import hash_token, new_token
+from bot.roles import Role
+from storage import people
+from storage.db import Queryable, parse_utc_text, utc_text
+from storage.people import Person
+
+DEFAULT_TTL = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Invite:
+    id: int
+    role: Role
+    person_id: int
+    created_by: int | None
+    created_at: str
+    expires_at: str
+    used_at: str | None
+
+
+class RedeemStatus(StrEnum):
+    OK = "ok"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    USED = "used"
+
+
+@dataclass(frozen=True)
+class RedeemResult:
+    status: RedeemStatus
+    invite: Invite | None = None
+    person: Person | None = None
+
+
+def parse_expiry(invite: Invite) -> datetime:
+    """The invite's expiry as an aware UTC datetime (for display in WITA)."""
+    return parse_utc_text(invite.expires_at)
+
+
+def _row(row) -> Invite:
+    return Invite(
+        row["id"], Role(row["role"]), row["person_id"], row["created_by"], row["created_at"],
+        row["expires_at"], row["used_at"],
+    )
+
+
+async def create(
+    q: Queryable,
+    *,
+    person_id: int,
+    role: Role,
+    now: datetime,
+    created_by: int | None = None,
+    ttl: timedelta = DEFAULT_TTL,
+) -> tuple[Invite, str]:
+    """Create an invite; return it with the plain token (shown once, never stored)."""
+    token = new_token()
+    result = await q.execute(
+        """
+        INSERT INTO invites (token_hash, role, person_id, created_by, created_at, expires_at)
+        VALUES (:hash, :role, :person, :by, :now, :expires)
+        """,
+        {
+            "hash": hash_token(token),
+            "role": str(role),
+            "person": person_id,
+            "by": created_by,
+            "now": utc_text(now),
+            "expires": utc_text(now + ttl),
+        },
+    )
+    row = await q.fetchone("SELECT * FROM invites WHERE id = :id", {"id": result.lastrowid})
+    return _row(row), token
+
+
+async def redeem(q: Queryable, token: str, *, now: datetime, telegram_user_id: int, chat_id: int) -> RedeemResult:
+    """Check a token and, when valid, link the Telegram account, grant the role and mark the invite used.
+
+    Call inside a transaction: the ``used_at IS NULL`` guard makes a double redemption impossible.
+    """
+    row = await q.fetchone("SELECT * FROM invites WHERE token_hash = :h", {"h": hash_token(token)})
+    if row is None:
+        return RedeemResult(RedeemStatus.UNKNOWN)
+    invite = _row(row)
+    if invite.used_at is not None:
+        return RedeemResult(RedeemStatus.USED, invite)
+    if invite.expires_at <= utc_text(now):
+        return RedeemResult(RedeemStatus.EXPIRED, invite)
+    updated = await q.execute(
+        "UPDATE invites SET used_at = :now, used_by_telegram = :tg WHERE id = :id AND used_at IS NULL",
+        {"now": utc_text(now), "tg": telegram_user_id, "id": invite.id},
+    )
+    if updated.rowcount != 1:
+        return RedeemResult(RedeemStatus.USED, invite)
+    await people.add_role(q, invite.person_id, invite.role)
+    await people.link_telegram(q, invite.person_id, telegram_user_id, chat_id)
+    person = await people.get(q, invite.person_id)
+    return RedeemResult(RedeemStatus.OK, invite, person)

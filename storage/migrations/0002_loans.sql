@@ -1,0 +1,1 @@
+-- loans: reserved; filled in by its issue.

@@ -1,0 +1,1 @@
+-- outbox: reserved; filled in by its issue.

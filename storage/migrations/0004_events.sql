@@ -1,0 +1,1 @@
+-- events: reserved; filled in by its issue.

@@ -1,0 +1,201 @@
+"""Repository: people, their roles and their Telegram link."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.roles import Role
+from storage.db import Queryable
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    phone: str | None
+    kelurahan_code: str | None
+    telegram_user_id: int | None
+    telegram_chat_id: int | None
+    language: str
+    active: bool
+    reachable: bool
+    roles: frozenset[Role]
+    created_at: str
+    updated_at: str
+
+    @property
+    def linked(self) -> bool:
+        return self.telegram_user_id is not None
+
+    def has_any(self, roles: Iterable[Role]) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+_SELECT = """
+SELECT p.*, (SELECT group_concat(role) FROM person_roles AS r WHERE r.person_id = p.id) AS role_list
+FROM people AS p
+"""
+
+
+def _row(row) -> Person:
+    roles = frozenset(Role(r) for r in (row["role_list"] or "").split(",") if r)
+    return Person(
+        id=row["id"],
+        name=row["name"],
+        phone=row["phone"],
+        kelurahan_code=row["kelurahan_code"],
+        telegram_user_id=row["telegram_user_id"],
+        telegram_chat_id=row["telegram_chat_id"],
+        language=row["language"],
+        active=bool(row["active"]),
+        reachable=bool(row["reachable"]),
+        roles=roles,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def get(q: Queryable, person_id: int) -> Person | None:
+    row = await q.fetchone(_SELECT + " WHERE p.id = :id", {"id": person_id})
+    return None if row is None else _row(row)
+
+
+async def by_telegram_user(q: Queryable, telegram_user_id: int) -> Person | None:
+    row = await q.fetchone(_SELECT + " WHERE p.telegram_user_id = :tg", {"tg": telegram_user_id})
+    return None if row is None else _row(row)
+
+
+async def by_phone(q: Queryable, phone: str, kelurahan_code: str | None) -> Person | None:
+    row = await q.fetchone(
+        _SELECT + " WHERE p.phone = :phone AND p.kelurahan_code IS :kel ORDER BY p.id LIMIT 1",
+        {"phone": phone, "kel": kelurahan_code},
+    )
+    return None if row is None else _row(row)
+
+
+async def create(
+    q: Queryable,
+    *,
+    name: str,
+    kelurahan_code: str | None,
+    roles: Iterable[Role] = (),
+    phone: str | None = None,
+    language: str = "id",
+) -> Person:
+    result = await q.execute(
+        """
+        INSERT INTO people (name, phone, kelurahan_code, language)
+        VALUES (:name, :phone, :kel, :language)
+        """,
+        {"name": name.strip(), "phone": phone, "kel": kelurahan_code, "language": language},
+    )
+    assert result.lastrowid is not None
+    for role in roles:
+        await add_role(q, result.lastrowid, role)
+    person = await get(q, result.lastrowid)
+    assert person is not None
+    return person
+
+
+async def add_role(q: Queryable, person_id: int, role: Role) -> None:
+    await q.execute(
+        "INSERT OR IGNORE INTO person_roles (person_id, role) VALUES (:id, :role)",
+        {"id": person_id, "role": str(role)},
+    )
+
+
+async def link_telegram(q: Queryable, person_id: int, telegram_user_id: int, chat_id: int) -> None:
+    """Link a Telegram account, taking it away from any other person first (a re-issued invite)."""
+    await q.execute(
+        "UPDATE people SET telegram_user_id = NULL, telegram_chat_id = NULL, updated_at = datetime('now') "
+        "WHERE telegram_user_id = :tg AND id <> :id",
+        {"tg": telegram_user_id, "id": person_id},
+    )
+    await q.execute(
+        """
+        UPDATE people SET telegram_user_id = :tg, telegram_chat_id = :chat, reachable = 1,
+                          updated_at = datetime('now')
+        WHERE id = :id
+        """,
+        {"tg": telegram_user_id, "chat": chat_id, "id": person_id},
+    )
+
+
+async def set_language(q: Queryable, person_id: int, language: str) -> None:
+    await q.execute(
+        "UPDATE people SET language = :lang, updated_at = datetime('now') WHERE id = :id",
+        {"lang": language, "id": person_id},
+    )
+
+
+async def set_reachable(q: Queryable, person_id: int, reachable: bool) -> None:
+    await q.execute(
+        "UPDATE people SET reachable = :r, updated_at = datetime('now') WHERE id = :id",
+        {"r": int(reachable), "id": person_id},
+    )
+
+
+async def mark_unreachable_by_chat(q: Queryable, chat_id: int) -> Person | None:
+    """Mark the person behind a private chat unreachable (they blocked the bot); return them."""
+    row = await q.fetchone(_SELECT + " WHERE p.telegram_chat_id = :chat", {"chat": chat_id})
+    if row is None:
+        return None
+    await set_reachable(q, row["id"], False)
+    return _row(row)
+
+
+async def list_people(
+    q: Queryable, *, kelurahan_code: str | None = None, role: Role | None = None
+) -> list[Person]:
+    rows = await q.fetchall(
+        _SELECT
+        + """
+        WHERE (:kel IS NULL OR p.kelurahan_code = :kel)
+          AND (:role IS NULL OR EXISTS (SELECT 1 FROM person_roles AS r WHERE r.person_id = p.id AND r.role = :role))
+        ORDER BY p.kelurahan_code, p.name, p.id
+        """,
+        {"kel": kelurahan_code, "role": None if role is None else str(role)},
+    )
+    return [_row(r) for r in rows]
+
+
+async def with_role(q: Queryable, role: Role, kelurahan_code: str | None) -> list[Person]:
+    """Active people of a kelurahan holding a role (for notifications)."""
+    rows = await q.fetchall(
+        _SELECT
+        + """
+        JOIN person_roles AS pr ON pr.person_id = p.id AND pr.role = :role
+        WHERE p.active = 1 AND (:kel IS NULL OR p.kelurahan_code = :kel)
+        ORDER BY p.id
+        """,
+        {"role": str(role), "kel": kelurahan_code},
+    )
+    return [_row(r) for r in rows]
+
+
+async def search_by_name(
+    q: Queryable, kelurahan_code: str, text: str, *, role: Role | None = None, limit: int = 8
+) -> list[Person]:
+    """People of a kelurahan whose name contains ``text`` (case-insensitive), best matches first."""
+    rows = await q.fetchall(
+        _SELECT
+        + """
+        WHERE p.kelurahan_code = :kel AND p.active = 1 AND p.name LIKE :like ESCAPE '\\'
+          AND (:role IS NULL OR EXISTS (SELECT 1 FROM person_roles AS r WHERE r.person_id = p.id AND r.role = :role))
+        ORDER BY (lower(p.name) LIKE lower(:prefix) ESCAPE '\\') DESC, p.name, p.id
+        LIMIT :limit
+        """,
+        {
+            "kel": kelurahan_code,
+            "like": f"%{_escape_like(text.strip())}%",
+            "prefix": f"{_escape_like(text.strip())}%",
+            "role": None if role is None else str(role),
+            "limit": limit,
+        },
+    )
+    return [_row(r) for r in rows]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,181 @@
+"""python-telegram-bot persistence backed by the bot's SQLite database.
+
+It stores ``user_data`` and ``chat_data`` (form drafts live in ``user_data``) and the states of every persistent
+``ConversationHandler``, so a half-finished form survives a restart of the bot. ``bot_data`` and arbitrary
+callback data are not persisted: the bot keeps no state there.
+
+Values are stored as JSON in the ``ptb_state`` table. Besides JSON's own types a draft may hold ``date``,
+``datetime``, ``time`` and ``Decimal`` values and tuples (tagged on the way in and restored on the way out);
+anything else raises ``TypeError`` at write time, which surfaces as a bug in tests instead of a lost form.
+
+PTB calls the ``update_*`` methods concurrently (``asyncio.gather``); every write is one statement through
+:class:`storage.db.Database`, whose lock serialises them, so no write can interleave with another. The
+application (:class:`bot.app.PemApplication`) writes changes through after every update, not only every
+``update_interval`` seconds, so even a crash loses at most the update being processed.
+"""
+
+from __future__ import annotations
+
+import json
+from copy import deepcopy
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext._utils.types import ConversationDict, ConversationKey
+
+from storage.db import Database
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, datetime):
+        return {"__datetime__": value.isoformat()}
+    if isinstance(value, date):
+        return {"__date__": value.isoformat()}
+    if isinstance(value, time):
+        return {"__time__": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"__decimal__": str(value)}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"cannot persist a {type(value).__name__} in user_data: use JSON-friendly values")
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, dict):
+        if len(value) == 1:
+            (tag, inner), = value.items()
+            if tag == "__tuple__":
+                return tuple(_decode(v) for v in inner)
+            if tag == "__datetime__":
+                return datetime.fromisoformat(inner)
+            if tag == "__date__":
+                return date.fromisoformat(inner)
+            if tag == "__time__":
+                return time.fromisoformat(inner)
+            if tag == "__decimal__":
+                return Decimal(inner)
+        return {k: _decode(v) for k, v in value.items()}
+    return value
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(_encode(value), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def loads(text: str) -> Any:
+    return _decode(json.loads(text))
+
+
+def _int_keys(data: dict[str, Any]) -> dict[int, Any]:
+    return {int(k): v for k, v in data.items()}
+
+
+class SQLitePersistence(BasePersistence[dict, dict, dict]):
+    """Persistence over the shared :class:`~storage.db.Database` (opened lazily: PTB loads persistence in
+    ``Application.initialize()``, before ``post_init`` runs)."""
+
+    def __init__(self, db: Database, update_interval: float = 60) -> None:
+        super().__init__(
+            store_data=PersistenceInput(bot_data=False, chat_data=True, user_data=True, callback_data=False),
+            update_interval=update_interval,
+        )
+        self.db = db
+        self._written: dict[tuple[str, str], str] = {}
+
+    async def _load_kind(self, kind: str) -> dict[str, Any]:
+        await self.db.open()
+        rows = await self.db.fetchall("SELECT key, data FROM ptb_state WHERE kind = :kind", {"kind": kind})
+        out = {}
+        for row in rows:
+            self._written[(kind, row["key"])] = row["data"]
+            out[row["key"]] = loads(row["data"])
+        return out
+
+    async def _write(self, kind: str, key: str, value: Any) -> None:
+        text = dumps(value)
+        if self._written.get((kind, key)) == text:
+            return
+        self._written[(kind, key)] = text
+        await self.db.execute(
+            """
+            INSERT INTO ptb_state (kind, key, data, updated_at) VALUES (:kind, :key, :data, datetime('now'))
+            ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
+            """,
+            {"kind": kind, "key": key, "data": text},
+        )
+
+    async def _delete(self, kind: str, key: str) -> None:
+        self._written.pop((kind, key), None)
+        await self.db.execute("DELETE FROM ptb_state WHERE kind = :kind AND key = :key", {"kind": kind, "key": key})
+
+    # --- user_data / chat_data -------------------------------------------------------------------------------
+    async def get_user_data(self) -> dict[int, dict]:
+        return _int_keys(await self._load_kind("user_data"))
+
+    async def get_chat_data(self) -> dict[int, dict]:
+        return _int_keys(await self._load_kind("chat_data"))
+
+    async def update_user_data(self, user_id: int, data: dict) -> None:
+        if data:
+            await self._write("user_data", str(user_id), deepcopy(data))
+        else:
+            await self._delete("user_data", str(user_id))
+
+    async def update_chat_data(self, chat_id: int, data: dict) -> None:
+        if data:
+            await self._write("chat_data", str(chat_id), deepcopy(data))
+        else:
+            await self._delete("chat_data", str(chat_id))
+
+    async def drop_user_data(self, user_id: int) -> None:
+        await self._delete("user_data", str(user_id))
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        await self._delete("chat_data", str(chat_id))
+
+    async def refresh_user_data(self, user_id: int, user_data: dict) -> None:
+        """Nothing to refresh: this process is the only writer of ``ptb_state``."""
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: dict) -> None:
+        """Nothing to refresh: this process is the only writer of ``ptb_state``."""
+
+    # --- bot_data / callback_data: not stored --------------------------------------------------------------
+    async def get_bot_data(self) -> dict:
+        return {}
+
+    async def update_bot_data(self, data: dict) -> None:
+        """Not stored (``store_data.bot_data`` is False)."""
+
+    async def refresh_bot_data(self, bot_data: dict) -> None:
+        """Not stored (``store_data.bot_data`` is False)."""
+
+    async def get_callback_data(self) -> None:
+        return None
+
+    async def update_callback_data(self, data: Any) -> None:
+        """Not stored (``store_data.callback_data`` is False)."""
+
+    # --- conversations ----------------------------------------------------------------------------------------
+    async def get_conversations(self, name: str) -> ConversationDict:
+        stored = await self._load_kind(f"conversation:{name}")
+        return {tuple(json.loads(k)): v for k, v in stored.items()}
+
+    async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
+        kind, key_text = f"conversation:{name}", json.dumps(list(key))
+        if new_state is None:
+            await self._delete(kind, key_text)
+        else:
+            await self._write(kind, key_text, new_state)
+
+    async def flush(self) -> None:
+        """Every write already went to SQLite; nothing is buffered."""
