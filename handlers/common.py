@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
+from telegram.error import Forbidden
 from telegram.ext import ContextTypes, ConversationHandler
 
 from bot.commands import CommandSpec
@@ -90,6 +91,32 @@ async def answer_callback(update: Update, who: Who, template: str | None = None,
         return
     text = None if template is None else render(template, who.lang, **ctx)
     await query.answer(text=text, show_alert=alert)
+
+
+async def notify_person(
+    context: Context, person: Person, template: str, /, *, reply_markup: Any = None, photo: str | None = None,
+    **ctx: object,
+) -> bool:
+    """Send a message to someone other than the sender (a treasurer, a borrower), in *their* language.
+
+    Returns False when they are not linked or have blocked the bot (then they are marked unreachable). Other
+    Telegram errors propagate. Scheduled and bulk messages go through the outbox instead (issue 4).
+    """
+    if person.telegram_chat_id is None or not person.active:
+        return False
+    app = app_of(context)
+    text = render(template, normalise_language(person.language), tz=app.settings.timezone, **ctx)
+    try:
+        if photo is not None:
+            await context.bot.send_photo(person.telegram_chat_id, photo, caption=text, parse_mode=ParseMode.HTML,
+                                         reply_markup=reply_markup)
+        else:
+            await context.bot.send_message(person.telegram_chat_id, text, parse_mode=ParseMode.HTML,
+                                           reply_markup=reply_markup)
+    except Forbidden:
+        await people.set_reachable(app.db, person.id, False)
+        return False
+    return True
 
 
 def keyboard(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
