@@ -15,11 +15,12 @@ from telegram.ext import Application, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
 from bot.commands import CommandSpec
-from handlers import errors, fallback, help, invites, language, onboarding
+from handlers import errors, fallback, help, invites, language, onboarding, verification
 from handlers.feature import FeatureHandlers
+from handlers.forms import ANY_FORM_BUTTON
 
 #: Order matters only for the menu and /bantuan: it is the order commands are listed in.
-FEATURES = (onboarding, help, invites, language, fallback)
+FEATURES = (onboarding, help, invites, language, verification, fallback)
 
 
 @cache
@@ -44,7 +45,7 @@ def build_forms(parts: list[FeatureHandlers]) -> ConversationHandler:
         return ConversationHandler(
             entry_points=[h for part in parts for h in part.form_entry_points],
             states=states,
-            fallbacks=[fallback.cancel_handler(), fallback.stale_button_handler()],
+            fallbacks=[fallback.cancel_handler(), fallback.stale_button_handler(ANY_FORM_BUTTON)],
             name="forms",
             persistent=True,
             allow_reentry=True,

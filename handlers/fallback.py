@@ -38,8 +38,8 @@ def cancel_handler() -> CommandHandler:
     return CommandHandler(list(CANCEL.names), cancel)
 
 
-def stale_button_handler() -> CallbackQueryHandler:
-    return CallbackQueryHandler(stale_button)
+def stale_button_handler(pattern: str | None = None) -> CallbackQueryHandler:
+    return CallbackQueryHandler(stale_button, pattern=pattern)
 
 
 def handlers() -> FeatureHandlers:

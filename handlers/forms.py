@@ -21,7 +21,7 @@ FORM_KEY = "form"
 
 
 def new_form(context: Context, kind: str, **fields: Any) -> dict[str, Any]:
-    draft = {"kind": kind, "id": secrets.token_hex(3), **fields}
+    draft = {"kind": kind, "id": secrets.token_hex(3), **fields}  # 6 hex digits: see ANY_FORM_BUTTON
     context.user_data[FORM_KEY] = draft  # type: ignore[index]
     return draft
 
@@ -47,6 +47,11 @@ def data(prefix: str, form: dict[str, Any], action: str, value: object = "") -> 
 
 def pattern(prefix: str) -> str:
     return rf"^{prefix}:"
+
+
+#: Any form's button (``prefix:<6 hex form id>:action…``), for the conversation's stale-button fallback: buttons of
+#: other kinds (a language choice, a verification on a notification) must pass through to their own handlers.
+ANY_FORM_BUTTON = r"^[a-z_]+:[0-9a-f]{6}:"
 
 
 async def read_button(update: Update, context: Context, who: Who, kind: str) -> tuple[dict, str, str] | None:

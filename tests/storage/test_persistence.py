@@ -1,0 +1,69 @@
+"""The SQLite persistence: round trips, deletion, and concurrent writes (PTB gathers them)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from storage.persistence import SQLitePersistence, dumps, loads
+
+
+def test_json_round_trip_keeps_dates_decimals_and_tuples():
+    value = {"d": date(2026, 11, 28), "dt": datetime(2026, 11, 28, 7, 0, tzinfo=ZoneInfo("Asia/Makassar")),
+             "t": time(8, 30), "fee": Decimal("0.5"), "pair": (1, "a"), "nested": [{"x": None, "ok": True}]}
+    assert loads(dumps(value)) == value
+
+
+def test_unpersistable_value_is_refused_loudly():
+    with pytest.raises(TypeError, match="cannot persist"):
+        dumps({"x": object()})
+
+
+async def test_user_data_and_conversations_survive_a_new_persistence(db):
+    first = SQLitePersistence(db)
+    await first.update_user_data(42, {"form": {"id": "abc123", "amount": 150_000, "day": date(2026, 11, 28)}})
+    await first.update_conversation("forms", (42, 42), "pay.amount")
+    await first.update_chat_data(42, {"x": 1})
+
+    second = SQLitePersistence(db)
+    assert await second.get_user_data() == {42: {"form": {"id": "abc123", "amount": 150_000,
+                                                          "day": date(2026, 11, 28)}}}
+    assert await second.get_conversations("forms") == {(42, 42): "pay.amount"}
+    assert await second.get_chat_data() == {42: {"x": 1}}
+
+    await second.update_conversation("forms", (42, 42), None)
+    await second.drop_user_data(42)
+    third = SQLitePersistence(db)
+    assert await third.get_conversations("forms") == {}
+    assert await third.get_user_data() == {}
+
+
+async def test_concurrent_updates_under_gather_lose_nothing(db):
+    persistence = SQLitePersistence(db)
+    await asyncio.gather(*(persistence.update_user_data(uid, {"n": uid, "text": "x" * 200}) for uid in range(300)),
+                         *(persistence.update_conversation("forms", (uid, uid), f"s{uid}") for uid in range(300)))
+    fresh = SQLitePersistence(db)
+    data = await fresh.get_user_data()
+    assert len(data) == 300 and all(data[uid]["n"] == uid for uid in range(300))
+    conversations = await fresh.get_conversations("forms")
+    assert conversations == {(uid, uid): f"s{uid}" for uid in range(300)}
+
+
+async def test_concurrent_writes_do_not_interleave_with_a_transaction(db):
+    """A persistence write arriving while a transaction is open waits for it instead of joining it."""
+    persistence = SQLitePersistence(db)
+
+    async def failing_transaction():
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO kecamatan (code, name) VALUES ('99.99.99', 'X')")
+                await asyncio.sleep(0.01)
+                raise RuntimeError("rollback")
+
+    await asyncio.gather(failing_transaction(), persistence.update_user_data(1, {"kept": True}))
+    assert await db.fetchval("SELECT count(*) FROM kecamatan WHERE code = '99.99.99'") == 0
+    assert await SQLitePersistence(db).get_user_data() == {1: {"kept": True}}
