@@ -1,0 +1,83 @@
+"""End to end over real HTTP: the real `pem-bot run` subprocess, long polling a fake Bot API server through
+TELEGRAM_API_BASE_URL. Proves the real start-up and polling path, not only process_update."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.fake_bot_api import FakeBotApi
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "123456:E2E-test-token"
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotApi]:
+    server = FakeBotApi(TOKEN).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def environ(tmp_path: Path, api: FakeBotApi) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "PEM_"))}
+    env.update({
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "PEM_DATABASE": str(tmp_path / "pem.sqlite3"),
+        "PEM_LOG_LEVEL": "INFO",
+    })
+    return env
+
+
+def pem_bot(environ: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=environ, cwd=cwd, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+@pytest.fixture
+def running_bot(environ: dict[str, str], tmp_path: Path, api: FakeBotApi) -> Iterator[subprocess.Popen[str]]:
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=environ, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        api.wait_for("getUpdates", timeout=30)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_invite_then_start_greets_over_real_polling(environ, tmp_path, api, running_bot):
+    created = pem_bot(environ, tmp_path, "invite", "--role", "admin", "--name", "Admin Kupang")
+    assert created.returncode == 0, created.stderr
+    link, token = created.stdout.strip().splitlines()
+    assert link == f"https://t.me/pem_e2e_bot?start={token}"  # the username came from getMe
+
+    api.push_command(31337, f"/start {token}", first_name="Admin")
+    greeting = api.wait_for_reply(31337, "Selamat datang")
+    assert "Admin Kupang" in greeting.params["text"]
+    api.wait_for("setMyCommands", lambda p: isinstance(p.get("scope"), dict) and p["scope"].get("chat_id") == 31337)
+
+    running_bot.send_signal(signal.SIGINT)
+    assert running_bot.wait(timeout=20) == 0
+    output = running_bot.stdout.read() if running_bot.stdout else ""
+    assert "Traceback" not in output
+    with sqlite3.connect(environ["PEM_DATABASE"]) as conn:
+        row = conn.execute("SELECT telegram_user_id FROM people WHERE name = 'Admin Kupang'").fetchone()
+    assert row == (31337,)
