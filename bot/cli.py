@@ -60,23 +60,39 @@ async def open_database(settings: Settings) -> Database:
 
 
 # --- run ------------------------------------------------------------------------------------------------------
+async def _check_token(settings: Settings) -> bool:
+    """One getMe before PTB starts: a rejected token must end with one line, not with the traceback that PTB's
+    bootstrap retry loop logs. Returns False when Telegram can't be reached (run_polling then keeps retrying)."""
+    from telegram import Bot
+    from telegram.error import NetworkError
+
+    kwargs: dict[str, Any] = {}
+    if settings.api_base_url:
+        kwargs["base_url"] = settings.api_base_url.rstrip("/")
+    try:
+        async with Bot(settings.token, **kwargs):
+            return True
+    except NetworkError:
+        return False
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from telegram.error import InvalidToken, NetworkError
+    from telegram.error import InvalidToken
 
     from bot.app import allowed_updates, build_application
 
     settings = load_settings()
     check_database_writable(settings.database)
     configure_logging(settings)
-    app = build_application(settings)
     try:
-        app.run_polling(allowed_updates=allowed_updates(), close_loop=False)
+        if not asyncio.run(_check_token(settings)):
+            logging.getLogger("pem_bot").warning("Telegram is not reachable yet; retrying until it is")
     except InvalidToken:
         say(settings, "token_rejected", file=sys.stderr)
         return EXIT_CONFIG
-    except NetworkError as exc:
-        say(settings, "network", file=sys.stderr, error=str(exc))
-        return 1
+    app = build_application(settings)
+    # bootstrap_retries=-1: on patchy networks keep retrying start-up instead of exiting.
+    app.run_polling(allowed_updates=allowed_updates(), close_loop=False, bootstrap_retries=-1)
     return 0
 
 

@@ -15,12 +15,12 @@ from telegram.ext import Application, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
 from bot.commands import CommandSpec
-from handlers import errors, fallback, help, invites, language, onboarding, verification
+from handlers import errors, fallback, help, invites, language, onboarding
 from handlers.feature import FeatureHandlers
 from handlers.forms import ANY_FORM_BUTTON
 
 #: Order matters only for the menu and /bantuan: it is the order commands are listed in.
-FEATURES = (onboarding, help, invites, language, verification, fallback)
+FEATURES = (onboarding, help, invites, language, fallback)
 
 
 @cache

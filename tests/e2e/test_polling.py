@@ -81,3 +81,12 @@ def test_invite_then_start_greets_over_real_polling(environ, tmp_path, api, runn
     with sqlite3.connect(environ["PEM_DATABASE"]) as conn:
         row = conn.execute("SELECT telegram_user_id FROM people WHERE name = 'Admin Kupang'").fetchone()
     assert row == (31337,)
+
+
+def test_rejected_token_exits_2_with_one_line(environ, tmp_path, api):
+    environ = {**environ, "TELEGRAM_BOT_TOKEN": "999:wrong-token"}
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "run"], env=environ, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr.strip().splitlines()[-1]

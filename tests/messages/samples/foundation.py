@@ -40,7 +40,6 @@ SAMPLES = {
     "plain/cli/config_error": {"code": "timezone", "value": "Mars/Olympus"},
     "plain/cli/error": {"code": "no_kelurahan", "value": "Atlantis"},
     "plain/cli/token_rejected": {},
-    "plain/cli/network": {"error": "timed out"},
     "plain/cli/migrated": {"applied": ["0001_init.sql"], "path": "data/pem.sqlite3"},
     "plain/cli/people": {"people": [_PERSON] * 3},
 }
