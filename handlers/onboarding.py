@@ -63,7 +63,8 @@ async def start(update: Update, context: Context, who: Who) -> None:
         await audit.record(
             tx,
             "invite.redeemed" if result.status is RedeemStatus.OK else "invite.refused",
-            actor_person_id=None if result.person is None else result.person.id,
+            actor_person_id=None if result.person is None or result.status is not RedeemStatus.OK
+            else result.person.id,
             actor_telegram_id=user.id,
             entity="invite",
             entity_id=None if result.invite is None else result.invite.id,
@@ -72,6 +73,9 @@ async def start(update: Update, context: Context, who: Who) -> None:
     if result.status is RedeemStatus.OK:
         assert result.person is not None
         await greet(update, context, result.person)
+    elif result.status is RedeemStatus.ALREADY_LINKED:
+        assert result.person is not None
+        await send(update, context, who, "onboarding/invite_already_linked", name=result.person.name)
     else:
         await send(update, context, who, f"onboarding/invite_{result.status}")
 

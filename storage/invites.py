@@ -31,6 +31,7 @@ class RedeemStatus(StrEnum):
     UNKNOWN = "unknown"
     EXPIRED = "expired"
     USED = "used"
+    ALREADY_LINKED = "already_linked"  # this Telegram account belongs to another person; the invite stays unused
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,11 @@ async def redeem(q: Queryable, token: str, *, now: datetime, telegram_user_id: i
         return RedeemResult(RedeemStatus.USED, invite)
     if invite.expires_at <= utc_text(now):
         return RedeemResult(RedeemStatus.EXPIRED, invite)
+    current = await people.by_telegram_user(q, telegram_user_id)
+    if current is not None and current.id != invite.person_id:
+        # Never move an account silently: that person would lose their access. The admin adds the role to the
+        # existing person instead (`pem-bot invite --person-id`).
+        return RedeemResult(RedeemStatus.ALREADY_LINKED, invite, current)
     updated = await q.execute(
         "UPDATE invites SET used_at = :now, used_by_telegram = :tg WHERE id = :id AND used_at IS NULL",
         {"now": utc_text(now), "tg": telegram_user_id, "id": invite.id},

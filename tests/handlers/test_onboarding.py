@@ -106,3 +106,31 @@ async def test_expiry_defaults_to_seven_days(running):
         invite, token = await invites.create(tx, person_id=person.id, role=Role.ADMIN, now=clock.utcnow())
     assert invites.parse_expiry(invite) - clock.utcnow() == timedelta(days=7)
     assert len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum()
+
+
+async def test_account_linked_to_someone_else_is_not_moved(running, tester: BotTester, make_person):
+    existing, user = await make_person(Role.TREASURER, name="Yohanes Ndun")
+    other_id, token = await _invite(running, name="Orang Lain")
+
+    await tester.command(user, "start", token)
+
+    assert "sudah terhubung atas nama <b>Yohanes Ndun</b>" in tester.last(user).text
+    still = await people.get(running.app.db, existing.id)
+    assert still is not None and still.telegram_user_id == user.id
+    other = await people.get(running.app.db, other_id)
+    assert other is not None and other.telegram_user_id is None
+    assert await running.app.db.fetchval("SELECT used_at FROM invites") is None
+    refused = await audit.recent(running.app.db, action="invite.refused")
+    assert refused[0].details["status"] == "already_linked"
+
+
+async def test_second_invite_for_same_person_adds_the_role(running, tester: BotTester):
+    person_id, token = await _invite(running, role=Role.BORROWER)
+    user = User(600)
+    await tester.command(user, "start", token)
+    async with running.app.db.transaction() as tx:
+        _, second = await invites.create(tx, person_id=person_id, role=Role.COORDINATOR, now=clock.utcnow())
+    await tester.command(user, "start", second)
+    person = await people.get(running.app.db, person_id)
+    assert person is not None and person.roles == {Role.BORROWER, Role.COORDINATOR}
+    assert "/daftar" in tester.last(user).text or "/bantuan" in tester.last(user).text

@@ -24,6 +24,7 @@ SAMPLES = {
     "onboarding/invite_unknown": {},
     "onboarding/invite_expired": {},
     "onboarding/invite_used": {},
+    "onboarding/invite_already_linked": {"name": "Maria Bria"},
     "help/help": {"linked": True, "commands": _COMMANDS},
     "language/choose": {},
     "language/changed": {},
