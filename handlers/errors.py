@@ -7,6 +7,7 @@ traceback in the chat. ``Forbidden`` (the user blocked the bot) marks that perso
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
@@ -39,10 +40,8 @@ async def on_error(update: object, context: Context) -> None:
     try:
         who = await identify(update, context)
         if update.callback_query is not None:
-            try:
+            with contextlib.suppress(TelegramError):
                 await update.callback_query.answer()
-            except TelegramError:
-                pass
         await send(update, context, who, "errors/internal")
     except Exception:  # the apology itself failed (network down, database gone): only log it
         log.exception("could not tell the user about the error")

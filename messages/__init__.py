@@ -11,7 +11,8 @@ Layout: ``messages/templates/<lang>/<name>.j2``, ``lang`` in ``id`` (first) and 
 - Command descriptions are in ``plain/commands.j2``.
 - Globals: ``label(key)`` (a label in the template's language) and ``describe(command)``.
 - Filters: ``rupiah`` (``Rp1.500.000`` in both languages: the en_ID locale keeps Indonesian grouping, so an
-  amount reads the same whichever language a borrower picks), ``tanggal`` (``28 November 2026``), ``waktu`` (date and time in WITA),
+  amount reads the same whichever language a borrower picks), ``tanggal`` (``28 November 2026``),
+  ``waktu`` (date and time in WITA),
   ``mask_nik``, ``mask_phone``, ``phone``, ``angka`` (grouped number), ``persen`` (``12,5%``).
 """
 

@@ -69,7 +69,7 @@ async def test_expired_token_is_refused(running, tester: BotTester, frozen_clock
 
 async def test_token_just_before_expiry_still_works(running, tester: BotTester, frozen_clock):
     _, token = await _invite(running)
-    frozen_clock.advance(days=7) 
+    frozen_clock.advance(days=7)
     frozen_clock.advance(seconds=-1)
     await tester.command(User(558), "start", token)
     assert "Selamat datang" in tester.texts(User(558))[-1]

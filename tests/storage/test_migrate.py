@@ -60,7 +60,8 @@ async def test_failing_migration_leaves_database_unchanged(db_path, monkeypatch)
     db = await Database(db_path).open()
     try:
         good = available()
-        broken = Migration(len(good) + 1, "9999_broken.sql", "CREATE TABLE half_done (x);\nINSERT INTO nowhere VALUES (1);")
+        broken_sql = "CREATE TABLE half_done (x);\nINSERT INTO nowhere VALUES (1);"
+        broken = Migration(len(good) + 1, "9999_broken.sql", broken_sql)
         await migrate(db)
         monkeypatch.setattr(migrate_module, "available", lambda: [*good, broken])
         with pytest.raises(Exception, match="nowhere"):

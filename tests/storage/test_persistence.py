@@ -57,12 +57,15 @@ async def test_concurrent_writes_do_not_interleave_with_a_transaction(db):
     """A persistence write arriving while a transaction is open waits for it instead of joining it."""
     persistence = SQLitePersistence(db)
 
-    async def failing_transaction():
+    async def insert_then_fail() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO kecamatan (code, name) VALUES ('99.99.99', 'X')")
+            await asyncio.sleep(0.01)
+            raise RuntimeError("rollback")
+
+    async def failing_transaction() -> None:
         with pytest.raises(RuntimeError):
-            async with db.transaction() as tx:
-                await tx.execute("INSERT INTO kecamatan (code, name) VALUES ('99.99.99', 'X')")
-                await asyncio.sleep(0.01)
-                raise RuntimeError("rollback")
+            await insert_then_fail()
 
     await asyncio.gather(failing_transaction(), persistence.update_user_data(1, {"kept": True}))
     assert await db.fetchval("SELECT count(*) FROM kecamatan WHERE code = '99.99.99'") == 0
