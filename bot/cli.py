@@ -138,6 +138,8 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> tuple[str, st
                 person = await people.get(tx, args.person_id)
                 if person is None:
                     raise CliError("no_person", id=args.person_id)
+                if role.needs_kelurahan and person.kelurahan_code is None:
+                    raise CliError("role_needs_kelurahan", role=str(role), id=person.id)
             else:
                 kel_code = None
                 if role.needs_kelurahan:
@@ -200,6 +202,145 @@ def cmd_people(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- import-loans ---------------------------------------------------------------------------------------------
+class _Rollback(Exception):
+    """Raised inside the transaction of a ``--dry-run`` so that nothing is written."""
+
+
+async def _import_loans(settings: Settings, rows: list, *, dry_run: bool) -> tuple[Any, list[dict[str, Any]]]:
+    from storage import loans
+
+    username = None if dry_run else await _bot_username(settings)
+    db = await open_database(settings)
+    links: list[dict[str, Any]] = []
+    try:
+        try:
+            async with db.transaction() as tx:
+                result = await loans.import_rows(tx, rows, language=settings.language)
+                if dry_run:
+                    raise _Rollback(result)
+                assert username is not None
+                for person in result.new_borrowers:
+                    invite, token = await invites.create(tx, person_id=person.id, role=Role.BORROWER,
+                                                         now=clock.utcnow())
+                    await audit.record(tx, "invite.created", entity="invite", entity_id=invite.id,
+                                       kelurahan_code=person.kelurahan_code,
+                                       details={"person_id": person.id, "role": str(Role.BORROWER),
+                                                "via": "import"})
+                    links.append({"name": person.name, "phone": person.phone, "link": deep_link(username, token)})
+        except _Rollback as rollback:
+            result = rollback.args[0]
+        return result, links
+    finally:
+        await db.close()
+
+
+def _write_invites_csv(path: str, links: list[dict[str, Any]]) -> None:
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["name", "phone", "link"])
+        for link in links:
+            writer.writerow([link["name"], link["phone"] or "", link["link"]])
+
+
+def cmd_import_loans(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.loan_import import ImportFileError, check_rows, read_table
+
+    settings = load_settings(require_token=False)
+    path = Path(args.file)
+    try:
+        table = read_table(path)
+    except ImportFileError as exc:
+        say(settings, "import_errors", file=sys.stderr, file_error=exc.code, path=str(path),
+            reason=exc.params.get("reason", ""), errors=[])
+        return 1
+    rows, errors = check_rows(table, today=clock.local_today(settings.timezone),
+                              default_kelurahan=settings.default_kelurahan)
+    if errors:
+        say(settings, "import_errors", file=sys.stderr, file_error=None, path=str(path), reason="", errors=errors)
+        return 1
+    result, links = asyncio.run(_import_loans(settings, rows, dry_run=args.dry_run))
+    if args.invites_out and not args.dry_run:
+        _write_invites_csv(args.invites_out, links)
+    say(settings, "import_summary", dry_run=args.dry_run, rows=len(rows), created=len(result.created_loans),
+        total_principal=result.total_principal, new_borrowers=len(result.new_borrowers),
+        matched=result.matched_borrowers, skipped=result.skipped_rows, invites=links,
+        invites_out=None if args.dry_run else args.invites_out, ignored=list(table.unknown_columns))
+    return 0
+
+
+# --- demo-data ------------------------------------------------------------------------------------------------
+async def _demo_data(settings: Settings, seed: int) -> dict[str, Any] | None:
+    from datetime import datetime, time
+
+    from bot.demo import generate
+    from storage import loans, repayments
+
+    today = clock.local_today(settings.timezone)
+    data = generate(seed, today, settings.default_kelurahan)
+    username = await _bot_username(settings)
+    db = await open_database(settings)
+    try:
+        async with db.transaction() as tx:
+            if await tx.fetchval("SELECT (SELECT COUNT(*) FROM people) + (SELECT COUNT(*) FROM loans)"):
+                return None
+            staff: dict[str, people.Person] = {}
+            links: list[dict[str, Any]] = []
+            for member in data.staff:
+                role = Role(member.role)
+                person = await people.create(tx, name=member.name, kelurahan_code=data.kelurahan_code,
+                                             roles=[role], phone=member.phone, language=settings.language)
+                staff[member.role] = person
+                invite, token = await invites.create(tx, person_id=person.id, role=role, now=clock.utcnow())
+                await audit.record(tx, "invite.created", entity="invite", entity_id=invite.id,
+                                   kelurahan_code=data.kelurahan_code,
+                                   details={"person_id": person.id, "role": str(role), "via": "demo-data"})
+                links.append({"name": person.name, "role": str(role), "link": deep_link(username, token)})
+            treasurer = staff["treasurer"]
+            borrowers = [
+                await people.create(tx, name=b.name, kelurahan_code=data.kelurahan_code, roles=[Role.BORROWER],
+                                    phone=b.phone, language=settings.language)
+                for b in data.borrowers
+            ]
+            for n, demo_loan in enumerate(data.loans):
+                borrower = borrowers[demo_loan.borrower]
+                loan = await loans.create(tx, borrower_id=borrower.id, kelurahan_code=data.kelurahan_code,
+                                          terms=demo_loan.terms, business=demo_loan.business,
+                                          created_by=treasurer.id)
+                for k, payment in enumerate(demo_loan.payments):
+                    rep, _ = await repayments.report(
+                        tx, loan_id=loan.id, amount=payment.amount, paid_on=payment.paid_on,
+                        method=payment.method, reported_by=borrower.id,
+                        idempotency_key=f"demo:{seed}:{n}:{k}")
+                    if payment.status == "verified":
+                        decided = datetime.combine(payment.paid_on, time(17), settings.timezone)
+                        await repayments.decide(tx, rep.id, approve=True, by=treasurer.id,
+                                                now=min(decided, clock.utcnow()))
+            await audit.record(tx, "demo.created", kelurahan_code=data.kelurahan_code,
+                               details={"seed": seed, "loans": len(data.loans),
+                                        "principal": data.total_principal})
+        return {"data": data, "links": links}
+    finally:
+        await db.close()
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    settings = load_settings(require_token=False)
+    outcome = asyncio.run(_demo_data(settings, args.seed))
+    if outcome is None:
+        say(settings, "demo_data", file=sys.stderr, refused=True, path=str(settings.database))
+        return 1
+    data = outcome["data"]
+    say(settings, "demo_data", refused=False, path=str(settings.database), borrowers=len(data.borrowers),
+        loans=len(data.loans), total_principal=data.total_principal, verified_total=data.verified_total,
+        pending=data.pending_count, kelurahan_code=data.kelurahan_code, invites=outcome["links"])
+    return 0
+
+
 # --- wiring ---------------------------------------------------------------------------------------------------
 Subcommand = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
@@ -222,12 +363,25 @@ def _people_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", choices=[str(r) for r in Role])
 
 
+def _import_loans_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help=".csv or .xlsx; columns: name, phone, nik, kelurahan, business, principal, "
+                                     "disbursed_on, tenor_months, grace_months, fee_percent")
+    parser.add_argument("--invites-out", metavar="CSV", help="write the new borrowers' invite links here")
+    parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+
+
+def _demo_data_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=1, help="same seed, same data (default 1)")
+
+
 #: name → (argument setup, handler); the README documents each one.
 SUBCOMMANDS: dict[str, tuple[str, Subcommand]] = {
     "run": ("start the bot (long polling)", (_no_args, cmd_run)),
     "migrate": ("create or upgrade the database", (_no_args, cmd_migrate)),
     "invite": ("create a one-time invite link", (_invite_args, cmd_invite)),
     "people": ("list people and whether their Telegram is linked", (_people_args, cmd_people)),
+    "import-loans": ("import loans and borrowers from a .csv or .xlsx file", (_import_loans_args, cmd_import_loans)),
+    "demo-data": ("fill an empty database with a demo kelurahan", (_demo_data_args, cmd_demo_data)),
 }
 
 

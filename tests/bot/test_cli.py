@@ -96,6 +96,9 @@ def test_city_invite_has_no_kelurahan(env: Path, capsys):
     assert cli.main(["people"]) == 0
     row = next(line for line in capsys.readouterr().out.splitlines() if "Staf Bappeda" in line)
     assert " - " in row
+    # a kelurahan role can't be given to a city account
+    assert cli.main(["invite", "--role", "treasurer", "--person-id", "1"]) == 2
+    assert "terikat pada satu kelurahan" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
