@@ -1,0 +1,433 @@
+"""Repository: repayments with maker-checker (migration 0002).
+
+Life of a repayment::
+
+    report ──► pending ──decide(approve)──► verified ──reverse──► reversed
+                  └──────decide(reject)───► rejected
+    record_verified ─────────────────────► verified   (a treasurer's cash entry, verified at entry)
+
+Design
+------
+* Nothing is ever deleted. Only ``allocations`` (derived data) is rewritten, by :func:`reallocate`, which
+  runs :func:`bot.loans.allocate` over all verified repayments of the loan (ordered ``paid_on, id``) and
+  rewrites the loan's allocation rows, the instalments' paid columns and ``loans.status`` (active <->
+  paid_off; written_off is left alone). Reversal is therefore exact: the result equals allocating without
+  the reversed payment.
+* Idempotency: every write carries a caller-chosen ``idempotency_key`` (UNIQUE). The same key again returns
+  the existing row and ``False`` instead of inserting a second one.
+* Overpayment: :func:`report` refuses an amount above the outstanding minus the loan's *other pending*
+  repayments (``Overpayment.still_owed``). :func:`record_verified` refuses only above the outstanding itself
+  (a treasurer holding cash must not be blocked by a doubtful pending report; that report then fails to verify
+  with :class:`Overpayment` and is rejected). :func:`decide` re-checks at approval (races) and changes nothing
+  when it would overpay.
+* Races: all writes run inside ``db.transaction()`` (``BEGIN IMMEDIATE`` under the connection lock), and
+  :func:`decide` / :func:`reverse` update ``WHERE status = <expected>``; the loser gets
+  :class:`AlreadyDecided` / :class:`NotReversible` carrying the current :class:`RepaymentView` (who
+  decided first).
+* ``RepaymentView.decided_by_name`` is the reverser for a reversed repayment, else the verifier/rejecter.
+* Audit details carry ids, amounts and outstanding before/after; never a NIK, phone or receipt file id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot import clock
+from bot.loans import LoanState, OverpaymentError, Payment, allocate
+from storage import audit
+from storage import loans as loans_repo
+from storage.db import Queryable, utc_text
+
+METHODS = ("cash", "transfer", "other")
+STATUSES = ("pending", "verified", "rejected", "reversed")
+
+
+@dataclass(frozen=True)
+class Repayment:
+    id: int
+    loan_id: int
+    installment_id: int | None
+    amount: int
+    paid_on: date
+    method: str
+    receipt_file_id: str | None
+    note: str | None
+    status: str
+    reported_by: int
+    reported_at: str
+    verified_by: int | None
+    verified_at: str | None
+    reason: str | None
+    reversed_by: int | None
+    reversed_at: str | None
+    reversal_reason: str | None
+    idempotency_key: str
+
+    @property
+    def reference(self) -> str:
+        """The number shown to people, e.g. ``PB-00042``."""
+        return f"PB-{self.id:05d}"
+
+
+@dataclass(frozen=True)
+class RepaymentView:
+    repayment: Repayment
+    borrower_id: int
+    borrower_name: str
+    kelurahan_code: str
+    loan_principal: int
+    reporter_name: str
+    decided_by_name: str | None
+
+
+class AlreadyDecided(Exception):
+    """Someone decided this repayment first; ``view`` shows the current status and who."""
+
+    def __init__(self, view: RepaymentView) -> None:
+        super().__init__(f"repayment {view.repayment.id} is already {view.repayment.status}")
+        self.view = view
+
+
+class NotReversible(Exception):
+    """Only a verified repayment can be reversed; ``view`` shows its current status."""
+
+    def __init__(self, view: RepaymentView) -> None:
+        super().__init__(f"repayment {view.repayment.id} is {view.repayment.status}, not verified")
+        self.view = view
+
+
+class Overpayment(Exception):
+    """An amount above what is owed.
+
+    ``outstanding``: the balance from verified payments; ``still_owed``: that minus the other pending ones.
+    """
+
+    def __init__(self, outstanding: int, still_owed: int) -> None:
+        super().__init__(f"amount exceeds what is owed (outstanding {outstanding}, still owed {still_owed})")
+        self.outstanding = outstanding
+        self.still_owed = still_owed
+
+
+class UnknownRepayment(LookupError):
+    pass
+
+
+_FIELDS = """
+r.*, l.borrower_id, l.kelurahan_code, l.principal AS loan_principal, b.name AS borrower_name,
+rep.name AS reporter_name,
+CASE WHEN r.status = 'reversed' THEN rev.name ELSE ver.name END AS decided_by_name
+"""
+_FROM = """
+FROM repayments AS r
+JOIN loans AS l ON l.id = r.loan_id
+JOIN people AS b ON b.id = l.borrower_id
+JOIN people AS rep ON rep.id = r.reported_by
+LEFT JOIN people AS ver ON ver.id = r.verified_by
+LEFT JOIN people AS rev ON rev.id = r.reversed_by
+"""
+
+
+def _repayment(row) -> Repayment:
+    return Repayment(
+        id=row["id"], loan_id=row["loan_id"], installment_id=row["installment_id"], amount=row["amount"],
+        paid_on=date.fromisoformat(row["paid_on"]), method=row["method"],
+        receipt_file_id=row["receipt_file_id"], note=row["note"], status=row["status"],
+        reported_by=row["reported_by"], reported_at=row["reported_at"],
+        verified_by=row["verified_by"], verified_at=row["verified_at"], reason=row["reason"],
+        reversed_by=row["reversed_by"], reversed_at=row["reversed_at"],
+        reversal_reason=row["reversal_reason"],
+        idempotency_key=row["idempotency_key"],
+    )
+
+
+def _view(row) -> RepaymentView:
+    return RepaymentView(
+        repayment=_repayment(row), borrower_id=row["borrower_id"], borrower_name=row["borrower_name"],
+        kelurahan_code=row["kelurahan_code"], loan_principal=row["loan_principal"],
+        reporter_name=row["reporter_name"], decided_by_name=row["decided_by_name"],
+    )
+
+
+async def get(q: Queryable, repayment_id: int) -> Repayment | None:
+    row = await q.fetchone("SELECT * FROM repayments WHERE id = :id", {"id": repayment_id})
+    return None if row is None else _repayment(row)
+
+
+async def by_key(q: Queryable, idempotency_key: str) -> Repayment | None:
+    row = await q.fetchone("SELECT * FROM repayments WHERE idempotency_key = :k", {"k": idempotency_key})
+    return None if row is None else _repayment(row)
+
+
+async def view(q: Queryable, repayment_id: int) -> RepaymentView | None:
+    row = await q.fetchone(f"SELECT {_FIELDS} {_FROM} WHERE r.id = :id", {"id": repayment_id})
+    return None if row is None else _view(row)
+
+
+async def _require_view(q: Queryable, repayment_id: int) -> RepaymentView:
+    found = await view(q, repayment_id)
+    if found is None:
+        raise UnknownRepayment(repayment_id)
+    return found
+
+
+def _check_amount(amount: int, method: str) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ValueError(f"amount must be a positive int, got {amount!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+
+
+async def _loan_summary(q: Queryable, loan_id: int) -> loans_repo.LoanSummary:
+    summary = await loans_repo.summary(q, loan_id)
+    if summary is None:
+        raise LookupError(f"no loan {loan_id}")
+    return summary
+
+
+async def report(
+    tx: Queryable,
+    *,
+    loan_id: int,
+    amount: int,
+    paid_on: date,
+    method: str,
+    reported_by: int,
+    idempotency_key: str,
+    receipt_file_id: str | None = None,
+    note: str | None = None,
+    installment_id: int | None = None,
+) -> tuple[Repayment, bool]:
+    """Store a borrower's report as ``pending``; ``(existing, False)`` for a repeated idempotency key."""
+    existing = await by_key(tx, idempotency_key)
+    if existing is not None:
+        return existing, False
+    _check_amount(amount, method)
+    summary = await _loan_summary(tx, loan_id)
+    if amount > summary.still_owed:
+        raise Overpayment(summary.outstanding, summary.still_owed)
+    result = await tx.execute(
+        """
+        INSERT INTO repayments (loan_id, installment_id, amount, paid_on, method, receipt_file_id, note,
+                                status, reported_by, reported_at, idempotency_key)
+        VALUES (:loan, :inst, :amount, :paid_on, :method, :file, :note, 'pending', :by, :now, :key)
+        """,
+        {
+            "loan": loan_id, "inst": installment_id, "amount": amount, "paid_on": paid_on.isoformat(),
+            "method": method, "file": receipt_file_id, "note": note, "by": reported_by,
+            "now": utc_text(clock.utcnow()), "key": idempotency_key,
+        },
+    )
+    assert result.lastrowid is not None
+    await audit.record(
+        tx, "repayment.reported", actor_person_id=reported_by, entity="repayment", entity_id=result.lastrowid,
+        kelurahan_code=summary.loan.kelurahan_code,
+        details={"loan_id": loan_id, "amount": amount, "paid_on": paid_on, "method": method,
+                 "receipt": receipt_file_id is not None, "outstanding": summary.outstanding,
+                 "pending_before": summary.pending_total, "pending_after": summary.pending_total + amount},
+    )
+    repayment = await get(tx, result.lastrowid)
+    assert repayment is not None
+    return repayment, True
+
+
+async def record_verified(
+    tx: Queryable,
+    *,
+    loan_id: int,
+    amount: int,
+    paid_on: date,
+    method: str,
+    recorded_by: int,
+    idempotency_key: str,
+    note: str | None = None,
+) -> tuple[Repayment, bool]:
+    """A treasurer's own entry (cash from a borrower): verified at entry and allocated at once."""
+    existing = await by_key(tx, idempotency_key)
+    if existing is not None:
+        return existing, False
+    _check_amount(amount, method)
+    summary = await _loan_summary(tx, loan_id)
+    if amount > summary.outstanding:
+        raise Overpayment(summary.outstanding, summary.still_owed)
+    now = utc_text(clock.utcnow())
+    result = await tx.execute(
+        """
+        INSERT INTO repayments (loan_id, amount, paid_on, method, note, status, reported_by, reported_at,
+                                verified_by, verified_at, idempotency_key)
+        VALUES (:loan, :amount, :paid_on, :method, :note, 'verified', :by, :now, :by, :now, :key)
+        """,
+        {"loan": loan_id, "amount": amount, "paid_on": paid_on.isoformat(), "method": method, "note": note,
+         "by": recorded_by, "now": now, "key": idempotency_key},
+    )
+    assert result.lastrowid is not None
+    state = await reallocate(tx, loan_id)
+    await audit.record(
+        tx, "repayment.recorded", actor_person_id=recorded_by, entity="repayment", entity_id=result.lastrowid,
+        kelurahan_code=summary.loan.kelurahan_code,
+        details={"loan_id": loan_id, "amount": amount, "paid_on": paid_on, "method": method,
+                 "outstanding_before": summary.outstanding, "outstanding_after": state.outstanding},
+    )
+    repayment = await get(tx, result.lastrowid)
+    assert repayment is not None
+    return repayment, True
+
+
+async def decide(
+    tx: Queryable, repayment_id: int, *, approve: bool, by: int, now: datetime, reason: str | None = None
+) -> RepaymentView:
+    """Verify or reject a pending repayment. Raises :class:`AlreadyDecided` when it is no longer pending,
+    :class:`Overpayment` (changing nothing) when approving would pay more than is owed, ``ValueError`` when a
+    rejection has no reason."""
+    reason = (reason or "").strip() or None
+    if not approve and reason is None:
+        raise ValueError("a rejection needs a reason")
+    current = await _require_view(tx, repayment_id)
+    if current.repayment.status != "pending":
+        raise AlreadyDecided(current)
+    rep = current.repayment
+    summary = await _loan_summary(tx, rep.loan_id)
+    if approve:
+        try:
+            payments = await loans_repo.verified_payments(tx, rep.loan_id)
+            allocate(await loans_repo.schedule(tx, rep.loan_id),
+                     [*payments, Payment(rep.id, rep.amount, rep.paid_on)])
+        except OverpaymentError as exc:
+            raise Overpayment(summary.outstanding, summary.still_owed) from exc
+    updated = await tx.execute(
+        """
+        UPDATE repayments SET status = :status, verified_by = :by, verified_at = :now, reason = :reason
+        WHERE id = :id AND status = 'pending'
+        """,
+        {"status": "verified" if approve else "rejected", "by": by, "now": utc_text(now),
+         "reason": None if approve else reason, "id": repayment_id},
+    )
+    if updated.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE, kept as the guard
+        raise AlreadyDecided(await _require_view(tx, repayment_id))
+    after = await reallocate(tx, rep.loan_id) if approve else summary.state
+    await audit.record(
+        tx, "repayment.verified" if approve else "repayment.rejected", actor_person_id=by, entity="repayment",
+        entity_id=repayment_id, kelurahan_code=current.kelurahan_code,
+        details={"loan_id": rep.loan_id, "amount": rep.amount, "outstanding_before": summary.outstanding,
+                 "outstanding_after": after.outstanding, **({} if approve else {"reason": reason})},
+    )
+    return await _require_view(tx, repayment_id)
+
+
+async def reverse(tx: Queryable, repayment_id: int, *, by: int, now: datetime, reason: str) -> RepaymentView:
+    """Reverse a verified repayment (never deleted) and re-allocate the loan. Raises :class:`NotReversible`
+    when it is not verified, ``ValueError`` without a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("a reversal needs a reason")
+    current = await _require_view(tx, repayment_id)
+    if current.repayment.status != "verified":
+        raise NotReversible(current)
+    rep = current.repayment
+    before = await _loan_summary(tx, rep.loan_id)
+    updated = await tx.execute(
+        """
+        UPDATE repayments
+        SET status = 'reversed', reversed_by = :by, reversed_at = :now, reversal_reason = :reason
+        WHERE id = :id AND status = 'verified'
+        """,
+        {"by": by, "now": utc_text(now), "reason": reason, "id": repayment_id},
+    )
+    if updated.rowcount != 1:
+        raise NotReversible(await _require_view(tx, repayment_id))
+    after = await reallocate(tx, rep.loan_id)
+    await audit.record(
+        tx, "repayment.reversed", actor_person_id=by, entity="repayment", entity_id=repayment_id,
+        kelurahan_code=current.kelurahan_code,
+        details={"loan_id": rep.loan_id, "amount": rep.amount, "reason": reason,
+                 "outstanding_before": before.outstanding, "outstanding_after": after.outstanding,
+                 "loan_status_before": before.loan.status,
+                 "loan_status_after": "paid_off" if after.is_paid_off else "active"},
+    )
+    return await _require_view(tx, repayment_id)
+
+
+async def reallocate(tx: Queryable, loan_id: int) -> LoanState:
+    """Recompute the loan's allocation from its verified repayments and rewrite the derived data."""
+    rows = await tx.fetchall("SELECT id, number FROM installments WHERE loan_id = :loan", {"loan": loan_id})
+    ids = {r["number"]: r["id"] for r in rows}
+    state = allocate(await loans_repo.schedule(tx, loan_id), await loans_repo.verified_payments(tx, loan_id))
+    await tx.execute(
+        "DELETE FROM allocations WHERE repayment_id IN (SELECT id FROM repayments WHERE loan_id = :loan)",
+        {"loan": loan_id},
+    )
+    await tx.executemany(
+        """
+        INSERT INTO allocations (repayment_id, installment_id, fee_paid, principal_paid)
+        VALUES (:rep, :inst, :fee, :principal)
+        """,
+        [{"rep": a.payment_id, "inst": ids[a.installment_number], "fee": a.fee_paid,
+          "principal": a.principal_paid}
+         for a in state.allocations],
+    )
+    await tx.executemany(
+        """
+        UPDATE installments SET principal_paid = :principal, fee_paid = :fee, paid_on = :paid_on
+        WHERE id = :id
+        """,
+        [{"id": ids[s.installment.number], "principal": s.principal_paid, "fee": s.fee_paid,
+          "paid_on": None if s.fully_paid_on is None else s.fully_paid_on.isoformat()}
+         for s in state.installments],
+    )
+    await tx.execute(
+        """
+        UPDATE loans SET status = :new, updated_at = :now
+        WHERE id = :loan AND status IN ('active', 'paid_off') AND status <> :new
+        """,
+        {"new": "paid_off" if state.is_paid_off else "active", "loan": loan_id,
+         "now": utc_text(clock.utcnow())},
+    )
+    return state
+
+
+async def _page(q: Queryable, where: str, order: str, params: dict, offset: int, limit: int
+                ) -> tuple[list[RepaymentView], int]:
+    rows = await q.fetchall(
+        f"SELECT {_FIELDS} {_FROM} WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset",
+        {**params, "limit": limit, "offset": offset},
+    )
+    total = await q.fetchval(f"SELECT COUNT(*) {_FROM} WHERE {where}", params)
+    return [_view(r) for r in rows], int(total or 0)
+
+
+async def pending_for_kelurahan(
+    q: Queryable, kelurahan_code: str, *, offset: int = 0, limit: int = 5
+) -> tuple[list[RepaymentView], int]:
+    """Pending repayments of a kelurahan, oldest report first; one page and the total count."""
+    return await _page(q, "l.kelurahan_code = :kel AND r.status = 'pending'", "r.reported_at, r.id",
+                       {"kel": kelurahan_code}, offset, limit)
+
+
+async def verified_for_kelurahan(
+    q: Queryable, kelurahan_code: str, *, borrower_id: int | None = None, offset: int = 0, limit: int = 5
+) -> tuple[list[RepaymentView], int]:
+    """Verified repayments of a kelurahan (optionally one borrower's), newest verification first."""
+    return await _page(
+        q, "l.kelurahan_code = :kel AND r.status = 'verified' AND (:b IS NULL OR l.borrower_id = :b)",
+        "r.verified_at DESC, r.id DESC", {"kel": kelurahan_code, "b": borrower_id}, offset, limit,
+    )
+
+
+async def recent_for_loan(q: Queryable, loan_id: int, limit: int = 5) -> list[Repayment]:
+    """The loan's latest repayments in any status, newest payment date first."""
+    rows = await q.fetchall(
+        "SELECT * FROM repayments WHERE loan_id = :loan ORDER BY paid_on DESC, id DESC LIMIT :limit",
+        {"loan": loan_id, "limit": limit},
+    )
+    return [_repayment(r) for r in rows]
+
+
+async def last_method(q: Queryable, borrower_id: int) -> str | None:
+    """The method of the borrower's most recent repayment on any of their loans (for a default)."""
+    return await q.fetchval(
+        """
+        SELECT r.method FROM repayments AS r JOIN loans AS l ON l.id = r.loan_id
+        WHERE l.borrower_id = :b ORDER BY r.id DESC LIMIT 1
+        """,
+        {"b": borrower_id},
+    )
