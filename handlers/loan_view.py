@@ -1,0 +1,160 @@
+"""Read-only loan views: ``/pinjaman`` (``/loan``) for a borrower and ``/peminjam`` (``/borrowers``) for the
+kelurahan's treasurer, admin and lurah.
+
+* ``/pinjaman`` and the reminder's "Lihat pinjaman" button (callback ``loanview``) show each of the borrower's
+  loans: principal, paid (verified), outstanding, pending total, next instalment (amount, due date), days
+  overdue and the last 5 payments with their status. Paid-off loans are included (marked "lunas").
+* ``/peminjam`` lists the active loans of the viewer's kelurahan from ``loans.borrowers_overview``, riskiest
+  first, ``PAGE_SIZE`` per page, with ‹ › buttons (``brw:page:<n>``) and one button per borrower
+  (``brw:show:<person id>``) opening the same detail as ``/pinjaman`` plus the borrower's masked phone.
+
+Decisions
+---------
+* Personal financial data (UU 27/2022): a borrower only ever sees their own loans (the view is keyed on the
+  person behind the Telegram account, never on callback data), and ``brw:show`` checks that the borrower
+  belongs to the viewer's kelurahan; a forged id gets ``errors/not_allowed`` and nothing else.
+* The ``loanview`` and ``brw:`` buttons are plain handlers, outside the shared ``forms`` conversation: its
+  stale-button fallback only catches form buttons (``handlers.forms.ANY_FORM_BUTTON``), so they work while the
+  user has a form open and leave that form where it was.
+* Page changes send a new message (simple and robust on every client) rather than editing the old one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import clock
+from bot.commands import CommandSpec
+from bot.roles import Role
+from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
+from handlers.feature import FeatureHandlers
+from storage import loans, people, repayments
+
+LOAN = CommandSpec("pinjaman", "loan", frozenset({Role.BORROWER}))
+BORROWERS = CommandSpec("peminjam", "borrowers", frozenset({Role.TREASURER, Role.ADMIN, Role.LURAH}))
+COMMANDS = (LOAN, BORROWERS)
+PAGE_SIZE = 8
+RECENT_PAYMENTS = 5
+
+
+async def loan_entries(context: Context, borrower_id: int) -> list[dict[str, Any]]:
+    """Everything the ``loans/detail`` template shows, for each loan of a borrower."""
+    app = app_of(context)
+    today = clock.local_today(app.settings.timezone)
+    entries = []
+    for loan in await loans.for_borrower(app.db, borrower_id, include_closed=True):
+        summary = await loans.summary(app.db, loan.id)
+        assert summary is not None
+        nxt = summary.next_due
+        next_due = None if nxt is None else {"remaining": nxt.remaining, "due_date": nxt.installment.due_date}
+        entries.append({
+            "principal": loan.principal,
+            "business": loan.business,
+            "status": loan.status,
+            "disbursed_on": loan.disbursed_on,
+            "tenor_months": loan.tenor_months,
+            "paid": summary.paid,
+            "outstanding": summary.outstanding,
+            "pending_total": summary.pending_total,
+            "next": next_due,
+            "days_in_arrears": summary.days_in_arrears(today),
+            "overdue": summary.overdue_amount(today),
+            "payments": [
+                {"paid_on": r.paid_on, "amount": r.amount, "status": r.status, "reference": r.reference}
+                for r in await repayments.recent_for_loan(app.db, loan.id, limit=RECENT_PAYMENTS)
+            ],
+        })
+    return entries
+
+
+async def _show_own(update: Update, context: Context, who: Who) -> None:
+    person = who.require()
+    entries = await loan_entries(context, person.id)
+    if not entries:
+        await send(update, context, who, "loans/none")
+        return
+    await send(update, context, who, "loans/detail", staff=False, name=person.name, phone=person.phone,
+               loans=entries)
+
+
+@guarded(LOAN)
+async def my_loans(update: Update, context: Context, who: Who) -> None:
+    await _show_own(update, context, who)
+
+
+@guarded(LOAN)
+async def loan_button(update: Update, context: Context, who: Who) -> None:
+    await answer_callback(update, who)
+    await _show_own(update, context, who)
+
+
+async def show_page(update: Update, context: Context, who: Who, page: int) -> None:
+    app = app_of(context)
+    kelurahan = who.kelurahan
+    if kelurahan is None:
+        await send(update, context, who, "errors/not_allowed")
+        return
+    today = clock.local_today(app.settings.timezone)
+    rows, total = await loans.borrowers_overview(app.db, kelurahan, today, offset=page * PAGE_SIZE,
+                                                 limit=PAGE_SIZE)
+    if total == 0:
+        await send(update, context, who, "loans/no_borrowers")
+        return
+    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+    if not rows:  # a page past the end (the list shrank): show the last one
+        await show_page(update, context, who, pages - 1)
+        return
+    start = page * PAGE_SIZE
+    buttons = [[(f"{start + n}. {row.name}", f"brw:show:{row.person_id}")] for n, row in enumerate(rows, 1)]
+    nav = []
+    if page > 0:
+        nav.append(button("prev_page", who.lang, f"brw:page:{page - 1}"))
+    if page + 1 < pages:
+        nav.append(button("next_page", who.lang, f"brw:page:{page + 1}"))
+    if nav:
+        buttons.append(nav)
+    await send(update, context, who, "loans/borrowers", rows=rows, page=page, pages=pages, total=total,
+               start=start, reply_markup=keyboard(buttons))
+
+
+@guarded(BORROWERS)
+async def borrowers(update: Update, context: Context, who: Who) -> None:
+    await show_page(update, context, who, 0)
+
+
+@guarded(BORROWERS)
+async def borrowers_button(update: Update, context: Context, who: Who) -> None:
+    assert update.callback_query is not None
+    _, action, value = (update.callback_query.data or "").split(":", 2)
+    if not value.isdigit():
+        await answer_callback(update, who, "errors/stale_button")
+        return
+    if action == "page":
+        await answer_callback(update, who)
+        await show_page(update, context, who, int(value))
+        return
+    borrower = await people.get(app_of(context).db, int(value))
+    if borrower is None or borrower.kelurahan_code is None or borrower.kelurahan_code != who.kelurahan:
+        await answer_callback(update, who, "errors/not_allowed", alert=True)
+        return
+    entries = await loan_entries(context, borrower.id)
+    if not entries:  # not a borrower: nothing of theirs to show
+        await answer_callback(update, who, "errors/not_allowed", alert=True)
+        return
+    await answer_callback(update, who)
+    await send(update, context, who, "loans/detail", staff=True, name=borrower.name, phone=borrower.phone,
+               loans=entries)
+
+
+def handlers() -> FeatureHandlers:
+    return FeatureHandlers(
+        handlers=[
+            CommandHandler(list(LOAN.names), my_loans),
+            CommandHandler(list(BORROWERS.names), borrowers),
+            CallbackQueryHandler(loan_button, pattern=r"^loanview$"),
+            CallbackQueryHandler(borrowers_button, pattern=r"^brw:(page|show):\d+$"),
+        ],
+    )

@@ -1,0 +1,63 @@
+"""Samples for /pinjaman and /peminjam (handlers/loan_view.py): the worst realistic case, several loans with
+five payments each and a full page of borrowers."""
+
+from datetime import date
+from types import SimpleNamespace
+
+_PAYMENTS = [
+    {"paid_on": date(2026, 11, 28 - n), "amount": 1_389_000, "status": s, "reference": f"PB-{99990 + n}"}
+    for n, s in enumerate(["pending", "verified", "rejected", "reversed", "verified"])
+]
+_LOAN = {
+    "principal": 25_000_000,
+    "business": "Bengkel motor dan cuci motor Kelapa Lima",
+    "status": "active",
+    "disbursed_on": date(2025, 1, 31),
+    "tenor_months": 18,
+    "paid": 12_500_000,
+    "outstanding": 12_500_000,
+    "pending_total": 1_389_000,
+    "next": {"remaining": 1_389_000, "due_date": date(2026, 11, 30)},
+    "days_in_arrears": 183,
+    "overdue": 8_334_000,
+    "payments": _PAYMENTS,
+}
+
+SAMPLES = {
+    "loans/none": {},
+    "loans/detail": {
+        "staff": True,
+        "name": "Maria Goreti Bria Seran",
+        "phone": "+6281234567890",
+        "loans": [
+            _LOAN,
+            {
+                **_LOAN,
+                "status": "paid_off",
+                "next": None,
+                "days_in_arrears": 0,
+                "outstanding": 0,
+                "pending_total": 0,
+                "payments": [],
+            },
+            _LOAN,
+        ],
+    },
+    "loans/borrowers": {
+        "rows": [
+            SimpleNamespace(
+                name=f"Yohanes Paulus Nggadas Lero {n}",
+                linked=n % 2 == 0,
+                outstanding=24_000_000,
+                days_in_arrears=200 - n,
+                overdue_amount=9_000_000,
+            )
+            for n in range(8)
+        ],
+        "page": 2,
+        "pages": 4,
+        "total": 30,
+        "start": 16,
+    },
+    "loans/no_borrowers": {},
+}
