@@ -1,0 +1,324 @@
+"""Treasurer side of maker-checker: pending repayments are announced, approved or rejected (``/verifikasi``).
+
+Flow::
+
+    borrower /bayar ──► announce_pending(id) ──► every active treasurer of the loan's kelurahan gets the
+                                                 report (a photo message when there is a receipt),
+                                                 with [Setujui] [Tolak]
+    /verifikasi ──► list of pending repayments, oldest first, 5 per page [Setujui ref] [Tolak ref] [‹ ›]
+
+    [Setujui] ver:ok:<id> ──► decide(approve) ──► treasurer: done; borrower: verified, sisa, next instalment
+    [Tolak]   ver:no:<id> ──► REASON ──[reason button | typed 3–200 chars]──► decide(reject) ──► END
+                               │ bad text / sticker: specific message, asked again
+                               └ borrower: the reason and a [Lapor lagi] button (payagain:<loan_id>, /bayar)
+
+Decisions:
+
+- Setujui is not a form (one tap, no draft); Tolak is a one-state form, so a typed reason survives a
+  restart.
+- Kelurahan isolation: every press reloads the repayment and refuses, with the same "not found" notice,
+  ids that do not exist or belong to another kelurahan (forged callback data tells nothing).
+- Maker-checker: a treasurer cannot decide a repayment they reported or that is on their own loan.
+- A repayment that is no longer pending (another treasurer was quicker, or the same button twice) shows who
+  decided and what; the race inside the database is settled by ``repayments.decide`` raising
+  ``AlreadyDecided``.
+- Preset reasons are stored in the database in Indonesian (the programme's language, readable by every
+  treasurer); the borrower's notice shows the preset in the borrower's language. Typed reasons are stored as
+  typed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from enum import StrEnum
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot import clock
+from bot.commands import CommandSpec
+from bot.roles import Role
+from handlers.common import (
+    Context,
+    Who,
+    answer_callback,
+    app_of,
+    button,
+    guarded,
+    keyboard,
+    notify_person,
+    send,
+)
+from handlers.feature import FeatureHandlers
+from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
+from messages import label, normalise_language, render
+from storage import loans, people, repayments
+
+log = logging.getLogger(__name__)
+
+VERIFY = CommandSpec("verifikasi", "verify", frozenset({Role.TREASURER}))
+COMMANDS = (VERIFY,)
+KIND = "verify"
+PAGE_SIZE = 5
+REASON_MIN, REASON_MAX = 3, 200
+#: preset rejection reasons, label keys in plain/labels/verify.j2
+REASONS = ("reason_unclear", "reason_not_received", "reason_amount", "reason_date")
+
+
+class S(StrEnum):
+    REASON = "verify.reason"
+
+
+def decision_rows(repayment_id: int, lang: str, reference: str | None = None) -> list[list[tuple[str, str]]]:
+    """The Setujui / Tolak buttons of one repayment (with its reference when several share a message)."""
+    if reference is None:
+        return [[button("verify.approve", lang, f"ver:ok:{repayment_id}"),
+                 button("verify.reject", lang, f"ver:no:{repayment_id}")]]
+    return [[button("verify.approve_ref", lang, f"ver:ok:{repayment_id}", ref=reference),
+             button("verify.reject_ref", lang, f"ver:no:{repayment_id}", ref=reference)]]
+
+
+async def announce_pending(context: Context, repayment_id: int) -> None:
+    """Tell every active treasurer of the loan's kelurahan about a new pending repayment (called by /bayar).
+
+    Failures to reach one treasurer never stop the others nor the borrower's report.
+    """
+    db = app_of(context).db
+    view = await repayments.view(db, repayment_id)
+    if view is None or view.repayment.status != "pending":
+        return
+    for treasurer in await people.with_role(db, Role.TREASURER, view.kelurahan_code):
+        if treasurer.id in (view.borrower_id, view.repayment.reported_by):
+            continue  # maker-checker: nobody checks their own payment
+        lang = normalise_language(treasurer.language)
+        try:
+            await notify_person(context, treasurer, "verify/pending", view=view,
+                                reply_markup=keyboard(decision_rows(view.repayment.id, lang)),
+                                photo=view.repayment.receipt_file_id)
+        except TelegramError:
+            log.exception("could not announce repayment %s to treasurer %s", repayment_id, treasurer.id)
+
+
+async def _load_for_decision(update: Update, context: Context, who: Who) -> repayments.RepaymentView | None:
+    """The repayment of a ``ver:ok|no:<id>`` press, or None after answering why not."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    parts = query.data.split(":")
+    view = None
+    if len(parts) == 3 and parts[2].isdigit():
+        view = await repayments.view(app_of(context).db, int(parts[2]))
+    if view is None or view.kelurahan_code != who.kelurahan:
+        await answer_callback(update, who, "verify/not_found", alert=True)
+        return None
+    if who.person_id in (view.borrower_id, view.repayment.reported_by):
+        await answer_callback(update, who, "verify/own_payment", alert=True)
+        return None
+    if view.repayment.status != "pending":
+        await query.answer()
+        await send(update, context, who, "verify/already_decided", view=view)
+        return None
+    return view
+
+
+async def _drop_buttons(update: Update) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    with contextlib.suppress(TelegramError):  # the message is too old or already changed: nothing to tidy
+        await query.edit_message_reply_markup(None)
+
+
+@guarded(VERIFY)
+async def approve(update: Update, context: Context, who: Who) -> None:
+    view = await _load_for_decision(update, context, who)
+    if view is None:
+        return
+    assert update.callback_query is not None
+    app = app_of(context)
+    try:
+        async with app.db.transaction() as tx:
+            decided = await repayments.decide(tx, view.repayment.id, approve=True, by=who.require().id,
+                                              now=clock.utcnow())
+    except repayments.AlreadyDecided as exc:
+        await update.callback_query.answer()
+        await send(update, context, who, "verify/already_decided", view=exc.view)
+        return
+    except repayments.Overpayment as exc:  # a cash entry in the meantime left less owing than this report
+        await update.callback_query.answer()
+        await send(update, context, who, "verify/overpayment", view=view, outstanding=exc.outstanding)
+        return
+    await update.callback_query.answer()
+    await _drop_buttons(update)
+    await send(update, context, who, "verify/approved", view=decided)
+    await _tell_borrower_approved(context, decided)
+
+
+async def _tell_borrower_approved(context: Context, view: repayments.RepaymentView) -> None:
+    app = app_of(context)
+    borrower = await people.get(app.db, view.borrower_id)
+    summary = await loans.summary(app.db, view.repayment.loan_id)
+    if borrower is None or summary is None:
+        return
+    today = clock.local_today(app.settings.timezone)
+    nxt = summary.state.next_due(today)
+    await notify_person(
+        context, borrower, "verify/borrower_approved", view=view, outstanding=summary.state.outstanding,
+        next_amount=None if nxt is None else nxt.remaining,
+        next_date=None if nxt is None else nxt.installment.due_date,
+    )
+
+
+# --- rejection form ----------------------------------------------------------------------------------------
+
+
+async def ask_reason(update: Update, context: Context, who: Who, form: dict) -> str:
+    rows = [[button(f"verify.{key}", who.lang, data(KIND, form, "reason", key))] for key in REASONS]
+    await send(update, context, who, "verify/ask_reason", reference=form["reference"], name=form["name"],
+               reply_markup=keyboard(rows))
+    return S.REASON
+
+
+@guarded(VERIFY)
+async def reject(update: Update, context: Context, who: Who) -> str | int | None:
+    view = await _load_for_decision(update, context, who)
+    if view is None:
+        return None
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    form = new_form(context, KIND, repayment_id=view.repayment.id, reference=view.repayment.reference,
+                    name=view.borrower_name)
+    return await ask_reason(update, context, who, form)
+
+
+@guarded(VERIFY)
+async def reason_chosen(update: Update, context: Context, who: Who) -> str | int | None:
+    pressed = await read_button(update, context, who, KIND)
+    if pressed is None:
+        return None
+    form, action, value = pressed
+    if action != "reason" or value not in REASONS:
+        return await ask_reason(update, context, who, form)
+    return await _finish_reject(update, context, who, form, label(f"verify.{value}", "id"), value)
+
+
+@guarded(VERIFY)
+async def reason_typed(update: Update, context: Context, who: Who) -> str | int | None:
+    form = current_form(context, KIND)
+    if form is None:
+        return ConversationHandler.END
+    assert update.message is not None
+    reason = " ".join((update.message.text or "").split())
+    if not REASON_MIN <= len(reason) <= REASON_MAX:
+        await send(update, context, who, "verify/reason_invalid", min=REASON_MIN, max=REASON_MAX)
+        return await ask_reason(update, context, who, form)
+    return await _finish_reject(update, context, who, form, reason, None)
+
+
+async def _finish_reject(update: Update, context: Context, who: Who, form: dict, reason: str,
+                         preset: str | None) -> int:
+    app = app_of(context)
+    end_form(context)
+    view = await repayments.view(app.db, form["repayment_id"])
+    if view is None or view.kelurahan_code != who.kelurahan:
+        await send(update, context, who, "verify/not_found")
+        return ConversationHandler.END
+    try:
+        async with app.db.transaction() as tx:
+            decided = await repayments.decide(tx, view.repayment.id, approve=False, by=who.require().id,
+                                              now=clock.utcnow(), reason=reason)
+    except repayments.AlreadyDecided as exc:
+        await send(update, context, who, "verify/already_decided", view=exc.view)
+        return ConversationHandler.END
+    await send(update, context, who, "verify/rejected", view=decided, reason=reason)
+    borrower = await people.get(app.db, decided.borrower_id)
+    if borrower is not None:
+        lang = normalise_language(borrower.language)
+        markup = keyboard([[button("verify.pay_again", lang, f"payagain:{decided.repayment.loan_id}")]])
+        await notify_person(context, borrower, "verify/borrower_rejected", view=decided, reason=reason,
+                            preset=preset, reply_markup=markup)
+    return ConversationHandler.END
+
+
+@guarded(VERIFY)
+async def not_text(update: Update, context: Context, who: Who) -> str | int:
+    form = current_form(context, KIND)
+    if form is None:
+        return ConversationHandler.END
+    await send(update, context, who, "errors/not_text")
+    return await ask_reason(update, context, who, form)
+
+
+# --- /verifikasi list --------------------------------------------------------------------------------------
+
+
+async def _show_page(update: Update, context: Context, who: Who, page: int, *, edit: bool) -> None:
+    db = app_of(context).db
+    kel = who.kelurahan
+    assert kel is not None
+    items, total = await repayments.pending_for_kelurahan(db, kel, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if not items and page > 0:  # the list shrank since the button was made
+        page = pages - 1
+        items, total = await repayments.pending_for_kelurahan(db, kel, offset=page * PAGE_SIZE,
+                                                              limit=PAGE_SIZE)
+    if total == 0:
+        await send(update, context, who, "verify/empty")
+        return
+    rows = [row for v in items for row in decision_rows(v.repayment.id, who.lang, v.repayment.reference)]
+    nav = []
+    if page > 0:
+        nav.append(button("prev_page", who.lang, f"ver:page:{page - 1}"))
+    if page + 1 < pages:
+        nav.append(button("next_page", who.lang, f"ver:page:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    text_ctx = {"items": items, "total": total, "page": page + 1, "pages": pages,
+                "first": page * PAGE_SIZE + 1}
+    if edit and update.callback_query is not None:
+        text = render("verify/list", who.lang, tz=app_of(context).settings.timezone, **text_ctx)
+        try:
+            await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML,
+                                                          reply_markup=keyboard(rows))
+            return
+        except TelegramError:
+            pass
+    await send(update, context, who, "verify/list", reply_markup=keyboard(rows), **text_ctx)
+
+
+@guarded(VERIFY)
+async def list_pending(update: Update, context: Context, who: Who) -> None:
+    await _show_page(update, context, who, 0, edit=False)
+
+
+@guarded(VERIFY)
+async def page_pressed(update: Update, context: Context, who: Who) -> None:
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    raw = query.data.rsplit(":", 1)[-1]
+    await query.answer()
+    await _show_page(update, context, who, int(raw) if raw.isdigit() else 0, edit=True)
+
+
+def handlers() -> FeatureHandlers:
+    text = filters.TEXT & ~filters.COMMAND
+    other = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+    return FeatureHandlers(
+        form_entry_points=[CallbackQueryHandler(reject, pattern=r"^ver:no:")],
+        form_states={
+            S.REASON: [
+                CallbackQueryHandler(reason_chosen, pattern=pattern(KIND)),
+                MessageHandler(text, reason_typed),
+                MessageHandler(other, not_text),
+            ],
+        },
+        handlers=[
+            CommandHandler(list(VERIFY.names), list_pending),
+            CallbackQueryHandler(approve, pattern=r"^ver:ok:"),
+            CallbackQueryHandler(page_pressed, pattern=r"^ver:page:"),
+        ],
+    )

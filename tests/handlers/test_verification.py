@@ -1,0 +1,236 @@
+"""Treasurer verification: announcements, Setujui, Tolak (preset and typed reasons), races, /verifikasi pages,
+role refusals and kelurahan isolation."""
+
+from __future__ import annotations
+
+import pytest
+from telegram.ext import CallbackContext
+
+from bot.roles import Role
+from handlers.verification import announce_pending
+from storage import audit, repayments
+from tests.handlers.loan_fixtures import make_loan, report
+from tests.harness import answers
+
+OTHER_KEL = "53.71.01.1001"
+
+
+@pytest.fixture
+async def world(running, make_person):
+    db = running.app.db
+    borrower, b_user = await make_person(Role.BORROWER, name="Yohanis Ndolu")
+    t1, t1_user = await make_person(Role.TREASURER, name="Fransiska Manafe")
+    t2, t2_user = await make_person(Role.TREASURER, name="Agus Lerik", language="en")
+    other, other_user = await make_person(Role.TREASURER, name="Orang Lain", kelurahan=OTHER_KEL)
+    loan = await make_loan(db, borrower)
+    return {"db": db, "borrower": borrower, "b": b_user, "t1": t1, "t1u": t1_user, "t2": t2, "t2u": t2_user,
+            "other": other, "otheru": other_user, "loan": loan}
+
+
+async def _installments(db, loan_id):
+    rows = await db.fetchall("SELECT number, principal_paid, fee_paid, paid_on FROM installments "
+                             "WHERE loan_id = :l ORDER BY number", {"l": loan_id})
+    return [(r["number"], r["principal_paid"], r["paid_on"]) for r in rows]
+
+
+async def test_announce_reaches_each_treasurer_of_the_kelurahan_only(running, world):
+    rep = await report(world["db"], world["loan"], world["borrower"], photo="receipt-1")
+    running.request.clear()
+
+    await announce_pending(CallbackContext(running.app), rep.id)
+
+    photos = running.request.of("sendPhoto")
+    assert sorted(c.chat_id for c in photos) == sorted([world["t1u"].chat_id, world["t2u"].chat_id])
+    to_t1 = next(c for c in photos if c.chat_id == world["t1u"].chat_id)
+    assert to_t1.params["photo"] == "receipt-1"
+    assert "Yohanis Ndolu" in to_t1.text
+    assert "Rp500.000" in to_t1.text
+    assert "27 November 2026" in to_t1.text
+    assert rep.reference in to_t1.text
+    assert "Tunai" in to_t1.text
+    assert to_t1.button("Setujui") == f"ver:ok:{rep.id}"
+    assert to_t1.button("Tolak") == f"ver:no:{rep.id}"
+    to_t2 = next(c for c in photos if c.chat_id == world["t2u"].chat_id)
+    assert "Approve" in to_t2.button_texts[0]
+    assert "waiting for verification" in to_t2.text
+    assert not running.request.sent(world["otheru"].chat_id)
+
+
+async def test_announce_without_photo_is_a_text_message(running, world):
+    rep = await report(world["db"], world["loan"], world["borrower"])
+    running.request.clear()
+    await announce_pending(CallbackContext(running.app), rep.id)
+    assert len(running.request.of("sendMessage")) == 2
+    assert not running.request.of("sendPhoto")
+
+
+async def test_approve_allocates_and_tells_borrower_the_balance(running, tester, world):
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"])
+
+    await tester.press(world["t1u"], f"ver:ok:{rep.id}")
+
+    assert "sudah diverifikasi" in tester.last(world["t1u"]).text
+    told = tester.last(world["b"]).text
+    assert "Rp500.000" in told
+    assert "sudah diverifikasi" in told
+    assert "Sisa pinjaman: <b>Rp5.500.000</b>" in told
+    assert "Angsuran berikutnya: <b>Rp500.000</b>, jatuh tempo 28 November 2026" in told
+    stored = await repayments.get(db, rep.id)
+    assert stored.status == "verified"
+    assert stored.verified_by == world["t1"].id
+    rows = await _installments(db, world["loan"].id)
+    assert rows[0] == (1, 500_000, "2026-11-27")
+    assert rows[1] == (2, 0, None)
+    logged = await audit.recent(db, action="repayment.verified")
+    assert len(logged) == 1
+    assert logged[0].actor_person_id == world["t1"].id
+
+
+async def test_two_treasurers_pressing_setujui_only_one_counts(running, tester, world):
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"])
+
+    await tester.press(world["t1u"], f"ver:ok:{rep.id}")
+    await tester.press(world["t2u"], f"ver:ok:{rep.id}")
+
+    second = tester.last(world["t2u"]).text
+    assert "already" in second
+    assert "approved" in second
+    assert "Fransiska Manafe" in second
+    assert len(await audit.recent(db, action="repayment.verified")) == 1
+    assert (await _installments(db, world["loan"].id))[0][1] == 500_000
+    borrower_msgs = [t for t in tester.texts(world["b"]) if "diverifikasi" in t]
+    assert len(borrower_msgs) == 1
+
+
+async def test_reject_with_preset_reason(running, tester, world):
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"])
+
+    await tester.press(world["t1u"], f"ver:no:{rep.id}")
+    ask = tester.last(world["t1u"])
+    assert "Mengapa" in ask.text
+    await tester.press(world["t1u"], ask.button("Uang belum diterima"))
+
+    stored = await repayments.get(db, rep.id)
+    assert stored.status == "rejected"
+    assert stored.reason == "Uang belum diterima"
+    told = tester.last(world["b"])
+    assert "ditolak" in told.text
+    assert "Uang belum diterima" in told.text
+    assert told.button("Lapor lagi") == f"payagain:{world['loan'].id}"
+    assert "ditolak" in tester.last(world["t1u"]).text
+    assert (await _installments(db, world["loan"].id))[0][1] == 0
+    assert len(await audit.recent(db, action="repayment.rejected")) == 1
+
+
+async def test_reject_with_typed_reason_after_bad_inputs(running, tester, world):
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"])
+    await tester.press(world["t2u"], f"ver:no:{rep.id}")
+
+    await tester.send(world["t2u"], "no")
+    assert "3 to 200 characters" in tester.texts(world["t2u"])[-2]
+    assert "Why is payment" in tester.last(world["t2u"]).text
+    await tester.sticker(world["t2u"])
+    assert "Why is payment" in tester.last(world["t2u"]).text
+    await tester.send(world["t2u"], "Transfer dari rekening orang lain")
+
+    stored = await repayments.get(db, rep.id)
+    assert stored.status == "rejected"
+    assert stored.reason == "Transfer dari rekening orang lain"
+    told = tester.last(world["b"])
+    assert "Transfer dari rekening orang lain" in told.text
+    assert told.button("Lapor lagi")
+
+
+async def test_reject_after_other_treasurer_approved_shows_who(running, tester, world):
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"])
+    await tester.press(world["t1u"], f"ver:no:{rep.id}")
+    ask = tester.last(world["t1u"])
+    await tester.press(world["t2u"], f"ver:ok:{rep.id}")
+
+    await tester.press(world["t1u"], ask.button("Tanggal salah"))
+
+    assert "sudah <b>disetujui</b> oleh <b>Agus Lerik</b>" in tester.last(world["t1u"]).text
+    assert (await repayments.get(db, rep.id)).status == "verified"
+    assert not await audit.recent(db, action="repayment.rejected")
+
+
+async def test_verifikasi_lists_oldest_first_with_pages(running, tester, world, frozen_clock):
+    db = world["db"]
+    reps = []
+    for i in range(7):
+        reps.append(await report(db, world["loan"], world["borrower"], amount=100_000 + i * 1000))
+        frozen_clock.advance(minutes=1)
+
+    await tester.command(world["t1u"], "verifikasi")
+    first = tester.last(world["t1u"])
+    assert "7 pembayaran menunggu" in first.text
+    assert "halaman 1 dari 2" in first.text
+    assert first.text.index(reps[0].reference) < first.text.index(reps[4].reference)
+    assert reps[5].reference not in first.text
+    assert first.button(f"✅ {reps[0].reference}") == f"ver:ok:{reps[0].id}"
+    assert first.button(f"❌ {reps[4].reference}") == f"ver:no:{reps[4].id}"
+
+    await tester.press(world["t1u"], first.button("Berikutnya"))
+    second = tester.last(world["t1u"])
+    assert second.method == "editMessageText"
+    assert "halaman 2 dari 2" in second.text
+    assert reps[6].reference in second.text
+    assert reps[0].reference not in second.text
+    assert second.button("Sebelumnya") == "ver:page:0"
+
+    await tester.press(world["t1u"], second.button(f"✅ {reps[6].reference}"))
+    assert (await repayments.get(db, reps[6].id)).status == "verified"
+
+
+async def test_verifikasi_empty(running, tester, world):
+    await tester.command(world["t1u"], "verify")
+    assert "Tidak ada pembayaran" in tester.last(world["t1u"]).text
+
+
+async def test_borrower_cannot_verify_or_press_the_buttons(running, tester, world):
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"])
+    await tester.command(world["b"], "verifikasi")
+    assert "tidak" in tester.last(world["b"]).text.lower()
+    calls = await tester.press(world["b"], f"ver:ok:{rep.id}")
+    assert answers(calls)
+    assert (await repayments.get(db, rep.id)).status == "pending"
+    calls = await tester.press(world["b"], f"ver:no:{rep.id}")
+    assert answers(calls)
+    assert (await repayments.get(db, rep.id)).status == "pending"
+
+
+async def test_forged_ids_from_another_kelurahan_are_refused(running, tester, world, make_person):
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"])
+    for data in (f"ver:ok:{rep.id}", f"ver:no:{rep.id}", "ver:ok:99999", "ver:ok:abc"):
+        calls = await tester.press(world["otheru"], data)
+        assert any("tidak ditemukan" in a for a in answers(calls)), data
+    assert (await repayments.get(db, rep.id)).status == "pending"
+    assert not running.request.sent(world["b"].chat_id)
+    await tester.command(world["otheru"], "verifikasi")
+    assert "Tidak ada pembayaran" in tester.last(world["otheru"]).text
+
+
+async def test_treasurer_cannot_check_own_report(running, tester, world):
+    db = world["db"]
+    rep = await report(db, world["loan"], world["t1"])  # t1 reported on the borrower's behalf
+    calls = await tester.press(world["t1u"], f"ver:ok:{rep.id}")
+    assert any("Bendahara lain" in a for a in answers(calls))
+    assert (await repayments.get(db, rep.id)).status == "pending"
+
+
+async def test_reason_form_survives_restart(running, world):
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"])
+    await running.tester.press(world["t1u"], f"ver:no:{rep.id}")
+    await running.restart()
+    await running.tester.send(world["t1u"], "Bukti transfer palsu")
+    stored = await repayments.get(running.app.db, rep.id)
+    assert stored.status == "rejected"
+    assert stored.reason == "Bukti transfer palsu"
