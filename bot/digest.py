@@ -1,0 +1,167 @@
+"""Pure assembly of the digests: figures in, a JSON-ready template context out (no SQL, no Telegram).
+
+The daily digest (``digest/daily``) and the city-wide one (``digest/city``) are rendered from the contexts
+built here. Contexts hold only JSON types (ints, floats, strings, lists, dicts) because the scheduled digest is
+stored in the outbox and rendered at send time in the recipient's language.
+
+Decisions:
+
+* "Yesterday" and "month to date" are as of the digest's data cut, the end of *yesterday* (WITA): the
+  morning digest reports complete days. Month to date is therefore the instalments due from the 1st of
+  yesterday's month through yesterday; on the 1st the digest shows the whole previous month. ``None`` rates
+  (nothing due) show "-".
+* The overdue list and the unreachable list hold at most :data:`LIST_LIMIT` names, then "dan N lainnya", so
+  the message stays far below Telegram's 4096 characters whatever the size of the kelurahan.
+* The city version is one line per kelurahan that has loans, sorted by PAR30 (worst first), then name.
+* The weekly chart is a PNG drawn with matplotlib's Agg backend; its labels are passed in by the caller (they
+  come from the label templates), so this module holds no user-facing text.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+LIST_LIMIT = 10
+#: Weeks shown in the weekly chart.
+CHART_WEEKS = 12
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return None if not whole else part / whole
+
+
+def month_to_date(today: date) -> tuple[date, date]:
+    """``(first, last)`` due dates of the month-to-date period as of the end of yesterday."""
+    yesterday = today - timedelta(days=1)
+    return yesterday.replace(day=1), yesterday
+
+
+def chart_start(today: date, weeks: int = CHART_WEEKS) -> date:
+    """The Monday starting the chart: ``weeks`` whole weeks ending on the Sunday before ``today``'s week."""
+    this_monday = today - timedelta(days=today.weekday())
+    return this_monday - timedelta(weeks=weeks)
+
+
+def age_hours(reported_at_utc: str | None, now: datetime) -> int | None:
+    if reported_at_utc is None:
+        return None
+    reported = datetime.strptime(reported_at_utc[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    return max(int((now - reported).total_seconds() // 3600), 0)
+
+
+@dataclass(frozen=True)
+class DailyFigures:
+    """The figures of one kelurahan, as read by :mod:`storage.digest` (any may be None: nothing happened)."""
+
+    kelurahan_name: str
+    today: date
+    now: datetime
+    yesterday: Any = None  # storage.digest.Flow | None
+    pending: Any = None  # storage.digest.Pending | None
+    collection: Any = None  # storage.digest.Collection | None
+    portfolio: Any = None  # storage.digest.Portfolio | None
+    overdue: Sequence[Any] = ()  # storage.digest.OverdueBorrower, at most LIST_LIMIT
+    unreachable: Sequence[Any] = ()  # storage.digest.Unreachable, at most LIST_LIMIT
+
+
+def daily_context(f: DailyFigures) -> dict[str, Any]:
+    start, end = month_to_date(f.today)
+    due = f.collection.due if f.collection else 0
+    on_time = f.collection.on_time if f.collection else 0
+    late = f.collection.late if f.collection else 0
+    p = f.portfolio
+    overdue_total = f.overdue[0].total_in_kelurahan if f.overdue else 0
+    unreachable_total = f.unreachable[0].total_in_kelurahan if f.unreachable else 0
+    return {
+        "kelurahan": f.kelurahan_name,
+        "day": f.today.isoformat(),
+        "yesterday": (f.today - timedelta(days=1)).isoformat(),
+        "verified_count": f.yesterday.count if f.yesterday else 0,
+        "verified_total": f.yesterday.total if f.yesterday else 0,
+        "pending_count": f.pending.count if f.pending else 0,
+        "pending_oldest_hours": age_hours(f.pending.oldest_reported_at, f.now) if f.pending else None,
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),
+        "due": due,
+        "collected_on_time": on_time,
+        "collected_late": late,
+        "rate": ratio(on_time + late, due),
+        "rate_on_time": ratio(on_time, due),
+        "rate_late": ratio(late, due),
+        "loans": p.loans if p else 0,
+        "outstanding": p.outstanding if p else 0,
+        "outstanding_principal": p.outstanding_principal if p else 0,
+        "par30": ratio(p.par30_principal, p.outstanding_principal) if p else None,
+        "par1": ratio(p.par1_principal, p.outstanding_principal) if p else None,
+        "buckets": list(p.buckets) if p else [0, 0, 0, 0, 0],
+        "overdue": [{"name": o.name, "days": o.days, "amount": o.overdue} for o in f.overdue[:LIST_LIMIT]],
+        "overdue_more": max(overdue_total - LIST_LIMIT, 0),
+        "overdue_total": overdue_total,
+        "unreachable": [{"name": u.name, "linked": u.linked} for u in f.unreachable[:LIST_LIMIT]],
+        "unreachable_more": max(unreachable_total - LIST_LIMIT, 0),
+        "unreachable_total": unreachable_total,
+    }
+
+
+def city_context(
+    today: date,
+    names: Mapping[str, str],
+    portfolios: Mapping[str, Any],
+    collections: Mapping[str, Any],
+) -> dict[str, Any]:
+    """One line per kelurahan with loans (active portfolio or instalments due this month), worst PAR30
+    first."""
+    start, end = month_to_date(today)
+    lines = []
+    for code in set(portfolios) | set(collections):
+        p, c = portfolios.get(code), collections.get(code)
+        par30 = ratio(p.par30_principal, p.outstanding_principal) if p else None
+        lines.append({
+            "name": names.get(code, code),
+            "rate": ratio(c.on_time + c.late, c.due) if c else None,
+            "par30": par30,
+            "outstanding": p.outstanding if p else 0,
+        })
+    lines.sort(key=lambda line: (-(line["par30"] or 0.0), line["name"]))
+    total_principal = sum(p.outstanding_principal for p in portfolios.values())
+    total_due = sum(c.due for c in collections.values())
+    return {
+        "day": today.isoformat(),
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),
+        "lines": lines,
+        "outstanding": sum(p.outstanding for p in portfolios.values()),
+        "par30": ratio(sum(p.par30_principal for p in portfolios.values()), total_principal),
+        "rate": ratio(sum(c.on_time + c.late for c in collections.values()), total_due),
+    }
+
+
+def weekly_chart_png(
+    weeks: Sequence[Any], *, title: str, collected_label: str, due_label: str, unit_label: str,
+    date_format: str = "%d/%m",
+) -> bytes:
+    """Bars of collections per week against a line of the amount due, as PNG bytes (``weeks``: objects with
+    ``start``, ``collected``, ``due``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure  # no pyplot: no global state, safe in a server
+
+    fig = Figure(figsize=(8, 4.5), dpi=100)
+    ax = fig.add_subplot()
+    xs = list(range(len(weeks)))
+    ax.bar(xs, [w.collected / 1e6 for w in weeks], color="#2e7d32", label=collected_label)
+    ax.plot(xs, [w.due / 1e6 for w in weeks], color="#c62828", marker="o", label=due_label)
+    ax.set_xticks(xs, [w.start.strftime(date_format) for w in weeks], rotation=45, fontsize=8)
+    ax.set_ylabel(unit_label)
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()

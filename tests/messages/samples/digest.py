@@ -1,0 +1,32 @@
+"""Samples for the digest templates (worst case: full lists, long names, 51 kelurahan in the city view)."""
+
+from bot.kota_kupang import all_kelurahan
+
+_LONG = "Maria Goreti Theresia Bria Seran Nenobais"
+
+_DAILY = {
+    "kelurahan": "Lai Lai Bisi Kopan", "day": "2026-11-28", "yesterday": "2026-11-27",
+    "verified_count": 123, "verified_total": 123_456_789, "pending_count": 45, "pending_oldest_hours": 170,
+    "period_start": "2026-11-01", "period_end": "2026-11-27", "due": 999_999_999,
+    "collected_on_time": 555_555_555, "collected_late": 111_111_111, "rate": 0.6667, "rate_on_time": 0.5556,
+    "rate_late": 0.1111, "loans": 1234, "outstanding": 9_999_999_999, "outstanding_principal": 9_000_000_000,
+    "par30": 0.1234, "par1": 0.2345, "buckets": [1000, 150, 40, 30, 14],
+    "overdue": [{"name": f"{_LONG} {n}", "days": 1000 + n, "amount": 25_000_000} for n in range(10)],
+    "overdue_more": 190, "overdue_total": 200,
+    "unreachable": [{"name": f"{_LONG} {n}", "linked": n % 2 == 0} for n in range(10)],
+    "unreachable_more": 190, "unreachable_total": 200, "scheduled": True,
+}
+
+SAMPLES = {
+    "digest/daily": _DAILY,
+    "digest/city": {
+        "day": "2026-11-28", "period_start": "2026-11-01", "period_end": "2026-11-27",
+        "outstanding": 99_999_999_999, "par30": 0.1234, "rate": 0.8765,
+        "lines": [{"name": k.name, "rate": 0.8765, "par30": 0.1234, "outstanding": 9_999_999_999}
+                  for k in all_kelurahan()],
+    },
+    "digest/nudge": {"count": 12, "oldest_hours": 170},
+    "digest/weekly_chart": {"first": "2026-09-07", "last": "2026-11-29", "weeks": 12},
+    "digest/optin_changed": {"opt_in": True},
+    "plain/labels/digest": {"key": "optin_on"},
+}
