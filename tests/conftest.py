@@ -51,7 +51,8 @@ def db_path(tmp_path: Path) -> Path:
 
 
 def make_settings(db_path: Path, **overrides: str) -> Settings:
-    environ = {"TELEGRAM_BOT_TOKEN": "123456:TEST-token", "PEM_DATABASE": str(db_path), **overrides}
+    environ = {"TELEGRAM_BOT_TOKEN": "123456:TEST-token", "PEM_DATABASE": str(db_path),
+               "PEM_BACKUP_DIR": str(db_path.parent / "backups"), **overrides}
     return load_settings(environ=environ, env_file=None)
 
 

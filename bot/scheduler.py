@@ -1,0 +1,62 @@
+"""Wires the jobs into PTB's JobQueue (APScheduler underneath). The scheduler only *triggers* ticks; what is
+due is decided by :func:`bot.jobs.run_due` from the database, so nothing is lost when a trigger is late or the
+bot was down.
+
+- One repeating job, ``pem-tick``, every 60 s, starting on the next full minute. APScheduler's default
+  ``misfire_grace_time`` is 1 s: a tick that fires later than that (a busy event loop, a suspended laptop,
+  a slow database) is *silently skipped*. We allow an hour, and ``coalesce`` runs a pile of missed ticks only
+  once; ``max_instances=1`` keeps ticks from overlapping (a slow send run delays the next tick instead).
+- At start-up (``post_init``) one catch-up tick runs today's missed slots (see :mod:`bot.jobs`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from telegram.ext import CallbackContext
+
+from bot import clock
+from bot.jobs import TickReport, run_due
+
+if TYPE_CHECKING:
+    from bot.app import PemApplication
+
+log = logging.getLogger(__name__)
+
+TICK_INTERVAL = 60
+TICK_JOB_NAME = "pem-tick"
+JOB_KWARGS = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
+
+
+async def tick_job(context: CallbackContext) -> None:
+    app = context.application
+    try:
+        await run_due(app.db, app.bot, app.settings, clock.utcnow(), catch_up=False)  # type: ignore[attr-defined]
+    except Exception:
+        log.exception("scheduled tick failed")
+
+
+async def catch_up(app: PemApplication) -> TickReport | None:
+    """The start-up tick; errors are logged, never stop the bot from starting."""
+    try:
+        report = await run_due(app.db, app.bot, app.settings, clock.utcnow(), catch_up=True)
+    except Exception:
+        log.exception("start-up catch-up failed")
+        return None
+    log.info("start-up catch-up: %s", report)
+    return report
+
+
+def setup_scheduler(app: PemApplication) -> bool:
+    """Schedule the tick on the app's JobQueue; False (and a warning) when there is no JobQueue."""
+    job_queue = app.job_queue
+    if job_queue is None:
+        log.warning("no JobQueue (install python-telegram-bot[job-queue]); scheduled messages are not sent")
+        return False
+    now = clock.utcnow()
+    first = timedelta(seconds=TICK_INTERVAL - now.second - now.microsecond / 1_000_000)
+    job_queue.run_repeating(tick_job, interval=TICK_INTERVAL, first=first, name=TICK_JOB_NAME,
+                            job_kwargs=dict(JOB_KWARGS))
+    return True

@@ -1,0 +1,281 @@
+"""The sender: empties the outbox within Telegram's limits.
+
+:func:`send_due` takes the queued messages whose ``not_before`` has come (oldest first), renders each in the
+recipient's *current* language and sends it as HTML text, or as a photo with the text as caption, with its
+inline keyboard (button labels rendered from label keys at send time).
+
+Rules, one per outcome:
+
+- **quiet hours** (``PEM_QUIET_HOURS``): when ``now`` falls inside, nothing is sent; every due message is
+  postponed to the end of the window (counted as ``deferred``). Replies to users never pass through here.
+- **recipient gone**: no such person, inactive, not linked to Telegram, or already unreachable → the message
+  is ``cancelled`` with that reason (the digest counts such borrowers as "tidak bisa dihubungi").
+- **sent**: marked ``sent`` right after the API call returns, in its own autocommit statement. A crash between
+  the two repeats at most that one message at the next run, never more (documented in the README).
+- ``RetryAfter`` (flood control; AIORateLimiter in production already retries it a few times): wait and retry
+  the same message when the wait is short, otherwise postpone it and stop this run. Never counted as an
+  attempt, never ``failed``.
+- ``NetworkError``/``TimedOut``: an attempt is recorded and the message stays queued with ``not_before``
+  pushed back exponentially (30 s, 60 s, 120 s …); after ``PEM_SEND_MAX_ATTEMPTS`` attempts it is
+  ``failed`` with the error. Three network errors in a row end the run (Telegram is unreachable: don't burn
+  every message's attempts).
+- ``Forbidden`` (the user blocked the bot): the message is ``failed``, the person is marked unreachable, all
+  their other queued messages are cancelled, and it is audited (``person.unreachable``).
+- ``BadRequest`` (and any other Telegram error, or a template that fails to render): ``failed``, logged, not
+  retried.
+
+Rate limits: PTB's ``AIORateLimiter`` on the application's bot keeps the overall rate at 30 messages/s, but it
+only spaces *group* chats; private chats are spaced here by :class:`ChatPacer` (1 message/s per chat).
+Messages are sent one after the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time as _time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+
+from bot import clock
+from bot.config import Settings
+from bot.quiet_hours import is_quiet, next_allowed
+from messages import label, normalise_language, render
+from storage import audit, outbox, people
+from storage.db import Database
+from storage.outbox import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+#: First retry delay after a network error; doubled for every further attempt.
+BACKOFF_BASE = timedelta(seconds=30)
+#: Flood-control waits up to this long are slept through; longer ones postpone the message.
+MAX_INLINE_RETRY_AFTER = 60.0
+#: How many times one message is retried in place after RetryAfter within a run.
+MAX_RETRY_AFTER_IN_RUN = 3
+#: Consecutive network errors that end a run.
+MAX_NETWORK_ERRORS_IN_A_ROW = 3
+#: Telegram's limit for a photo caption.
+MAX_CAPTION = 1024
+
+
+@dataclass(frozen=True)
+class SendReport:
+    sent: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    retried: int = 0
+    deferred: int = 0
+
+
+class ChatPacer:
+    """At most one message per ``interval`` seconds to each chat (Telegram's per-chat limit)."""
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self.interval = interval
+        self._next: dict[int, float] = {}
+
+    async def wait(self, chat_id: int) -> None:
+        if self.interval <= 0:
+            return
+        now = _time.monotonic()
+        ready = self._next.get(chat_id, 0.0)
+        if ready > now:
+            await asyncio.sleep(ready - now)
+            now = ready
+        self._next[chat_id] = now + self.interval
+        if len(self._next) > 5000:
+            self._next = {c: t for c, t in self._next.items() if t > now}
+
+
+#: Shared by every run of the process, so consecutive ticks keep the spacing too.
+DEFAULT_PACER = ChatPacer()
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next try after ``attempts`` failed attempts (1 → 30 s, 2 → 60 s, …, capped at 1 h)."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), timedelta(hours=1))
+
+
+def _seconds(exc: RetryAfter) -> float:
+    value = getattr(exc, "_retry_after", None)
+    if value is None:
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class _Counts:
+    def __init__(self) -> None:
+        self.sent = self.failed = self.cancelled = self.retried = self.deferred = 0
+
+    def report(self) -> SendReport:
+        return SendReport(self.sent, self.failed, self.cancelled, self.retried, self.deferred)
+
+
+class _StopRun(Exception):
+    """End this run early (flood control, Telegram unreachable); the rest waits for the next tick."""
+
+
+async def send_due(
+    db: Database, bot: Bot, settings: Settings, now: datetime, *, limit: int = 500,
+    pacer: ChatPacer | None = None,
+) -> SendReport:
+    """Send every queued message due at ``now`` (at most ``limit``)."""
+    counts = _Counts()
+    messages = await outbox.due(db, now, limit)
+    if not messages:
+        return counts.report()
+    if settings.quiet_hours is not None:
+        start, end = settings.quiet_hours
+        if is_quiet(now.astimezone(settings.timezone).time().replace(tzinfo=None), start, end):
+            until = next_allowed(now, start, end, settings.timezone)
+            counts.deferred = await outbox.postpone(db, [m.id for m in messages], until)
+            log.info("quiet hours: %d message(s) postponed to %s", counts.deferred, until.isoformat())
+            return counts.report()
+
+    pacer = pacer or DEFAULT_PACER
+    network_errors = 0
+    gone: set[int] = set()  # recipients found unreachable during this run
+    for message in messages:
+        if message.recipient_id in gone:
+            continue  # already cancelled with the rest of their queue
+        try:
+            outcome = await _send_one(db, bot, settings, now, message, pacer, counts)
+        except _StopRun:
+            break
+        if outcome == "network":
+            network_errors += 1
+            if network_errors >= MAX_NETWORK_ERRORS_IN_A_ROW:
+                log.warning("outbox: %d network errors in a row; stopping this run", network_errors)
+                break
+        else:
+            network_errors = 0
+        if outcome == "forbidden":
+            gone.add(message.recipient_id)
+    report = counts.report()
+    if report != SendReport():
+        log.info("outbox: %s", report)
+    return report
+
+
+async def _send_one(
+    db: Database, bot: Bot, settings: Settings, now: datetime, message: OutboxMessage, pacer: ChatPacer,
+    counts: _Counts,
+) -> str:
+    person = await people.get(db, message.recipient_id)
+    reason = _unsendable(person)
+    if reason is not None:
+        counts.cancelled += await outbox.cancel(db, [message.id], reason)
+        return "cancelled"
+    assert person is not None
+    assert person.telegram_chat_id is not None
+    lang = normalise_language(person.language)
+    try:
+        text = render(message.template, lang, tz=settings.timezone, **message.context)
+        markup = _markup(message, lang)
+    except Exception as exc:  # a template bug must not block the rest of the outbox
+        log.exception("outbox %s: cannot render %s", message.id, message.template)
+        await outbox.mark_failed(db, message.id, f"render: {type(exc).__name__}: {exc}")
+        counts.failed += 1
+        return "failed"
+
+    chat_id = person.telegram_chat_id
+    for _ in range(MAX_RETRY_AFTER_IN_RUN + 1):
+        await pacer.wait(chat_id)
+        try:
+            await _deliver(bot, chat_id, text, markup, message.photo)
+        except RetryAfter as exc:
+            wait = _seconds(exc)
+            counts.retried += 1
+            if wait > MAX_INLINE_RETRY_AFTER:
+                await outbox.postpone(db, [message.id], now + timedelta(seconds=wait))
+                log.warning("outbox %s: flood control for %.0f s; postponed", message.id, wait)
+                raise _StopRun from exc
+            log.info("outbox %s: flood control, retrying in %.0f s", message.id, wait)
+            await asyncio.sleep(wait)
+            continue
+        except Forbidden as exc:
+            await _blocked(db, person, message, str(exc), counts)
+            return "forbidden"
+        except InvalidToken:
+            raise
+        except BadRequest as exc:
+            log.error("outbox %s (%s) to person %s: bad request: %s", message.id, message.template, person.id,
+                      exc)
+            await outbox.mark_failed(db, message.id, f"BadRequest: {exc}")
+            counts.failed += 1
+            return "failed"
+        except NetworkError as exc:  # includes TimedOut
+            attempts = message.attempts + 1
+            error = f"{type(exc).__name__}: {exc}"
+            if attempts >= settings.send_max_attempts:
+                log.error("outbox %s: giving up after %d attempts: %s", message.id, attempts, error)
+                await outbox.mark_failed(db, message.id, error)
+                counts.failed += 1
+            else:
+                await outbox.record_attempt(db, message.id, error, now + backoff(attempts))
+                counts.retried += 1
+            return "network"
+        except TelegramError as exc:
+            log.error("outbox %s: telegram error: %s", message.id, exc)
+            await outbox.mark_failed(db, message.id, f"{type(exc).__name__}: {exc}")
+            counts.failed += 1
+            return "failed"
+        await outbox.mark_sent(db, message.id, clock.utcnow())
+        counts.sent += 1
+        return "sent"
+    # flood control every time: leave it queued for the next run
+    await outbox.postpone(db, [message.id], now + timedelta(seconds=MAX_INLINE_RETRY_AFTER))
+    raise _StopRun
+
+
+def _unsendable(person: people.Person | None) -> str | None:
+    if person is None:
+        return "no_person"
+    if not person.active:
+        return "inactive"
+    if person.telegram_chat_id is None:
+        return "not_linked"
+    if not person.reachable:
+        return "unreachable"
+    return None
+
+
+def _markup(message: OutboxMessage, lang: str) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label(key, lang), callback_data=data) for key, data in row]
+         for row in message.buttons]
+    )
+
+
+async def _deliver(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None,
+                   photo: bytes | None) -> None:
+    if photo is None:
+        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    elif len(text) <= MAX_CAPTION:
+        await bot.send_photo(chat_id, photo, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    else:
+        # A long text can't be a caption: the chart first, then the text (a crash in between repeats both).
+        await bot.send_photo(chat_id, photo)
+        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def _blocked(db: Database, person: people.Person, message: OutboxMessage, error: str,
+                   counts: _Counts) -> None:
+    """The user blocked the bot: fail this message, mark them unreachable, cancel their queue, audit."""
+    async with db.transaction() as tx:
+        await outbox.mark_failed(tx, message.id, f"Forbidden: {error}")
+        await people.set_reachable(tx, person.id, False)
+        cancelled = await outbox.cancel_for_recipient(tx, person.id, "unreachable")
+        await audit.record(tx, "person.unreachable", entity="person", entity_id=person.id,
+                           kelurahan_code=person.kelurahan_code,
+                           details={"outbox_id": message.id, "kind": message.kind, "cancelled": cancelled})
+    log.info("person %s blocked the bot; %d queued message(s) cancelled", person.id, cancelled)
+    counts.failed += 1
+    counts.cancelled += cancelled

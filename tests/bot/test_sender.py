@@ -1,0 +1,249 @@
+"""The sender against the recording Bot API: what reaches Telegram, and what the outbox says afterwards."""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from telegram.ext import ExtBot
+
+from bot.config import Settings
+from bot.roles import Role
+from bot.sender import ChatPacer, SendReport, backoff, send_due
+from storage import audit, outbox, people
+from storage.db import Database
+from storage.outbox import Status
+from tests.conftest import make_settings
+from tests.harness import RecordingRequest
+from tests.jobs_fixtures import add_person, recording_bot, wita
+
+NOW = wita(2026, 12, 5, 8, 0)
+NO_PACING = ChatPacer(0)
+
+
+@pytest.fixture
+async def rec() -> RecordingRequest:
+    return RecordingRequest()
+
+
+@pytest.fixture
+async def bot(rec: RecordingRequest) -> AsyncIterator[ExtBot]:
+    b = await recording_bot(rec)
+    rec.clear()  # forget getMe
+    try:
+        yield b
+    finally:
+        await b.shutdown()
+
+
+async def queue(db: Database, person_id: int, key: str, *, template: str = "invites/ask_phone",
+                context: dict | None = None, **kw) -> int:
+    assert await outbox.enqueue(db, kind=kw.pop("kind", "reminder"), recipient_id=person_id, dedupe_key=key,
+                                template=template, context={"name": "Maria"} if context is None else context,
+                                not_before=kw.pop("not_before", NOW), **kw)
+    msg = await outbox.by_key(db, key)
+    assert msg is not None
+    return msg.id
+
+
+async def send(db: Database, bot: ExtBot, settings: Settings, now=NOW) -> SendReport:
+    return await send_due(db, bot, settings, now, pacer=NO_PACING)
+
+
+async def test_sends_in_the_recipients_current_language_with_buttons_and_marks_sent(
+        db, bot, rec, settings, frozen_clock):
+    person = await add_person(db, language="id")
+    mid = await queue(db, person.id, "k1", buttons=[[("yes", "x:yes"), ("no", "x:no")]])
+    await people.set_language(db, person.id, "en")  # changed after the message was queued
+    report = await send(db, bot, settings)
+    assert report == SendReport(sent=1)
+    [call] = rec.sent()
+    assert call.method == "sendMessage"
+    assert call.chat_id == person.telegram_chat_id
+    assert "Maria's mobile number?" in call.text
+    assert call.params["parse_mode"] == "HTML"
+    assert call.buttons == [[("Yes", "x:yes"), ("No", "x:no")]]
+    msg = await outbox.get(db, mid)
+    assert (msg.status, msg.attempts, msg.sent_at) == (Status.SENT, 1, frozen_clock.now)
+    assert await send(db, bot, settings) == SendReport()  # nothing left
+    assert len(rec.sent()) == 1
+
+
+async def test_photo_goes_out_with_the_text_as_caption(db, bot, rec, settings, frozen_clock):
+    person = await add_person(db)
+    await queue(db, person.id, "chart", photo=b"\x89PNG\r\n\x1a\nfake")
+    assert (await send(db, bot, settings)).sent == 1
+    [call] = rec.sent()
+    assert call.method == "sendPhoto"
+    assert "Nomor HP Maria?" in call.text
+
+
+async def test_recipients_who_cannot_be_reached_are_cancelled_not_sent(db, bot, rec, settings):
+    unlinked = await add_person(db, "Unlinked", linked=False)
+    inactive = await add_person(db, "Inactive")
+    await db.execute("UPDATE people SET active = 0 WHERE id = :id", {"id": inactive.id})
+    blocked = await add_person(db, "Blocked")
+    await people.set_reachable(db, blocked.id, False)
+    ids = [await queue(db, p.id, f"k{p.id}") for p in (unlinked, inactive, blocked)]
+    assert await send(db, bot, settings) == SendReport(cancelled=3)
+    assert rec.sent() == []
+    assert [(m.status, m.last_error) for m in [await outbox.get(db, i) for i in ids]] == [
+        (Status.CANCELLED, "not_linked"), (Status.CANCELLED, "inactive"), (Status.CANCELLED, "unreachable")]
+
+
+async def test_flood_control_429_then_success_sends_once(db, bot, rec, settings, frozen_clock):
+    person = await add_person(db)
+    mid = await queue(db, person.id, "k")
+    rec.fail("sendMessage", "429", retry_after=1)
+    started = _time.monotonic()
+    report = await send(db, bot, settings)
+    assert _time.monotonic() - started >= 0.9  # waited as told
+    assert report == SendReport(sent=1, retried=1)
+    assert [c.method for c in rec.calls] == ["sendMessage!429", "sendMessage"]
+    msg = await outbox.get(db, mid)
+    assert (msg.status, msg.attempts, msg.last_error) == (Status.SENT, 1, None)
+
+
+async def test_long_flood_wait_postpones_without_failing(db, bot, rec, settings):
+    person = await add_person(db)
+    first = await queue(db, person.id, "a")
+    second = await queue(db, person.id, "b")
+    rec.fail("sendMessage", "429", retry_after=300)
+    assert await send(db, bot, settings) == SendReport(retried=1)  # the run stops: flood control is bot-wide
+    msg = await outbox.get(db, first)
+    assert (msg.status, msg.attempts, msg.not_before) == (Status.QUEUED, 0, NOW + timedelta(seconds=300))
+    assert (await outbox.get(db, second)).status == Status.QUEUED
+    assert rec.sent() == []
+
+
+async def test_network_errors_back_off_then_fail_when_attempts_run_out(db, bot, rec, db_path: Path):
+    settings = make_settings(db_path, PEM_SEND_MAX_ATTEMPTS="3")
+    person = await add_person(db)
+    mid = await queue(db, person.id, "k")
+    rec.fail("sendMessage", "network", times=10)
+
+    assert await send(db, bot, settings) == SendReport(retried=1)
+    msg = await outbox.get(db, mid)
+    assert (msg.status, msg.attempts, msg.not_before) == (Status.QUEUED, 1, NOW + timedelta(seconds=30))
+    assert msg.last_error == "NetworkError: simulated network failure"
+    assert await send(db, bot, settings, NOW + timedelta(seconds=29)) == SendReport()  # not yet
+
+    later = NOW + timedelta(seconds=30)
+    assert await send(db, bot, settings, later) == SendReport(retried=1)
+    msg = await outbox.get(db, mid)
+    assert (msg.attempts, msg.not_before) == (2, later + timedelta(seconds=60))
+
+    assert await send(db, bot, settings, later + timedelta(seconds=60)) == SendReport(failed=1)
+    msg = await outbox.get(db, mid)
+    assert (msg.status, msg.attempts) == (Status.FAILED, 3)
+    assert msg.last_error == "NetworkError: simulated network failure"
+    assert rec.sent() == []
+    assert [c.method for c in rec.calls] == ["sendMessage!network"] * 3
+    assert await send(db, bot, settings, NOW + timedelta(days=1)) == SendReport()
+
+
+async def test_network_error_then_success(db, bot, rec, settings, frozen_clock):
+    person = await add_person(db)
+    mid = await queue(db, person.id, "k")
+    rec.fail("sendMessage", "network", times=1)
+    await send(db, bot, settings)
+    assert (await send(db, bot, settings, NOW + timedelta(minutes=1))).sent == 1
+    msg = await outbox.get(db, mid)
+    assert (msg.status, msg.attempts, msg.last_error) == (Status.SENT, 2, None)
+    assert len(rec.sent()) == 1
+
+
+def test_backoff_doubles_and_is_capped():
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    assert backoff(20) == timedelta(hours=1)
+
+
+async def test_three_network_errors_in_a_row_end_the_run(db, bot, rec, settings):
+    person = await add_person(db)
+    ids = [await queue(db, person.id, f"k{i}") for i in range(5)]
+    rec.fail("sendMessage", "network", times=5)
+    assert await send(db, bot, settings) == SendReport(retried=3)
+    assert [(await outbox.get(db, i)).attempts for i in ids] == [1, 1, 1, 0, 0]
+
+
+async def test_blocked_user_is_marked_unreachable_and_their_queue_cancelled(db, bot, rec, settings, frozen_clock):
+    blocker = await add_person(db, "Blocker", roles=(Role.BORROWER,))
+    other = await add_person(db, "Other")
+    first = await queue(db, blocker.id, "b1")
+    await queue(db, other.id, "o1")
+    await queue(db, blocker.id, "b2")
+    await queue(db, blocker.id, "b3", not_before=NOW + timedelta(days=3))  # future ones too
+    rec.fail("sendMessage", "403")
+    report = await send(db, bot, settings)
+    assert report == SendReport(sent=1, failed=1, cancelled=2)
+    assert [c.chat_id for c in rec.sent()] == [other.telegram_chat_id]
+    assert not (await people.get(db, blocker.id)).reachable
+    msg = await outbox.get(db, first)
+    assert msg.status == Status.FAILED
+    assert msg.last_error.startswith("Forbidden")
+    assert {m.status for m in await outbox.for_recipient(db, blocker.id)} == {Status.FAILED, Status.CANCELLED}
+    [entry] = await audit.recent(db, action="person.unreachable")
+    assert entry.entity_id == blocker.id
+    assert entry.details["cancelled"] == 2
+    # later messages to them are cancelled at once, never sent
+    await queue(db, blocker.id, "b4")
+    assert await send(db, bot, settings) == SendReport(cancelled=1)
+    assert len(rec.sent()) == 1
+
+
+async def test_bad_request_fails_and_is_not_retried(db, bot, rec, settings):
+    person = await add_person(db)
+    mid = await queue(db, person.id, "k")
+    rec.fail("sendMessage", "400")
+    assert await send(db, bot, settings) == SendReport(failed=1)
+    msg = await outbox.get(db, mid)
+    assert (msg.status, msg.attempts) == (Status.FAILED, 1)
+    assert msg.last_error == "BadRequest: Simulated"
+    assert await send(db, bot, settings, NOW + timedelta(hours=1)) == SendReport()
+    assert [c.method for c in rec.calls] == ["sendMessage!400"]
+
+
+async def test_a_template_that_fails_to_render_fails_alone(db, bot, rec, settings, frozen_clock):
+    person = await add_person(db)
+    broken = await queue(db, person.id, "broken", context={})  # ask_phone needs {{ name }}
+    await queue(db, person.id, "fine")
+    assert await send(db, bot, settings) == SendReport(sent=1, failed=1)
+    msg = await outbox.get(db, broken)
+    assert msg.status == Status.FAILED
+    assert msg.last_error.startswith("render: UndefinedError")
+
+
+async def test_quiet_hours_defer_to_the_next_morning(db, bot, rec, settings, frozen_clock):
+    person = await add_person(db)
+    mid = await queue(db, person.id, "k", not_before=wita(2026, 12, 5, 19, 0))
+    evening = wita(2026, 12, 5, 21, 30)
+    assert await send(db, bot, settings, evening) == SendReport(deferred=1)
+    assert rec.sent() == []
+    msg = await outbox.get(db, mid)
+    assert (msg.status, msg.attempts, msg.not_before) == (Status.QUEUED, 0, wita(2026, 12, 6, 7, 0))
+    assert await send(db, bot, settings, wita(2026, 12, 6, 6, 59)) == SendReport()
+    assert await send(db, bot, settings, wita(2026, 12, 6, 7, 0)) == SendReport(sent=1)
+    assert len(rec.sent()) == 1
+
+
+async def test_quiet_hours_can_be_switched_off(db, bot, rec, db_path: Path, frozen_clock):
+    settings = make_settings(db_path, PEM_QUIET_HOURS="off")
+    person = await add_person(db)
+    await queue(db, person.id, "k")
+    assert await send(db, bot, settings, wita(2026, 12, 5, 23, 0)) == SendReport(sent=1)
+
+
+async def test_one_message_per_second_per_chat(db, bot, rec, settings, frozen_clock):
+    a = await add_person(db, "A")
+    b = await add_person(db, "B")
+    for i in range(2):
+        await queue(db, a.id, f"a{i}")
+    await queue(db, b.id, "b0")
+    started = _time.monotonic()
+    report = await send_due(db, bot, settings, NOW, pacer=ChatPacer(0.3))
+    elapsed = _time.monotonic() - started
+    assert report.sent == 3
+    assert 0.3 <= elapsed < 1.0  # the second message to A waited; B did not add a wait
