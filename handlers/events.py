@@ -1,0 +1,572 @@
+"""``/acara_baru`` (``/newevent``) creates an event; ``/acara`` (``/events``) lists them, with actions.
+
+State diagram of ``/acara_baru`` (coordinators and admins)::
+
+    /acara_baru ─► TITLE ─► KIND [buttons] ─► ORGANISER [buttons] ─► DATE ─► TIME ─► PLACE ─► CAPACITY
+                ─► DEADLINE ─► AGES [text "17-40" | Lewati] ─► SUMMARY [edit buttons | Konfirmasi] ─► END
+    every bad answer: a specific message, then the same question again; text where a button is expected:
+    "use the buttons" and the buttons again; a sticker/photo: "send text" and the same question again.
+    An edit button clears that answer (editing the date also clears the time and the deadline) and asks it
+    again; once nothing is missing the summary comes back.
+
+``/acara`` shows the open and closed events of the user's kelurahan from 14 days ago on (recent ones still
+need their attendance), each with seats left and the deadline; a button opens the details with actions:
+
+- register someone (opens ``/daftar`` on that event), list participants (paginated, NIK masked, a cancel
+  button per live registration for coordinators/admins), download CSV / XLSX;
+- coordinators and admins: close registration, cancel the event (asks for confirmation; notifies the
+  kelurahan's coordinators and every linked registered or waitlisted participant), and, once the event has
+  started, the attendance check-list (``ATTEND`` state: one toggle per seated participant, Simpan turns them
+  into attended / no_show and marks the event done).
+
+Decisions
+---------
+- Who sees what: coordinators and admins manage their own kelurahan's events; the lurah sees the list,
+  participants and exports, read-only; an event of another kelurahan is answered "not found" (no leak).
+  The ``city`` role has no access to participants; it sees counts through the digest only.
+- Exports: coordinators and admins get the NIK and phone in full (they run the programme); the lurah gets them
+  masked (oversight only needs the names and counts).
+- A linked participant (a ``people`` row without a role, ``participants.person_id``) who sends ``/acara`` sees
+  their own live registrations with a cancel button (see :mod:`handlers.registration`).
+- Buttons outside forms (``ev:<action>:<id>``) are entry points of the ``forms`` conversation that return
+  ``None``, so they work even while a form is open and do not disturb it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from enum import StrEnum
+
+from telegram import InputFile, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot import clock
+from bot.commands import CommandSpec
+from bot.events import (
+    CAPACITY_MAX,
+    PLACE_MAX,
+    SEATED,
+    TITLE_MAX,
+    EventFormError,
+    EventKind,
+    EventStatus,
+    Organiser,
+    check_start,
+    clean_text,
+    deadline_for,
+    parse_age_range,
+    parse_capacity,
+)
+from bot.parsing.dates import parse_date, parse_time
+from bot.parsing.errors import DateError, TimeParseError
+from bot.roles import Role
+from handlers.common import (
+    Context,
+    Who,
+    answer_callback,
+    app_of,
+    button,
+    guarded,
+    keyboard,
+    notify_person,
+    send,
+)
+from handlers.feature import FeatureHandlers
+from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
+from messages import label, render
+from storage import audit, events, people
+from storage.events import Event
+
+STAFF = frozenset({Role.COORDINATOR, Role.ADMIN})
+VIEWERS = STAFF | {Role.LURAH}
+NEW_EVENT = CommandSpec("acara_baru", "newevent", STAFF)
+EVENTS = CommandSpec("acara", "events", VIEWERS)
+COMMANDS = (NEW_EVENT, EVENTS)
+KIND = "acara"
+ATTEND_KIND = "hadir"
+PAGE_SIZE = 10
+STEPS = ("title", "type", "organiser", "date", "time", "place", "capacity", "deadline", "ages")
+
+
+class S(StrEnum):
+    TITLE = "acara.title"
+    KIND = "acara.kind"
+    ORGANISER = "acara.organiser"
+    DATE = "acara.date"
+    TIME = "acara.time"
+    PLACE = "acara.place"
+    CAPACITY = "acara.capacity"
+    DEADLINE = "acara.deadline"
+    AGES = "acara.ages"
+    SUMMARY = "acara.summary"
+    ATTEND = "acara.attend"
+
+
+_STATE = {"title": S.TITLE, "type": S.KIND, "organiser": S.ORGANISER, "date": S.DATE, "time": S.TIME,
+          "place": S.PLACE, "capacity": S.CAPACITY, "deadline": S.DEADLINE, "ages": S.AGES}
+
+
+def tz_of(context: Context):
+    return app_of(context).settings.timezone
+
+
+# --- shared with registration and follow-up -------------------------------------------------------------------
+async def visible_event(context: Context, who: Who, event_id: int) -> Event | None:
+    """The event when it belongs to the user's kelurahan, else None (never reveal another kelurahan's)."""
+    event = await events.get_event(app_of(context).db, event_id)
+    if event is None or who.person is None or event.kelurahan_code != who.person.kelurahan_code:
+        return None
+    return event
+
+
+def can_manage(who: Who) -> bool:
+    return who.person is not None and who.person.active and who.person.has_any(STAFF)
+
+
+def can_view(who: Who) -> bool:
+    return who.person is not None and who.person.active and who.person.has_any(VIEWERS)
+
+
+def int_or_none(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
+
+
+# --- /acara_baru ----------------------------------------------------------------------------------------------
+def _missing(form: dict) -> str | None:
+    return next((step for step in STEPS if step not in form), None)
+
+
+async def ask_next(update: Update, context: Context, who: Who, form: dict) -> str:
+    step = _missing(form)
+    if step is None:
+        return await show_summary(update, context, who, form)
+    markup = None
+    if step == "type":
+        markup = keyboard([[button(f"events.kind_{k}", who.lang, data(KIND, form, "kind", k)) for k in EventKind]])
+    elif step == "organiser":
+        markup = keyboard([[button(f"events.org_{o}", who.lang, data(KIND, form, "org", o))] for o in Organiser])
+    elif step == "ages":
+        markup = keyboard([[button("skip", who.lang, data(KIND, form, "skip"))]])
+    await send(update, context, who, "events/ask", step=step, title=form.get("title", ""),
+               start_day=form.get("date"), max_title=TITLE_MAX, reply_markup=markup)
+    return _STATE[step]
+
+
+def _start(form: dict, tz) -> datetime:
+    return datetime.fromisoformat(form["starts_at"]).astimezone(tz)
+
+
+async def show_summary(update: Update, context: Context, who: Who, form: dict) -> str:
+    tz = tz_of(context)
+    rows = [[button(f"events.edit_{step}", who.lang, data(KIND, form, "edit", step))]
+            for step in ("title", "type", "organiser", "date", "place", "capacity", "deadline", "ages")]
+    rows.append([button("confirm", who.lang, data(KIND, form, "confirm"))])
+    await send(update, context, who, "events/summary", reply_markup=keyboard(rows), **_summary_ctx(form, tz))
+    return S.SUMMARY
+
+
+def _summary_ctx(form: dict, tz) -> dict:
+    ages = form.get("ages")
+    return {"title": form["title"], "kind": form["type"], "organiser": form["organiser"],
+            "starts_at": _start(form, tz), "place": form["place"], "capacity": form["capacity"],
+            "deadline": datetime.fromisoformat(form["deadline"]), "min_age": ages[0] if ages else None,
+            "max_age": ages[1] if ages else None}
+
+
+@guarded(NEW_EVENT)
+async def begin(update: Update, context: Context, who: Who) -> str:
+    return await ask_next(update, context, who, new_form(context, KIND))
+
+
+async def _form_or_restart(update: Update, context: Context, who: Who) -> tuple[dict | None, str | None]:
+    form = current_form(context, KIND)
+    if form is None:
+        return None, await ask_next(update, context, who, new_form(context, KIND))
+    return form, None
+
+
+@guarded(NEW_EVENT)
+async def typed(update: Update, context: Context, who: Who) -> str:
+    """A text answer; which question it answers is the first missing step of the draft."""
+    form, restarted = await _form_or_restart(update, context, who)
+    if form is None:
+        return restarted  # type: ignore[return-value]
+    assert update.message is not None
+    text = update.message.text or ""
+    step = _missing(form)
+    tz = tz_of(context)
+    now = clock.utcnow()
+    try:
+        if step == "title":
+            form["title"] = clean_text(text, TITLE_MAX, "title_invalid")
+        elif step in ("type", "organiser", None):
+            await send(update, context, who, "common/use_buttons")
+        elif step == "date":
+            day = parse_date(text, now.astimezone(tz).date(), prefer="future")
+            check_start(day, None, now, tz)
+            form["date"] = day.isoformat()
+        elif step == "time":
+            from datetime import date as _date
+
+            start = check_start(_date.fromisoformat(form["date"]), parse_time(text), now, tz)
+            assert start is not None
+            form["time"] = start.strftime("%H:%M")
+            form["starts_at"] = start.isoformat()
+        elif step == "place":
+            form["place"] = clean_text(text, PLACE_MAX, "place_invalid")
+        elif step == "capacity":
+            form["capacity"] = parse_capacity(text)
+        elif step == "deadline":
+            day = parse_date(text, now.astimezone(tz).date(), prefer="future")
+            form["deadline"] = deadline_for(day, _start(form, tz), now, tz).isoformat()
+        elif step == "ages":
+            form["ages"] = list(parse_age_range(text))
+    except (EventFormError, DateError, TimeParseError) as exc:
+        await send(update, context, who, "events/invalid", code=exc.code, error=type(exc).__name__,
+                   max_title=TITLE_MAX, max_place=PLACE_MAX, max_capacity=CAPACITY_MAX, **exc.params)
+    if step is None:
+        return await show_summary(update, context, who, form)
+    return await ask_next(update, context, who, form)
+
+
+@guarded(NEW_EVENT)
+async def pressed(update: Update, context: Context, who: Who) -> str | None:
+    got = await read_button(update, context, who, KIND)
+    if got is None:
+        return None
+    form, action, value = got
+    step = _missing(form)
+    if action == "kind" and step == "type" and value in set(EventKind):
+        form["type"] = value  # not "kind": that key names the form (handlers.forms)
+    elif action == "org" and step == "organiser" and value in set(Organiser):
+        form["organiser"] = value
+    elif action == "skip" and step == "ages":
+        form["ages"] = None
+    elif action == "edit" and step is None and value in STEPS:
+        cleared = {"date": ("date", "time", "starts_at", "deadline")}.get(value, (value,))
+        for key in cleared:
+            form.pop(key, None)
+    elif action == "confirm" and step is None:
+        return await create(update, context, who, form)
+    return await ask_next(update, context, who, form)
+
+
+async def create(update: Update, context: Context, who: Who, form: dict) -> int:
+    person = who.require()
+    app = app_of(context)
+    tz = tz_of(context)
+    start = _start(form, tz)
+    if start <= clock.utcnow():  # the draft waited too long
+        form.pop("date", None), form.pop("time", None), form.pop("deadline", None)
+        await send(update, context, who, "events/invalid", code="time_past", error="EventFormError",
+                   max_title=TITLE_MAX, max_place=PLACE_MAX, max_capacity=CAPACITY_MAX)
+        return await ask_next(update, context, who, form)  # type: ignore[return-value]
+    ages = form["ages"]
+    async with app.db.transaction() as tx:
+        event = await events.create_event(
+            tx, kelurahan_code=person.kelurahan_code or "", title=form["title"], kind=form["type"],
+            organiser=form["organiser"], starts_at=start, place=form["place"], capacity=form["capacity"],
+            registration_deadline=datetime.fromisoformat(form["deadline"]),
+            min_age=ages[0] if ages else None, max_age=ages[1] if ages else None, created_by=person.id,
+        )
+        await audit.record(tx, "event.created", actor_person_id=person.id, entity="event", entity_id=event.id,
+                           kelurahan_code=event.kelurahan_code,
+                           details={"capacity": event.capacity, "kind": event.kind})
+    end_form(context)
+    await send(update, context, who, "events/created", event=event,
+               reply_markup=keyboard([[button("events.open", who.lang, f"ev:show:{event.id}")]]))
+    return ConversationHandler.END
+
+
+@guarded(NEW_EVENT)
+async def not_text(update: Update, context: Context, who: Who) -> str | None:
+    form = current_form(context, KIND)
+    if form is None:
+        return None
+    await send(update, context, who, "errors/not_text")
+    return await ask_next(update, context, who, form)
+
+
+# --- /acara and event actions ---------------------------------------------------------------------------------
+@guarded(None)
+async def list_events(update: Update, context: Context, who: Who) -> None:
+    if not can_view(who):
+        from handlers import registration
+
+        await registration.own_registrations(update, context, who)
+        return None
+    now = clock.utcnow()
+    found = await events.listed_events(app_of(context).db, who.kelurahan or "", now)
+    rows = [[(label("events.event_button", who.lang, title=e.title[:40],
+                    day=render("plain/events/day", who.lang, moment=e.starts_at, tz=tz_of(context))),
+              f"ev:show:{e.id}")] for e in found]
+    await send(update, context, who, "events/list", events=found, now=now,
+               can_create=can_manage(who), reply_markup=keyboard(rows) if rows else None)
+    return None
+
+
+def _detail_buttons(event: Event, who: Who, now: datetime) -> list[list[tuple[str, str]]]:
+    lang = who.lang
+    rows = []
+    if can_manage(who) and event.registration_open(now):
+        rows.append([button("events.register", lang, f"ev:reg:{event.id}")])
+    rows.append([button("events.participants", lang, f"ev:list:{event.id}:0")])
+    rows.append([button("events.csv", lang, f"ev:csv:{event.id}"), button("events.xlsx", lang, f"ev:xlsx:{event.id}")])
+    if can_manage(who) and event.status in (EventStatus.OPEN, EventStatus.CLOSED):
+        if event.started(now):
+            rows.append([button("events.attendance", lang, f"ev:att:{event.id}")])
+        elif event.status == EventStatus.OPEN:
+            rows.append([button("events.close", lang, f"ev:close:{event.id}")])
+        if not event.started(now):
+            rows.append([button("events.cancel", lang, f"ev:cancel:{event.id}")])
+    return rows
+
+
+async def show_event(update: Update, context: Context, who: Who, event: Event) -> None:
+    now = clock.utcnow()
+    await send(update, context, who, "events/detail", event=event, now=now,
+               reply_markup=keyboard(_detail_buttons(event, who, now)))
+
+
+@guarded(VIEWERS)
+async def event_action(update: Update, context: Context, who: Who) -> None:
+    """``ev:<action>:<event id>[:<page>]`` buttons (not part of a form)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    parts = query.data.split(":")
+    action = parts[1] if len(parts) > 1 else ""
+    event_id = int_or_none(parts[2]) if len(parts) > 2 else None
+    event = None if event_id is None else await visible_event(context, who, event_id)
+    if event is None:
+        await answer_callback(update, who, "events/not_found", alert=True)
+        return None
+    manage_only = {"close", "cancel", "cancelok", "att"}
+    if action in manage_only and not can_manage(who):
+        await answer_callback(update, who, "errors/not_allowed", alert=True)
+        return None
+    await query.answer()
+    if action == "show":
+        await show_event(update, context, who, event)
+    elif action == "list":
+        await send_participants(update, context, who, event, int_or_none(parts[3] if len(parts) > 3 else "0") or 0)
+    elif action in ("csv", "xlsx"):
+        await send_export(update, context, who, event, action)
+    elif action == "close":
+        await close_event(update, context, who, event)
+    elif action == "cancel":
+        markup = keyboard([[button("events.cancel_yes", who.lang, f"ev:cancelok:{event.id}"),
+                            button("back", who.lang, f"ev:show:{event.id}")]])
+        await send(update, context, who, "events/cancel_confirm", event=event, reply_markup=markup)
+    elif action == "cancelok":
+        await cancel_event(update, context, who, event)
+    return None
+
+
+async def send_participants(update: Update, context: Context, who: Who, event: Event, page: int) -> None:
+    db = app_of(context).db
+    total = await events.count_registrations(db, event.id)
+    regs = await events.event_registrations(db, event.id, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+    rows = []
+    if can_manage(who) and not event.started(clock.utcnow()):
+        rows += [[(label("events.unregister_button", who.lang, name=r.participant_name[:30]), f"ev:unreg:{r.id}")]
+                 for r in regs if r.status in ("registered", "waitlisted")]
+    nav = []
+    if page > 0:
+        nav.append(button("prev_page", who.lang, f"ev:list:{event.id}:{page - 1}"))
+    if (page + 1) * PAGE_SIZE < total:
+        nav.append(button("next_page", who.lang, f"ev:list:{event.id}:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    await send(update, context, who, "events/participants", event=event, registrations=regs, total=total,
+               page=page, first=page * PAGE_SIZE + 1, reply_markup=keyboard(rows) if rows else None)
+
+
+def full_identity(who: Who) -> bool:
+    """Coordinators and admins see NIK and phone in full in exports; the lurah sees them masked."""
+    return can_manage(who)
+
+
+async def export_rows(context: Context, who: Who, event: Event) -> tuple[list[str], list[list[object]]]:
+    from messages import environment
+
+    regs = await events.event_registrations(app_of(context).db, event.id,
+                                            statuses=[*map(str, SEATED), "waitlisted", "cancelled"])
+    full = full_identity(who)
+    mask_nik = environment().filters["mask_nik"]
+    mask_phone = environment().filters["mask_phone"]
+    keys = ("no", "name", "nik", "birth_date", "sex", "phone", "address", "education", "work", "status",
+            "waitlist", "registered_at")
+    header = [label(f"events.col_{k}", who.lang) for k in keys]
+    rows: list[list[object]] = []
+    for n, r in enumerate(regs, start=1):
+        rows.append([
+            n, r.participant_name, (r.nik or "") if full else mask_nik(r.nik),
+            "" if r.birth_date is None else r.birth_date.isoformat(),
+            "" if r.sex is None else label(f"registration.sex_{r.sex}", who.lang),
+            (r.phone or "") if full else mask_phone(r.phone), r.address or "",
+            "" if r.education is None else label(f"registration.edu_{r.education}", who.lang),
+            "" if r.work_status is None else label(f"registration.work_{r.work_status}", who.lang),
+            label(f"events.reg_{r.status}", who.lang), r.rank or "", r.created_at,
+        ])
+    return header, rows
+
+
+async def send_export(update: Update, context: Context, who: Who, event: Event, fmt: str) -> None:
+    header, rows = await export_rows(context, who, event)
+    name = f"peserta-acara-{event.id}.{fmt}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(rows)
+        content = buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = "Peserta"
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+        out = io.BytesIO()
+        book.save(out)
+        content = out.getvalue()
+    caption = render("events/export_caption", who.lang, event=event, count=len(rows), masked=not full_identity(who))
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_document(chat.id, InputFile(content, filename=name), caption=caption,
+                                    parse_mode="HTML")
+    async with app_of(context).db.transaction() as tx:
+        await audit.record(tx, "event.exported", actor_person_id=who.person_id, entity="event", entity_id=event.id,
+                           kelurahan_code=event.kelurahan_code,
+                           details={"format": fmt, "rows": len(rows), "masked": not full_identity(who)})
+
+
+async def close_event(update: Update, context: Context, who: Who, event: Event) -> None:
+    if event.status != EventStatus.OPEN:
+        await show_event(update, context, who, event)
+        return
+    async with app_of(context).db.transaction() as tx:
+        await events.set_event_status(tx, event.id, EventStatus.CLOSED)
+        await audit.record(tx, "event.closed", actor_person_id=who.person_id, entity="event", entity_id=event.id,
+                           kelurahan_code=event.kelurahan_code, details={"seated": event.seated})
+    await send(update, context, who, "events/closed", event=event)
+
+
+async def cancel_event(update: Update, context: Context, who: Who, event: Event) -> None:
+    db = app_of(context).db
+    if event.status not in (EventStatus.OPEN, EventStatus.CLOSED):
+        await show_event(update, context, who, event)
+        return
+    regs = await events.event_registrations(db, event.id, statuses=["registered", "waitlisted"])
+    async with db.transaction() as tx:
+        await events.set_event_status(tx, event.id, EventStatus.CANCELLED)
+        await audit.record(tx, "event.cancelled", actor_person_id=who.person_id, entity="event",
+                           entity_id=event.id, kelurahan_code=event.kelurahan_code,
+                           details={"registrations": len(regs), "status_before": event.status})
+    told = 0
+    for coordinator in await people.with_role(db, Role.COORDINATOR, event.kelurahan_code):
+        if coordinator.id != who.person_id:
+            told += await notify_person(context, coordinator, "events/cancelled_notice", event=event,
+                                        participant=False)
+    for reg in regs:
+        if reg.person_id is not None:
+            person = await people.get(db, reg.person_id)
+            if person is not None:
+                told += await notify_person(context, person, "events/cancelled_notice", event=event,
+                                            participant=True)
+    await send(update, context, who, "events/cancelled", event=event, registrations=len(regs), told=told)
+
+
+# --- attendance -----------------------------------------------------------------------------------------------
+async def show_attendance(update: Update, context: Context, who: Who, form: dict, *, edit: bool) -> str:
+    db = app_of(context).db
+    event = await events.get_event(db, form["event_id"])
+    assert event is not None
+    regs = await events.event_registrations(db, event.id, statuses=[str(s) for s in SEATED], limit=90)
+    present = set(form["present"])
+    rows = [[(("✅ " if r.id in present else "⬜ ") + r.participant_name[:40], data(ATTEND_KIND, form, "t", r.id))]
+            for r in regs]
+    rows.append([button("events.attendance_save", who.lang, data(ATTEND_KIND, form, "save"))])
+    text = render("events/attendance", who.lang, event=event, present=len(present), total=len(regs),
+                  tz=tz_of(context))
+    query = update.callback_query
+    if edit and query is not None and query.message is not None:
+        await query.edit_message_text(text, parse_mode="HTML", reply_markup=keyboard(rows))
+    else:
+        await send(update, context, who, "events/attendance", event=event, present=len(present), total=len(regs),
+                   reply_markup=keyboard(rows))
+    return S.ATTEND
+
+
+@guarded(STAFF)
+async def attendance_begin(update: Update, context: Context, who: Who) -> str | None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    event = await visible_event(context, who, int_or_none(query.data.split(":")[2]) or 0)
+    if event is None or not event.started(clock.utcnow()) or event.status not in ("open", "closed", "done"):
+        await answer_callback(update, who, "events/not_found", alert=True)
+        return None
+    await query.answer()
+    regs = await events.event_registrations(app_of(context).db, event.id, statuses=["attended"])
+    form = new_form(context, ATTEND_KIND, event_id=event.id, present=[r.id for r in regs])
+    return await show_attendance(update, context, who, form, edit=False)
+
+
+@guarded(STAFF)
+async def attendance_pressed(update: Update, context: Context, who: Who) -> str | int | None:
+    got = await read_button(update, context, who, ATTEND_KIND)
+    if got is None:
+        return None
+    form, action, value = got
+    if action == "t" and value.isdigit():
+        present = set(form["present"]) ^ {int(value)}
+        form["present"] = sorted(present)
+        return await show_attendance(update, context, who, form, edit=True)
+    if action == "save":
+        async with app_of(context).db.transaction() as tx:
+            event = await events.get_event(tx, form["event_id"])
+            assert event is not None
+            attended, no_show = await events.save_attendance(tx, event.id, set(form["present"]), clock.utcnow())
+            await audit.record(tx, "event.attendance", actor_person_id=who.person_id, entity="event",
+                               entity_id=event.id, kelurahan_code=event.kelurahan_code,
+                               details={"attended": attended, "no_show": no_show})
+        end_form(context)
+        await send(update, context, who, "events/attendance_saved", event=event, attended=attended,
+                   no_show=no_show)
+        return ConversationHandler.END
+    return await show_attendance(update, context, who, form, edit=False)
+
+
+@guarded(STAFF)
+async def attendance_typed(update: Update, context: Context, who: Who) -> str:
+    form = current_form(context, ATTEND_KIND)
+    await send(update, context, who, "common/use_buttons")
+    if form is None:
+        return ConversationHandler.END  # type: ignore[return-value]
+    return await show_attendance(update, context, who, form, edit=False)
+
+
+def handlers() -> FeatureHandlers:
+    text = filters.TEXT & ~filters.COMMAND
+    other = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+    form_states: dict[object, list] = {
+        state: [MessageHandler(text, typed), CallbackQueryHandler(pressed, pattern=pattern(KIND)),
+                MessageHandler(other, not_text)]
+        for state in S if state is not S.ATTEND
+    }
+    form_states[S.ATTEND] = [CallbackQueryHandler(attendance_pressed, pattern=pattern(ATTEND_KIND)),
+                             MessageHandler(filters.ALL & ~filters.COMMAND, attendance_typed)]
+    return FeatureHandlers(
+        form_entry_points=[
+            CommandHandler(list(NEW_EVENT.names), begin),
+            CommandHandler(list(EVENTS.names), list_events),
+            CallbackQueryHandler(attendance_begin, pattern=r"^ev:att:"),
+            CallbackQueryHandler(event_action, pattern=r"^ev:(show|list|csv|xlsx|close|cancel|cancelok):"),
+        ],
+        form_states=form_states,
+    )

@@ -1,0 +1,256 @@
+"""/daftar end to end: every bad input, NIK derivation, age limits, duplicates, NIK reuse, waiting list,
+moving up, the race for the last seat, and refusals."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from bot.roles import Role
+from storage import audit, events
+from tests.conftest import NAIKOTEN_SATU
+
+NIK_M = "5371051207990003"  # 12 July 1999, male
+NIK_F = "5371055207990004"  # 12 July 1999, female
+NIK_OLD = "5371051207800005"  # 12 July 1980: 46 on the event day
+
+
+async def make_event(running, *, capacity=10, kelurahan=NAIKOTEN_SATU, min_age=17, max_age=40, by=None,
+                     starts_at=datetime(2026, 12, 15, 1, 0, tzinfo=UTC), title="Pelatihan Servis AC"):
+    async with running.app.db.transaction() as tx:
+        return await events.create_event(
+            tx, kelurahan_code=kelurahan, title=title, kind="training", organiser="disnaker",
+            starts_at=starts_at, place="Aula Kelurahan", capacity=capacity,
+            registration_deadline=starts_at - timedelta(days=1), min_age=min_age, max_age=max_age, created_by=by)
+
+
+async def fill_new(tester, user, event, *, name="Yohanes Bria", nik=NIK_M, phone="0812 3456 7890",
+                   address="3/2") -> None:
+    await tester.command(user, "daftar")
+    await tester.press(user, tester.last(user).button(event.title[:10]))
+    await tester.press(user, tester.last(user).button("Peserta baru"))
+    await tester.send(user, name)
+    await tester.send(user, nik)
+    if "Tidak bisa" in tester.last(user).text or "sudah" in tester.last(user).text:
+        return
+    await tester.press(user, tester.last(user).button("Benar"))
+    await tester.send(user, phone)
+    await tester.send(user, address)
+    await tester.press(user, tester.last(user).button("SMA/SMK"))
+    await tester.press(user, tester.last(user).button("Tidak bekerja"))
+    await tester.press(user, tester.last(user).button("Ya"))
+
+
+async def test_whole_form_with_every_bad_input(running, tester, make_person):
+    coord, user = await make_person(Role.COORDINATOR, name="Maria Goreti")
+    event = await make_event(running)
+    await tester.command(user, "daftar")
+    await tester.send(user, "Servis AC")
+    assert "tombol" in tester.texts(user)[-2]
+    await tester.press(user, tester.last(user).button("Servis AC"))
+    await tester.send(user, "x")
+    assert "minimal 2 huruf" in tester.texts(user)[-2]
+    await tester.send(user, "Nobody")
+    assert 'Tidak ada peserta "Nobody"' in tester.last(user).text
+    await tester.press(user, tester.last(user).button("Peserta baru"))
+    await tester.sticker(user)
+    assert "Nama lengkap" in tester.last(user).text
+    await tester.send(user, "12345")
+    assert "Nama hanya huruf" in tester.texts(user)[-2]
+    await tester.send(user, "Yohanes   Bria")
+    for bad, expected in [("53710512abc", "hanya berisi angka"), ("537105", "16 angka (tertulis 6)"),
+                          ("9971051207990003", "Kode provinsi 99"), ("5371053207990003", "tidak valid"),
+                          ("5371051213990003", "tidak valid"), ("5371051207990000", "0000")]:
+        await tester.send(user, bad)
+        assert expected in tester.texts(user)[-2], bad
+        assert "NIK Yohanes Bria" in tester.last(user).text
+    await tester.send(user, "5371-0512-0799-0003")
+    check = tester.last(user).text
+    assert "12 Juli 1999" in check and "Laki-laki" in check and "Kota Kupang" in check
+    await tester.send(user, "ok")
+    assert "tombol" in tester.texts(user)[-2]
+    await tester.press(user, tester.last(user).button("Benar"))
+    for bad, expected in [("0380 821234", "telepon rumah"), ("+65 9123 4567", "luar negeri"), ("halo", "tidak valid")]:
+        await tester.send(user, bad)
+        assert expected in tester.texts(user)[-2], bad
+    await tester.send(user, "0812-3456-7890")
+    await tester.send(user, "rumah saya")
+    assert "003/002" in tester.texts(user)[-2]
+    await tester.send(user, "RT 3 RW 2")
+    await tester.send(user, "SMA")
+    assert "tombol" in tester.texts(user)[-2]
+    await tester.press(user, tester.last(user).button("SMA/SMK"))
+    await tester.photo(user)
+    assert "Pekerjaan saat ini" in tester.last(user).text
+    await tester.press(user, tester.last(user).button("Tidak bekerja"))
+    await tester.press(user, tester.last(user).button("Ya"))
+    summary = tester.last(user)
+    assert NIK_M in summary.text and "0812-3456-7890" in summary.text and "003/002" in summary.text
+    await tester.press(user, summary.button("RT/RW"))
+    await tester.send(user, "004/001")
+    assert "004/001" in tester.last(user).text
+    await tester.press(user, tester.last(user).button("Konfirmasi"))
+    assert "terdaftar di <b>Pelatihan Servis AC</b>" in tester.last(user).text
+
+    p = await events.participant_by_nik(running.app.db, NIK_M)
+    assert p is not None and p.name == "Yohanes Bria" and p.phone == "+6281234567890" and p.address == "004/001"
+    assert p.sex == "M" and p.birth_date.isoformat() == "1999-07-12" and p.consent_at and p.education == "sma"
+    reg = await events.registration_for(running.app.db, event.id, p.id)
+    assert reg is not None and reg.status == "registered" and reg.registered_by == coord.id
+    logged = await audit.recent(running.app.db, action="registration.created")
+    assert logged and NIK_M not in str(logged[0].details)
+
+
+async def test_female_nik_and_unknown_regency(running, tester, make_person):
+    _, user = await make_person(Role.COORDINATOR)
+    await make_event(running)
+    await tester.command(user, "daftar")
+    await tester.press(user, tester.last(user).button("Servis"))
+    await tester.press(user, tester.last(user).button("Peserta baru"))
+    await tester.send(user, "Maria Bria")
+    await tester.send(user, NIK_F)
+    assert "Perempuan" in tester.last(user).text and "12 Juli 1999" in tester.last(user).text
+    await tester.press(user, tester.last(user).button("Perbaiki NIK"))
+    await tester.send(user, "5399051207990003")
+    text = tester.last(user).text
+    assert "tidak dikenal" in text and "53.99" in text
+    assert "Benar" in " ".join(tester.last(user).button_texts)
+
+
+async def test_no_consent_stores_nothing(running, tester, make_person):
+    _, user = await make_person(Role.COORDINATOR)
+    event = await make_event(running)
+    await tester.command(user, "daftar")
+    await tester.press(user, tester.last(user).button("Servis"))
+    await tester.press(user, tester.last(user).button("Peserta baru"))
+    await tester.send(user, "Yohanes Bria")
+    await tester.send(user, NIK_M)
+    await tester.press(user, tester.last(user).button("Benar"))
+    await tester.press(user, tester.last(user).button("Lewati"))
+    await tester.send(user, "003/002")
+    await tester.press(user, tester.last(user).button("SD"))
+    await tester.press(user, tester.last(user).button("Sekolah"))
+    await tester.press(user, tester.last(user).button("Tidak"))
+    assert "tidak ada data yang disimpan" in tester.last(user).text
+    assert await running.app.db.fetchval("SELECT count(*) FROM participants") == 0
+    assert await events.count_registrations(running.app.db, event.id) == 0
+
+
+async def test_age_limit_refused(running, tester, make_person):
+    _, user = await make_person(Role.COORDINATOR)
+    await make_event(running)
+    await fill_new(tester, user, await make_event(running, title="Bengkel Motor"), nik=NIK_OLD)
+    assert "berumur <b>46 tahun</b>" in tester.last(user).text and "17–40" in tester.last(user).text
+    assert await running.app.db.fetchval("SELECT count(*) FROM participants") == 0
+
+
+async def test_duplicate_and_reuse_of_known_nik(running, tester, make_person):
+    _, user = await make_person(Role.COORDINATOR, name="Maria Goreti")
+    event = await make_event(running)
+    other = await make_event(running, title="Bengkel Motor")
+    await fill_new(tester, user, event)
+    await tester.press(user, tester.last(user).button("Konfirmasi"))
+
+    await tester.command(user, "daftar")
+    await tester.press(user, tester.last(user).button("Servis"))
+    await tester.send(user, "yohanes")
+    await tester.press(user, tester.last(user).button("Yohanes"))
+    text = tester.last(user).text
+    assert "sudah terdaftar" in text and "Maria Goreti" in text and "28 November 2026" in text
+
+    # the same NIK typed as a "new" participant for another event reuses the record, offering an update
+    await tester.command(user, "daftar")
+    await tester.press(user, tester.last(user).button("Bengkel"))
+    await tester.press(user, tester.last(user).button("Peserta baru"))
+    await tester.send(user, "Yohanes B")
+    await tester.send(user, NIK_M)
+    assert "data lama dipakai" in tester.last(user).text
+    assert NIK_M not in tester.last(user).text
+    await tester.press(user, tester.last(user).button("Perbarui"))
+    await tester.send(user, "0813 1111 2222")
+    await tester.send(user, "005/006")
+    await tester.press(user, tester.last(user).button("Konfirmasi"))
+    assert "terdaftar di <b>Bengkel Motor</b>" in tester.last(user).text
+    assert await running.app.db.fetchval("SELECT count(*) FROM participants") == 1
+    p = await events.participant_by_nik(running.app.db, NIK_M)
+    assert p.phone == "+6281311112222" and p.address == "005/006"
+    assert (await events.registration_for(running.app.db, other.id, p.id)).status == "registered"
+
+
+async def _quick(running, event, name, nik, by):
+    async with running.app.db.transaction() as tx:
+        p = await events.create_participant(
+            tx, kelurahan_code=NAIKOTEN_SATU, name=name, nik=nik, birth_date=None, sex=None, phone=None,
+            address=None, education=None, work_status=None, consent_at=datetime.now(UTC), created_by=by)
+        return p, await events.register(tx, event_id=event.id, participant_id=p.id, registered_by=by,
+                                        now=datetime.now(UTC))
+
+
+async def test_waiting_list_and_moving_up(running, tester, make_person):
+    coord, user = await make_person(Role.COORDINATOR)
+    event = await make_event(running, capacity=1)
+    first, _ = await _quick(running, event, "Ana Seran", "5371051207990011", coord.id)
+    await fill_new(tester, user, event, name="Yohanes Bria")
+    await tester.press(user, tester.last(user).button("Konfirmasi"))
+    assert "daftar tunggu, urutan ke-<b>1</b>" in tester.last(user).text
+    # the waiting participant is linked to Telegram and will be told
+    linked_person, linked_user = await make_person(name="Yohanes Bria")
+    waiting = await events.participant_by_nik(running.app.db, NIK_M)
+    await events.link_person(running.app.db, waiting.id, linked_person.id)
+
+    reg = await events.registration_for(running.app.db, event.id, first.id)
+    await tester.press(user, f"ev:unreg:{reg.id}")
+    await tester.press(user, tester.last(user).button("Ya, batalkan"))
+    assert "naik dari daftar tunggu" in tester.last(user).text
+    assert "Anda sekarang terdaftar" in tester.last(linked_user).text
+    moved = await events.registration_for(running.app.db, event.id, waiting.id)
+    assert moved.status == "registered" and moved.waitlist_position is None
+    assert (await events.get_registration(running.app.db, reg.id)).status == "cancelled"
+
+
+async def test_linked_participant_cancels_own_registration(running, tester, make_person):
+    coord, coord_user = await make_person(Role.COORDINATOR)
+    event = await make_event(running)
+    p, result = await _quick(running, event, "Ana Seran", "5371051207990011", coord.id)
+    person, user = await make_person(name="Ana Seran")
+    await events.link_person(running.app.db, p.id, person.id)
+    await tester.command(user, "batal_daftar")
+    await tester.press(user, tester.last(user).button("Batalkan"))
+    await tester.press(user, tester.last(user).button("Ya"))
+    assert "dibatalkan" in tester.last(user).text
+    assert "Ana Seran</b> membatalkan" in tester.last(coord_user).text
+    assert (await events.get_registration(running.app.db, result.registration.id)).status == "cancelled"
+    # somebody else cannot cancel it
+    _, stranger = await make_person(name="Orang Lain")
+    calls = await tester.press(stranger, f"ev:unreg:{result.registration.id}")
+    assert any(c.method == "answerCallbackQuery" and "tidak ditemukan" in c.params.get("text", "") for c in calls)
+
+
+async def test_two_coordinators_race_for_the_last_seat(running, tester, make_person):
+    _, a = await make_person(Role.COORDINATOR, name="Koordinator A")
+    _, b = await make_person(Role.COORDINATOR, name="Koordinator B")
+    event = await make_event(running, capacity=1)
+    await fill_new(tester, a, event, name="Ana Seran", nik="5371051207990011")
+    await fill_new(tester, b, event, name="Beni Seran", nik="5371051207990012")
+    await asyncio.gather(tester.press(a, tester.last(a).button("Konfirmasi")),
+                         tester.press(b, tester.last(b).button("Konfirmasi")))
+    statuses = sorted(r["status"] for r in await running.app.db.fetchall("SELECT status FROM registrations"))
+    assert statuses == ["registered", "waitlisted"]
+    texts = tester.last(a).text + tester.last(b).text
+    assert "terdaftar di" in texts and "daftar tunggu" in texts
+
+
+async def test_roles_and_kelurahan_refusals(running, tester, make_person):
+    _, borrower = await make_person(Role.BORROWER)
+    await tester.command(borrower, "daftar")
+    assert "tidak" in tester.last(borrower).text.lower()
+    _, lurah = await make_person(Role.LURAH)
+    await tester.command(lurah, "daftar")
+    assert "tidak" in tester.last(lurah).text.lower()
+    # a coordinator of another kelurahan sees no event of Naikoten Satu and cannot open one
+    event = await make_event(running)
+    _, other = await make_person(Role.COORDINATOR, kelurahan="53.71.05.1001")
+    await tester.command(other, "daftar")
+    assert "Tidak ada acara" in tester.last(other).text
+    calls = await tester.press(other, f"ev:list:{event.id}:0")
+    assert any("tidak ditemukan" in c.params.get("text", "") for c in calls if c.method == "answerCallbackQuery")

@@ -1,0 +1,110 @@
+"""Seats and the waiting list under concurrency, erasure, and the queries for the scheduler and the digest."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+
+from storage import events, people
+
+KEL = "53.71.05.1004"
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+
+
+async def _event(db, *, capacity=2, starts_at=datetime(2026, 12, 15, 1, 0, tzinfo=UTC), kind="training"):
+    async with db.transaction() as tx:
+        return await events.create_event(
+            tx, kelurahan_code=KEL, title="Servis AC", kind=kind, organiser="disnaker", starts_at=starts_at,
+            place="Aula", capacity=capacity, registration_deadline=starts_at - timedelta(hours=1), min_age=None,
+            max_age=None, created_by=None)
+
+
+async def _participant(db, n: int, person_id=None):
+    async with db.transaction() as tx:
+        p = await events.create_participant(
+            tx, kelurahan_code=KEL, name=f"Peserta {n}", nik=f"53710512079900{n:02d}", birth_date=date(1999, 7, 12),
+            sex="M", phone="+6281234567890", address="003/002", education="sma", work_status="working",
+            consent_at=NOW, created_by=None)
+    if person_id is not None:
+        await events.link_person(db, p.id, person_id)
+    return p
+
+
+async def _register(db, event, p, now=NOW):
+    async with db.transaction() as tx:
+        return await events.register(tx, event_id=event.id, participant_id=p.id, registered_by=None, now=now)
+
+
+async def test_concurrent_registrations_never_overfill(db):
+    event = await _event(db, capacity=3)
+    ps = [await _participant(db, n) for n in range(1, 9)]
+    results = await asyncio.gather(*(_register(db, event, p) for p in ps))
+    statuses = [r.registration.status for r in results]
+    assert statuses.count("registered") == 3 and statuses.count("waitlisted") == 5
+    ranks = sorted(r.registration.rank for r in results if r.registration.rank)
+    assert ranks == [1, 2, 3, 4, 5]
+    assert (await events.get_event(db, event.id)).seated == 3
+
+
+async def test_cancel_moves_first_waiting_up_and_revive(db):
+    event = await _event(db, capacity=1)
+    a, b, c = [await _participant(db, n) for n in (1, 2, 3)]
+    ra, rb, rc = [(await _register(db, event, p)).registration for p in (a, b, c)]
+    assert (ra.status, rb.rank, rc.rank) == ("registered", 1, 2)
+    async with db.transaction() as tx:
+        result = await events.cancel_registration(tx, ra.id, NOW)
+    assert result.promoted.id == rb.id and result.promoted.status == "registered"
+    assert (await events.get_registration(db, rc.id)).rank == 1
+    # cancelling a waitlisted one promotes nobody
+    async with db.transaction() as tx:
+        assert (await events.cancel_registration(tx, rc.id, NOW)).promoted is None
+        assert await events.cancel_registration(tx, rc.id, NOW) is None
+    again = await _register(db, event, a)
+    assert again.created and again.registration.status == "waitlisted"
+    dup = await _register(db, event, a)
+    assert not dup.created
+
+
+async def test_erase_participant_keeps_counts(db):
+    event = await _event(db)
+    p = await _participant(db, 1)
+    await _register(db, event, p)
+    async with db.transaction() as tx:
+        before = await events.erase_participant(tx, p.id, NOW)
+    assert before.nik is not None
+    after = await events.get_participant(db, p.id)
+    assert after.name == f"Peserta terhapus #{p.id}" and after.nik is None and after.phone is None
+    assert after.birth_date is None and after.address is None and after.erased_at is not None
+    assert await events.count_registrations(db, event.id) == 1
+    assert await events.search_participants(db, KEL, "Peserta") == []
+
+
+async def test_digest_reminders_and_followups(db):
+    async with db.transaction() as tx:
+        person = await people.create(tx, name="Ana", kelurahan_code=KEL)
+    soon = await _event(db, starts_at=datetime(2026, 11, 30, 1, 0, tzinfo=UTC))
+    await _event(db, starts_at=datetime(2026, 12, 20, 1, 0, tzinfo=UTC))  # beyond 7 days
+    linked = await _participant(db, 1, person_id=person.id)
+    other = await _participant(db, 2)
+    await _register(db, soon, linked)
+    await _register(db, soon, other, now=NOW - timedelta(days=3))
+    digest = await events.digest_section(db, KEL, date(2026, 11, 28))
+    assert digest.signups_since_yesterday == 1
+    assert [(u.title, u.registered, u.capacity) for u in digest.upcoming] == [("Servis AC", 2, 2)]
+    reminders = await events.due_event_reminders(db, date(2026, 11, 30))
+    assert [(r.participant_id, r.person_id) for r in reminders] == [(linked.id, person.id)]
+    assert await events.due_event_reminders(db, date(2026, 12, 1)) == []
+
+    past = await _event(db, starts_at=datetime(2026, 9, 1, 1, 0, tzinfo=UTC))
+    reg = (await _register(db, past, other)).registration
+    async with db.transaction() as tx:
+        await events.save_attendance(tx, past.id, {reg.id}, NOW)
+    due = await events.due_followups(db, date(2026, 10, 2))  # 31 days after
+    assert [(d.participant_id, d.milestone) for d in due] == [(other.id, 30)]
+    async with db.transaction() as tx:
+        await events.record_outcome(tx, participant_id=other.id, event_id=past.id, status="employed",
+                                    business_type=None, recorded_by=None, now=datetime(2026, 10, 2, 3, tzinfo=UTC))
+    assert await events.due_followups(db, date(2026, 10, 3)) == []
+    assert [d.milestone for d in await events.due_followups(db, date(2026, 11, 30))] == [90]
+    digest = await events.digest_section(db, KEL, date(2026, 11, 28))
+    assert digest.outcomes_90d == {"employed": 1}
