@@ -31,6 +31,8 @@ class PemApplication(Application):
 
     settings: Settings
     db: Database
+    #: True when the scheduler runs (ticks every minute, catch-up at start-up); see bot/scheduler.py.
+    scheduled: bool = False
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -51,6 +53,10 @@ class PemApplication(Application):
 
 async def _post_init(app: Application) -> None:
     await set_default_menus(app.bot, handlers.all_commands())
+    if isinstance(app, PemApplication) and app.scheduled:
+        from bot.scheduler import catch_up
+
+        await catch_up(app)
 
 
 async def _post_shutdown(app: Application) -> None:
@@ -66,8 +72,12 @@ def build_application(
     db: Database | None = None,
     with_updater: bool = True,
     rate_limit: bool = True,
+    scheduler: bool | None = None,
 ) -> PemApplication:
-    """Build the bot. Tests pass a recording ``request``, ``with_updater=False`` and ``rate_limit=False``."""
+    """Build the bot. Tests pass a recording ``request``, ``with_updater=False`` and ``rate_limit=False``.
+
+    ``scheduler`` (default: the same as ``with_updater``, so test apps have none) runs the outbox tick every
+    minute and a catch-up tick in ``post_init``."""
     db = db or Database(settings.database)
     builder: ApplicationBuilder = (
         ApplicationBuilder()
@@ -94,6 +104,10 @@ def build_application(
     app.settings = settings
     app.db = db
     handlers.register(app)
+    if with_updater if scheduler is None else scheduler:
+        from bot.scheduler import setup_scheduler
+
+        app.scheduled = setup_scheduler(app)
     return app
 
 

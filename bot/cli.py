@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot import clock
+from bot import clock, events_cli, schedule_cli
 from bot.config import ConfigError, Settings, check_database_writable, load_settings
 from bot.invite_tokens import deep_link
 from bot.roles import Role
@@ -380,8 +380,13 @@ SUBCOMMANDS: dict[str, tuple[str, Subcommand]] = {
     "migrate": ("create or upgrade the database", (_no_args, cmd_migrate)),
     "invite": ("create a one-time invite link", (_invite_args, cmd_invite)),
     "people": ("list people and whether their Telegram is linked", (_people_args, cmd_people)),
+    "tick": ("run the scheduled jobs due now (or --at) and send the outbox", (schedule_cli.tick_args,
+                                                                             schedule_cli.cmd_tick)),
+    "backup": ("copy the database into PEM_BACKUP_DIR now", (_no_args, schedule_cli.cmd_backup)),
     "import-loans": ("import loans and borrowers from a .csv or .xlsx file", (_import_loans_args, cmd_import_loans)),
     "demo-data": ("fill an empty database with a demo kelurahan", (_demo_data_args, cmd_demo_data)),
+    "erase-participant": ("anonymise a training participant (keeps the counts)",
+                          (events_cli.erase_args, events_cli.cmd_erase_participant)),
 }
 
 

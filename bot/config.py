@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,6 +32,14 @@ DEFAULTS: dict[str, str] = {
     "PEM_DEFAULT_KELURAHAN": "53.71.05.1004",
     "PEM_LANGUAGE": "id",
     "PEM_LOG_LEVEL": "",
+    "PEM_QUIET_HOURS": "20:00-07:00",
+    "PEM_SEND_MAX_ATTEMPTS": "5",
+    "PEM_BACKUP_DIR": "./backups",
+    "PEM_BACKUP_KEEP": "14",
+    "PEM_BACKUP_TIME": "02:00",
+    "PEM_REMINDER_OFFSETS": "-3,0,1,7",
+    "PEM_REMINDER_TIME": "08:00",
+    "PEM_DIGEST_TIME": "07:00",
 }
 
 
@@ -50,6 +60,15 @@ class Settings:
     default_kelurahan: str
     language: str
     log_level: str
+    #: WITA (start, end) of quiet hours, the window may cross midnight; None when switched off.
+    quiet_hours: tuple[time, time] | None = (time(20, 0), time(7, 0))
+    send_max_attempts: int = 5
+    backup_dir: Path = Path("./backups")
+    backup_keep: int = 14
+    backup_time: time = time(2, 0)
+    reminder_offsets: tuple[int, ...] = (-3, 0, 1, 7)
+    reminder_time: time = time(8, 0)
+    digest_time: time = time(7, 0)
 
 
 def read_environment(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> dict[str, str]:
@@ -95,6 +114,8 @@ def load_settings(
     if base_url and not base_url.startswith(("http://", "https://")):
         raise ConfigError("base_url", value=base_url)
 
+    schedule = _schedule_settings(value)
+
     return Settings(
         token=token,
         bot_username=value["TELEGRAM_BOT_USERNAME"].lstrip("@") or None,
@@ -104,7 +125,59 @@ def load_settings(
         default_kelurahan=kelurahan.code,
         language=language,
         log_level=level,
+        **schedule,
     )
+
+
+def _clock_time(key: str, text: str) -> time:
+    """``HH:MM`` (or ``H.MM``) as a time of day, else ConfigError ``time``."""
+    match = re.fullmatch(r"(\d{1,2})[:.](\d{2})", text)
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ConfigError("time", key=key, value=text)
+    return time(int(match[1]), int(match[2]))
+
+
+def _positive_int(key: str, text: str, *, maximum: int) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= maximum:
+        raise ConfigError("number", key=key, value=text, maximum=maximum)
+    return int(text)
+
+
+def _schedule_settings(value: Mapping[str, str]) -> dict[str, object]:
+    """The settings of scheduled work (issue 4): quiet hours, sending, backups, reminders, digests."""
+    quiet_text = value["PEM_QUIET_HOURS"]
+    quiet: tuple[time, time] | None = None
+    if quiet_text.lower() not in ("off", "none", "-"):
+        start, dash, end = quiet_text.partition("-")
+        if not dash:
+            raise ConfigError("quiet_hours", value=quiet_text)
+        try:
+            quiet = (_clock_time("PEM_QUIET_HOURS", start.strip()),
+                     _clock_time("PEM_QUIET_HOURS", end.strip()))
+        except ConfigError as exc:
+            raise ConfigError("quiet_hours", value=quiet_text) from exc
+        if quiet[0] == quiet[1]:
+            raise ConfigError("quiet_hours", value=quiet_text)
+
+    offsets_text = value["PEM_REMINDER_OFFSETS"]
+    try:
+        offsets = tuple(sorted({int(part) for part in offsets_text.split(",") if part.strip()}))
+    except ValueError as exc:
+        raise ConfigError("reminder_offsets", value=offsets_text) from exc
+    if not offsets or any(abs(o) > 365 for o in offsets):
+        raise ConfigError("reminder_offsets", value=offsets_text)
+
+    return {
+        "quiet_hours": quiet,
+        "send_max_attempts": _positive_int("PEM_SEND_MAX_ATTEMPTS", value["PEM_SEND_MAX_ATTEMPTS"],
+                                           maximum=100),
+        "backup_dir": Path(value["PEM_BACKUP_DIR"]).expanduser(),
+        "backup_keep": _positive_int("PEM_BACKUP_KEEP", value["PEM_BACKUP_KEEP"], maximum=3650),
+        "backup_time": _clock_time("PEM_BACKUP_TIME", value["PEM_BACKUP_TIME"]),
+        "reminder_offsets": offsets,
+        "reminder_time": _clock_time("PEM_REMINDER_TIME", value["PEM_REMINDER_TIME"]),
+        "digest_time": _clock_time("PEM_DIGEST_TIME", value["PEM_DIGEST_TIME"]),
+    }
 
 
 def check_database_writable(path: Path) -> None:

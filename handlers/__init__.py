@@ -15,12 +15,43 @@ from telegram.ext import Application, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
 from bot.commands import CommandSpec
-from handlers import errors, fallback, help, invites, language, onboarding
+from handlers import (
+    cash,
+    digest,
+    errors,
+    events,
+    fallback,
+    followup,
+    help,
+    invites,
+    language,
+    loan_view,
+    new_loan,
+    onboarding,
+    registration,
+    repayment,
+    verification,
+)
 from handlers.feature import FeatureHandlers
 from handlers.forms import ANY_FORM_BUTTON
 
 #: Order matters only for the menu and /bantuan: it is the order commands are listed in.
-FEATURES = (onboarding, help, invites, language, fallback)
+FEATURES = (
+    onboarding,
+    help,
+    repayment,
+    loan_view,
+    verification,
+    cash,
+    new_loan,
+    digest,
+    events,
+    registration,
+    followup,
+    invites,
+    language,
+    fallback,  # last: it only sees what nobody else claimed
+)
 
 
 @cache

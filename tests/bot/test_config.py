@@ -41,6 +41,16 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path):
         ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_LANGUAGE": "fr"}, "language"),
         ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_LOG_LEVEL": "LOUD"}, "log_level"),
         ({"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_API_BASE_URL": "localhost:8081"}, "base_url"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_QUIET_HOURS": "20-07"}, "quiet_hours"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_QUIET_HOURS": "20:00-25:00"}, "quiet_hours"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_QUIET_HOURS": "07:00-07:00"}, "quiet_hours"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_SEND_MAX_ATTEMPTS": "0"}, "number"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_BACKUP_KEEP": "two weeks"}, "number"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_BACKUP_TIME": "2am"}, "time"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_DIGEST_TIME": "24:00"}, "time"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_REMINDER_TIME": "8"}, "time"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_REMINDER_OFFSETS": "-3,besok"}, "reminder_offsets"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_REMINDER_OFFSETS": ","}, "reminder_offsets"),
     ],
 )
 def test_mistakes_raise_config_error(environ, code):
@@ -77,3 +87,33 @@ def test_every_key_is_in_env_example_and_readme():
     for key, default in DEFAULTS.items():
         if default:
             assert re.search(rf"^{key}={re.escape(default)}$", example, flags=re.M), key
+
+
+def test_schedule_defaults_and_values():
+    from datetime import time
+
+    s = load_settings(environ={"TELEGRAM_BOT_TOKEN": "1:x"}, env_file=None)
+    assert s.quiet_hours == (time(20, 0), time(7, 0))
+    assert (s.send_max_attempts, s.backup_keep) == (5, 14)
+    assert s.backup_dir == Path("./backups")
+    assert (s.backup_time, s.reminder_time, s.digest_time) == (time(2, 0), time(8, 0), time(7, 0))
+    assert s.reminder_offsets == (-3, 0, 1, 7)
+    custom = load_settings(environ={"TELEGRAM_BOT_TOKEN": "1:x", "PEM_QUIET_HOURS": "21.30 - 06:00",
+                                    "PEM_REMINDER_OFFSETS": "7, -1,0,-1", "PEM_DIGEST_TIME": "6.45"},
+                           env_file=None)
+    assert custom.quiet_hours == (time(21, 30), time(6, 0))
+    assert custom.reminder_offsets == (-1, 0, 7)
+    assert custom.digest_time == time(6, 45)
+    assert load_settings(environ={"TELEGRAM_BOT_TOKEN": "1:x", "PEM_QUIET_HOURS": "off"},
+                         env_file=None).quiet_hours is None
+
+
+@pytest.mark.parametrize("code", ["quiet_hours", "time", "number", "reminder_offsets"])
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_schedule_config_errors_have_a_message(code: str, lang: str):
+    from messages import render
+
+    text = render("plain/cli/config_error", lang, code=code, key="PEM_X", value="v", maximum=9)
+    generic = render("plain/cli/config_error", lang, code=code + "_unknown")
+    assert '"v"' in text
+    assert text != generic.replace("_unknown", "")  # a real sentence, not the generic fallback
