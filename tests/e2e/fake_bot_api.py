@@ -69,7 +69,11 @@ class FakeBotApi:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                """A long poll dropped by the bot at shutdown is normal; stay quiet about it."""
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
@@ -152,10 +156,16 @@ class FakeBotApi:
             "message": {"message_id": 1, "date": int(time.time()), "chat": {"id": user_id, "type": "private"},
                         "from": BOT, "text": "…"}}})
 
-    def wait_for(self, method: str, predicate: Any = None, timeout: float = 20.0) -> Recorded:
-        """Block until a call of ``method`` (matching ``predicate(params)``) arrives; return it."""
+    def mark(self) -> int:
+        """A position in the call history, for ``wait_for(..., since=mark)``."""
+        with self._cond:
+            return len(self.calls)
+
+    def wait_for(self, method: str, predicate: Any = None, timeout: float = 20.0, since: int = 0) -> Recorded:
+        """Block until a call of ``method`` (matching ``predicate(params)``) made after call number ``since``
+        arrives; return it."""
         deadline = time.monotonic() + timeout
-        seen = 0
+        seen = since
         with self._cond:
             while True:
                 for call in self.calls[seen:]:
@@ -167,6 +177,6 @@ class FakeBotApi:
                     raise TimeoutError(f"no {method} within {timeout}s; calls: {[c.method for c in self.calls]}")
                 self._cond.wait(timeout=remaining)
 
-    def wait_for_reply(self, chat_id: int, needle: str, timeout: float = 20.0) -> Recorded:
+    def wait_for_reply(self, chat_id: int, needle: str, timeout: float = 20.0, since: int = 0) -> Recorded:
         return self.wait_for("sendMessage", lambda p: int(p.get("chat_id", 0)) == chat_id
-                             and needle in str(p.get("text", "")), timeout)
+                             and needle in str(p.get("text", "")), timeout, since)

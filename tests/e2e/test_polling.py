@@ -90,3 +90,74 @@ def test_rejected_token_exits_2_with_one_line(environ, tmp_path, api):
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert "TELEGRAM_BOT_TOKEN" in result.stderr.strip().splitlines()[-1]
+
+
+def _button(call, text_part: str) -> str:
+    markup = call.params.get("reply_markup") or {}
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            if text_part.lower() in button["text"].lower():
+                return button["callback_data"]
+    raise AssertionError(f"no button {text_part!r} in {markup}")
+
+
+async def _borrower_treasurer_and_loan(path: str) -> int:
+    from datetime import date, timedelta
+
+    from bot.loans import LoanTerms
+    from bot.roles import Role
+    from storage import loans, people
+    from storage.db import Database
+
+    db = await Database(path).open()
+    try:
+        async with db.transaction() as tx:
+            borrower = await people.create(tx, name="Yosefina Lero", kelurahan_code="53.71.05.1004",
+                                           roles=[Role.BORROWER])
+            await people.link_telegram(tx, borrower.id, 41001, 41001)
+            treasurer = await people.create(tx, name="Bendahara Naikoten", kelurahan_code="53.71.05.1004",
+                                            roles=[Role.TREASURER])
+            await people.link_telegram(tx, treasurer.id, 41002, 41002)
+            loan = await loans.create(
+                tx, borrower_id=borrower.id, kelurahan_code="53.71.05.1004", business="Warung",
+                terms=LoanTerms(principal=6_000_000, disbursed_on=date.today() - timedelta(days=100),
+                                tenor_months=12), created_by=treasurer.id)
+        return loan.id
+    finally:
+        await db.close()
+
+
+def test_report_a_repayment_and_verify_it_over_real_polling(environ, api, running_bot):
+    import asyncio
+
+    loan_id = asyncio.run(_borrower_treasurer_and_loan(environ["PEM_DATABASE"]))
+    borrower, treasurer = 41001, 41002
+
+    def step(user: int, data: str | None, needle: str):
+        mark = api.mark()
+        if data is None:
+            api.push_command(user, "/bayar")
+        else:
+            api.push_button(user, data)
+        return api.wait_for_reply(user, needle, since=mark)
+
+    ask = step(borrower, None, "Angsuran ke-1")
+    photo_step = step(borrower, _button(ask, "Angsuran bulan ini"), "bukti")
+    summary = step(borrower, _button(photo_step, "Lewati"), "Konfirmasi")
+    mark = api.mark()
+    step(borrower, _button(summary, "Konfirmasi"), "menunggu verifikasi bendahara")
+
+    announcement = api.wait_for_reply(treasurer, "Rp500.000", since=mark)
+    mark = api.mark()
+    api.push_button(treasurer, _button(announcement, "Setujui"))
+    verified = api.wait_for_reply(borrower, "sudah diverifikasi", since=mark)
+    assert "Rp5.500.000" in verified.params["text"]  # sisa pinjaman
+
+    running_bot.send_signal(signal.SIGINT)
+    assert running_bot.wait(timeout=20) == 0
+    with sqlite3.connect(environ["PEM_DATABASE"]) as conn:
+        row = conn.execute("SELECT amount, status FROM repayments WHERE loan_id = ?", (loan_id,)).fetchone()
+        paid = conn.execute("SELECT principal_paid FROM installments WHERE loan_id = ? AND number = 1",
+                            (loan_id,)).fetchone()
+    assert row == (500_000, "verified")
+    assert paid == (500_000,)
