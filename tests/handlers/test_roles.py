@@ -95,3 +95,12 @@ async def test_default_menus_are_set_for_both_languages(running):
     assert {None, "id", "en"} <= set(languages)
     id_menu = next(c for c in calls if c.params.get("language_code") == "id")
     assert [c["command"] for c in id_menu.params["commands"]] == ["start", "bantuan", "batal"]
+
+
+def test_readme_lists_every_command_with_its_alias():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for spec in all_commands():
+        alias = f"`/{spec.alias}`" if spec.alias else ""
+        assert f"| `/{spec.name}` | {alias} |" in readme, f"/{spec.name} missing from the README command table"
