@@ -102,5 +102,5 @@ def test_readme_lists_every_command_with_its_alias():
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for spec in all_commands():
-        alias = f"`/{spec.alias}`" if spec.alias else ""
-        assert f"| `/{spec.name}` | {alias} |" in readme, f"/{spec.name} missing from the README command table"
+        row = f"| `/{spec.name}` | `/{spec.alias}` |" if spec.alias else f"| `/{spec.name}` | |"
+        assert row in readme, f"/{spec.name} missing from the README command table"
