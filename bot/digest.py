@@ -13,6 +13,11 @@ Decisions:
 * The overdue list and the unreachable list hold at most :data:`LIST_LIMIT` names, then "dan N lainnya", so
   the message stays far below Telegram's 4096 characters whatever the size of the kelurahan.
 * The city version is one line per kelurahan that has loans, sorted by PAR30 (worst first), then name.
+* Karang Taruna (issue 5, :func:`events_context`): sign-ups since 00:00 WITA yesterday, the events of the next
+  7 days (today included, cancelled ones left out) with seats taken/capacity and the waiting list, at most
+  :data:`EVENT_LIST_LIMIT` then "dan N lainnya", titles cut to :data:`EVENT_TITLE_MAX` characters; and the
+  latest outcome per trainee recorded in the last 90 days, counted by status. The city version adds one
+  total line of sign-ups only (counts, no names, no titles).
 * The weekly chart is a PNG drawn with matplotlib's Agg backend; its labels are passed in by the caller (they
   come from the label templates), so this module holds no user-facing text.
 """
@@ -26,6 +31,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 LIST_LIMIT = 10
+#: Upcoming events listed in the daily digest, and the length their titles are cut to.
+EVENT_LIST_LIMIT = 10
+EVENT_TITLE_MAX = 60
+OUTCOME_STATUSES = ("own_business", "employed", "still_looking", "other")
 #: Weeks shown in the weekly chart.
 CHART_WEEKS = 12
 
@@ -66,6 +75,33 @@ class DailyFigures:
     portfolio: Any = None  # storage.digest.Portfolio | None
     overdue: Sequence[Any] = ()  # storage.digest.OverdueBorrower, at most LIST_LIMIT
     unreachable: Sequence[Any] = ()  # storage.digest.Unreachable, at most LIST_LIMIT
+    events: Any = None  # storage.events.EventDigest | None
+    tz: Any = None  # the WITA zone, to show event start times (None: Asia/Makassar)
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def events_context(section: Any, tz: Any = None) -> dict[str, Any]:
+    """The Karang Taruna part of the daily digest from a :class:`storage.events.EventDigest` (or None)."""
+    from zoneinfo import ZoneInfo
+
+    zone = tz or ZoneInfo("Asia/Makassar")
+    upcoming = list(section.upcoming) if section else []
+    outcomes = dict(section.outcomes_90d) if section else {}
+    return {
+        "signups": section.signups_since_yesterday if section else 0,
+        "upcoming": [
+            {"title": _short(u.title, EVENT_TITLE_MAX), "day": u.starts_at.astimezone(zone).date().isoformat(),
+             "time": u.starts_at.astimezone(zone).strftime("%H.%M"), "registered": u.registered,
+             "capacity": u.capacity, "waitlisted": getattr(u, "waitlisted", 0)}
+            for u in upcoming[:EVENT_LIST_LIMIT]
+        ],
+        "upcoming_more": max(len(upcoming) - EVENT_LIST_LIMIT, 0),
+        "outcomes": {s: int(outcomes.get(s, 0)) for s in OUTCOME_STATUSES},
+        "outcomes_total": int(sum(outcomes.values())),
+    }
 
 
 def daily_context(f: DailyFigures) -> dict[str, Any]:
@@ -104,6 +140,7 @@ def daily_context(f: DailyFigures) -> dict[str, Any]:
         "unreachable": [{"name": u.name, "linked": u.linked} for u in f.unreachable[:LIST_LIMIT]],
         "unreachable_more": max(unreachable_total - LIST_LIMIT, 0),
         "unreachable_total": unreachable_total,
+        **events_context(f.events, f.tz),
     }
 
 
@@ -112,6 +149,7 @@ def city_context(
     names: Mapping[str, str],
     portfolios: Mapping[str, Any],
     collections: Mapping[str, Any],
+    signups: int = 0,
 ) -> dict[str, Any]:
     """One line per kelurahan with loans (active portfolio or instalments due this month), worst PAR30
     first."""
@@ -137,6 +175,7 @@ def city_context(
         "outstanding": sum(p.outstanding for p in portfolios.values()),
         "par30": ratio(sum(p.par30_principal for p in portfolios.values()), total_principal),
         "rate": ratio(sum(c.on_time + c.late for c in collections.values()), total_due),
+        "signups": signups,
     }
 
 

@@ -12,6 +12,9 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"
     ADMIN = "admin"
     CITY = "city"  # Bappeda staff: read-only over all kelurahan
+    #: a Karang Taruna participant linked to Telegram (issue 5): sees and cancels their own registrations only.
+    #: Granted by a coordinator's "Undang ke Telegram" invite, never by /undang.
+    PARTICIPANT = "participant"
 
     @property
     def needs_kelurahan(self) -> bool:

@@ -28,6 +28,7 @@ from handlers import (
     loan_view,
     new_loan,
     onboarding,
+    participant_link,
     registration,
     repayment,
     verification,
@@ -48,6 +49,7 @@ FEATURES = (
     events,
     registration,
     followup,
+    participant_link,
     invites,
     language,
     fallback,  # last: it only sees what nobody else claimed

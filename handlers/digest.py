@@ -46,7 +46,7 @@ async def show(update: Update, context: Context, who: Who) -> None:
     now = clock.utcnow()
     today = now.astimezone(tz).date()
     if Role.CITY in person.roles or person.kelurahan_code is None:
-        await send(update, context, who, "digest/city", **await city_context(app.db, today))
+        await send(update, context, who, "digest/city", **await city_context(app.db, today, tz))
         return
     ctx = (await kelurahan_contexts(app.db, today, now, tz, person.kelurahan_code))[person.kelurahan_code]
     markup = _optin_markup(who, await repo.opted_in(app.db, person.id))

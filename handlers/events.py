@@ -26,7 +26,8 @@ Decisions
   The ``city`` role has no access to participants; it sees counts through the digest only.
 - Exports: coordinators and admins get the NIK and phone in full (they run the programme); the lurah gets them
   masked (oversight only needs the names and counts).
-- A linked participant (a ``people`` row without a role, ``participants.person_id``) who sends ``/acara`` sees
+- A linked participant (role ``participant``, ``participants.person_id``; linked by the coordinator's
+  "📨 Undang" button of the participant list, :mod:`handlers.participant_link`) who sends ``/acara`` sees
   their own live registrations with a cancel button (see :mod:`handlers.registration`).
 - Buttons outside forms (``ev:<action>:<id>``) are entry points of the ``forms`` conversation that return
   ``None``, so they work even while a form is open and do not disturb it.
@@ -82,7 +83,8 @@ from storage.events import Event
 STAFF = frozenset({Role.COORDINATOR, Role.ADMIN})
 VIEWERS = STAFF | {Role.LURAH}
 NEW_EVENT = CommandSpec("acara_baru", "newevent", STAFF)
-EVENTS = CommandSpec("acara", "events", VIEWERS)
+#: a linked participant (Role.PARTICIPANT) gets their own registrations instead (handlers.registration)
+EVENTS = CommandSpec("acara", "events", VIEWERS | {Role.PARTICIPANT})
 COMMANDS = (NEW_EVENT, EVENTS)
 KIND = "acara"
 ATTEND_KIND = "hadir"
@@ -290,7 +292,7 @@ async def not_text(update: Update, context: Context, who: Who) -> str | None:
 
 
 # --- /acara and event actions ---------------------------------------------------------------------------------
-@guarded(None)
+@guarded(EVENTS)
 async def list_events(update: Update, context: Context, who: Who) -> None:
     if not can_view(who):
         from handlers import registration
@@ -370,8 +372,14 @@ async def send_participants(update: Update, context: Context, who: Who, event: E
     regs = await events.event_registrations(db, event.id, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
     rows = []
     if can_manage(who) and not event.started(clock.utcnow()):
-        rows += [[(label("events.unregister_button", who.lang, name=r.participant_name[:30]), f"ev:unreg:{r.id}")]
-                 for r in regs if r.status in ("registered", "waitlisted")]
+        for r in regs:
+            if r.status not in ("registered", "waitlisted"):
+                continue
+            row = [(label("events.unregister_button", who.lang, name=r.participant_name[:30]), f"ev:unreg:{r.id}")]
+            if not r.linked and r.nik is not None:  # not on Telegram yet, and not erased
+                row.append((label("participant.invite_button", who.lang, name=r.participant_name[:20]),
+                            f"ev:pinv:{r.id}"))
+            rows.append(row)
     nav = []
     if page > 0:
         nav.append(button("prev_page", who.lang, f"ev:list:{event.id}:{page - 1}"))

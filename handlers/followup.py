@@ -9,9 +9,18 @@ State diagram (coordinators and admins)::
     text where buttons are expected: "use the buttons" and the buttons again; a bad business type (too short,
     no letters): a specific message and the question again.
 
+The scheduler's 30/90-day prompts (``followup/prompt`` from :mod:`bot.jobs.events`) carry the four status
+buttons ``fuq:<registration id>:<status>``; a press opens this same form with the trainee and the status
+chosen (``still_looking`` is saved at once, the others go on to BUSINESS)::
+
+    fuq:<reg>:<status> ─► (checked) ─► BUSINESS [text | Lewati] ─► saved, END   (still looking: saved, END)
+
 Decisions: answers are appended to ``outcomes`` (a trainee can be asked at 30 and at 90 days; the latest one
-counts in the digest). The scheduler's 30/90-day prompts (issue 4) can open this same form through
-:func:`storage.events.due_followups`.
+counts in the digest). A prompt button is refused ("not found") unless the registration exists, is
+``attended``, belongs to a training of the presser's kelurahan, the participant is not erased and the status
+is one of the four: forged or foreign data never records anything. Pressing a second prompt button (or a
+button of an older prompt) starts the form again for that trainee; answering twice simply appends a second
+outcome, the latest one counts.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot import clock
 from bot.commands import CommandSpec
 from bot.events import BUSINESS_MAX, OUTCOMES, EventFormError, clean_business
-from handlers.common import Context, Who, app_of, button, guarded, keyboard, send
+from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.events import STAFF
 from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
@@ -33,6 +42,8 @@ from storage import audit, events
 FOLLOWUP = CommandSpec("tindak_lanjut", "followup", STAFF)
 COMMANDS = (FOLLOWUP,)
 KIND = "tl"
+#: the buttons of the scheduled prompt: ``fuq:<registration id>:<status>``
+PROMPT_PREFIX = "fuq"
 
 
 class S(StrEnum):
@@ -92,6 +103,29 @@ async def pressed(update: Update, context: Context, who: Who) -> str | int | Non
 
 
 @guarded(FOLLOWUP)
+async def prompt_pressed(update: Update, context: Context, who: Who) -> str | int | None:
+    """A status button of a scheduled follow-up prompt: open the form on that trainee with that status."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, raw, status = [*query.data.split(":"), "", ""][:3]
+    db = app_of(context).db
+    reg = await events.get_registration(db, int(raw)) if raw.isdigit() else None
+    event = None if reg is None else await events.get_event(db, reg.event_id)
+    participant = None if reg is None else await events.get_participant(db, reg.participant_id)
+    if (reg is None or event is None or participant is None or participant.erased or status not in OUTCOMES
+            or reg.status != "attended" or event.kind != "training" or who.kelurahan is None
+            or event.kelurahan_code != who.kelurahan):
+        await answer_callback(update, who, "events/not_found", alert=True)
+        return None
+    await query.answer()
+    form = new_form(context, KIND, registration_id=reg.id, participant_id=reg.participant_id, event_id=event.id,
+                    name=reg.participant_name, title=event.title, status=status)
+    if status == "still_looking":
+        return await save(update, context, who, form, None)
+    return await ask(update, context, who, form)
+
+
+@guarded(FOLLOWUP)
 async def typed(update: Update, context: Context, who: Who) -> str | int:
     form = current_form(context, KIND)
     if form is None:
@@ -135,7 +169,8 @@ def handlers() -> FeatureHandlers:
     text = filters.TEXT & ~filters.COMMAND
     other = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     return FeatureHandlers(
-        form_entry_points=[CommandHandler(list(FOLLOWUP.names), begin)],
+        form_entry_points=[CommandHandler(list(FOLLOWUP.names), begin),
+                           CallbackQueryHandler(prompt_pressed, pattern=rf"^{PROMPT_PREFIX}:")],
         form_states={
             state: [MessageHandler(text, typed), CallbackQueryHandler(pressed, pattern=pattern(KIND)),
                     MessageHandler(other, not_text)]

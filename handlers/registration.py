@@ -21,10 +21,9 @@ Decisions
 - The NIK and phone appear in full only in the summary to the coordinator entering them; everywhere else masked.
 - Seats are taken in one ``db.transaction()`` (see :mod:`storage.events`): the last seat goes to one
   coordinator, the other participant is waitlisted and told their position.
-- Linked participants (``participants.person_id``, a ``people`` row without a role: the ``person_roles``
-  CHECK of migration 0001 has no participant role) may cancel their own registrations with ``/batal_daftar``
-  or ``/acara``. Creating such a link through an invite needs a role-less invite, which the 0001 ``invites``
-  table cannot store; :func:`storage.events.link_person` does the linking once that exists.
+- Linked participants (``participants.person_id``, a ``people`` row holding the ``participant`` role, linked
+  through the coordinator's invite, see :mod:`handlers.participant_link`) may cancel their own registrations
+  with ``/batal_daftar`` or ``/acara``; the first waiting person moves up and the coordinators are told.
 """
 
 from __future__ import annotations
@@ -52,7 +51,8 @@ from storage import audit, events, people
 from storage.events import Event, Participant
 
 REGISTER = CommandSpec("daftar", "register", STAFF)
-UNREGISTER = CommandSpec("batal_daftar", "unregister", STAFF)
+#: a linked participant (Role.PARTICIPANT) cancels their own registrations with it
+UNREGISTER = CommandSpec("batal_daftar", "unregister", STAFF | {Role.PARTICIPANT})
 COMMANDS = (REGISTER, UNREGISTER)
 KIND = "daftar"
 NEW_STEPS = ("name", "nik", "nik_ok", "phone", "address", "education", "work", "consent")
@@ -398,7 +398,7 @@ async def own_registrations(update: Update, context: Context, who: Who) -> None:
     await send(update, context, who, "registration/own", items=items, reply_markup=keyboard(rows) if rows else None)
 
 
-@guarded(None)
+@guarded(UNREGISTER)
 async def unregister(update: Update, context: Context, who: Who) -> None:
     if not can_manage(who):
         await own_registrations(update, context, who)

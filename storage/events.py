@@ -299,11 +299,14 @@ class Registration:
     registered_by_name: str | None = None
     #: rank on the waiting list (1 = next to move up), None when not waitlisted
     rank: int | None = None
+    #: the participant's ``people`` row is linked to a Telegram account (an invite was redeemed)
+    linked: bool = False
 
 
 _REG_SELECT = """
 SELECT r.*, p.name AS participant_name, p.nik, p.phone, p.address, p.sex, p.birth_date, p.education,
        p.work_status, p.person_id, b.name AS registered_by_name,
+       (SELECT lp.telegram_user_id IS NOT NULL FROM people AS lp WHERE lp.id = p.person_id) AS linked,
        CASE WHEN r.status = 'waitlisted' THEN
             (SELECT count(*) FROM registrations AS w WHERE w.event_id = r.event_id AND w.status = 'waitlisted'
                AND w.waitlist_position <= r.waitlist_position) END AS rank
@@ -321,7 +324,7 @@ def _registration(row) -> Registration:
         nik=row["nik"], phone=row["phone"], address=row["address"], sex=row["sex"],
         birth_date=None if row["birth_date"] is None else date.fromisoformat(row["birth_date"]),
         education=row["education"], work_status=row["work_status"], person_id=row["person_id"],
-        registered_by_name=row["registered_by_name"], rank=row["rank"],
+        registered_by_name=row["registered_by_name"], rank=row["rank"], linked=bool(row["linked"]),
     )
 
 
@@ -572,6 +575,7 @@ class UpcomingLine:
     starts_at: datetime
     registered: int
     capacity: int
+    waitlisted: int = 0
 
 
 @dataclass(frozen=True)
@@ -602,7 +606,7 @@ async def digest_section(q: Queryable, kelurahan_code: str, today: date, tz: Zon
         {"kel": kelurahan_code, "start": _day_start_utc(today, tz),
          "end": _day_start_utc(today + timedelta(days=8), tz)},
     )
-    upcoming = [UpcomingLine(e.title, e.starts_at, e.seated, e.capacity) for e in map(_event, rows)]
+    upcoming = [UpcomingLine(e.title, e.starts_at, e.seated, e.capacity, e.waitlisted) for e in map(_event, rows)]
     outcome_rows = await q.fetchall(
         """
         SELECT o.status, count(*) AS n FROM outcomes AS o JOIN events AS e ON e.id = o.event_id
@@ -697,3 +701,73 @@ async def due_followups(q: Queryable, today: date, tz: ZoneInfo = WITA) -> list[
                 found.append(FollowupDue(r["event_id"], r["kelurahan_code"], r["title"], r["participant_id"],
                                          r["participant_name"], r["registration_id"], milestone))
     return found
+
+
+async def signups_since(q: Queryable, day: date, tz: ZoneInfo = WITA, kelurahan_code: str | None = None) -> int:
+    """Registrations (seat or waiting list) created since 00:00 WITA of ``day``, in one kelurahan or the city
+    (the city digest shows this one total, no names)."""
+    return int(await q.fetchval(
+        """
+        SELECT count(*) FROM registrations AS r JOIN events AS e ON e.id = r.event_id
+        WHERE (:kel IS NULL OR e.kelurahan_code = :kel) AND r.created_at >= :since
+        """,
+        {"kel": kelurahan_code, "since": _day_start_utc(day, tz)},
+    ))
+
+
+# --- outbox clean-up (bot.jobs.events) ----------------------------------------------------------------------
+#: dedupe-key prefixes of the Karang Taruna outbox messages: ``evrem:<registration_id>`` (day-before reminder)
+#: and ``fu:<registration_id>:<milestone>:<coordinator_id>`` (follow-up prompt)
+REMINDER_KEY_PREFIX = "evrem:"
+FOLLOWUP_KEY_PREFIX = "fu:"
+
+
+async def stale_event_reminder_ids(q: Queryable) -> list[int]:
+    """Queued day-before reminders that no longer apply: the registration is no longer ``registered``
+    (cancelled, or moved), the event is cancelled/done, or the participant was unlinked or erased."""
+    rows = await q.fetchall(
+        """
+        SELECT o.id FROM outbox AS o
+        LEFT JOIN registrations AS r ON r.id = CAST(substr(o.dedupe_key, 7) AS INTEGER)
+        LEFT JOIN events AS e ON e.id = r.event_id
+        LEFT JOIN participants AS p ON p.id = r.participant_id
+        WHERE o.status = 'queued' AND substr(o.dedupe_key, 1, 6) = 'evrem:'
+          AND (r.id IS NULL OR r.status <> 'registered' OR e.status NOT IN ('open', 'closed')
+               OR p.person_id IS NULL OR p.person_id <> o.recipient_id OR p.erased_at IS NOT NULL)
+        """,
+    )
+    return [r["id"] for r in rows]
+
+
+async def answered_followup_prompt_ids(q: Queryable, tz: ZoneInfo = WITA) -> list[int]:
+    """Queued follow-up prompts that no longer need asking: an outcome for that participant and event was
+    recorded since the prompt's milestone (by any coordinator), or the participant was erased, or the
+    registration is no longer ``attended``. Keys are ``fu:<registration_id>:<milestone>:<coordinator_id>``."""
+    rows = await q.fetchall(
+        "SELECT id, dedupe_key FROM outbox WHERE status = 'queued' AND substr(dedupe_key, 1, 3) = 'fu:'"
+    )
+    stale: list[int] = []
+    for row in rows:
+        parts = row["dedupe_key"].split(":")
+        if len(parts) < 3 or not parts[1].isdigit() or not parts[2].isdigit():
+            continue
+        reg = await q.fetchone(
+            """
+            SELECT r.status, r.event_id, r.participant_id, e.starts_at, p.erased_at
+            FROM registrations AS r JOIN events AS e ON e.id = r.event_id
+            JOIN participants AS p ON p.id = r.participant_id WHERE r.id = :id
+            """,
+            {"id": int(parts[1])},
+        )
+        if reg is None or reg["erased_at"] is not None or reg["status"] != "attended":
+            stale.append(row["id"])
+            continue
+        start_day = parse_utc_text(reg["starts_at"]).astimezone(tz).date()
+        answered = await q.fetchval(
+            "SELECT 1 FROM outcomes WHERE event_id = :e AND participant_id = :p AND recorded_at >= :at",
+            {"e": reg["event_id"], "p": reg["participant_id"],
+             "at": _day_start_utc(start_day + timedelta(days=int(parts[2])), tz)},
+        )
+        if answered:
+            stale.append(row["id"])
+    return stale

@@ -34,6 +34,7 @@ from telegram import Bot
 
 from bot.config import Settings
 from bot.jobs import backup, digest, reminders
+from bot.jobs import events as event_jobs
 from bot.jobs.base import Cleanup, JobSpec
 from bot.sender import SendReport, send_due
 from storage import outbox
@@ -44,9 +45,9 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE = timedelta(hours=1)
 
 #: Every scheduled job, in the order they run within one tick.
-ALL_JOBS: list[JobSpec] = [*backup.JOBS, *reminders.JOBS, *digest.JOBS]
+ALL_JOBS: list[JobSpec] = [*backup.JOBS, *reminders.JOBS, *digest.JOBS, *event_jobs.JOBS]
 #: Run before every send.
-CLEANUPS: list[Cleanup] = [*reminders.CLEANUPS]
+CLEANUPS: list[Cleanup] = [*reminders.CLEANUPS, *event_jobs.CLEANUPS]
 
 
 @dataclass(frozen=True)

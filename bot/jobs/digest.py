@@ -25,6 +25,7 @@ from bot import digest as assemble
 from bot.jobs.base import JobSpec
 from messages import label, normalise_language
 from storage import digest as repo
+from storage import events as event_repo
 from storage import outbox
 from storage.db import Queryable
 
@@ -65,16 +66,18 @@ async def kelurahan_contexts(
             yesterday=figures["yesterday"].get(code), pending=figures["pending"].get(code),
             collection=figures["collection"].get(code), portfolio=figures["portfolio"].get(code),
             overdue=figures["overdue"].get(code, ()), unreachable=figures["unreachable"].get(code, ()),
+            events=await event_repo.digest_section(q, code, today, tz), tz=tz,  # Karang Taruna (issue 5)
         ))
         for code in codes
     }
 
 
-async def city_context(q: Queryable, today: date) -> dict[str, Any]:
+async def city_context(q: Queryable, today: date, tz=event_repo.WITA) -> dict[str, Any]:
     start, end = assemble.month_to_date(today)
     names = await repo.kelurahan_names(q)
     return assemble.city_context(
-        today, names, await repo.portfolio(q, today), await repo.collection(q, start, end)
+        today, names, await repo.portfolio(q, today), await repo.collection(q, start, end),
+        signups=await event_repo.signups_since(q, today - timedelta(days=1), tz),
     )
 
 
@@ -85,7 +88,7 @@ async def run_daily(db, now: datetime, settings: Any) -> int:
     if not recipients:
         return 0
     contexts = await kelurahan_contexts(db, today, now, tz)
-    city = await city_context(db, today) if any(r.role == "city" for r in recipients) else None
+    city = await city_context(db, today, tz) if any(r.role == "city" for r in recipients) else None
     queued = 0
     async with db.transaction() as tx:
         for r in recipients:

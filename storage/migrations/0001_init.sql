@@ -28,9 +28,12 @@ CREATE TABLE people (
 CREATE INDEX people_kelurahan ON people (kelurahan_code, name);
 CREATE INDEX people_phone ON people (phone);
 
+-- 'participant' (issue 5, a linked Karang Taruna participant) was added to the two role CHECKs below by
+-- editing 0001 in place, once, before anything shipped: no deployed database has the old constraint.
 CREATE TABLE person_roles (
     person_id INTEGER NOT NULL REFERENCES people (id),
-    role      TEXT NOT NULL CHECK (role IN ('borrower', 'treasurer', 'lurah', 'coordinator', 'admin', 'city')),
+    role      TEXT NOT NULL CHECK (role IN ('borrower', 'treasurer', 'lurah', 'coordinator', 'admin', 'city',
+                                        'participant')),
     PRIMARY KEY (person_id, role)
 ) WITHOUT ROWID;
 CREATE INDEX person_roles_role ON person_roles (role, person_id);
@@ -38,7 +41,8 @@ CREATE INDEX person_roles_role ON person_roles (role, person_id);
 CREATE TABLE invites (
     id               INTEGER PRIMARY KEY,
     token_hash       TEXT NOT NULL UNIQUE,
-    role             TEXT NOT NULL CHECK (role IN ('borrower', 'treasurer', 'lurah', 'coordinator', 'admin', 'city')),
+    role             TEXT NOT NULL CHECK (role IN ('borrower', 'treasurer', 'lurah', 'coordinator', 'admin', 'city',
+                                               'participant')),
     person_id        INTEGER NOT NULL REFERENCES people (id),
     created_by       INTEGER REFERENCES people (id),
     created_at       TEXT NOT NULL DEFAULT (datetime('now')),

@@ -212,7 +212,7 @@ async def test_linked_participant_cancels_own_registration(running, tester, make
     coord, coord_user = await make_person(Role.COORDINATOR)
     event = await make_event(running)
     p, result = await _quick(running, event, "Ana Seran", "5371051207990011", coord.id)
-    person, user = await make_person(name="Ana Seran")
+    person, user = await make_person(Role.PARTICIPANT, name="Ana Seran")
     await events.link_person(running.app.db, p.id, person.id)
     await tester.command(user, "batal_daftar")
     await tester.press(user, tester.last(user).button("Batalkan"))

@@ -15,6 +15,14 @@ _DAILY = {
     "overdue_more": 190, "overdue_total": 200,
     "unreachable": [{"name": f"{_LONG} {n}", "linked": n % 2 == 0} for n in range(10)],
     "unreachable_more": 190, "unreachable_total": 200, "scheduled": True,
+    # Karang Taruna (issue 5): 10 upcoming events with titles at the cut length, and more beyond
+    "signups": 1234,
+    "upcoming": [{"title": "Pelatihan Servis AC dan Kelistrikan Rumah Tangga untuk Pemu…", "day": "2026-12-0" + str(n),
+                  "time": "09.00", "registered": 1000, "capacity": 1000, "waitlisted": 999} for n in range(1, 10)]
+    + [{"title": "x" * 60, "day": "2026-12-05", "time": "23.59", "registered": 5, "capacity": 1000, "waitlisted": 0}],
+    "upcoming_more": 25,
+    "outcomes": {"own_business": 1234, "employed": 1234, "still_looking": 1234, "other": 1234},
+    "outcomes_total": 4936,
 }
 
 SAMPLES = {
@@ -24,6 +32,7 @@ SAMPLES = {
         "outstanding": 99_999_999_999, "par30": 0.1234, "rate": 0.8765,
         "lines": [{"name": k.name, "rate": 0.8765, "par30": 0.1234, "outstanding": 9_999_999_999}
                   for k in all_kelurahan()],
+        "signups": 12345,
     },
     "digest/nudge": {"count": 12, "oldest_hours": 170},
     "digest/weekly_chart": {"first": "2026-09-07", "last": "2026-11-29", "weeks": 12},
