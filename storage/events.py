@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from bot.events import ACTIVE, SEATED, EventStatus, RegStatus, seat_status
 from bot.parsing.nik import clean_nik
+from bot.roles import Role
+from storage import people
 from storage.db import Queryable, parse_utc_text, utc_text
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -258,11 +260,18 @@ async def link_person(q: Queryable, participant_id: int, person_id: int) -> None
 
 
 async def erase_participant(q: Queryable, participant_id: int, now: datetime) -> Participant | None:
-    """Anonymise: name → ``Peserta terhapus #ID``; NIK, birth date, sex, phone and address NULL; unlinked.
-    Registrations and outcomes stay (counts). Returns the participant as it was, or None when unknown."""
+    """Anonymise: name → ``Peserta terhapus #ID``; NIK, birth date, sex, phone and address NULL; unlinked, and the
+    linked person loses the participant role (and is anonymised when it was their only role, see
+    :func:`storage.people.erase_if_roleless`). Registrations and outcomes stay (counts). Returns the participant
+    as it was, or None when unknown."""
     before = await get_participant(q, participant_id)
     if before is None:
         return None
+    if before.person_id is not None:
+        # The Telegram link made for this participant goes too: drop the participant role and, when that was the
+        # person's only reason to be here, anonymise the people row (name, phone, Telegram ids).
+        await people.remove_role(q, before.person_id, Role.PARTICIPANT)
+        await people.erase_if_roleless(q, before.person_id)
     await q.execute(
         """
         UPDATE participants

@@ -105,6 +105,30 @@ async def add_role(q: Queryable, person_id: int, role: Role) -> None:
     )
 
 
+async def remove_role(q: Queryable, person_id: int, role: Role) -> None:
+    await q.execute("DELETE FROM person_roles WHERE person_id = :id AND role = :role",
+                    {"id": person_id, "role": str(role)})
+
+
+async def erase_if_roleless(q: Queryable, person_id: int) -> bool:
+    """Anonymise a person who holds no role any more (UU 27/2022 erasure): the name becomes ``Dihapus #ID``, and
+    the phone, NIK and Telegram link are removed; the row stays so that references (audit, registrations) hold.
+    A person who still holds a role, or has loans (financial records must be kept), is left as is. Returns
+    whether the person was anonymised."""
+    result = await q.execute(
+        """
+        UPDATE people
+        SET name = 'Dihapus #' || id, phone = NULL, nik = NULL, telegram_user_id = NULL, telegram_chat_id = NULL,
+            active = 0, updated_at = datetime('now')
+        WHERE id = :id
+          AND NOT EXISTS (SELECT 1 FROM person_roles WHERE person_id = :id)
+          AND NOT EXISTS (SELECT 1 FROM loans WHERE borrower_id = :id)
+        """,
+        {"id": person_id},
+    )
+    return result.rowcount == 1
+
+
 async def link_telegram(q: Queryable, person_id: int, telegram_user_id: int, chat_id: int) -> None:
     """Link a Telegram account, taking it away from any other person first (a re-issued invite)."""
     await q.execute(

@@ -108,3 +108,50 @@ async def test_digest_reminders_and_followups(db):
     assert [d.milestone for d in await events.due_followups(db, date(2026, 11, 30))] == [90]
     digest = await events.digest_section(db, KEL, date(2026, 11, 28))
     assert digest.outcomes_90d == {"employed": 1}
+
+
+async def _linked_participant(db, *extra_roles):
+    from datetime import UTC, datetime
+
+    from bot.roles import Role
+    from storage import people
+
+    async with db.transaction() as tx:
+        participant = await events.create_participant(
+            tx, kelurahan_code="53.71.05.1004", name="Ana Seran", nik="5371051207990011", birth_date=None,
+            sex="F", phone="+6281234567890", address="003/002", education=None, work_status=None,
+            consent_at=datetime.now(UTC), created_by=None)
+        person = await people.create(tx, name="Ana Seran", kelurahan_code="53.71.05.1004", phone="+6281234567890",
+                                     roles=[Role.PARTICIPANT, *extra_roles])
+        await people.link_telegram(tx, person.id, 555, 555)
+        await events.link_person(tx, participant.id, person.id)
+    return participant, person
+
+
+async def test_erasing_a_linked_participant_erases_their_telegram_link_and_identity(db):
+    from datetime import UTC, datetime
+
+    from storage import people
+
+    participant, person = await _linked_participant(db)
+    async with db.transaction() as tx:
+        await events.erase_participant(tx, participant.id, datetime.now(UTC))
+    erased = await people.get(db, person.id)
+    assert erased is not None
+    assert (erased.name, erased.phone, erased.telegram_user_id, erased.active, erased.roles) == (
+        f"Dihapus #{person.id}", None, None, False, frozenset())
+    assert await people.by_telegram_user(db, 555) is None
+
+
+async def test_erasing_a_participant_who_is_also_a_borrower_keeps_the_borrower(db):
+    from datetime import UTC, datetime
+
+    from bot.roles import Role
+    from storage import people
+
+    participant, person = await _linked_participant(db, Role.BORROWER)
+    async with db.transaction() as tx:
+        await events.erase_participant(tx, participant.id, datetime.now(UTC))
+    kept = await people.get(db, person.id)
+    assert kept is not None and kept.name == "Ana Seran" and kept.roles == {Role.BORROWER}
+    assert kept.telegram_user_id == 555
