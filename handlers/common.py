@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes, ConversationHandler
 from bot.commands import CommandSpec
 from bot.roles import Role
 from messages import label, normalise_language, render
-from storage import people
+from storage import audit, people
 from storage.people import Person
 
 if TYPE_CHECKING:
@@ -60,6 +60,13 @@ async def identify(update: Update, context: Context) -> Who:
     app = app_of(context)
     user = update.effective_user
     person = None if user is None else await people.by_telegram_user(app.db, user.id)
+    if person is not None and not person.reachable:
+        # They wrote to us, so they have unblocked the bot: reminders and digests reach them again.
+        async with app.db.transaction() as tx:
+            await people.set_reachable(tx, person.id, True)
+            await audit.record(tx, "person.reachable", actor_person_id=person.id, entity="person",
+                               entity_id=person.id, details={"reason": "wrote to the bot"})
+        person = await people.get(app.db, person.id)
     if person is not None:
         return Who(person, normalise_language(person.language))
     return Who(None, app.settings.language)

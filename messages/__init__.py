@@ -18,7 +18,7 @@ Layout: ``messages/templates/<lang>/<name>.j2``, ``lang`` in ``id`` (first) and 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -65,8 +65,13 @@ def _tanggal(ctx, value: date | datetime | str | None, fmt: str = "d MMMM y") ->
     if value is None:
         return "-"
     if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
+        # 'YYYY-MM-DD' is a calendar date; a longer text is a stored UTC timestamp ('YYYY-MM-DD HH:MM:SS').
+        value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value[:19]).replace(
+            tzinfo=UTC)
     if isinstance(value, datetime):
+        tz = ctx.get("tz")
+        if value.tzinfo is not None and tz is not None:
+            value = value.astimezone(tz)  # the WITA calendar day, not the UTC one
         value = value.date()
     return format_date(value, format=fmt, locale=_BABEL_LOCALE[_lang(ctx)])
 

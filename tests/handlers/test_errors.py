@@ -39,3 +39,12 @@ async def test_network_error_while_replying_is_logged_not_raised(running, tester
     running.request.fail("sendMessage", "network", times=2)
     await tester.command(user, "bantuan")  # must not raise
     assert any(c.method == "sendMessage!network" for c in running.request.calls)
+
+
+async def test_a_user_who_unblocked_the_bot_is_reachable_again(running, tester: BotTester, make_person):
+    person, user = await make_person(Role.BORROWER)
+    await people.set_reachable(running.app.db, person.id, False)
+    await tester.command(user, "bantuan")
+    assert (await people.get(running.app.db, person.id)).reachable is True
+    row = await running.app.db.fetchone("SELECT entity_id FROM audit_log WHERE action = 'person.reachable'")
+    assert row["entity_id"] == person.id

@@ -81,3 +81,13 @@ def test_indonesian_month_names():
     tmpl = environment().from_string("{{ d | tanggal }}")
     for month, name in enumerate(months, start=1):
         assert tmpl.render(lang="id", d=date(2026, month, 1)) == f"1 {name} 2026"
+
+
+def test_tanggal_uses_the_wita_day_of_a_timestamp():
+    from messages import environment
+
+    late_utc = datetime(2026, 12, 4, 23, 30, tzinfo=ZoneInfo("UTC"))  # 07:30 WITA on 5 December
+    tmpl = environment().from_string("{{ v | tanggal }}")
+    assert tmpl.render(lang="id", tz=WITA, v=late_utc) == "5 Desember 2026"
+    assert tmpl.render(lang="id", tz=WITA, v="2026-12-04 23:30:00") == "5 Desember 2026"
+    assert tmpl.render(lang="id", tz=WITA, v="2026-12-04") == "4 Desember 2026"
