@@ -80,7 +80,9 @@ async def search_borrowers(context: Context, who: Who, text: str) -> list[Person
     text = " ".join(text.split())
     if len(text) < 2 or who.kelurahan is None:
         return []
-    return await people.search_by_name(app_of(context).db, who.kelurahan, text, role=Role.BORROWER, limit=8)
+    found = await people.search_by_name(app_of(context).db, who.kelurahan, text, role=Role.BORROWER, limit=9)
+    # Maker-checker: nobody records or reverses a payment on their own loan.
+    return [p for p in found if p.id != who.person_id][:8]
 
 
 def borrower_rows(kind: str, form: dict, found: list[Person]) -> list[list[tuple[str, str]]]:
@@ -194,7 +196,7 @@ async def cash_begin(update: Update, context: Context, who: Who) -> str:
 async def _borrower_chosen(update: Update, context: Context, who: Who, form: dict, person_id: int) -> str:
     db = app_of(context).db
     person = await people.get(db, person_id)
-    if person is None or person.kelurahan_code != who.kelurahan:
+    if person is None or person.kelurahan_code != who.kelurahan or person.id == who.person_id:
         return await _cash_invalid(update, context, who, form, "not_found", text="")
     active = [ln for ln in await loans.for_borrower(db, person.id) if ln.status == "active"]
     form.update(borrower_id=person.id, name=person.name)

@@ -48,6 +48,7 @@ from bot.loans import (
     MIN_TENOR_MONTHS,
     LoanTerms,
     LoanTermsError,
+    add_months,
     build_schedule,
 )
 from bot.parsing.dates import parse_date
@@ -315,7 +316,7 @@ async def on_text(update: Update, context: Context, who: Who) -> str | int:
 async def _date(update: Update, context: Context, who: Who, form: dict, day: date, today: date) -> str:
     if day > today + timedelta(days=FUTURE_DAYS):
         return await invalid(update, context, who, form, "date_too_far", day=day)
-    if day < today.replace(year=today.year - PAST_YEARS):
+    if day < add_months(today, -12 * PAST_YEARS):  # not .replace(year=…): 29 February has no match
         return await invalid(update, context, who, form, "date_too_old", day=day)
     form["disbursed_on"] = day.isoformat()
     return await advance(update, context, who, form, "date")

@@ -219,3 +219,22 @@ async def test_reverse_already_reversed_is_refused_at_confirm(running, tester, w
     await tester.press(tu, confirm)
     assert "tidak bisa dibatalkan lagi" in tester.last(tu).text
     assert len(await audit.recent(db, action="repayment.reversed")) == 1
+
+
+@pytest.mark.parametrize("command", ["catat_bayar", "batalkan_bayar"])
+async def test_a_treasurer_who_is_also_a_borrower_cannot_touch_their_own_loan(running, tester, make_person,
+                                                                              command):
+    db = running.app.db
+    both, user = await make_person(Role.TREASURER, Role.BORROWER, name="Yohanis Ganda")
+    await make_loan(db, both)
+    other, _ = await make_person(Role.BORROWER, name="Yohanis Ndolu")
+    other_loan = await make_loan(db, other)
+    await record(db, other_loan, both, 500_000)
+
+    await tester.command(user, command)
+    await tester.send(user, "yohanis")
+    assert tester.last(user).button_texts == ["Yohanis Ndolu"]
+    forged = tester.last(user).button("Yohanis Ndolu").rsplit(":", 1)[0] + f":{both.id}"
+    await tester.press(user, forged)
+    assert "Yohanis Ganda" not in tester.last(user).text
+    assert await db.fetchval("SELECT count(*) FROM repayments WHERE loan_id != :l", {"l": other_loan.id}) == 0

@@ -183,3 +183,18 @@ async def test_admin_may_register(running, tester, world, make_person):
     _, admin = await make_person(Role.ADMIN, name="Admin")
     await tester.command(admin, "pinjaman_baru")
     assert "Siapa peminjamnya" in tester.last(admin).text
+
+
+async def test_disbursement_date_on_29_february_does_not_crash(running, tester, make_person, frozen_clock):
+    from datetime import UTC, datetime
+
+    frozen_clock.set(datetime(2028, 2, 29, 2, 0, tzinfo=UTC))
+    _, user = await make_person(Role.TREASURER)
+    await tester.command(user, "pinjaman_baru")
+    await tester.press(user, tester.last(user).button("baru"))
+    await tester.send(user, "Maria Bria")
+    await tester.send(user, "0812-3456-7890")
+    await tester.send(user, "5 jt")
+    await tester.send(user, "hari ini")
+    assert "Maaf, terjadi kesalahan" not in "\n".join(tester.texts(user))
+    assert "12" in " ".join(tester.last(user).button_texts)  # the tenor question follows
