@@ -61,6 +61,7 @@ from handlers.common import Context, Who, app_of, button, guarded, keyboard, sen
 from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
 from handlers.invites import NAME_MAX, clean_name
+from handlers.menus import refresh_person_menu
 from storage import audit, invites, loans, people
 
 NEW_LOAN = CommandSpec("pinjaman_baru", "newloan", frozenset({Role.TREASURER, Role.ADMIN}))
@@ -426,6 +427,10 @@ async def finish(update: Update, context: Context, who: Who, form: dict) -> str 
         link=None if link is None else link[0],
         expires_at=None if link is None else link[1],
     )
+    if borrower.linked and Role.BORROWER not in borrower.roles:  # a new role: /bayar and /pinjaman in the menu
+        fresh = await people.get(app.db, borrower.id)
+        assert fresh is not None
+        await refresh_person_menu(context.bot, fresh)
     return ConversationHandler.END
 
 

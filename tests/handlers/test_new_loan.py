@@ -198,3 +198,24 @@ async def test_disbursement_date_on_29_february_does_not_crash(running, tester, 
     await tester.send(user, "hari ini")
     assert "Maaf, terjadi kesalahan" not in "\n".join(tester.texts(user))
     assert "12" in " ".join(tester.last(user).button_texts)  # the tenor question follows
+
+
+async def test_linked_person_who_becomes_a_borrower_gets_pay_in_their_menu(running, tester, world, make_person):
+    tu = world["tu"]
+    _, o_user = await make_person(Role.COORDINATOR, name="Paulus Tefa", phone="+6281299990000")
+    await tester.command(tu, "pinjaman_baru")
+    await tester.press(tu, tester.last(tu).button("Peminjam baru"))
+    await tester.send(tu, "Paulus T")
+    await tester.send(tu, "081299990000")
+    await tester.send(tu, "3jt")
+    await tester.press(tu, tester.last(tu).button("Hari ini"))
+    await tester.press(tu, tester.last(tu).button("12"))
+    await tester.press(tu, tester.last(tu).button("0"))
+    await tester.press(tu, tester.last(tu).button("0%"))
+    await tester.press(tu, tester.last(tu).button("Lewati"))
+    calls = await tester.press(tu, tester.last(tu).button("Konfirmasi"))
+
+    menus = [c for c in calls if c.method == "setMyCommands" and c.params.get("scope", {}).get("chat_id") == o_user.id]
+    assert menus, "the new borrower's menu was not refreshed"
+    assert "bayar" in [c["command"] for c in menus[-1].params["commands"]]
+    assert "https://t.me" not in tester.last(tu).text  # linked already: no invite
