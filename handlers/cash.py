@@ -47,6 +47,7 @@ from bot.roles import Role
 from handlers.common import Context, Who, app_of, button, guarded, keyboard, notify_person, send
 from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
+from messages import rupiah, tanggal
 from storage import loans, people, repayments
 from storage.people import Person
 
@@ -211,8 +212,8 @@ async def _borrower_chosen(update: Update, context: Context, who: Who, form: dic
                 "cash.loan",
                 who.lang,
                 data(CASH, form, "loan", ln.id),
-                principal=f"{ln.principal:,}".replace(",", "."),
-                date=ln.disbursed_on.strftime("%d/%m/%Y"),
+                principal=rupiah(ln.principal, who.lang),
+                date=tanggal(ln.disbursed_on, who.lang),
             )
         ]
         for ln in active

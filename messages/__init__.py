@@ -185,3 +185,13 @@ def command_keys(lang: str) -> list[str]:
 def template_names(lang: str) -> list[str]:
     base = TEMPLATE_DIR / lang
     return sorted(str(p.relative_to(base).with_suffix("")) for p in base.rglob("*.j2"))
+
+
+def rupiah(amount: int, lang: str, /) -> str:
+    """``Rp1.500.000``: the ``rupiah`` filter, for values that go into a label's ``{placeholder}``."""
+    return _rupiah({"lang": normalise_language(lang)}, amount)
+
+
+def tanggal(day: date, lang: str, /, fmt: str = "d MMM y") -> str:
+    """A date like the ``tanggal`` filter (short month by default: ``28 Nov 2026``), for labels."""
+    return _tanggal({"lang": normalise_language(lang)}, day, fmt)
