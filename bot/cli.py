@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot import clock, events_cli, schedule_cli
+from bot import clock, events_cli, schedule_cli, seed_synthetic
 from bot.config import ConfigError, Settings, check_database_writable, load_settings
 from bot.invite_tokens import deep_link
 from bot.roles import Role
@@ -385,6 +385,8 @@ SUBCOMMANDS: dict[str, tuple[str, Subcommand]] = {
     "backup": ("copy the database into PEM_BACKUP_DIR now", (_no_args, schedule_cli.cmd_backup)),
     "import-loans": ("import loans and borrowers from a .csv or .xlsx file", (_import_loans_args, cmd_import_loans)),
     "demo-data": ("fill an empty database with a demo kelurahan", (_demo_data_args, cmd_demo_data)),
+    "seed-synthetic": ("fill an empty database with a synthetic city (benchmarks)",
+                       (seed_synthetic.seed_args, seed_synthetic.cmd_seed_synthetic)),
     "erase-participant": ("anonymise a training participant (keeps the counts)",
                           (events_cli.erase_args, events_cli.cmd_erase_participant)),
 }

@@ -136,21 +136,36 @@ def _round_down(amount: int) -> int:
     return amount // 1_000 * 1_000
 
 
-def _history(rng: random.Random, terms: LoanTerms, profile: str, today: date, method: str
-             ) -> tuple[DemoPayment, ...]:
+def payment_history(rng: random.Random, terms: LoanTerms, profile: str, today: date, method: str,
+                    parts: int = 1) -> tuple[DemoPayment, ...]:
+    """The verified payments of one loan as of ``today`` for a behaviour ``profile`` (see the module docstring).
+
+    ``parts`` > 1 (used by ``seed-synthetic``) pays each instalment in that many deposits about a week apart,
+    ending on the date the profile picks (market traders put money aside weekly); ``parts == 1`` draws exactly
+    the same random numbers as before, so ``demo-data`` is unchanged.
+    """
     schedule = build_schedule(terms)
     due = [i for i in schedule if i.due_date <= today]
     payments: list[DemoPayment] = []
     owed = sum(i.total_due for i in schedule)
     paid = 0
 
-    def pay(amount: int, on: date, status: str = "verified") -> None:
+    def pay_once(amount: int, on: date, status: str = "verified") -> None:
         nonlocal paid
         on = min(max(on, terms.disbursed_on), today)
         amount = min(amount, owed - paid)
         if amount > 0:
             payments.append(DemoPayment(amount, on, method if rng.random() < 0.8 else "transfer", status))
             paid += amount
+
+    def pay(amount: int, on: date) -> None:
+        if parts <= 1 or amount < parts * 1_000:
+            pay_once(amount, on)
+            return
+        share = _round_down(amount // parts)
+        for k in range(parts):
+            part = amount - share * (parts - 1) if k == parts - 1 else share
+            pay_once(part, on - timedelta(days=7 * (parts - 1 - k)))
 
     if profile == "on_time":
         for inst in due:
@@ -193,7 +208,7 @@ def generate(seed: int, today: date, kelurahan_code: str = NAIKOTEN_SATU) -> Dem
         terms = LoanTerms(principal, disbursed, tenor, grace)
         profile = rng.choice(PROFILES)
         method = rng.choice(("cash", "cash", "transfer"))
-        payments = list(_history(rng, terms, profile, today, method))
+        payments = list(payment_history(rng, terms, profile, today, method))
         owed = sum(i.total_due for i in build_schedule(terms)) - sum(p.amount for p in payments)
         if pending_left and profile in ("on_time", "late") and owed > 0 and index % 3 == 0:
             inst = next(i for i in build_schedule(terms) if i.due_date > today or profile == "late")
