@@ -45,6 +45,14 @@ class PemApplication(Application):
             log.info("database migrated: %s", ", ".join(applied))
         await super().initialize()
 
+    async def shutdown(self) -> None:
+        """Let a start-up catch-up still running finish first: it needs the bot and the database."""
+        if self.scheduled:
+            from bot.scheduler import finish_catch_up
+
+            await finish_catch_up(self)
+        await super().shutdown()
+
     async def process_update(self, update: object) -> None:
         await super().process_update(update)
         if self.persistence is not None:
@@ -54,14 +62,30 @@ class PemApplication(Application):
 async def _post_init(app: Application) -> None:
     await set_default_menus(app.bot, handlers.all_commands())
     if isinstance(app, PemApplication) and app.scheduled:
-        from bot.scheduler import catch_up
+        from bot.scheduler import start_catch_up
 
-        await catch_up(app)
+        start_catch_up(app)  # in the background: polling must not wait for it (bench/startup.py)
 
 
 async def _post_shutdown(app: Application) -> None:
     assert isinstance(app, PemApplication)
     await app.db.close()
+
+
+#: Telegram's broadcast limit: messages per second over all chats.
+OVERALL_RATE = 30
+
+
+def rate_limiter() -> AIORateLimiter:
+    """The production rate limiter (bench/fanout.py measures this very configuration).
+
+    The overall limit is expressed as ONE message per 1/30 s rather than 30 per second: aiolimiter's leaky bucket
+    holds ``max_rate`` tokens, so "30 per 1 s" lets a burst through on top of the steady 30/s (measured: 32
+    calls in one second with the sequential sender; docs/performance.md, section 3). A bucket of one spaces the
+    messages evenly, never more than 30 in any second, at the same steady rate. Groups: 20 per minute.
+    A 429 pauses every request for the time Telegram asks (PTB's own handling), up to 3 retries."""
+    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / OVERALL_RATE,
+                          group_max_rate=20, group_time_period=60, max_retries=3)
 
 
 def build_application(
@@ -77,7 +101,7 @@ def build_application(
     """Build the bot. Tests pass a recording ``request``, ``with_updater=False`` and ``rate_limit=False``.
 
     ``scheduler`` (default: the same as ``with_updater``, so test apps have none) runs the outbox tick every
-    minute and a catch-up tick in ``post_init``."""
+    minute and a catch-up tick started in ``post_init`` (in the background; ``shutdown`` waits for it)."""
     db = db or Database(settings.database)
     builder: ApplicationBuilder = (
         ApplicationBuilder()
@@ -97,8 +121,7 @@ def build_application(
     if not with_updater:
         builder = builder.updater(None)
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=30, overall_time_period=1,
-                                                      group_max_rate=20, group_time_period=60, max_retries=3))
+        builder = builder.rate_limiter(rate_limiter())
     app = builder.build()
     assert isinstance(app, PemApplication)
     app.settings = settings

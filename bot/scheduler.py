@@ -6,11 +6,18 @@ bot was down.
   ``misfire_grace_time`` is 1 s: a tick that fires later than that (a busy event loop, a suspended laptop,
   a slow database) is *silently skipped*. We allow an hour, and ``coalesce`` runs a pile of missed ticks only
   once; ``max_instances=1`` keeps ticks from overlapping (a slow send run delays the next tick instead).
-- At start-up (``post_init``) one catch-up tick runs today's missed slots (see :mod:`bot.jobs`).
+- At start-up (``post_init``) one catch-up tick runs today's missed slots (see :mod:`bot.jobs`). It runs as a
+  background task (:func:`start_catch_up`), not inside ``post_init``: on the synthetic city (15,000 loans) the
+  catch-up plans and sends hundreds of messages, which kept the first ``getUpdates`` waiting for minutes
+  (bench/startup.py, docs/performance.md section 5). ``Application.shutdown`` waits for it
+  (:func:`finish_catch_up`) while the bot and the database are still open.
+- The catch-up and the minute tick never overlap: both hold the application's tick lock (:func:`tick_lock`),
+  so two sender runs can never pick up the same queued message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -30,10 +37,20 @@ TICK_JOB_NAME = "pem-tick"
 JOB_KWARGS = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
 
 
+def tick_lock(app: object) -> asyncio.Lock:
+    """The application's tick lock (created on first use, in the running loop)."""
+    lock = getattr(app, "_pem_tick_lock", None)
+    if lock is None:
+        lock = asyncio.Lock()
+        app._pem_tick_lock = lock  # type: ignore[attr-defined]
+    return lock
+
+
 async def tick_job(context: CallbackContext) -> None:
     app = context.application
     try:
-        await run_due(app.db, app.bot, app.settings, clock.utcnow(), catch_up=False)  # type: ignore[attr-defined]
+        async with tick_lock(app):
+            await run_due(app.db, app.bot, app.settings, clock.utcnow(), catch_up=False)  # type: ignore[attr-defined]
     except Exception:
         log.exception("scheduled tick failed")
 
@@ -41,12 +58,29 @@ async def tick_job(context: CallbackContext) -> None:
 async def catch_up(app: PemApplication) -> TickReport | None:
     """The start-up tick; errors are logged, never stop the bot from starting."""
     try:
-        report = await run_due(app.db, app.bot, app.settings, clock.utcnow(), catch_up=True)
+        async with tick_lock(app):
+            report = await run_due(app.db, app.bot, app.settings, clock.utcnow(), catch_up=True)
     except Exception:
         log.exception("start-up catch-up failed")
         return None
     log.info("start-up catch-up: %s", report)
     return report
+
+
+def start_catch_up(app: PemApplication) -> asyncio.Task:
+    """Run :func:`catch_up` in the background (polling starts meanwhile); kept on the app for shutdown."""
+    task = asyncio.get_running_loop().create_task(catch_up(app), name="pem-catch-up")
+    app._pem_catch_up = task  # type: ignore[attr-defined]
+    return task
+
+
+async def finish_catch_up(app: PemApplication) -> None:
+    """Wait for a start-up catch-up still running (called before the database closes). The sender marks each
+    message sent right after its call, so even a catch-up cut short by a second Ctrl+C repeats at most one."""
+    task: asyncio.Task | None = getattr(app, "_pem_catch_up", None)
+    if task is not None and not task.done():
+        log.info("waiting for the start-up catch-up to finish")
+        await task
 
 
 def setup_scheduler(app: PemApplication) -> bool:

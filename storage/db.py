@@ -63,6 +63,35 @@ class Queryable(Protocol):
     async def fetchval(self, sql: str, params: Params = None) -> Any: ...
 
 
+# Each statement runs as ONE job on aiosqlite's worker thread (execute, fetch and close together). Going through
+# aiosqlite's cursor API instead costs three thread round trips per query (execute, fetch, close), which was
+# about half of the time of a handler update (bench/handlers.py, docs/performance.md). ``Connection._execute``
+# and ``Connection._conn`` are aiosqlite's own internal helpers (its public ``execute_insert``/``execute_fetchall``
+# are built on them the same way).
+def _run_execute(aconn: aiosqlite.Connection, sql: str, params: Mapping[str, Any]) -> ExecResult:
+    cursor = aconn._conn.execute(sql, params)
+    try:
+        return ExecResult(cursor.rowcount, cursor.lastrowid)
+    finally:
+        cursor.close()
+
+
+def _run_fetchone(aconn: aiosqlite.Connection, sql: str, params: Mapping[str, Any]) -> sqlite3.Row | None:
+    cursor = aconn._conn.execute(sql, params)
+    try:
+        return cursor.fetchone()
+    finally:
+        cursor.close()
+
+
+def _run_fetchall(aconn: aiosqlite.Connection, sql: str, params: Mapping[str, Any]) -> list[sqlite3.Row]:
+    cursor = aconn._conn.execute(sql, params)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 class _Runner:
     """Query methods on a raw connection, without locking."""
 
@@ -70,22 +99,16 @@ class _Runner:
         self._conn = conn
 
     async def _execute(self, sql: str, params: Params = None) -> ExecResult:
-        cursor = await self._conn.execute(sql, params or {})
-        try:
-            return ExecResult(cursor.rowcount, cursor.lastrowid)
-        finally:
-            await cursor.close()
+        return await self._conn._execute(_run_execute, self._conn, sql, params or {})
 
     async def _executemany(self, sql: str, seq: Iterable[Mapping[str, Any]]) -> None:
         await self._conn.executemany(sql, list(seq))
 
     async def _fetchone(self, sql: str, params: Params = None) -> sqlite3.Row | None:
-        async with self._conn.execute(sql, params or {}) as cursor:
-            return await cursor.fetchone()
+        return await self._conn._execute(_run_fetchone, self._conn, sql, params or {})
 
     async def _fetchall(self, sql: str, params: Params = None) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params or {}) as cursor:
-            return list(await cursor.fetchall())
+        return await self._conn._execute(_run_fetchall, self._conn, sql, params or {})
 
 
 class Transaction(_Runner):

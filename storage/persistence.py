@@ -115,7 +115,11 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
         )
 
     async def _delete(self, kind: str, key: str) -> None:
-        self._written.pop((kind, key), None)
+        # Only rows this process loaded or wrote can exist (it is the only writer of ptb_state): PTB asks to
+        # "update" every empty chat_data/user_data after each update, and a DELETE of a missing row would still
+        # cost a statement per update (bench/handlers.py).
+        if self._written.pop((kind, key), None) is None:
+            return
         await self.db.execute("DELETE FROM ptb_state WHERE kind = :kind AND key = :key", {"kind": kind, "key": key})
 
     # --- user_data / chat_data -------------------------------------------------------------------------------
