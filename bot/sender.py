@@ -27,6 +27,10 @@ Rules, one per outcome:
 Rate limits: PTB's ``AIORateLimiter`` on the application's bot keeps the overall rate at 30 messages/s, but it
 only spaces *group* chats; private chats are spaced here by :class:`ChatPacer` (1 message/s per chat).
 Messages are sent one after the other.
+
+Every message is **claimed** (:func:`storage.outbox.claim`) before it is sent, so two senders at once (a
+``pem-bot tick`` next to the running bot, or a handler's :func:`send_now` next to the minute tick) never send
+the same message twice.
 """
 
 from __future__ import annotations
@@ -166,6 +170,8 @@ async def _send_one(
     db: Database, bot: Bot, settings: Settings, now: datetime, message: OutboxMessage, pacer: ChatPacer,
     counts: _Counts,
 ) -> str:
+    if not await outbox.claim(db, message.id, now):
+        return "taken"  # another sender has it (or it was cancelled meanwhile)
     person = await people.get(db, message.recipient_id)
     reason = _unsendable(person)
     if reason is not None:
@@ -187,7 +193,7 @@ async def _send_one(
     for _ in range(MAX_RETRY_AFTER_IN_RUN + 1):
         await pacer.wait(chat_id)
         try:
-            await _deliver(bot, chat_id, text, markup, message.photo)
+            await _deliver(bot, chat_id, text, markup, message.photo or message.photo_file_id)
         except RetryAfter as exc:
             wait = _seconds(exc)
             counts.retried += 1
@@ -233,6 +239,26 @@ async def _send_one(
     raise _StopRun
 
 
+async def send_now(db: Database, bot: Bot, settings: Settings, message_id: int) -> str:
+    """Send one queued message right away (a notice to another person, from a handler), by the same rules as
+    :func:`send_due`, except that it is not paced per chat (like a reply). In quiet hours it is postponed to the
+    end of the window. Never raises a Telegram error: what could not be sent stays queued for the minute tick
+    (network), or ends failed/cancelled as the rules say. Returns the outcome."""
+    message = await outbox.get(db, message_id)
+    if message is None or message.status != outbox.Status.QUEUED:
+        return "taken"
+    now = clock.utcnow()
+    if settings.quiet_hours is not None:
+        start, end = settings.quiet_hours
+        if is_quiet(now.astimezone(settings.timezone).time().replace(tzinfo=None), start, end):
+            await outbox.postpone(db, [message.id], next_allowed(now, start, end, settings.timezone))
+            return "deferred"
+    try:
+        return await _send_one(db, bot, settings, now, message, ChatPacer(0), _Counts())
+    except _StopRun:
+        return "postponed"
+
+
 def _unsendable(person: people.Person | None) -> str | None:
     if person is None:
         return "no_person"
@@ -249,13 +275,14 @@ def _markup(message: OutboxMessage, lang: str) -> InlineKeyboardMarkup | None:
     if not message.buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label(key, lang), callback_data=data) for key, data in row]
+        [[InlineKeyboardButton(key[1:] if key.startswith("=") else label(key, lang), callback_data=data)
+          for key, data in row]
          for row in message.buttons]
     )
 
 
 async def _deliver(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None,
-                   photo: bytes | None) -> None:
+                   photo: bytes | str | None) -> None:
     if photo is None:
         await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
     elif len(text) <= MAX_CAPTION:

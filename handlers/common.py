@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import Forbidden
 from telegram.ext import ContextTypes, ConversationHandler
 
+from bot import clock
 from bot.commands import CommandSpec
 from bot.roles import Role
 from messages import label, normalise_language, render
-from storage import audit, people
+from storage import audit, outbox, people
 from storage.people import Person
 
 if TYPE_CHECKING:
@@ -102,27 +103,32 @@ async def answer_callback(update: Update, who: Who, template: str | None = None,
 
 async def notify_person(
     context: Context, person: Person, template: str, /, *, reply_markup: Any = None, photo: str | None = None,
-    **ctx: object,
+    key: str | None = None, **ctx: object,
 ) -> bool:
-    """Send a message to someone other than the sender (a treasurer, a borrower), in *their* language.
+    """Tell someone other than the sender (a treasurer, a borrower), in *their* language, through the outbox.
 
-    Returns False when they are not linked or have blocked the bot (then they are marked unreachable). Other
-    Telegram errors propagate. Scheduled and bulk messages go through the outbox instead (issue 4).
+    The text and buttons are rendered now, queued as a ``notice`` and sent at once by
+    :func:`bot.sender.send_now`, so the handler never fails because of it: a network error leaves it queued
+    for the minute tick, quiet hours hold it until the morning, a blocked bot marks the person unreachable.
+    ``key`` makes the notice idempotent (the same key is queued once); ``photo`` is a Telegram file_id.
+    Returns False when the person can't be reached at all (not linked, inactive, blocked).
     """
-    if person.telegram_chat_id is None or not person.active:
+    if person.telegram_chat_id is None or not person.active or not person.reachable:
         return False
+    from bot import sender
+
     app = app_of(context)
     text = render(template, normalise_language(person.language), tz=app.settings.timezone, **ctx)
-    try:
-        if photo is not None:
-            await context.bot.send_photo(person.telegram_chat_id, photo, caption=text, parse_mode=ParseMode.HTML,
-                                         reply_markup=reply_markup)
-        else:
-            await context.bot.send_message(person.telegram_chat_id, text, parse_mode=ParseMode.HTML,
-                                           reply_markup=reply_markup)
-    except Forbidden:
-        await people.set_reachable(app.db, person.id, False)
-        return False
+    buttons = None
+    if reply_markup is not None:
+        buttons = [[("=" + b.text, b.callback_data or "") for b in row] for row in reply_markup.inline_keyboard]
+    dedupe_key = key or f"notice:{secrets.token_hex(8)}"
+    await outbox.enqueue(app.db, kind="notice", recipient_id=person.id, dedupe_key=dedupe_key,
+                         template="common/notice", context={"text": text}, not_before=clock.utcnow(),
+                         buttons=buttons, photo_file_id=photo)
+    queued = await outbox.by_key(app.db, dedupe_key)
+    if queued is not None:
+        await sender.send_now(app.db, context.bot, app.settings, queued.id)
     return True
 
 

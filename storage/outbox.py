@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -31,6 +31,10 @@ from storage.db import Queryable, parse_utc_text, utc_text
 from storage.persistence import dumps, loads
 
 Buttons = list[list[tuple[str, str]]]
+
+
+#: How long a claimed message is reserved for its sender (see :func:`claim`).
+CLAIM_LEASE = timedelta(minutes=10)
 
 
 class Status(StrEnum):
@@ -50,6 +54,7 @@ class OutboxMessage:
     context: dict[str, Any]
     buttons: Buttons | None
     photo: bytes | None
+    photo_file_id: str | None
     not_before: datetime
     status: Status
     attempts: int
@@ -77,6 +82,7 @@ def _row(row: Any) -> OutboxMessage:
         context=loads(row["context"]),
         buttons=buttons,
         photo=None if row["photo"] is None else bytes(row["photo"]),
+        photo_file_id=row["photo_file_id"],
         not_before=parse_utc_text(row["not_before"]),
         status=Status(row["status"]),
         attempts=row["attempts"],
@@ -96,14 +102,17 @@ async def enqueue(
     not_before: datetime,
     buttons: Iterable[Iterable[tuple[str, str]]] | None = None,
     photo: bytes | None = None,
+    photo_file_id: str | None = None,
 ) -> bool:
     """Queue one message; False (and nothing changes) when ``dedupe_key`` already exists, whatever its
-    status."""
+    status. A button label key starting with ``=`` is a literal, already rendered label (see
+    :func:`handlers.common.notify_person`)."""
     result = await q.execute(
         """
         INSERT OR IGNORE INTO outbox (kind, recipient_id, dedupe_key, template, context, buttons, photo,
-                                      not_before)
-        VALUES (:kind, :recipient_id, :dedupe_key, :template, :context, :buttons, :photo, :not_before)
+                                      photo_file_id, not_before)
+        VALUES (:kind, :recipient_id, :dedupe_key, :template, :context, :buttons, :photo, :photo_file_id,
+                :not_before)
         """,
         {
             "kind": kind,
@@ -113,6 +122,7 @@ async def enqueue(
             "context": dumps(context),
             "buttons": _buttons_json(buttons),
             "photo": photo,
+            "photo_file_id": photo_file_id,
             "not_before": utc_text(not_before),
         },
     )
@@ -155,6 +165,20 @@ async def counts(q: Queryable) -> dict[str, int]:
     """Messages per status (for the operator and tests)."""
     rows = await q.fetchall("SELECT status, count(*) AS n FROM outbox GROUP BY status")
     return {r["status"]: r["n"] for r in rows}
+
+
+async def claim(q: Queryable, message_id: int, now: datetime, lease: timedelta = CLAIM_LEASE) -> bool:
+    """Take a due message for sending: push its ``not_before`` a lease ahead, only if it is still queued and due.
+    Two senders (``pem-bot tick`` next to ``pem-bot run``, or a handler's immediate notice next to the minute
+    tick) can then never both send it; if the claimer dies before marking it, it is due again after the lease."""
+    result = await q.execute(
+        """
+        UPDATE outbox SET not_before = :lease
+        WHERE id = :id AND status = 'queued' AND not_before <= :now
+        """,
+        {"id": message_id, "now": utc_text(now), "lease": utc_text(now + lease)},
+    )
+    return result.rowcount == 1
 
 
 async def mark_sent(q: Queryable, message_id: int, now: datetime) -> None:

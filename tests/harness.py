@@ -71,6 +71,7 @@ class Call:
 class Failure:
     kind: str  # "403" | "429" | "network" | "400"
     retry_after: int = 1
+    chat_id: int | None = None  # only calls to this chat fail (None: any call)
 
 
 @dataclass
@@ -93,9 +94,9 @@ class RecordingRequest(BaseRequest):
     def read_timeout(self) -> float | None:
         return 1.0
 
-    def fail(self, method: str, kind: str, times: int = 1, retry_after: int = 1) -> None:
-        """Make the next ``times`` calls of ``method`` fail with ``kind``."""
-        self.failures.setdefault(method, []).extend(Failure(kind, retry_after) for _ in range(times))
+    def fail(self, method: str, kind: str, times: int = 1, retry_after: int = 1, chat_id: int | None = None) -> None:
+        """Make the next ``times`` calls of ``method`` (to ``chat_id``, if given) fail with ``kind``."""
+        self.failures.setdefault(method, []).extend(Failure(kind, retry_after, chat_id) for _ in range(times))
 
     def clear(self) -> None:
         self.calls.clear()
@@ -107,9 +108,11 @@ class RecordingRequest(BaseRequest):
         params = dict(request_data.parameters) if request_data is not None else {}
         if self.delay:
             await asyncio.sleep(self.delay)
-        pending = self.failures.get(api_method)
-        if pending:
-            failure = pending.pop(0)
+        pending = self.failures.get(api_method) or []
+        chat = params.get("chat_id")
+        failure = next((f for f in pending if f.chat_id is None or str(f.chat_id) == str(chat)), None)
+        if failure is not None:
+            pending.remove(failure)
             self.calls.append(Call(f"{api_method}!{failure.kind}", params))
             return self._failure(failure)
         self.calls.append(Call(api_method, params))

@@ -11,6 +11,7 @@ CREATE TABLE outbox (
     context      TEXT NOT NULL DEFAULT '{}',
     buttons      TEXT,
     photo        BLOB,
+    photo_file_id TEXT,  -- a Telegram file_id (a receipt photo) instead of PNG bytes
     not_before   TEXT NOT NULL,
     status       TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'failed', 'cancelled')),
     attempts     INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),

@@ -19,6 +19,7 @@ SAMPLES = {
     "common/cancelled": {},
     "common/nothing_to_cancel": {},
     "common/use_buttons": {},
+    "common/notice": {"text": "<b>Pembayaran</b> Rp500.000 sudah diverifikasi."},
     "onboarding/unknown_user": {},
     "onboarding/welcome": {"name": "Maria <Bria>", "roles": ["admin"], "commands": _COMMANDS},
     "onboarding/invite_unknown": {},

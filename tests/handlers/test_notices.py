@@ -1,0 +1,93 @@
+"""Notices to other people (treasurers, borrowers) go through the outbox: a failed one never turns a saved
+decision into "nothing was saved", quiet hours hold them, and two senders never send one message twice."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from telegram.ext import CallbackContext
+
+from bot import clock
+from bot.roles import Role
+from bot.sender import send_due
+from handlers.verification import announce_pending
+from storage import outbox, repayments
+from storage.db import Database
+from tests.handlers.loan_fixtures import make_loan, report
+from tests.harness import RecordingRequest
+from tests.jobs_fixtures import add_person, recording_bot, wita
+
+
+@pytest.fixture
+async def world(running, make_person):
+    db = running.app.db
+    borrower, b_user = await make_person(Role.BORROWER, name="Yohanis Ndolu")
+    treasurer, t_user = await make_person(Role.TREASURER, name="Fransiska Manafe")
+    loan = await make_loan(db, borrower)
+    return {"db": db, "borrower": borrower, "b": b_user, "t": treasurer, "tu": t_user, "loan": loan}
+
+
+async def test_a_failed_notice_after_a_saved_decision_is_retried_not_reported_as_lost(running, tester, world):
+    db, b, tu = world["db"], world["b"], world["tu"]
+    rep = await report(db, world["loan"], world["borrower"])
+    running.request.fail("sendMessage", "network", chat_id=b.chat_id)
+
+    await tester.press(tu, f"ver:ok:{rep.id}")
+
+    assert not any("terjadi kesalahan" in t for t in tester.texts(tu)), "the treasurer was told nothing was saved"
+    assert (await repayments.get(db, rep.id)).status == "verified"
+    [notice] = await outbox.for_recipient(db, world["borrower"].id)
+    assert (notice.kind, notice.status, notice.attempts) == ("notice", outbox.Status.QUEUED, 1)
+    assert not any("diverifikasi" in t for t in tester.texts(b))
+
+    later = clock.utcnow() + timedelta(minutes=1)  # the minute tick after the 30 s backoff
+    report_ = await send_due(db, running.app.bot, running.app.settings, later)
+    assert report_.sent == 1
+    assert "sudah diverifikasi" in tester.last(b).text
+    assert (await outbox.get(db, notice.id)).status == outbox.Status.SENT
+
+
+async def test_quiet_hours_hold_a_notice_until_the_morning(running, world, frozen_clock):
+    db, tu = world["db"], world["tu"]
+    frozen_clock.set(wita(2026, 11, 28, 23, 0))
+    rep = await report(db, world["loan"], world["borrower"])
+    running.request.clear()
+
+    await announce_pending(CallbackContext(running.app), rep.id)
+
+    assert running.request.sent(tu.chat_id) == []
+    [notice] = await outbox.for_recipient(db, world["t"].id)
+    assert notice.status == outbox.Status.QUEUED
+    assert notice.not_before == wita(2026, 11, 29, 7, 0)
+
+    morning = wita(2026, 11, 29, 7, 0)
+    frozen_clock.set(morning)
+    assert (await send_due(db, running.app.bot, running.app.settings, morning)).sent == 1
+    [call] = running.request.sent(tu.chat_id)
+    assert "Rp500.000" in call.text and call.button("Setujui") == f"ver:ok:{rep.id}"
+
+
+async def test_two_senders_at_once_send_each_message_once(db_path, db, settings, frozen_clock, monkeypatch):
+    from bot import sender
+
+    monkeypatch.setattr(sender, "DEFAULT_PACER", sender.ChatPacer(0))
+    now = wita(2026, 11, 28, 10, 0)
+    for i in range(5):
+        person = await add_person(db, f"Penerima {i}")
+        await outbox.enqueue(db, kind="note", recipient_id=person.id, dedupe_key=f"k{i}",
+                             template="common/cancelled", context={}, not_before=now)
+    other = await Database(db_path).open()
+    first, second = RecordingRequest(delay=0.01), RecordingRequest(delay=0.01)
+    bot1, bot2 = await recording_bot(first), await recording_bot(second)
+    try:
+        await asyncio.gather(send_due(db, bot1, settings, now), send_due(other, bot2, settings, now))
+    finally:
+        await bot1.shutdown()
+        await bot2.shutdown()
+        await other.close()
+    sent = first.of("sendMessage") + second.of("sendMessage")
+    assert sorted(c.chat_id for c in sent) == sorted({c.chat_id for c in sent})
+    assert len(sent) == 5
+    assert (await outbox.counts(db)).get("sent") == 5
