@@ -181,7 +181,8 @@ async def _send_one(
     assert person.telegram_chat_id is not None
     lang = normalise_language(person.language)
     try:
-        text = render(message.template, lang, tz=settings.timezone, **message.context)
+        text = render(message.template, lang, tz=settings.timezone, sent_on=now.astimezone(settings.timezone).date(),
+                      **message.context)
         markup = _markup(message, lang)
     except Exception as exc:  # a template bug must not block the rest of the outbox
         log.exception("outbox %s: cannot render %s", message.id, message.template)

@@ -9,7 +9,10 @@ Layout: ``messages/templates/<lang>/<name>.j2``, ``lang`` in ``id`` (first) and 
 - Short labels live in dicts per language and feature, ``plain/labels/<feature>.j2`` (``common.j2`` for shared
   ones); :func:`label` looks one up by ``"feature.key"`` (or ``"key"`` for common).
 - Command descriptions are in ``plain/commands.j2``.
-- Globals: ``label(key)`` (a label in the template's language) and ``describe(command)``.
+- Globals: ``label(key)`` (a label in the template's language), ``describe(command)`` and
+  ``days_between(start, end)``.
+- The sender adds ``sent_on`` (the WITA date it sends on) to what it renders, so wording such as "due in 3 days"
+  is right even when a message waited (quiet hours, an outage).
 - Filters: ``rupiah`` (``Rp1.500.000`` in both languages: the en_ID locale keeps Indonesian grouping, so an
   amount reads the same whichever language a borrower picks), ``tanggal`` (``28 November 2026``),
   ``waktu`` (date and time in WITA),
@@ -120,6 +123,15 @@ def _describe_global(ctx, command: str) -> str:
     return render("plain/commands", _lang(ctx), command=command)
 
 
+def _as_date(value: date | str) -> date:
+    return date.fromisoformat(value[:10]) if isinstance(value, str) else value
+
+
+def _days_between(start: date | str, end: date | str) -> int:
+    """Whole days from ``start`` to ``end`` (dates or ISO text); negative when ``end`` is earlier."""
+    return (_as_date(end) - _as_date(start)).days
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -141,7 +153,7 @@ def environment() -> Environment:
         mask_phone=_mask_phone,
         phone=_phone,
     )
-    env.globals.update(label=_label_global, describe=_describe_global)
+    env.globals.update(label=_label_global, describe=_describe_global, days_between=_days_between)
     return env
 
 

@@ -208,3 +208,15 @@ async def test_the_day_is_planned_in_one_query_over_the_unpaid_due_index(db):
     plan = " ".join(row["detail"] for row in await db.fetchall("EXPLAIN QUERY PLAN " + sql, params))
     assert "installments_unpaid_due" in plan
     assert "SCAN i " not in plan and "SCAN loans" not in plan
+
+
+def test_reminder_wording_is_as_of_the_day_it_is_sent():
+    from messages import render
+
+    planned = {"installment_id": 1, "loan_id": 1, "number": 2, "due_date": "2026-12-10", "offset": -3,
+               "remaining": 100_000, "outstanding": 1_000_000}
+    assert "3 hari lagi" in render("reminders/reminder", "id", **planned, sent_on=date(2026, 12, 7))
+    # held overnight (quiet hours): planned at D-3 in the evening, sent the next morning at D-2
+    assert "2 hari lagi" in render("reminders/reminder", "id", **planned, sent_on=date(2026, 12, 8))
+    assert "hari ini" in render("reminders/reminder", "id", **planned, sent_on=date(2026, 12, 10))
+    assert "terlambat 1 hari" in render("reminders/reminder", "id", **planned, sent_on=date(2026, 12, 11))
