@@ -250,3 +250,36 @@ def test_cli_tick_with_a_bad_instant_exits_2(tmp_path: Path, monkeypatch, capsys
 
 def test_misfire_grace_matches_the_scheduler():
     assert timedelta(seconds=JOB_KWARGS["misfire_grace_time"]) == jobs.MISFIRE_GRACE
+
+
+async def test_restart_after_a_missed_07_00_sends_the_real_digest_once(settings, frozen_clock, monkeypatch):
+    """The same promise with the real job list: the lurah gets exactly one daily digest at start-up."""
+    from bot import sender
+
+    monkeypatch.setattr(sender, "DEFAULT_PACER", sender.ChatPacer(0))
+    rec = RecordingRequest()
+
+    async def start_and_stop():
+        app = build_application(settings, request=rec, with_updater=False, rate_limit=False, scheduler=True)
+        await app.initialize()
+        await app.post_init(app)
+        await app.shutdown()  # waits for the start-up catch-up
+        await app.post_shutdown(app)
+        return app
+
+    frozen_clock.set(wita(2026, 12, 5, 6, 0))
+    app = build_application(settings, request=rec, with_updater=False, rate_limit=False, scheduler=False)
+    await app.initialize()
+    try:
+        lurah = await add_person(app.db, "Lurah Naikoten", roles=(Role.LURAH,))
+    finally:
+        await app.shutdown()
+        await app.post_shutdown(app)
+
+    frozen_clock.set(wita(2026, 12, 5, 9, 15))  # the bot was down at 07:00
+    await start_and_stop()
+    await start_and_stop()
+
+    to_lurah = [c for c in rec.sent(lurah.telegram_chat_id) if c.method == "sendMessage"]
+    assert len(to_lurah) == 1
+    assert "Kemarin tidak ada pembayaran masuk" in to_lurah[0].text
