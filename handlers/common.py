@@ -179,6 +179,7 @@ def guarded(
                 return ConversationHandler.END
             return await fn(update, context, who)
 
+        wrapper.pem_guarded = True  # type: ignore[attr-defined]  # checked by tests/handlers/test_roles.py
         return wrapper
 
     return decorator
