@@ -18,6 +18,7 @@ from storage.db import Database
 from storage.migrate import migrate
 from storage.people import Person
 from tests.harness import BotTester, RecordingRequest, User
+from tests.jobs_fixtures import recording_bot
 
 NAIKOTEN_SATU = "53.71.05.1004"
 #: A fixed "now": Saturday 28 November 2026, 10:00 WITA.
@@ -139,3 +140,28 @@ def make_person(running: Running) -> Callable:
         return fresh, user
 
     return factory
+
+
+@pytest.fixture
+def rec() -> RecordingRequest:
+    """A fresh recording request for a bare bot (outbox, sender and job tests)."""
+    return RecordingRequest()
+
+
+@pytest.fixture
+async def bot(rec: RecordingRequest) -> AsyncIterator:
+    """An ExtBot over ``rec``, initialised, with its getMe forgotten."""
+    b = await recording_bot(rec)
+    rec.clear()
+    try:
+        yield b
+    finally:
+        await b.shutdown()
+
+
+@pytest.fixture
+def no_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No 1 s per-chat spacing in the sender, so tests that send several messages to one chat don't wait."""
+    from bot import sender
+
+    monkeypatch.setattr(sender, "DEFAULT_PACER", sender.ChatPacer(0))

@@ -2,41 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date
 
 import pytest
-from telegram.ext import ExtBot
 
-from bot import clock, jobs, sender
+from bot import clock, jobs
 from bot.jobs import digest as digest_jobs
 from bot.roles import Role
 from storage import digest, outbox, people
 from tests.handlers.loan_fixtures import make_loan, report
-from tests.harness import RecordingRequest
-from tests.jobs_fixtures import add_person, recording_bot, wita
+from tests.jobs_fixtures import add_person, wita
 
 OEBOBO = "53.71.04.1001"
 
 
-@pytest.fixture(autouse=True)
-def _no_pacing(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(sender, "DEFAULT_PACER", sender.ChatPacer(0))
-
-
-@pytest.fixture
-async def rec() -> RecordingRequest:
-    return RecordingRequest()
-
-
-@pytest.fixture
-async def bot(rec: RecordingRequest) -> AsyncIterator[ExtBot]:
-    b = await recording_bot(rec)
-    rec.clear()
-    try:
-        yield b
-    finally:
-        await b.shutdown()
+pytestmark = pytest.mark.usefixtures("no_pacing")
 
 
 async def test_daily_digest_goes_to_lurah_city_and_opted_in_admins_every_day_once(db, bot, rec, settings):

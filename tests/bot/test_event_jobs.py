@@ -3,41 +3,21 @@ against a recording Bot API: the day-before reminder and the 30/90-day follow-up
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from telegram.ext import ExtBot
 
-from bot import jobs, sender
+from bot import jobs
 from bot.jobs import events as event_jobs
 from bot.roles import Role
 from storage import events, outbox
 from storage.outbox import Status
-from tests.harness import RecordingRequest
-from tests.jobs_fixtures import NAIKOTEN_SATU, add_person, recording_bot, wita
+from tests.jobs_fixtures import NAIKOTEN_SATU, add_person, wita
 
 OEBOBO = "53.71.04.1001"
 
 
-@pytest.fixture(autouse=True)
-def _no_pacing(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(sender, "DEFAULT_PACER", sender.ChatPacer(0))
-
-
-@pytest.fixture
-async def rec() -> RecordingRequest:
-    return RecordingRequest()
-
-
-@pytest.fixture
-async def bot(rec: RecordingRequest) -> AsyncIterator[ExtBot]:
-    b = await recording_bot(rec)
-    rec.clear()
-    try:
-        yield b
-    finally:
-        await b.shutdown()
+pytestmark = pytest.mark.usefixtures("no_pacing")
 
 
 async def tick(db, bot, settings, day: date, hour: int = 8):

@@ -3,12 +3,10 @@ number of ticks and restarts, and a missed morning job goes out at start-up but 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from telegram.ext import ExtBot
 
 import bot.jobs as jobs
 from bot.app import build_application
@@ -21,7 +19,7 @@ from storage import outbox
 from storage.db import Database
 from storage.outbox import Status
 from tests.harness import RecordingRequest
-from tests.jobs_fixtures import WITA, add_person, recording_bot, wita
+from tests.jobs_fixtures import WITA, add_person, wita
 
 
 class MorningNote:
@@ -44,21 +42,6 @@ class MorningNote:
                                            dedupe_key=f"{self.spec.name}:{day}:{row['id']}",
                                            template="invites/ask_phone", context={"name": day}, not_before=now)
         return queued
-
-
-@pytest.fixture
-async def rec() -> RecordingRequest:
-    return RecordingRequest()
-
-
-@pytest.fixture
-async def bot(rec: RecordingRequest) -> AsyncIterator[ExtBot]:
-    b = await recording_bot(rec)
-    rec.clear()
-    try:
-        yield b
-    finally:
-        await b.shutdown()
 
 
 @pytest.fixture

@@ -3,43 +3,23 @@ cleanups, then the sender) against a recording Bot API."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import pytest
-from telegram.ext import ExtBot
 
-from bot import jobs, sender
+from bot import jobs
 from bot.jobs import reminders
 from bot.roles import Role
 from storage import outbox, repayments
 from storage.outbox import Status
 from tests.handlers.loan_fixtures import make_loan, record, report
-from tests.harness import RecordingRequest
-from tests.jobs_fixtures import add_person, recording_bot, wita
+from tests.jobs_fixtures import add_person, wita
 
 #: Ana's loan: Rp1.200.000 from 10 Nov 2026, 12 × Rp100.000, the first due 10 December 2026.
 FIRST_DUE = date(2026, 12, 10)
 
 
-@pytest.fixture(autouse=True)
-def _no_pacing(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(sender, "DEFAULT_PACER", sender.ChatPacer(0))
-
-
-@pytest.fixture
-async def rec() -> RecordingRequest:
-    return RecordingRequest()
-
-
-@pytest.fixture
-async def bot(rec: RecordingRequest) -> AsyncIterator[ExtBot]:
-    b = await recording_bot(rec)
-    rec.clear()
-    try:
-        yield b
-    finally:
-        await b.shutdown()
+pytestmark = pytest.mark.usefixtures("no_pacing")
 
 
 async def tick(db, bot, settings, day: date, hour: int = 8):

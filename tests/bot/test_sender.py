@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import time as _time
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from telegram.ext import ExtBot
 
 from bot.config import Settings
@@ -17,26 +15,10 @@ from storage import audit, outbox, people
 from storage.db import Database
 from storage.outbox import Status
 from tests.conftest import make_settings
-from tests.harness import RecordingRequest
-from tests.jobs_fixtures import add_person, recording_bot, wita
+from tests.jobs_fixtures import add_person, wita
 
 NOW = wita(2026, 12, 5, 8, 0)
 NO_PACING = ChatPacer(0)
-
-
-@pytest.fixture
-async def rec() -> RecordingRequest:
-    return RecordingRequest()
-
-
-@pytest.fixture
-async def bot(rec: RecordingRequest) -> AsyncIterator[ExtBot]:
-    b = await recording_bot(rec)
-    rec.clear()  # forget getMe
-    try:
-        yield b
-    finally:
-        await b.shutdown()
 
 
 async def queue(db: Database, person_id: int, key: str, *, template: str = "invites/ask_phone",

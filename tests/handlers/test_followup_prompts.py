@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import jobs, sender
+from bot import jobs
 from bot.roles import Role
 from storage import events
 from tests.handlers.test_registration import make_event
@@ -17,9 +17,7 @@ STARTED = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)  # 1 October 2026, 09:00 WITA
 _niks = iter(range(5371051207990100, 5371051207999999))
 
 
-@pytest.fixture(autouse=True)
-def _no_pacing(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(sender, "DEFAULT_PACER", sender.ChatPacer(0))
+pytestmark = pytest.mark.usefixtures("no_pacing")
 
 
 async def attended(running, *names, kind="training"):
