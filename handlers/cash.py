@@ -46,7 +46,7 @@ from bot.parsing.money import parse_amount
 from bot.roles import Role
 from handlers.common import Context, Who, app_of, button, guarded, keyboard, notify_person, send
 from handlers.feature import FeatureHandlers
-from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
+from handlers.forms import current_form, data, drop_form, end_form, new_form, pattern, read_button
 from messages import rupiah, tanggal
 from storage import loans, people, repayments
 from storage.people import Person
@@ -319,9 +319,7 @@ async def cash_button(update: Update, context: Context, who: Who) -> str | int |
         form["note"] = None
         return await _cash_summary(update, context, who, form)
     if action == "no" and step == "confirm":
-        end_form(context)
-        await send(update, context, who, "common/cancelled")
-        return ConversationHandler.END
+        return await drop_form(update, context, who)
     if action == "ok" and step == "confirm":
         return await _cash_finish(update, context, who, form)
     await send(update, context, who, "common/use_buttons")
@@ -520,9 +518,7 @@ async def rev_button(update: Update, context: Context, who: Who) -> str | int | 
         form["repayment_id"] = view.repayment.id
         return await _rev_ask(update, context, who, form, "reason")
     if action == "no" and step == "confirm":
-        end_form(context)
-        await send(update, context, who, "common/cancelled")
-        return ConversationHandler.END
+        return await drop_form(update, context, who)
     if action == "ok" and step == "confirm":
         return await _rev_finish(update, context, who, form)
     await send(update, context, who, "common/use_buttons")

@@ -13,7 +13,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.commands import CommandSpec
 from handlers.common import Context, Who, answer_callback, guarded, send
 from handlers.feature import FeatureHandlers
-from handlers.forms import current_form, end_form
+from handlers.forms import current_form, drop_form
 
 CANCEL = CommandSpec("batal", "cancel", None, private=False)
 COMMANDS = (CANCEL,)
@@ -23,10 +23,8 @@ COMMANDS = (CANCEL,)
 async def cancel(update: Update, context: Context, who: Who) -> int:
     if current_form(context) is None:
         await send(update, context, who, "common/nothing_to_cancel")
-    else:
-        end_form(context)
-        await send(update, context, who, "common/cancelled")
-    return ConversationHandler.END
+        return ConversationHandler.END
+    return await drop_form(update, context, who)
 
 
 @guarded(None, private=False)

@@ -14,8 +14,9 @@ import secrets
 from typing import Any
 
 from telegram import Update
+from telegram.ext import ConversationHandler
 
-from handlers.common import Context, Who, answer_callback
+from handlers.common import Context, Who, answer_callback, send
 
 FORM_KEY = "form"
 
@@ -36,6 +37,13 @@ def current_form(context: Context, kind: str | None = None) -> dict[str, Any] | 
 def end_form(context: Context) -> None:
     if context.user_data is not None:
         context.user_data.pop(FORM_KEY, None)
+
+
+async def drop_form(update: Update, context: Context, who: Who) -> int:
+    """The form's Batal button (or /batal): forget the draft, say nothing was saved, end the conversation."""
+    end_form(context)
+    await send(update, context, who, "common/cancelled")
+    return ConversationHandler.END
 
 
 def data(prefix: str, form: dict[str, Any], action: str, value: object = "") -> str:

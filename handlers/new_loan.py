@@ -59,7 +59,7 @@ from bot.roles import Role
 from handlers.cash import borrower_rows, search_borrowers
 from handlers.common import Context, Who, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
-from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
+from handlers.forms import current_form, data, drop_form, end_form, new_form, pattern, read_button
 from handlers.invites import NAME_MAX, clean_name
 from handlers.menus import refresh_person_menu
 from storage import audit, invites, loans, people
@@ -356,9 +356,7 @@ async def on_button(update: Update, context: Context, who: Who) -> str | int | N
     if step == "confirm" and action == "edit" and value in EDITABLE:
         return await ask(update, context, who, form, value)
     if step == "confirm" and action == "no":
-        end_form(context)
-        await send(update, context, who, "common/cancelled")
-        return ConversationHandler.END
+        return await drop_form(update, context, who)
     if step == "confirm" and action == "ok":
         return await finish(update, context, who, form)
     await send(update, context, who, "common/use_buttons")
