@@ -17,7 +17,11 @@ What it does, in one run:
 2. **Bare PTB**: an ``Application`` with one echo ``MessageHandler`` (replies with the text), the same
    RecordingRequest class, no persistence, the same number of updates.
 
-It prints updates/s for both and the ratio (target: PEM Bot ≥ 40% of bare PTB). ``--profile`` runs the PEM part
+3. **Bare PTB, PEM's calls**: a PTB ``CommandHandler``/``CallbackQueryHandler`` that makes, for each step, exactly
+   the Telegram calls PEM Bot made in the first conversation (same texts and keyboards, callback answers, the
+   treasurer's message), with no database and no templates: the ceiling for this conversation on PTB.
+
+It prints updates/s for all three and the ratios (target: PEM Bot ≥ 40% of bare PTB). ``--profile`` runs the PEM part
 under pyinstrument (``/tmp/venv/bin/pip install pyinstrument``) and prints the profile.
 
 Setup (creating people and loans) is not timed; only ``process_update`` calls are.
@@ -95,13 +99,21 @@ def _last_to(calls: list[Call], user: User) -> Call:
     raise AssertionError(f"nothing sent to {user}")
 
 
+#: The Telegram calls of the first conversation, per update (for the "bare PTB, same calls" baseline).
+_RECORDED: list[list[Call]] = []
+
+
 async def _bayar(tester: BotTester, user: User) -> int:
     """The common path: 1 command + 3 taps = 4 updates."""
     calls = await tester.command(user, "bayar")
+    steps = [calls]
     for button in ("Angsuran bulan ini", "Lewati", "Konfirmasi"):
         calls = await tester.press(user, _last_to(calls, user).button(button))
+        steps.append(calls)
     if "menunggu verifikasi" not in _last_to(calls, user).text:
         raise AssertionError(f"/bayar did not finish for {user}: {_last_to(calls, user).text!r}")
+    if not _RECORDED:
+        _RECORDED.extend(steps)
     return 4
 
 
@@ -161,6 +173,60 @@ async def run_bare(updates: int) -> tuple[int, float]:
     return done, elapsed
 
 
+def _same_calls_handler(steps: list[list[Call]]):
+    """A handler that makes, for step ``i`` of the conversation, the same Telegram calls PEM Bot made (same
+    texts, same keyboards, callback data pointing at the next step), with no database, no templates."""
+    import json
+
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        step = 0 if query is None else int(query.data or "0")
+        chat_id = update.effective_chat.id  # type: ignore[union-attr]
+        for call in steps[step]:
+            if call.method == "answerCallbackQuery":
+                assert query is not None
+                await query.answer(text=call.params.get("text"))
+            elif call.method == "sendMessage":
+                markup = None
+                if call.buttons:
+                    markup = InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=str(step + 1))
+                                                    for t, _ in row] for row in call.buttons])
+                target = chat_id if call.chat_id == steps[0][0].chat_id else FIRST_USER - 1
+                await context.bot.send_message(target, call.text, parse_mode="HTML", reply_markup=markup)
+            else:
+                raise AssertionError(f"unexpected call {call.method}: {json.dumps(call.params)[:80]}")
+
+    return handle
+
+
+async def run_same_calls(updates: int, steps: list[list[Call]]) -> tuple[int, float]:
+    """Bare PTB making exactly PEM Bot's Telegram calls for each update of a /bayar conversation."""
+    from telegram.ext import CallbackQueryHandler, CommandHandler
+
+    request = RecordingRequest()
+    app = ApplicationBuilder().token(TOKEN).request(request).get_updates_request(request).updater(None).build()
+    handle = _same_calls_handler(steps)
+    app.add_handler(CommandHandler("bayar", handle))
+    app.add_handler(CallbackQueryHandler(handle))
+    await app.initialize()
+    try:
+        tester = BotTester(app, request)
+        users = [User(FIRST_USER + i) for i in range(max(updates // 4, 1))]
+        started = time.perf_counter()
+        done = 0
+        for user in users:
+            calls = await tester.command(user, "bayar")
+            for _ in range(3):
+                calls = await tester.press(user, _last_to(calls, user).buttons[0][0][1])
+            done += 4
+        elapsed = time.perf_counter() - started
+    finally:
+        await app.shutdown()
+    return done, elapsed
+
+
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--borrowers", type=int, default=300)
@@ -172,10 +238,16 @@ async def main(argv: list[str] | None = None) -> int:
     pem_rate = pem_updates / pem_time
     bare_rate = bare_updates / bare_time
     ratio = pem_rate / bare_rate
+    same_updates, same_time = await run_same_calls(pem_updates, _RECORDED)
+    same_rate = same_updates / same_time
     print(f"PEM Bot /bayar conversations: {args.borrowers} borrowers, {pem_updates} updates in {pem_time:.2f} s "
           f"= {pem_rate:.0f} updates/s ({1000 * pem_time / pem_updates:.2f} ms/update)")
     print(f"bare PTB echo:                {bare_updates} updates in {bare_time:.2f} s = {bare_rate:.0f} updates/s "
           f"({1000 * bare_time / bare_updates:.2f} ms/update)")
+    print(f"bare PTB, PEM's calls:        {same_updates} updates in {same_time:.2f} s = {same_rate:.0f} updates/s "
+          f"({1000 * same_time / same_updates:.2f} ms/update; the same Telegram calls per update as PEM Bot, "
+          f"{sum(len(s) for s in _RECORDED) / len(_RECORDED):.2f} calls/update, no database, no templates)")
+    print(f"ratio bare PTB with PEM's calls / bare echo: {100 * same_rate / bare_rate:.0f}% (the ceiling for PEM Bot)")
     print(f"ratio PEM / bare: {100 * ratio:.0f}% (target >= 40%) -> {'OK' if ratio >= 0.40 else 'MISSED'}")
     return 0
 

@@ -55,7 +55,10 @@ class PemApplication(Application):
 
     async def process_update(self, update: object) -> None:
         await super().process_update(update)
-        if self.persistence is not None:
+        if isinstance(self.persistence, SQLitePersistence):
+            async with self.persistence.batched():  # one transaction, one round trip for the update's writes
+                await self.update_persistence()
+        elif self.persistence is not None:
             await self.update_persistence()
 
 

@@ -32,8 +32,14 @@ Decisions
 * Amounts are checked against ``LoanSummary.still_owed`` (outstanding minus other pending reports) when typed
   or tapped, and again by ``repayments.report`` at Konfirmasi (something may have changed since).
 * The draft holds only JSON-friendly values (ids, ints, ISO dates, the photo file id) in
-  ``context.user_data["form"]``, and every step re-reads the loan from the database, so a restart at any step
-  continues where the borrower was.
+  ``context.user_data["form"]``, so a restart at any step continues where the borrower was.
+* **Figures cached in the draft** (issue 6, bench/handlers.py): the amount question computes the loan summary
+  once and keeps what the next steps show in ``form["figures"]`` (principal, business, outstanding, still owed,
+  pending total, the next instalment, the overdue amount). The amount buttons and the summary use those
+  figures instead of recomputing the summary (three queries and the allocation) at every step. What matters is
+  re-checked at Konfirmasi inside the reporting transaction: the loan still belongs to the presser and is
+  active (:func:`_owned_in`), and ``repayments.report`` refuses an amount above what is still owed at that
+  moment. A draft without figures (from an older version) falls back to computing them.
 * Idempotency: the repayment's key is ``pay:<form id>``, so a double Konfirmasi or a redelivered update
   stores one row (the second press is answered as a stale button, or re-shows the same reference).
 * Ownership: a loan is only ever loaded through :func:`_own_loan`, which checks that the loan belongs to the
@@ -59,6 +65,7 @@ from handlers.common import Context, Who, answer_callback, app_of, button, guard
 from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
 from storage import loans, repayments
+from storage.db import Queryable
 from storage.loans import LoanSummary
 
 PAY = CommandSpec("bayar", "pay", frozenset({Role.BORROWER}))
@@ -89,6 +96,38 @@ async def _own_loan(context: Context, who: Who, loan_id: int) -> LoanSummary | N
     if summary.loan.borrower_id != who.person.id or summary.loan.status != "active":
         return None
     return summary
+
+
+def _figures(summary: LoanSummary, today: date) -> dict:
+    """What the steps after the amount question show, as JSON-friendly values for the draft."""
+    nxt = summary.next_due
+    return {
+        "principal": summary.loan.principal, "business": summary.loan.business,
+        "outstanding": summary.outstanding, "still_owed": summary.still_owed,
+        "pending_total": summary.pending_total, "overdue": summary.overdue_amount(today),
+        "inst": None if nxt is None else {"number": nxt.installment.number, "remaining": nxt.remaining,
+                                          "due_date": nxt.installment.due_date.isoformat(),
+                                          "id": summary.installment_ids.get(nxt.installment.number)},
+    }
+
+
+async def _form_figures(context: Context, who: Who, form: dict) -> dict | None:
+    """The draft's cached figures, computed (and cached) when missing; None when the loan is not the
+    presser's active loan any more."""
+    figures = form.get("figures")
+    if figures is None or figures.get("loan_id") != form["loan_id"]:
+        summary = await _own_loan(context, who, form["loan_id"])
+        if summary is None:
+            return None
+        figures = form["figures"] = {**_figures(summary, _today(context)), "loan_id": form["loan_id"]}
+    return figures
+
+
+async def _owned_in(tx: Queryable, who: Who, loan_id: int) -> bool:
+    """Inside the reporting transaction: the loan is still an active loan of the person confirming."""
+    loan = await loans.get(tx, loan_id)
+    return loan is not None and who.person is not None and loan.borrower_id == who.person.id \
+        and loan.status == "active"
 
 
 async def _refuse(update: Update, context: Context, who: Who) -> None:
@@ -126,11 +165,10 @@ async def ask_amount(update: Update, context: Context, who: Who, form: dict) -> 
         await send(update, context, who, "pay/nothing_owed", principal=summary.loan.principal,
                    pending_total=summary.pending_total)
         return ConversationHandler.END
-    today = _today(context)
-    nxt = summary.next_due
-    overdue = summary.overdue_amount(today)
-    installment = None if nxt is None else {"number": nxt.installment.number, "remaining": nxt.remaining,
-                                            "due_date": nxt.installment.due_date}
+    figures = form["figures"] = {**_figures(summary, _today(context)), "loan_id": form["loan_id"]}
+    overdue, inst = figures["overdue"], figures["inst"]
+    installment = None if inst is None else {"number": inst["number"], "remaining": inst["remaining"],
+                                             "due_date": date.fromisoformat(inst["due_date"])}
     show_overdue = overdue > 0 and (installment is None or overdue != installment["remaining"])
     rows = []
     if installment is not None:
@@ -177,8 +215,8 @@ async def ask_method(update: Update, context: Context, who: Who, form: dict) -> 
 
 
 async def show_summary(update: Update, context: Context, who: Who, form: dict) -> str | int:
-    summary = await _own_loan(context, who, form["loan_id"])
-    if summary is None:
+    figures = await _form_figures(context, who, form)
+    if figures is None:
         end_form(context)
         await send(update, context, who, "pay/no_loans")
         return ConversationHandler.END
@@ -192,11 +230,11 @@ async def show_summary(update: Update, context: Context, who: Who, form: dict) -
         [button("confirm", who.lang, data(KIND, form, "confirm"))],
         [button("cancel", who.lang, data(KIND, form, "cancel"))],
     ]
-    await send(update, context, who, "pay/summary", principal=summary.loan.principal,
-               business=summary.loan.business, amount=form["amount"],
+    await send(update, context, who, "pay/summary", principal=figures["principal"],
+               business=figures["business"], amount=form["amount"],
                paid_on=date.fromisoformat(form["paid_on"]), method=form["method"],
                has_photo=form.get("photo") is not None,
-               remaining_after=max(summary.outstanding - form["amount"], 0), reply_markup=keyboard(rows))
+               remaining_after=max(figures["outstanding"] - form["amount"], 0), reply_markup=keyboard(rows))
     return S.SUMMARY
 
 
@@ -350,19 +388,19 @@ async def amount_button(update: Update, context: Context, who: Who, form: dict, 
         form["step"] = S.AMOUNT
         await send(update, context, who, "pay/type_amount")
         return S.AMOUNT
-    summary = await _own_loan(context, who, form["loan_id"])
-    if summary is None:
+    figures = await _form_figures(context, who, form)  # as shown with the question just answered
+    if figures is None:
         return await ask_amount(update, context, who, form)  # ends the form with a message
-    nxt = summary.next_due
-    if value == "inst" and nxt is not None:
-        amount, installment_id = nxt.remaining, summary.installment_ids.get(nxt.installment.number)
-    elif value == "overdue" and summary.overdue_amount(_today(context)) > 0:
-        amount, installment_id = summary.overdue_amount(_today(context)), None
+    inst = figures["inst"]
+    if value == "inst" and inst is not None:
+        amount, installment_id = inst["remaining"], inst["id"]
+    elif value == "overdue" and figures["overdue"] > 0:
+        amount, installment_id = figures["overdue"], None
     else:
         return await ask_amount(update, context, who, form)
-    if amount > summary.still_owed:
-        await send(update, context, who, "pay/amount_too_much", amount=amount, still_owed=summary.still_owed,
-                   pending_total=summary.pending_total)
+    if amount > figures["still_owed"]:
+        await send(update, context, who, "pay/amount_too_much", amount=amount, still_owed=figures["still_owed"],
+                   pending_total=figures["pending_total"])
         return await ask_amount(update, context, who, form)
     form["amount"], form["installment_id"] = amount, installment_id
     return await after_amount(update, context, who, form)
@@ -450,19 +488,27 @@ async def not_text(update: Update, context: Context, who: Who) -> str | int | No
     return await reask(update, context, who, form)
 
 
+class _NotOwned(Exception):
+    """Rolls the reporting transaction back: the loan is not the presser's active loan any more."""
+
+
 async def confirm(update: Update, context: Context, who: Who, form: dict) -> str | int:
     person = who.require()
-    if await _own_loan(context, who, form["loan_id"]) is None:
-        return await show_summary(update, context, who, form)  # ends the form with a message
     db = app_of(context).db
     try:
         async with db.transaction() as tx:
+            if not await _owned_in(tx, who, form["loan_id"]):  # paid off or reassigned since the form began
+                raise _NotOwned
             repayment, created = await repayments.report(
                 tx, loan_id=form["loan_id"], amount=form["amount"],
                 paid_on=date.fromisoformat(form["paid_on"]), method=form["method"], reported_by=person.id,
                 idempotency_key=f"pay:{form['id']}",
                 receipt_file_id=form.get("photo"), installment_id=form.get("installment_id"),
             )
+    except _NotOwned:
+        end_form(context)
+        await send(update, context, who, "pay/no_loans")
+        return ConversationHandler.END
     except repayments.Overpayment as exc:
         summary = await _own_loan(context, who, form["loan_id"])
         await send(update, context, who, "pay/amount_too_much", amount=form["amount"],

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, get_group_symbol
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 
 LANGUAGES = ("id", "en")
@@ -42,12 +42,19 @@ def _lang(ctx) -> str:
     return ctx.get("lang", "id")
 
 
+@cache
+def _group_symbol(lang: str) -> str:
+    return get_group_symbol(_BABEL_LOCALE[lang])
+
+
 @pass_context
 def _rupiah(ctx, amount: int | Decimal | None) -> str:
     if amount is None:
         return "-"
     sign = "-" if amount < 0 else ""
-    return f"{sign}Rp{format_decimal(abs(int(amount)), format='#,##0', locale=_BABEL_LOCALE[_lang(ctx)])}"
+    # Babel's "#,##0" for id_ID/en_ID is plain 3-digit grouping with the locale's group symbol; formatting it
+    # directly is ~20x faster than format_decimal, which was a tenth of a /bayar update (bench/handlers.py).
+    return f"{sign}Rp{abs(int(amount)):,}".replace(",", _group_symbol(_lang(ctx)))
 
 
 @pass_context
@@ -176,9 +183,15 @@ def _label_file(key: str) -> tuple[str, str]:
 def label(key: str, lang: str, /, **params: object) -> str:
     """A short plain-text label (a button). ``"yes"`` comes from ``plain/labels/common.j2``; a namespaced key
     ``"pay.confirm"`` from ``plain/labels/pay.j2``. ``{name}`` placeholders are filled from ``params``."""
-    template, inner = _label_file(key)
-    text = render(template, lang, key=inner)
+    text = _label_text(key, normalise_language(lang))
     return text.format(**params) if params else text
+
+
+@lru_cache(maxsize=4096)
+def _label_text(key: str, lang: str) -> str:
+    """Labels are static per language (``plain/labels/*.j2`` are dicts), so each is rendered once."""
+    template, inner = _label_file(key)
+    return render(template, lang, key=inner)
 
 
 def label_keys(lang: str) -> list[str]:

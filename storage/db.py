@@ -92,6 +92,22 @@ def _run_fetchall(aconn: aiosqlite.Connection, sql: str, params: Mapping[str, An
         cursor.close()
 
 
+def _run_batch(aconn: aiosqlite.Connection, statements: list[tuple[str, Mapping[str, Any]]]) -> None:
+    """Several writes as ONE job on the worker thread, in one transaction (one statement: autocommit)."""
+    conn = aconn._conn
+    if len(statements) == 1:
+        conn.execute(*statements[0]).close()
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for sql, params in statements:
+            conn.execute(sql, params).close()
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 class _Runner:
     """Query methods on a raw connection, without locking."""
 
@@ -175,6 +191,14 @@ class Database:
     async def executemany(self, sql: str, seq: Iterable[Mapping[str, Any]]) -> None:
         async with self.transaction() as tx:
             await tx.executemany(sql, seq)
+
+    async def execute_batch(self, statements: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Run several writes in one transaction and one round trip to aiosqlite's thread (the persistence writes
+        of an update, :meth:`storage.persistence.SQLitePersistence.batched`); all or nothing."""
+        batch = list(statements)
+        if batch:
+            async with self._lock:
+                await self.connection._execute(_run_batch, self.connection, batch)
 
     async def fetchone(self, sql: str, params: Params = None) -> sqlite3.Row | None:
         async with self._lock:

@@ -11,13 +11,16 @@ anything else raises ``TypeError`` at write time, which surfaces as a bug in tes
 PTB calls the ``update_*`` methods concurrently (``asyncio.gather``); every write is one statement through
 :class:`storage.db.Database`, whose lock serialises them, so no write can interleave with another. The
 application (:class:`bot.app.PemApplication`) writes changes through after every update, not only every
-``update_interval`` seconds, so even a crash loses at most the update being processed.
+``update_interval`` seconds, so even a crash loses at most the update being processed. It does so inside
+:meth:`SQLitePersistence.batched`: the writes of one update (the draft and the conversation state) are collected
+and run as one transaction in one round trip (issue 6, bench/handlers.py) before ``process_update`` returns.
 """
 
 from __future__ import annotations
 
 import json
-from copy import deepcopy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -91,6 +94,27 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
         )
         self.db = db
         self._written: dict[tuple[str, str], str] = {}
+        self._batch: list[tuple[str, dict[str, Any]]] | None = None
+
+    @asynccontextmanager
+    async def batched(self) -> AsyncIterator[None]:
+        """Collect the writes made inside the block and run them as one transaction when it ends (also when it
+        raises: the in-memory view in ``_written`` already counts them as written)."""
+        if self._batch is not None:  # nested: the outer block writes
+            yield
+            return
+        self._batch = []
+        try:
+            yield
+        finally:
+            batch, self._batch = self._batch, None
+            await self.db.execute_batch(batch)
+
+    async def _run(self, sql: str, params: dict[str, Any]) -> None:
+        if self._batch is not None:
+            self._batch.append((sql, params))
+        else:
+            await self.db.execute(sql, params)
 
     async def _load_kind(self, kind: str) -> dict[str, Any]:
         await self.db.open()
@@ -106,7 +130,7 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
         if self._written.get((kind, key)) == text:
             return
         self._written[(kind, key)] = text
-        await self.db.execute(
+        await self._run(
             """
             INSERT INTO ptb_state (kind, key, data, updated_at) VALUES (:kind, :key, :data, datetime('now'))
             ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
@@ -120,7 +144,7 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
         # cost a statement per update (bench/handlers.py).
         if self._written.pop((kind, key), None) is None:
             return
-        await self.db.execute("DELETE FROM ptb_state WHERE kind = :kind AND key = :key", {"kind": kind, "key": key})
+        await self._run("DELETE FROM ptb_state WHERE kind = :kind AND key = :key", {"kind": kind, "key": key})
 
     # --- user_data / chat_data -------------------------------------------------------------------------------
     async def get_user_data(self) -> dict[int, dict]:
@@ -131,13 +155,13 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
 
     async def update_user_data(self, user_id: int, data: dict) -> None:
         if data:
-            await self._write("user_data", str(user_id), deepcopy(data))
+            await self._write("user_data", str(user_id), data)  # serialised before any await: no copy needed
         else:
             await self._delete("user_data", str(user_id))
 
     async def update_chat_data(self, chat_id: int, data: dict) -> None:
         if data:
-            await self._write("chat_data", str(chat_id), deepcopy(data))
+            await self._write("chat_data", str(chat_id), data)
         else:
             await self._delete("chat_data", str(chat_id))
 

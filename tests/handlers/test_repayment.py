@@ -423,3 +423,38 @@ async def test_wrong_input_at_the_loan_tiny_and_method_steps(running, tester, ma
     await tester.press(user, tester.last(user).button("Konfirmasi"))
     row = (await _rows(running))[0]
     assert (row["amount"], row["method"]) == (5_000, "other")
+
+
+async def test_summary_figures_are_cached_but_konfirmasi_rechecks_the_loan(running, tester, make_person):
+    """The steps after the amount question use the figures cached in the draft (issue 6); Konfirmasi re-checks
+    ownership and the amount inside the reporting transaction."""
+    _, user, loan, _ = await _setup(running, make_person)
+    await tester.command(user, "bayar")
+    await tester.press(user, tester.last(user).button("Angsuran bulan ini"))
+    await tester.press(user, tester.last(user).button("Lewati"))
+    form = running.app.user_data[user.id]["form"]
+    assert form["figures"]["still_owed"] == 6_000_000 and form["figures"]["inst"]["remaining"] == 500_000
+    other, _ = await make_person(Role.BORROWER, name="Bona")
+    await running.app.db.execute("UPDATE loans SET borrower_id = :b WHERE id = :id", {"b": other.id, "id": loan.id})
+
+    calls = await tester.press(user, tester.last(user).button("Konfirmasi"))
+
+    assert "tidak punya pinjaman aktif" in texts(calls)[-1]
+    assert await _rows(running) == []
+    assert "form" not in running.app.user_data[user.id]
+
+
+async def test_konfirmasi_refuses_an_amount_that_became_too_much_after_the_figures_were_cached(
+        running, tester, make_person):
+    borrower, user, loan, _ = await _setup(running, make_person, principal=1_200_000)  # Rp100.000 a month
+    await tester.command(user, "bayar")
+    await tester.press(user, tester.last(user).button("Semua tunggakan"))  # Rp300.000
+    await tester.press(user, tester.last(user).button("Lewati"))
+    async with running.app.db.transaction() as tx:  # meanwhile, a report for almost everything
+        await repayments.report(tx, loan_id=loan.id, amount=1_000_000, paid_on=date(2026, 11, 27), method="cash",
+                                reported_by=borrower.id, idempotency_key="elsewhere")
+
+    calls = await tester.press(user, tester.last(user).button("Konfirmasi"))
+
+    assert any("Rp200.000" in t for t in texts(calls))  # still owed, shown with the question again
+    assert [r["amount"] for r in await _rows(running)] == [1_000_000]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -70,3 +71,25 @@ async def test_concurrent_writes_do_not_interleave_with_a_transaction(db):
     await asyncio.gather(failing_transaction(), persistence.update_user_data(1, {"kept": True}))
     assert await db.fetchval("SELECT count(*) FROM kecamatan WHERE code = '99.99.99'") == 0
     assert await SQLitePersistence(db).get_user_data() == {1: {"kept": True}}
+
+
+async def test_batched_writes_land_together_when_the_block_ends(db):
+    """PemApplication.process_update writes an update's persistence changes in one batch (issue 6)."""
+    persistence = SQLitePersistence(db)
+    await persistence.update_user_data(7, {"old": True})
+    async with persistence.batched():
+        await asyncio.gather(persistence.update_user_data(42, {"form": {"id": "f1"}}),
+                             persistence.update_conversation("forms", (42, 42), "pay.amount"),
+                             persistence.drop_user_data(7))
+        assert await SQLitePersistence(db).get_user_data() == {7: {"old": True}}, "nothing written yet"
+    fresh = SQLitePersistence(db)
+    assert await fresh.get_user_data() == {42: {"form": {"id": "f1"}}}
+    assert await fresh.get_conversations("forms") == {(42, 42): "pay.amount"}
+
+
+async def test_batched_writes_are_all_or_nothing(db):
+    persistence = SQLitePersistence(db)
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        await db.execute_batch([("INSERT INTO ptb_state (kind, key, data, updated_at) VALUES ('user_data', '1', "
+                                 "'{}', datetime('now'))", {}), ("INSERT INTO no_such_table VALUES (1)", {})])
+    assert await persistence.get_user_data() == {}
