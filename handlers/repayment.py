@@ -63,7 +63,7 @@ from bot.parsing.money import is_tiny_payment, parse_amount
 from bot.roles import Role
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
-from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
+from handlers.forms import current_form, data, drop_form, end_form, new_form, pattern, read_button
 from storage import loans, repayments
 from storage.db import Queryable
 from storage.loans import LoanSummary
@@ -341,9 +341,7 @@ async def pressed(update: Update, context: Context, who: Who) -> str | int | Non
         return None
     form, action, value = read
     if action == "cancel":
-        end_form(context)
-        await send(update, context, who, "common/cancelled")
-        return ConversationHandler.END
+        return await drop_form(update, context, who)
     if action == "loan":
         if not value.isdigit() or int(value) not in form["loans"]:
             return await reask(update, context, who, form)
