@@ -168,9 +168,12 @@ async def send_due(
 
 async def _send_one(
     db: Database, bot: Bot, settings: Settings, now: datetime, message: OutboxMessage, pacer: ChatPacer,
-    counts: _Counts,
+    counts: _Counts, *, max_inline_wait: float = MAX_INLINE_RETRY_AFTER,
 ) -> str:
-    if not await outbox.claim(db, message.id, now):
+    # Leases and retry times count from the real clock too: `pem-bot tick --at 07:00` run at 09:30 must not hand
+    # out a lease that has already run out (the bot's own minute tick would then send the same message).
+    later = max(now, clock.utcnow())
+    if not await outbox.claim(db, message.id, now, lease=later - now + outbox.CLAIM_LEASE):
         return "taken"  # another sender has it (or it was cancelled meanwhile)
     person = await people.get(db, message.recipient_id)
     reason = _unsendable(person)
@@ -198,8 +201,8 @@ async def _send_one(
         except RetryAfter as exc:
             wait = _seconds(exc)
             counts.retried += 1
-            if wait > MAX_INLINE_RETRY_AFTER:
-                await outbox.postpone(db, [message.id], now + timedelta(seconds=wait))
+            if wait > max_inline_wait:
+                await outbox.postpone(db, [message.id], later + timedelta(seconds=wait))
                 log.warning("outbox %s: flood control for %.0f s; postponed", message.id, wait)
                 raise _StopRun from exc
             log.info("outbox %s: flood control, retrying in %.0f s", message.id, wait)
@@ -224,7 +227,7 @@ async def _send_one(
                 await outbox.mark_failed(db, message.id, error)
                 counts.failed += 1
             else:
-                await outbox.record_attempt(db, message.id, error, now + backoff(attempts))
+                await outbox.record_attempt(db, message.id, error, later + backoff(attempts))
                 counts.retried += 1
             return "network"
         except TelegramError as exc:
@@ -236,7 +239,7 @@ async def _send_one(
         counts.sent += 1
         return "sent"
     # flood control every time: leave it queued for the next run
-    await outbox.postpone(db, [message.id], now + timedelta(seconds=MAX_INLINE_RETRY_AFTER))
+    await outbox.postpone(db, [message.id], later + timedelta(seconds=MAX_INLINE_RETRY_AFTER))
     raise _StopRun
 
 
@@ -255,7 +258,8 @@ async def send_now(db: Database, bot: Bot, settings: Settings, message_id: int) 
             await outbox.postpone(db, [message.id], next_allowed(now, start, end, settings.timezone))
             return "deferred"
     try:
-        return await _send_one(db, bot, settings, now, message, ChatPacer(0), _Counts())
+        # max_inline_wait=0: a handler never sleeps through flood control; the minute tick sends it later.
+        return await _send_one(db, bot, settings, now, message, ChatPacer(0), _Counts(), max_inline_wait=0)
     except _StopRun:
         return "postponed"
 

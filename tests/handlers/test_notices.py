@@ -91,3 +91,39 @@ async def test_two_senders_at_once_send_each_message_once(db_path, db, settings,
     assert sorted(c.chat_id for c in sent) == sorted({c.chat_id for c in sent})
     assert len(sent) == 5
     assert (await outbox.counts(db)).get("sent") == 5
+
+
+async def test_a_tick_at_a_past_instant_next_to_the_bot_sends_each_message_once(db_path, db, settings, frozen_clock,
+                                                                              monkeypatch):
+    """`pem-bot tick --at 07:00` typed at 09:30 while the bot's own tick runs: no message goes out twice."""
+    from bot import sender
+
+    monkeypatch.setattr(sender, "DEFAULT_PACER", sender.ChatPacer(0))
+    morning, real_now = wita(2026, 11, 28, 7, 0), wita(2026, 11, 28, 9, 30)
+    frozen_clock.set(real_now)
+    for i in range(5):
+        person = await add_person(db, f"Penerima {i}")
+        await outbox.enqueue(db, kind="note", recipient_id=person.id, dedupe_key=f"k{i}",
+                             template="common/cancelled", context={}, not_before=morning)
+    other = await Database(db_path).open()
+    first, second = RecordingRequest(delay=0.01), RecordingRequest(delay=0.01)
+    bot1, bot2 = await recording_bot(first), await recording_bot(second)
+    try:
+        await asyncio.gather(send_due(db, bot1, settings, morning), send_due(other, bot2, settings, real_now))
+    finally:
+        await bot1.shutdown()
+        await bot2.shutdown()
+        await other.close()
+    assert len(first.of("sendMessage") + second.of("sendMessage")) == 5
+
+
+async def test_a_notice_hit_by_flood_control_does_not_hold_up_the_handler(running, tester, world):
+    db, b, tu = world["db"], world["b"], world["tu"]
+    rep = await report(db, world["loan"], world["borrower"])
+    running.request.fail("sendMessage", "429", retry_after=30, chat_id=b.chat_id)
+
+    await asyncio.wait_for(tester.press(tu, f"ver:ok:{rep.id}"), timeout=5)  # no 30 s sleep inside the handler
+
+    [notice] = await outbox.for_recipient(db, world["borrower"].id)
+    assert notice.status == outbox.Status.QUEUED
+    assert notice.not_before >= clock.utcnow() + timedelta(seconds=30)
