@@ -53,6 +53,12 @@ async def tick_job(context: CallbackContext) -> None:
             await run_due(app.db, app.bot, app.settings, clock.utcnow(), catch_up=False)  # type: ignore[attr-defined]
     except Exception:
         log.exception("scheduled tick failed")
+    from handlers.forms import expire_stale_forms
+
+    try:
+        await expire_stale_forms(app, clock.utcnow())
+    except Exception:
+        log.exception("expiring stale form drafts failed")
 
 
 async def catch_up(app: PemApplication) -> TickReport | None:

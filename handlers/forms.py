@@ -11,18 +11,25 @@ asks the same question again.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.ext import ConversationHandler
+from telegram.ext import Application, ConversationHandler
 
+from bot import clock
 from handlers.common import Context, Who, answer_callback, send
 
 FORM_KEY = "form"
 
 
+#: A form left unfinished this long is dropped with everything typed into it (see :func:`expire_stale_forms`).
+FORM_MAX_AGE = timedelta(hours=24)
+
+
 def new_form(context: Context, kind: str, **fields: Any) -> dict[str, Any]:
-    draft = {"kind": kind, "id": secrets.token_hex(3), **fields}  # 6 hex digits: see ANY_FORM_BUTTON
+    draft = {"kind": kind, "id": secrets.token_hex(3), "started_at": clock.utcnow(),  # id: see ANY_FORM_BUTTON
+             **fields}
     context.user_data[FORM_KEY] = draft  # type: ignore[index]
     return draft
 
@@ -37,6 +44,23 @@ def current_form(context: Context, kind: str | None = None) -> dict[str, Any] | 
 def end_form(context: Context) -> None:
     if context.user_data is not None:
         context.user_data.pop(FORM_KEY, None)
+
+
+async def expire_stale_forms(application: Application, now: datetime, max_age: timedelta = FORM_MAX_AGE) -> int:
+    """Drop form drafts older than ``max_age`` from every user's data and write that through.
+
+    A draft holds what someone typed before confirming: a NIK and a phone number in /daftar, before consent was
+    given. UU 27/2022 allows keeping that only while the form is being filled in, so an abandoned draft goes
+    after a day (the scheduler's minute tick calls this). The user's next answer then finds no form and ends
+    it; they start again. Returns how many drafts were dropped."""
+    stale = [uid for uid, data in application.user_data.items()
+             if FORM_KEY in data and data[FORM_KEY].get("started_at", now - max_age) <= now - max_age]
+    for uid in stale:
+        application.user_data[uid].pop(FORM_KEY, None)
+    if stale:
+        application.mark_data_for_update_persistence(user_ids=stale)
+        await application.update_persistence()
+    return len(stale)
 
 
 async def drop_form(update: Update, context: Context, who: Who) -> int:
