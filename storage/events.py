@@ -13,6 +13,7 @@ counts stay.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo
 from bot.events import ACTIVE, SEATED, EventStatus, RegStatus, seat_status
 from bot.parsing.nik import clean_nik
 from bot.roles import Role
-from storage import people
+from storage import invites, outbox, people
 from storage.db import Queryable, parse_utc_text, utc_text
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -269,9 +270,21 @@ async def erase_participant(q: Queryable, participant_id: int, now: datetime) ->
         return None
     if before.person_id is not None:
         # The Telegram link made for this participant goes too: drop the participant role and, when that was the
-        # person's only reason to be here, anonymise the people row (name, phone, Telegram ids).
+        # person's only reason to be here, anonymise the people row (name, phone, Telegram ids) and what was
+        # queued for them; an unused invite can't re-link the row.
         await people.remove_role(q, before.person_id, Role.PARTICIPANT)
-        await people.erase_if_roleless(q, before.person_id)
+        if await people.erase_if_roleless(q, before.person_id):
+            await outbox.scrub(q, recipient_id=before.person_id)
+        await invites.expire_unused(q, before.person_id, now)
+    # Messages about them: their event reminders, the coordinators' follow-up prompts, notices naming them.
+    registration_ids = [r["id"] for r in await q.fetchall(
+        "SELECT id FROM registrations WHERE participant_id = :id", {"id": participant_id})]
+    await outbox.scrub(
+        q,
+        keys=[f"{REMINDER_KEY_PREFIX}{r}" for r in registration_ids],
+        key_prefixes=[f"{FOLLOWUP_KEY_PREFIX}{r}:" for r in registration_ids],
+        notice_mentions=[before.name, html.escape(before.name)],
+    )
     await q.execute(
         """
         UPDATE participants

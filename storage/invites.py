@@ -110,3 +110,12 @@ async def redeem(q: Queryable, token: str, *, now: datetime, telegram_user_id: i
     await people.link_telegram(q, invite.person_id, telegram_user_id, chat_id)
     person = await people.get(q, invite.person_id)
     return RedeemResult(RedeemStatus.OK, invite, person)
+
+
+async def expire_unused(q: Queryable, person_id: int, now: datetime) -> int:
+    """End every unused invite of a person now (an erased person must not be re-linked by an old link)."""
+    result = await q.execute(
+        "UPDATE invites SET expires_at = :now WHERE person_id = :p AND used_at IS NULL AND expires_at > :now",
+        {"p": person_id, "now": utc_text(now)},
+    )
+    return result.rowcount

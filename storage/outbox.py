@@ -184,11 +184,44 @@ async def claim(q: Queryable, message_id: int, now: datetime, lease: timedelta =
 async def mark_sent(q: Queryable, message_id: int, now: datetime) -> None:
     await q.execute(
         """
-        UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = :now, last_error = NULL
+        UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = :now, last_error = NULL,
+                          context = CASE WHEN kind = 'notice' THEN '{}' ELSE context END
         WHERE id = :id
         """,
         {"id": message_id, "now": utc_text(now)},
     )
+
+
+async def scrub(q: Queryable, *, recipient_id: int | None = None, keys: Iterable[str] = (),
+                key_prefixes: Iterable[str] = (), notice_mentions: Iterable[str] = ()) -> int:
+    """Erase personal data from the outbox (UU 27/2022 erasure): messages to ``recipient_id``, with one of the
+    dedupe ``keys`` or a key starting with one of ``key_prefixes``, and notices whose text contains one of
+    ``notice_mentions`` lose their context; the queued ones among them are cancelled. The rows stay."""
+    clauses, params = [], {}
+    for i, key in enumerate(keys):
+        clauses.append(f"dedupe_key = :key{i}")
+        params[f"key{i}"] = key
+    if recipient_id is not None:
+        clauses.append("recipient_id = :recipient")
+        params["recipient"] = recipient_id
+    for i, prefix in enumerate(key_prefixes):
+        clauses.append(f"substr(dedupe_key, 1, length(:prefix{i})) = :prefix{i}")
+        params[f"prefix{i}"] = prefix
+    for i, needle in enumerate(n for n in notice_mentions if n):
+        clauses.append(f"(kind = 'notice' AND instr(context, :needle{i}) > 0)")
+        params[f"needle{i}"] = needle
+    if not clauses:
+        return 0
+    result = await q.execute(
+        f"""
+        UPDATE outbox
+        SET context = '{{}}', last_error = CASE WHEN status = 'queued' THEN 'erased' ELSE last_error END,
+            status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END
+        WHERE {" OR ".join(clauses)}
+        """,
+        params,
+    )
+    return result.rowcount
 
 
 async def mark_failed(q: Queryable, message_id: int, error: str) -> None:

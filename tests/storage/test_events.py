@@ -155,3 +155,55 @@ async def test_erasing_a_participant_who_is_also_a_borrower_keeps_the_borrower(d
     kept = await people.get(db, person.id)
     assert kept is not None and kept.name == "Ana Seran" and kept.roles == {Role.BORROWER}
     assert kept.telegram_user_id == 555
+
+
+async def test_erasure_also_clears_what_the_outbox_and_invites_hold_about_them(db):
+    from datetime import UTC, datetime, timedelta
+
+    from bot import clock
+    from bot.roles import Role
+    from storage import invites, outbox
+
+    participant, person = await _linked_participant(db)
+    coordinator = await people.create(db, name="Koordinator", kelurahan_code="53.71.05.1004",
+                                      roles=[Role.COORDINATOR])
+    now = datetime.now(UTC)
+    event = await _event(db)
+    async with db.transaction() as tx:
+        reg = await tx.execute(
+            "INSERT INTO registrations (event_id, participant_id, status, registered_by) "
+            "VALUES (:e, :p, 'registered', NULL)", {"e": event.id, "p": participant.id})
+        reg_id = reg.lastrowid
+        await outbox.enqueue(tx, kind="event_reminder", recipient_id=person.id, dedupe_key=f"evrem:{reg_id}",
+                             template="events/reminder", context={"title": "Pelatihan"}, not_before=now)
+        await outbox.enqueue(tx, kind="followup", recipient_id=coordinator.id, dedupe_key=f"fu:{reg_id}:30:1",
+                             template="followup/prompt", context={"name": "Ana Seran"}, not_before=now)
+        await outbox.enqueue(tx, kind="notice", recipient_id=coordinator.id, dedupe_key="notice:x",
+                             template="common/notice", context={"text": "<b>Ana Seran</b> batal"}, not_before=now)
+        await outbox.enqueue(tx, kind="notice", recipient_id=coordinator.id, dedupe_key="notice:other",
+                             template="common/notice", context={"text": "Yohanes batal"}, not_before=now)
+        await invites.create(tx, person_id=person.id, role=Role.PARTICIPANT, now=now - timedelta(hours=1))
+
+    async with db.transaction() as tx:
+        await events.erase_participant(tx, participant.id, now)
+
+    rows = {r["dedupe_key"]: r for r in await db.fetchall("SELECT dedupe_key, context, status FROM outbox")}
+    for key in (f"evrem:{reg_id}", f"fu:{reg_id}:30:1", "notice:x"):
+        assert (rows[key]["context"], rows[key]["status"]) == ("{}", "cancelled"), key
+    assert rows["notice:other"]["status"] == "queued"  # about someone else
+    assert await db.fetchval("SELECT count(*) FROM invites WHERE expires_at > :now",
+                             {"now": clock.utcnow().strftime("%Y-%m-%d %H:%M:%S")}) == 0
+
+
+async def test_a_sent_notice_keeps_no_text(db):
+    from datetime import UTC, datetime
+
+    from storage import outbox
+
+    person = await people.create(db, name="A", kelurahan_code="53.71.05.1004")
+    now = datetime.now(UTC)
+    await outbox.enqueue(db, kind="notice", recipient_id=person.id, dedupe_key="n1", template="common/notice",
+                         context={"text": "Ana Seran, NIK 5371…"}, not_before=now)
+    message = await outbox.by_key(db, "n1")
+    await outbox.mark_sent(db, message.id, now)
+    assert (await outbox.by_key(db, "n1")).context == {}
