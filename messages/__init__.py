@@ -30,6 +30,10 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent, get_group_symbol
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 
+from bot.parsing.errors import PhoneError
+from bot.parsing.nik import mask_nik
+from bot.parsing.phone import mask_phone
+
 LANGUAGES = ("id", "en")
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 #: Telegram's limit for one text message.
@@ -99,15 +103,16 @@ def _waktu(ctx, value: datetime | None, fmt: str = "d MMMM y, HH.mm") -> str:
 
 
 def _mask_nik(nik: str | None) -> str:
-    if not nik:
-        return "-"
-    return nik[:4] + "•" * (len(nik) - 8) + nik[-4:] if len(nik) > 8 else "•" * len(nik)
+    return "-" if not nik else mask_nik(nik)
 
 
 def _mask_phone(phone: str | None) -> str:
     if not phone:
         return "-"
-    return phone[:6] + "•" * max(len(phone) - 10, 0) + phone[-4:] if len(phone) > 10 else phone
+    try:
+        return mask_phone(phone)
+    except PhoneError:
+        return "•" * len(phone)
 
 
 def _phone(phone: str | None) -> str:
