@@ -16,8 +16,11 @@ need their attendance), each with seats left and the deadline; a button opens th
   button per live registration for coordinators/admins), download CSV / XLSX;
 - coordinators and admins: close registration, cancel the event (asks for confirmation; notifies the
   kelurahan's coordinators and every linked registered or waitlisted participant), and, once the event has
-  started, the attendance check-list (``ATTEND`` state: one toggle per seated participant, Simpan turns them
-  into attended / no_show and marks the event done).
+  started, the attendance check-list (``ATTEND`` state: one toggle per seated participant, 40 per page with
+  ‹ › buttons, the toggles kept in the draft across pages; Simpan turns every participant that was shown into
+  attended / no_show and marks the event done once nobody is left unchecked. A page never opened is left as
+  it was (``registered``) and the saved message says how many are still unchecked, so nobody silently
+  becomes no_show).
 
 Decisions
 ---------
@@ -89,6 +92,8 @@ COMMANDS = (NEW_EVENT, EVENTS)
 KIND = "acara"
 ATTEND_KIND = "hadir"
 PAGE_SIZE = 10
+#: names per page of the attendance check-list (an inline keyboard holds about 100 buttons)
+ATTEND_PAGE = 40
 STEPS = ("title", "type", "organiser", "date", "time", "place", "capacity", "deadline", "ages")
 
 
@@ -423,7 +428,7 @@ async def export_rows(context: Context, who: Who, event: Event) -> tuple[list[st
 
 async def send_export(update: Update, context: Context, who: Who, event: Event, fmt: str) -> None:
     header, rows = await export_rows(context, who, event)
-    name = f"peserta-acara-{event.id}.{fmt}"
+    name = label("events.export_file", who.lang, id=event.id, ext=fmt)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -436,7 +441,7 @@ async def send_export(update: Update, context: Context, who: Who, event: Event, 
         book = Workbook()
         sheet = book.active
         assert sheet is not None
-        sheet.title = "Peserta"
+        sheet.title = label("events.export_sheet", who.lang)
         sheet.append(header)
         for row in rows:
             sheet.append(row)
@@ -492,22 +497,41 @@ async def cancel_event(update: Update, context: Context, who: Who, event: Event)
 
 # --- attendance -----------------------------------------------------------------------------------------------
 async def show_attendance(update: Update, context: Context, who: Who, form: dict, *, edit: bool) -> str:
+    """One page of the check-list (``ATTEND_PAGE`` names, ‹ › to move). The toggles live in the draft
+    (``present``) across pages; ``shown`` collects every registration id displayed, which is all that Simpan
+    changes (see :func:`storage.events.save_attendance`)."""
     db = app_of(context).db
     event = await events.get_event(db, form["event_id"])
     assert event is not None
-    regs = await events.event_registrations(db, event.id, statuses=[str(s) for s in SEATED], limit=90)
+    seated = [str(s) for s in SEATED]
+    total = await events.count_registrations(db, event.id, seated)
+    pages = max((total + ATTEND_PAGE - 1) // ATTEND_PAGE, 1)
+    page = min(max(int(form.get("page", 0)), 0), pages - 1)
+    form["page"] = page
+    regs = await events.event_registrations(db, event.id, statuses=seated, limit=ATTEND_PAGE,
+                                            offset=page * ATTEND_PAGE)
+    form["shown"] = sorted(set(form.get("shown", [])) | {r.id for r in regs})
     present = set(form["present"])
-    rows = [[(("✅ " if r.id in present else "⬜ ") + r.participant_name[:40], data(ATTEND_KIND, form, "t", r.id))]
+    rows = [[(label("events.attend_on" if r.id in present else "events.attend_off", who.lang,
+                    name=r.participant_name[:40]), data(ATTEND_KIND, form, "t", r.id))]
             for r in regs]
+    nav = []
+    if page > 0:
+        nav.append(button("prev_page", who.lang, data(ATTEND_KIND, form, "p", page - 1)))
+    if page + 1 < pages:
+        nav.append(button("next_page", who.lang, data(ATTEND_KIND, form, "p", page + 1)))
+    if nav:
+        rows.append(nav)
     rows.append([button("events.attendance_save", who.lang, data(ATTEND_KIND, form, "save"))])
-    text = render("events/attendance", who.lang, event=event, present=len(present), total=len(regs),
-                  tz=tz_of(context))
+    unseen = total - len(form["shown"])
+    ctx = {"event": event, "present": len(present), "total": total, "page": page + 1, "pages": pages,
+           "unseen": max(unseen, 0)}
     query = update.callback_query
     if edit and query is not None and query.message is not None:
+        text = render("events/attendance", who.lang, tz=tz_of(context), **ctx)
         await query.edit_message_text(text, parse_mode="HTML", reply_markup=keyboard(rows))
     else:
-        await send(update, context, who, "events/attendance", event=event, present=len(present), total=len(regs),
-                   reply_markup=keyboard(rows))
+        await send(update, context, who, "events/attendance", reply_markup=keyboard(rows), **ctx)
     return S.ATTEND
 
 
@@ -520,8 +544,8 @@ async def attendance_begin(update: Update, context: Context, who: Who) -> str | 
         await answer_callback(update, who, "events/not_found", alert=True)
         return None
     await query.answer()
-    regs = await events.event_registrations(app_of(context).db, event.id, statuses=["attended"])
-    form = new_form(context, ATTEND_KIND, event_id=event.id, present=[r.id for r in regs])
+    regs = await events.event_registrations(app_of(context).db, event.id, statuses=["attended"], limit=1_000_000)
+    form = new_form(context, ATTEND_KIND, event_id=event.id, present=[r.id for r in regs], page=0, shown=[])
     return await show_attendance(update, context, who, form, edit=False)
 
 
@@ -535,17 +559,23 @@ async def attendance_pressed(update: Update, context: Context, who: Who) -> str 
         present = set(form["present"]) ^ {int(value)}
         form["present"] = sorted(present)
         return await show_attendance(update, context, who, form, edit=True)
+    if action == "p" and value.isdigit():
+        form["page"] = int(value)
+        return await show_attendance(update, context, who, form, edit=True)
     if action == "save":
+        shown = set(form.get("shown", []))
         async with app_of(context).db.transaction() as tx:
             event = await events.get_event(tx, form["event_id"])
             assert event is not None
-            attended, no_show = await events.save_attendance(tx, event.id, set(form["present"]), clock.utcnow())
+            saved = await events.save_attendance(tx, event.id, set(form["present"]) & shown, clock.utcnow(),
+                                                 shown=shown)
             await audit.record(tx, "event.attendance", actor_person_id=who.person_id, entity="event",
                                entity_id=event.id, kelurahan_code=event.kelurahan_code,
-                               details={"attended": attended, "no_show": no_show})
+                               details={"attended": saved.attended, "no_show": saved.no_show,
+                                        "unchecked": saved.unchecked, "changed_from": len(shown)})
         end_form(context)
-        await send(update, context, who, "events/attendance_saved", event=event, attended=attended,
-                   no_show=no_show)
+        await send(update, context, who, "events/attendance_saved", event=event, attended=saved.attended,
+                   no_show=saved.no_show, unchecked=saved.unchecked)
         return ConversationHandler.END
     return await show_attendance(update, context, who, form, edit=False)
 

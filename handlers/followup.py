@@ -37,6 +37,7 @@ from handlers.common import Context, Who, answer_callback, app_of, button, guard
 from handlers.events import STAFF
 from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
+from messages import label
 from storage import audit, events
 
 FOLLOWUP = CommandSpec("tindak_lanjut", "followup", STAFF)
@@ -60,8 +61,8 @@ async def ask(update: Update, context: Context, who: Who, form: dict) -> str | i
             end_form(context)
             await send(update, context, who, "followup/none")
             return ConversationHandler.END
-        rows = [[(f"{i.participant_name[:30]} · {i.event_title[:20]}", data(KIND, form, "pick", i.registration_id))]
-                for i in items]
+        rows = [[(label("followup.pick_button", lang, name=i.participant_name[:30], title=i.event_title[:20]),
+                  data(KIND, form, "pick", i.registration_id))] for i in items]
         await send(update, context, who, "followup/list", items=items, reply_markup=keyboard(rows))
         return S.PICK
     if "status" not in form:

@@ -115,7 +115,7 @@ async def ask_next(update: Update, context: Context, who: Who, form: dict) -> st
         markup = keyboard([[button("registration.new", lang, data(KIND, form, "new"))]])
     elif step == "nik_ok":
         return await show_nik(update, context, who, form)
-    elif step == "phone":
+    elif step == "phone" or (step == "address" and form.get("update")):
         markup = keyboard([[button("skip", lang, data(KIND, form, "skip"))]])
     elif step == "education":
         markup = keyboard([[button(f"registration.edu_{e}", lang, data(KIND, form, "edu", e)) for e in EDUCATION[:3]],
@@ -126,7 +126,7 @@ async def ask_next(update: Update, context: Context, who: Who, form: dict) -> st
         markup = keyboard([[button("yes", lang, data(KIND, form, "consent", "yes")),
                             button("no", lang, data(KIND, form, "consent", "no"))]])
     await send(update, context, who, "registration/ask", step=step, event=event, name=form.get("name", ""),
-               max_name=NAME_MAX, reply_markup=markup)
+               max_name=NAME_MAX, updating=bool(form.get("update")), reply_markup=markup)
     return _STATE[step]
 
 
@@ -240,7 +240,8 @@ async def search(update: Update, context: Context, who: Who, form: dict, text: s
     from messages import environment
 
     mask = environment().filters["mask_nik"]
-    rows = [[(f"{p.name[:35]} · {mask(p.nik)}", data(KIND, form, "pick", p.id))] for p in found]
+    rows = [[(label("registration.pick_button", who.lang, name=p.name[:35], nik=mask(p.nik)),
+              data(KIND, form, "pick", p.id))] for p in found]
     rows.append([button("registration.new", who.lang, data(KIND, form, "new"))])
     await send(update, context, who, "registration/search_results", query=text.strip()[:40], found=found,
                reply_markup=keyboard(rows))
@@ -294,6 +295,10 @@ async def pressed(update: Update, context: Context, who: Who) -> str | int | Non
     elif action == "nikfix" and step == "nik_ok":
         for key in ("nik", "birth_date", "sex"):
             form.pop(key, None)
+    elif action == "skip" and step in ("phone", "address") and form.get("update"):
+        # updating a known participant: Lewati keeps what is stored (never wipes it)
+        current = await events.get_participant(app_of(context).db, form["participant_id"])
+        form[step] = None if current is None else getattr(current, step)
     elif action == "skip" and step == "phone":
         form["phone"] = None
     elif action == "edu" and step == "education" and value in EDUCATION:
@@ -321,6 +326,7 @@ async def finish(update: Update, context: Context, who: Who, form: dict) -> str 
     person = who.require()
     app = app_of(context)
     now = clock.utcnow()
+    elsewhere = False
     async with app.db.transaction() as tx:
         event = await events.get_event(tx, form["event_id"])
         if event is None or event.kelurahan_code != person.kelurahan_code or not event.registration_open(now):
@@ -330,7 +336,11 @@ async def finish(update: Update, context: Context, who: Who, form: dict) -> str 
             created_participant = False
             if form["mode"] == "new":
                 participant = await events.participant_by_nik(tx, form["nik"])
-                if participant is None:
+                if participant is not None and (participant.kelurahan_code != event.kelurahan_code
+                                                or participant.erased):
+                    # created meanwhile in another kelurahan (the check of nik_typed, repeated under the lock)
+                    elsewhere = True
+                elif participant is None:
                     participant = await events.create_participant(
                         tx, kelurahan_code=event.kelurahan_code, name=form["name"], nik=form["nik"],
                         birth_date=date.fromisoformat(form["birth_date"]), sex=form["sex"], phone=form["phone"],
@@ -351,6 +361,8 @@ async def finish(update: Update, context: Context, who: Who, form: dict) -> str 
                                        details={"fields": ["phone", "address"],
                                                 "phone_changed": participant.phone != form["phone"],
                                                 "address_changed": participant.address != form["address"]})
+        if event is not None and not elsewhere:
+            assert participant is not None
             result = await events.register(tx, event_id=event.id, participant_id=participant.id,
                                            registered_by=person.id, now=now)
             if result.created:
@@ -359,6 +371,12 @@ async def finish(update: Update, context: Context, who: Who, form: dict) -> str 
                                    details={"event_id": event.id, "participant_id": participant.id,
                                             "status": result.registration.status,
                                             "new_participant": created_participant})
+    if elsewhere:  # nothing stored: the same answer as at the NIK step, and the NIK is asked again
+        for key in ("nik", "nik_ok", "birth_date", "sex"):
+            form.pop(key, None)
+        await send(update, context, who, "registration/invalid", code="nik_elsewhere", error="EventFormError",
+                   max_name=NAME_MAX)
+        return await ask_next(update, context, who, form)
     end_form(context)
     if event is None:
         await send(update, context, who, "registration/event_closed")

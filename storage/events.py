@@ -507,20 +507,37 @@ async def registrations_of_participant(q: Queryable, participant_id: int, now: d
     return [_registration(r) for r in rows]
 
 
-async def save_attendance(q: Queryable, event_id: int, present: set[int], now: datetime) -> tuple[int, int]:
-    """Seated registrations become attended (ids in ``present``) or no_show; the event becomes done.
-    Returns (attended, no_show). Run inside ``db.transaction()``."""
-    seated = await event_registrations(q, event_id, statuses=[str(s) for s in SEATED])
-    attended = 0
+@dataclass(frozen=True)
+class AttendanceResult:
+    """Counts over ALL seated registrations of the event after saving."""
+    attended: int
+    no_show: int
+    #: seated registrations still ``registered``: never shown in the check-list, so left as they were
+    unchecked: int
+
+
+async def save_attendance(q: Queryable, event_id: int, present: set[int], now: datetime,
+                          shown: Iterable[int] | None = None) -> AttendanceResult:
+    """The seated registrations in ``shown`` (the ids the coordinator saw in the check-list; None = every seated
+    one) become attended (ids in ``present``) or no_show; the others are not touched. The event becomes done
+    once no seated registration is left unchecked. Run inside ``db.transaction()``."""
+    seated = await event_registrations(q, event_id, statuses=[str(s) for s in SEATED], limit=1_000_000)
+    wanted = None if shown is None else set(shown)
     for reg in seated:
+        if wanted is not None and reg.id not in wanted:
+            continue
         status = RegStatus.ATTENDED if reg.id in present else RegStatus.NO_SHOW
-        attended += status is RegStatus.ATTENDED
         await q.execute(
-            "UPDATE registrations SET status = :s, updated_at = :now WHERE id = :id",
+            "UPDATE registrations SET status = :s, updated_at = :now WHERE id = :id AND status <> :s",
             {"s": str(status), "now": utc_text(now), "id": reg.id},
         )
-    await set_event_status(q, event_id, EventStatus.DONE)
-    return attended, len(seated) - attended
+    counts = {r["status"]: r["n"] for r in await q.fetchall(
+        f"SELECT status, count(*) AS n FROM registrations WHERE event_id = :e AND status IN {_SEATED_SQL} "
+        "GROUP BY status", {"e": event_id})}
+    result = AttendanceResult(counts.get("attended", 0), counts.get("no_show", 0), counts.get("registered", 0))
+    if result.unchecked == 0:
+        await set_event_status(q, event_id, EventStatus.DONE)
+    return result
 
 
 # --- outcomes -----------------------------------------------------------------------------------------------
@@ -604,7 +621,7 @@ class UpcomingLine:
 class EventDigest:
     #: registrations (seat or waiting list) created since 00:00 WITA yesterday
     signups_since_yesterday: int
-    #: events (not cancelled) starting from today 00:00 WITA up to 7 days later
+    #: events (not cancelled) starting today or in the 6 following days (WITA): the next 7 days
     upcoming: list[UpcomingLine] = field(default_factory=list)
     #: latest outcome per trainee recorded in the last 90 days, counted by status
     outcomes_90d: dict[str, int] = field(default_factory=dict)
@@ -626,7 +643,7 @@ async def digest_section(q: Queryable, kelurahan_code: str, today: date, tz: Zon
         ORDER BY e.starts_at, e.id
         """,
         {"kel": kelurahan_code, "start": _day_start_utc(today, tz),
-         "end": _day_start_utc(today + timedelta(days=8), tz)},
+         "end": _day_start_utc(today + timedelta(days=7), tz)},
     )
     upcoming = [UpcomingLine(e.title, e.starts_at, e.seated, e.capacity, e.waitlisted) for e in map(_event, rows)]
     outcome_rows = await q.fetchall(

@@ -2,7 +2,9 @@
 
 * :func:`run_reminders` at ``settings.reminder_time`` (08:00 WITA): for every event (open or closed) starting
   *tomorrow* (WITA), each participant with a seat (``registered``) who is linked to Telegram gets
-  ``events/reminder`` (title, date and time, place) with a button to cancel their registration. Dedupe
+  ``events/reminder`` (title, date and time, place, ``event_day`` = the WITA date as ISO text, which the
+  template compares with the sender's ``sent_on`` to say "besok" or, when the message was held to the event
+  day, "hari ini") with a button to cancel their registration. Dedupe
   ``evrem:<registration_id>``: one reminder per registration, ever.
 * :func:`run_followups` at the same time: for every attended trainee of a training that started 30 or 90 days
   ago (with the 7-day catch-up window of :func:`storage.events.due_followups`) and has no outcome since that
@@ -65,7 +67,9 @@ async def run_reminders(db: Database, now: datetime, settings: Any) -> int:
                 tx, kind=REMINDER_KIND, recipient_id=item.person_id, dedupe_key=reminder_key(item.registration_id),
                 template="events/reminder",
                 context={"title": item.title, "starts_at": item.starts_at, "place": item.place,
-                         "registration_id": item.registration_id},
+                         "registration_id": item.registration_id,
+                         # the event's WITA date: the template says "besok" or "hari ini" against ``sent_on``
+                         "event_day": item.starts_at.astimezone(tz).date().isoformat()},
                 not_before=now,
                 buttons=[[("participant.cancel_registration", f"ev:unreg:{item.registration_id}")]],
             )

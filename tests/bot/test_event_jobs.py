@@ -101,6 +101,19 @@ async def test_one_reminder_per_seated_linked_participant_the_day_before(db, bot
     assert len(rec.sent()) == 2
 
 
+async def test_a_reminder_held_until_the_event_day_says_today(db, bot, rec, settings):
+    event = await make_event(db, starts_at=wita(2026, 12, 15, 9))
+    ana = await add_person(db, "Ana Seran", roles=(Role.PARTICIPANT,))
+    _, ana_reg = await sign_up(db, event, "Ana Seran", person=ana)
+    assert await event_jobs.run_reminders(db, wita(2026, 12, 14, 8), settings) == 1
+    queued = await outbox.by_key(db, f"evrem:{ana_reg.id}")
+    assert queued.context["event_day"] == "2026-12-15"  # the event's WITA date (09.00 WITA = 01.00 UTC)
+    # not sent the day before (an outage, quiet hours): it goes out early on the event day
+    await jobs.run_due(db, bot, settings, wita(2026, 12, 15, 7), catch_up=True)
+    text = rec.sent(ana.telegram_chat_id)[0].text
+    assert "Pengingat: hari ini" in text and "besok" not in text
+
+
 async def test_a_queued_reminder_of_a_registration_cancelled_since_is_cancelled(db, bot, rec, settings):
     event = await make_event(db, starts_at=wita(2026, 12, 15, 9))
     ana = await add_person(db, "Ana Seran", roles=(Role.PARTICIPANT,))

@@ -180,3 +180,101 @@ async def test_followup_refused_for_lurah_and_city_sees_nothing(running, tester,
     assert "Pelatihan Servis AC" not in tester.last(city).text
     calls = await tester.press(city, f"ev:list:{event.id}:0")
     assert any(c.method == "answerCallbackQuery" for c in calls)
+
+
+async def _seat_many(running, event, count: int, by: int) -> list:
+    """``count`` seated participants "Peserta 001"…, in sign-up order (the check-list's order)."""
+    regs = []
+    async with running.app.db.transaction() as tx:
+        for n in range(1, count + 1):
+            p = await events.create_participant(
+                tx, kelurahan_code=NAIKOTEN_SATU, name=f"Peserta {n:03d}", nik=f"537105120799{n:04d}",
+                birth_date=None, sex=None, phone=None, address=None, education=None, work_status=None,
+                consent_at=datetime.now(UTC), created_by=by)
+            regs.append((await events.register(tx, event_id=event.id, participant_id=p.id, registered_by=by,
+                                               now=datetime.now(UTC))).registration)
+    assert all(r.status == "registered" for r in regs)
+    return regs
+
+
+async def _statuses(running, event) -> dict[int, str]:
+    rows = await running.app.db.fetchall("SELECT id, status FROM registrations WHERE event_id = :e",
+                                         {"e": event.id})
+    return {r["id"]: r["status"] for r in rows}
+
+
+def _toggles(call) -> list[str]:
+    return [t for t in call.button_texts if t.startswith(("✅", "⬜"))]
+
+
+async def test_attendance_of_100_participants_over_three_pages(running, tester, make_person, frozen_clock):
+    coord, user = await make_person(Role.COORDINATOR)
+    event = await make_event(running, capacity=100)
+    regs = await _seat_many(running, event, 100, coord.id)
+    frozen_clock.set(datetime(2026, 12, 15, 6, 0, tzinfo=UTC))
+    await tester.press(user, f"ev:att:{event.id}")
+    page = tester.last(user)
+    assert len(_toggles(page)) == 40 and "Peserta 001" in _toggles(page)[0] and "Peserta 040" in _toggles(page)[-1]
+    assert "Hadir: 0 dari 100" in page.text and "Halaman 1 dari 3" in page.text
+    assert not any("Sebelumnya" in t for t in page.button_texts)
+    for name in ("Peserta 002", "Peserta 040"):
+        await tester.press(user, tester.last(user).button(name))
+    await tester.press(user, tester.last(user).button("Berikutnya"))
+    assert "Peserta 041" in _toggles(tester.last(user))[0] and "Halaman 2 dari 3" in tester.last(user).text
+    await tester.press(user, tester.last(user).button("Berikutnya"))
+    page = tester.last(user)
+    assert len(_toggles(page)) == 20 and "Peserta 100" in _toggles(page)[-1]
+    assert not any("Berikutnya" in t for t in page.button_texts)
+    await tester.press(user, page.button("Peserta 081"))
+    await tester.press(user, tester.last(user).button("Peserta 100"))
+    assert "Hadir: 4 dari 100" in tester.last(user).text
+    # back to page 1: the marks made there are still on
+    await tester.press(user, tester.last(user).button("Sebelumnya"))
+    await tester.press(user, tester.last(user).button("Sebelumnya"))
+    page = tester.last(user)
+    assert "✅ Peserta 002" in page.button_texts and "✅ Peserta 040" in page.button_texts
+    assert "⬜ Peserta 001" in page.button_texts and "Hadir: 4 dari 100" in page.text
+    await tester.press(user, page.button("Simpan"))
+    assert "4 hadir, 96 tidak hadir" in tester.last(user).text
+    assert "belum dicek" not in tester.last(user).text
+
+    present = {regs[i].id for i in (1, 39, 80, 99)}
+    statuses = await _statuses(running, event)
+    assert len(statuses) == 100
+    assert {i for i, s in statuses.items() if s == "attended"} == present
+    assert all(s == "no_show" for i, s in statuses.items() if i not in present)
+    assert (await events.get_event(running.app.db, event.id)).status == "done"
+    logged = await audit.recent(running.app.db, action="event.attendance")
+    assert logged[0].details["attended"] == 4 and logged[0].details["no_show"] == 96
+
+
+async def test_attendance_never_changes_participants_on_pages_not_opened(running, tester, make_person,
+                                                                         frozen_clock):
+    coord, user = await make_person(Role.COORDINATOR)
+    event = await make_event(running, capacity=100)
+    regs = await _seat_many(running, event, 100, coord.id)
+    frozen_clock.set(datetime(2026, 12, 15, 6, 0, tzinfo=UTC))
+    await tester.press(user, f"ev:att:{event.id}")
+    assert "60 peserta di halaman yang belum dibuka" in tester.last(user).text
+    await tester.press(user, tester.last(user).button("Peserta 003"))
+    await tester.press(user, tester.last(user).button("Simpan"))
+    saved = tester.last(user).text
+    assert "1 hadir, 39 tidak hadir" in saved and "60 peserta belum dicek" in saved
+    statuses = await _statuses(running, event)
+    assert statuses[regs[2].id] == "attended"
+    assert [statuses[r.id] for r in regs[:40]].count("no_show") == 39
+    assert all(statuses[r.id] == "registered" for r in regs[40:])  # unseen: not silently no_show
+    assert (await events.get_event(running.app.db, event.id)).status != "done"
+
+    # opened again: the saved marks come back, the other pages are checked, and then the event is done
+    await tester.press(user, f"ev:att:{event.id}")
+    assert "✅ Peserta 003" in tester.last(user).button_texts and "Hadir: 1 dari 100" in tester.last(user).text
+    await tester.press(user, tester.last(user).button("Berikutnya"))
+    await tester.press(user, tester.last(user).button("Peserta 050"))
+    await tester.press(user, tester.last(user).button("Berikutnya"))
+    await tester.press(user, tester.last(user).button("Simpan"))
+    assert "2 hadir, 98 tidak hadir" in tester.last(user).text
+    statuses = await _statuses(running, event)
+    assert {i for i, s in statuses.items() if s == "attended"} == {regs[2].id, regs[49].id}
+    assert list(statuses.values()).count("no_show") == 98
+    assert (await events.get_event(running.app.db, event.id)).status == "done"

@@ -254,3 +254,95 @@ async def test_roles_and_kelurahan_refusals(running, tester, make_person):
     assert "Tidak ada acara" in tester.last(other).text
     calls = await tester.press(other, f"ev:list:{event.id}:0")
     assert any("tidak ditemukan" in c.params.get("text", "") for c in calls if c.method == "answerCallbackQuery")
+
+
+async def test_skip_while_updating_contact_keeps_the_stored_phone_and_address(running, tester, make_person):
+    _, user = await make_person(Role.COORDINATOR)
+    await fill_new(tester, user, await make_event(running))  # phone 0812 3456 7890, RT/RW 003/002
+    await tester.press(user, tester.last(user).button("Konfirmasi"))
+
+    async def reuse_and_update(event) -> None:
+        await tester.command(user, "daftar")
+        await tester.press(user, tester.last(user).button(event.title[:10]))
+        await tester.press(user, tester.last(user).button("Peserta baru"))
+        await tester.send(user, "Yohanes Bria")
+        await tester.send(user, NIK_M)
+        await tester.press(user, tester.last(user).button("Perbarui"))
+        assert "tetap memakai nomor lama" in tester.last(user).text
+
+    # Lewati at the phone step, a new RT/RW
+    second = await make_event(running, title="Bengkel Motor")
+    await reuse_and_update(second)
+    await tester.press(user, tester.last(user).button("Lewati"))
+    assert "tetap memakai alamat lama" in tester.last(user).text
+    await tester.send(user, "005/006")
+    assert "HP: +62812••••7890" in tester.last(user).text and "RT/RW: 005/006" in tester.last(user).text
+    await tester.press(user, tester.last(user).button("Konfirmasi"))
+    assert "terdaftar di <b>Bengkel Motor</b>" in tester.last(user).text
+    p = await events.participant_by_nik(running.app.db, NIK_M)
+    assert (p.phone, p.address) == ("+6281234567890", "005/006")
+    assert (await events.registration_for(running.app.db, second.id, p.id)).status == "registered"
+
+    # a new phone, Lewati at the RT/RW step
+    third = await make_event(running, title="Cuci Motor")
+    await reuse_and_update(third)
+    await tester.send(user, "0813 1111 2222")
+    await tester.press(user, tester.last(user).button("Lewati"))
+    await tester.press(user, tester.last(user).button("Konfirmasi"))
+    p = await events.participant_by_nik(running.app.db, NIK_M)
+    assert (p.phone, p.address) == ("+6281311112222", "005/006")
+    assert await running.app.db.fetchval("SELECT count(*) FROM participants") == 1
+
+
+# Today is 28 November 2026 (frozen); the event is 10 days later.
+EVENT_IN_10_DAYS = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)  # 8 December 2026, 09.00 WITA
+NIK_17_IN_5_DAYS = "5371050312090021"  # 3 December 2009: 16 today, 17 on the event day
+NIK_41_IN_5_DAYS = "5371050312850022"  # 3 December 1985: 40 today, 41 on the event day
+
+
+async def test_age_is_checked_on_the_event_date_not_today(running, tester, make_person, frozen_clock):
+    _, user = await make_person(Role.COORDINATOR)
+    event = await make_event(running, starts_at=EVENT_IN_10_DAYS, min_age=17, max_age=40)
+    # 16 today but 17 on the event day: accepted
+    await fill_new(tester, user, event, name="Yakobus Muda", nik=NIK_17_IN_5_DAYS)
+    assert "3 Desember 2009" in tester.last(user).text  # the summary
+    await tester.press(user, tester.last(user).button("Konfirmasi"))
+    assert "terdaftar di <b>Pelatihan Servis AC</b>" in tester.last(user).text
+    young = await events.participant_by_nik(running.app.db, NIK_17_IN_5_DAYS)
+    assert (await events.registration_for(running.app.db, event.id, young.id)).status == "registered"
+    # 40 today but 41 on the event day: refused, nothing stored
+    await fill_new(tester, user, event, name="Markus Tua", nik=NIK_41_IN_5_DAYS)
+    text = tester.last(user).text
+    assert "berumur <b>41 tahun</b>" in text and "17–40" in text
+    assert await events.participant_by_nik(running.app.db, NIK_41_IN_5_DAYS) is None
+    assert await events.count_registrations(running.app.db, event.id) == 1
+
+
+async def test_nik_taken_in_another_kelurahan_before_konfirmasi_is_refused(running, tester, make_person):
+    _, user = await make_person(Role.COORDINATOR)
+    event = await make_event(running)
+    await fill_new(tester, user, event)
+    summary = tester.last(user)
+    assert "Konfirmasi" in " ".join(summary.button_texts)
+    # meanwhile another kelurahan registers a participant with the same NIK
+    async with running.app.db.transaction() as tx:
+        theirs = await events.create_participant(
+            tx, kelurahan_code="53.71.05.1001", name="Orang Lain", nik=NIK_M, birth_date=None, sex=None,
+            phone="+6281399998888", address="001/001", education=None, work_status=None,
+            consent_at=datetime.now(UTC), created_by=None)
+    await tester.press(user, summary.button("Konfirmasi"))
+    assert "kelurahan lain" in tester.texts(user)[-2]
+    assert "NIK Yohanes Bria" in tester.last(user).text  # asked again, the rest of the draft kept
+    assert await running.app.db.fetchval("SELECT count(*) FROM registrations") == 0
+    assert await running.app.db.fetchval("SELECT count(*) FROM participants") == 1
+    assert (await events.get_participant(running.app.db, theirs.id)).name == "Orang Lain"
+    # another NIK goes through, straight back to the summary
+    await tester.send(user, NIK_F)
+    await tester.press(user, tester.last(user).button("Benar"))
+    assert "Konfirmasi" in " ".join(tester.last(user).button_texts)
+    await tester.press(user, tester.last(user).button("Konfirmasi"))
+    assert "terdaftar di <b>Pelatihan Servis AC</b>" in tester.last(user).text
+    mine = await events.participant_by_nik(running.app.db, NIK_F)
+    assert mine.kelurahan_code == NAIKOTEN_SATU and mine.phone == "+6281234567890"
+    assert (await events.registration_for(running.app.db, event.id, mine.id)).status == "registered"
+    assert await events.registration_for(running.app.db, event.id, theirs.id) is None

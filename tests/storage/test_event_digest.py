@@ -5,8 +5,9 @@ Fixture, "today" = Saturday 28 November 2026 (WITA), Naikoten Satu unless stated
 
 - "Pelatihan Las" Mon 30 Nov 09:00, capacity 2: Ana signed up 26 Nov (before yesterday), Beni 27 Nov 10:00,
   Citra 28 Nov 09:00 (waitlisted) → 2/2 seats, 1 waiting; 2 sign-ups since yesterday 00:00.
-- "Bazar UMKM" Sat 5 Dec 23:00, capacity 5, nobody → 0/5 (the last day of the 7-day window).
-- "Pelatihan Jahit" Sun 6 Dec 09:00 → outside the window. "Acara Batal" Sun 29 Nov, cancelled → left out.
+- "Bazar UMKM" Fri 4 Dec 23:00, capacity 5, nobody → 0/5 (the last day of the 7-day window: today and the
+  6 following days).
+- "Pelatihan Jahit" Sat 5 Dec 09:00 → outside the window (the 8th day). "Acara Batal" Sun 29 Nov, cancelled → left out.
 - Oebobo: an event Sun 29 Nov with one sign-up yesterday → only in the city total (3).
 - Outcomes of a July training: Dodi employed 15 Sep then own business 1 Nov (latest counts: own_business),
   Eko still looking 1 Aug (older than 90 days: not counted), Fani employed 20 Nov.
@@ -57,8 +58,8 @@ async def build(db):
     await sign_up(db, las, "Ana", wita(2026, 11, 26, 10))
     await sign_up(db, las, "Beni", wita(2026, 11, 27, 10))
     await sign_up(db, las, "Citra", wita(2026, 11, 28, 9))
-    await make_event(db, "Bazar UMKM", wita(2026, 12, 5, 23), capacity=5, kind="event")
-    await make_event(db, "Pelatihan Jahit", wita(2026, 12, 6, 9))
+    await make_event(db, "Bazar UMKM", wita(2026, 12, 4, 23), capacity=5, kind="event")
+    await make_event(db, "Pelatihan Jahit", wita(2026, 12, 5, 9))
     gone = await make_event(db, "Acara Batal", wita(2026, 11, 29, 9))
     async with db.transaction() as tx:
         await events.set_event_status(tx, gone.id, events.EventStatus.CANCELLED)
@@ -80,13 +81,13 @@ async def test_event_figures_in_the_daily_digest(db):
     assert ctx["signups"] == 2
     assert [(e["title"], e["day"], e["time"], e["registered"], e["capacity"], e["waitlisted"])
             for e in ctx["upcoming"]] == [("Pelatihan Las", "2026-11-30", "09.00", 2, 2, 1),
-                                          ("Bazar UMKM", "2026-12-05", "23.00", 0, 5, 0)]
+                                          ("Bazar UMKM", "2026-12-04", "23.00", 0, 5, 0)]
     assert ctx["upcoming_more"] == 0
     assert ctx["outcomes"] == {"own_business": 1, "employed": 1, "still_looking": 0, "other": 0}
     text = render("digest/daily", "id", tz=WITA, **ctx)
     assert "Pendaftaran sejak kemarin: 2" in text
     assert "• Sen 30 Nov 09.00 · Pelatihan Las: 2/2 kursi, 1 menunggu" in text
-    assert "• Sab 5 Des 23.00 · Bazar UMKM: 0/5 kursi\n" in text
+    assert "• Jum 4 Des 23.00 · Bazar UMKM: 0/5 kursi\n" in text
     assert "Pelatihan Jahit" not in text and "Acara Batal" not in text and "Oebobo" not in text
     assert "usaha sendiri 1 · bekerja 1 · masih mencari 0 · lainnya 0" in text
     english = render("digest/daily", "en", tz=WITA, **ctx)

@@ -207,3 +207,30 @@ async def test_a_sent_notice_keeps_no_text(db):
     message = await outbox.by_key(db, "n1")
     await outbox.mark_sent(db, message.id, now)
     assert (await outbox.by_key(db, "n1")).context == {}
+
+
+async def test_digest_next_7_days_is_today_and_the_6_following_days(db):
+    # 28 November 2026 (WITA) + 6 days = 4 December; 5 December is the 8th day
+    first = await _event(db, starts_at=datetime(2026, 11, 27, 16, 0, tzinfo=UTC))  # 28 Nov 00:00 WITA
+    last = await _event(db, starts_at=datetime(2026, 12, 4, 15, 59, tzinfo=UTC))  # 4 Dec 23:59 WITA
+    await _event(db, starts_at=datetime(2026, 12, 4, 16, 0, tzinfo=UTC))  # 5 Dec 00:00 WITA: out
+    await _event(db, starts_at=datetime(2026, 11, 27, 15, 59, tzinfo=UTC))  # yesterday 23:59 WITA: out
+    digest = await events.digest_section(db, KEL, date(2026, 11, 28))
+    assert [u.starts_at for u in digest.upcoming] == [first.starts_at, last.starts_at]
+
+
+async def test_save_attendance_changes_only_the_registrations_shown(db):
+    event = await _event(db, capacity=5)
+    regs = [(await _register(db, event, await _participant(db, n))).registration for n in range(1, 6)]
+    shown = {regs[0].id, regs[1].id, regs[2].id}
+    async with db.transaction() as tx:
+        saved = await events.save_attendance(tx, event.id, {regs[0].id, regs[4].id}, NOW, shown=shown)
+    # regs[4] is marked present but was never shown: untouched, like regs[3]
+    assert (saved.attended, saved.no_show, saved.unchecked) == (1, 2, 2)
+    got = [(await events.get_registration(db, r.id)).status for r in regs]
+    assert got == ["attended", "no_show", "no_show", "registered", "registered"]
+    assert (await events.get_event(db, event.id)).status == "open"
+    async with db.transaction() as tx:  # the rest, later: counts over all, and the event is done
+        saved = await events.save_attendance(tx, event.id, {regs[3].id}, NOW, shown={regs[3].id, regs[4].id})
+    assert (saved.attended, saved.no_show, saved.unchecked) == (2, 3, 0)
+    assert (await events.get_event(db, event.id)).status == "done"

@@ -32,8 +32,8 @@ SAMPLES = {
     "events/cancelled": {"event": EVENT, "registrations": 28, "told": 5},
     "events/cancelled_notice": {"event": EVENT, "participant": True},
     "events/not_found": {},
-    "events/attendance": {"event": EVENT, "present": 20, "total": 25},
-    "events/attendance_saved": {"event": EVENT, "attended": 20, "no_show": 5},
+    "events/attendance": {"event": EVENT, "present": 120, "total": 250, "page": 3, "pages": 7, "unseen": 130},
+    "events/attendance_saved": {"event": EVENT, "attended": 120, "no_show": 5, "unchecked": 125},
     "plain/events/day": {"moment": NOW},
     "plain/labels/events": {"key": "kind_training"},
 }

@@ -14,7 +14,7 @@ FORM = {"name": PARTICIPANT.name, "nik": "5371051207990003", "sex": "F", "phone"
         "address": "003/002", "education": "s1", "work": "own_business"}
 
 SAMPLES = {
-    "registration/ask": {"step": "consent", "event": EVENT, "name": "Yohanes", "max_name": 80},
+    "registration/ask": {"step": "phone", "event": EVENT, "name": "Yohanes", "max_name": 80, "updating": True},
     "registration/invalid": {"code": "nik_birth_date", "error": "NikError", "max_name": 80, "day": 32, "month": 13,
                              "year": 99},
     "registration/nik_check": {"nik": "5371055207990003", "birth_date": date(1999, 7, 12), "sex": "F",
