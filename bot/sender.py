@@ -38,12 +38,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time as _time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from bot import clock
 from bot.config import Settings
@@ -106,8 +108,10 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _seconds(exc: RetryAfter) -> float:
-    value = getattr(exc, "_retry_after", None)
-    if value is None:
+    """The wait of a RetryAfter in seconds, whether PTB gives an int (v22) or a timedelta (its announced future),
+    without the deprecation warning that reading the int now raises."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 

@@ -761,9 +761,10 @@ REMINDER_KEY_PREFIX = "evrem:"
 FOLLOWUP_KEY_PREFIX = "fu:"
 
 
-async def stale_event_reminder_ids(q: Queryable) -> list[int]:
+async def stale_event_reminder_ids(q: Queryable, now: datetime | None = None) -> list[int]:
     """Queued day-before reminders that no longer apply: the registration is no longer ``registered``
-    (cancelled, or moved), the event is cancelled/done, or the participant was unlinked or erased."""
+    (cancelled, or moved), the event is cancelled/done or has already started (at ``now``), or the participant
+    was unlinked or erased."""
     rows = await q.fetchall(
         """
         SELECT o.id FROM outbox AS o
@@ -772,8 +773,10 @@ async def stale_event_reminder_ids(q: Queryable) -> list[int]:
         LEFT JOIN participants AS p ON p.id = r.participant_id
         WHERE o.status = 'queued' AND substr(o.dedupe_key, 1, 6) = 'evrem:'
           AND (r.id IS NULL OR r.status <> 'registered' OR e.status NOT IN ('open', 'closed')
+               OR (:now IS NOT NULL AND e.starts_at <= :now)
                OR p.person_id IS NULL OR p.person_id <> o.recipient_id OR p.erased_at IS NOT NULL)
         """,
+        {"now": None if now is None else utc_text(now)},
     )
     return [r["id"] for r in rows]
 

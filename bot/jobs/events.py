@@ -104,10 +104,9 @@ async def run_followups(db: Database, now: datetime, settings: Any) -> int:
 
 async def cancel_stale(db: Database, now: datetime | None = None, settings: Any = None) -> int:
     """Cancel queued reminders and prompts that no longer apply (see the module docstring)."""
-    del now
     tz = getattr(settings, "timezone", events.WITA)
     async with db.transaction() as tx:
-        cancelled = await outbox.cancel(tx, await events.stale_event_reminder_ids(tx), "registration_cancelled")
+        cancelled = await outbox.cancel(tx, await events.stale_event_reminder_ids(tx, now), "no_longer_applies")
         cancelled += await outbox.cancel(tx, await events.answered_followup_prompt_ids(tx, tz), "answered")
     if cancelled:
         log.info("cancelled %d stale event reminders / follow-up prompts", cancelled)

@@ -128,8 +128,19 @@ async def test_a_queued_reminder_of_a_registration_cancelled_since_is_cancelled(
     assert report.stale_cancelled == 1
     assert rec.sent(ana.telegram_chat_id) == [] and len(rec.sent(beni.telegram_chat_id)) == 1
     cancelled = await outbox.by_key(db, f"evrem:{ana_reg.id}")
-    assert cancelled.status is Status.CANCELLED and cancelled.last_error == "registration_cancelled"
+    assert cancelled.status is Status.CANCELLED and cancelled.last_error == "no_longer_applies"
     assert (await outbox.by_key(db, f"evrem:{beni_reg.id}")).status is Status.SENT
+
+
+async def test_a_reminder_still_queued_when_the_event_starts_is_cancelled(db, bot, rec, settings):
+    event = await make_event(db, starts_at=wita(2026, 12, 15, 9))
+    ana = await add_person(db, "Ana Seran", roles=(Role.PARTICIPANT,))
+    _, reg = await sign_up(db, event, "Ana Seran", person=ana)
+    assert await event_jobs.run_reminders(db, wita(2026, 12, 14, 8), settings) == 1
+    # the bot was down until after the event had begun
+    await jobs.run_due(db, bot, settings, wita(2026, 12, 15, 10), catch_up=True)
+    assert rec.sent(ana.telegram_chat_id) == []
+    assert (await outbox.by_key(db, f"evrem:{reg.id}")).status is Status.CANCELLED
 
 
 # --- the 30/90-day follow-up prompts ---------------------------------------------------------------------------
