@@ -22,7 +22,8 @@ What it does, in one run:
    treasurer's message), with no database and no templates: the ceiling for this conversation on PTB.
 
 It prints updates/s for all three and the ratios (target: PEM Bot ≥ 40% of bare PTB). ``--profile`` runs the PEM part
-under pyinstrument (``/tmp/venv/bin/pip install pyinstrument``) and prints the profile.
+under pyinstrument (``.venv/bin/pip install pyinstrument`` first: it is a tool, not a dependency) and prints
+the profile.
 
 Setup (creating people and loans) is not timed; only ``process_update`` calls are.
 """
