@@ -39,6 +39,7 @@ import asyncio
 import logging
 import time as _time
 import warnings
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -79,27 +80,43 @@ class SendReport:
 
 
 class ChatPacer:
-    """At most one message per ``interval`` seconds to each chat (Telegram's per-chat limit)."""
+    """At most one message per ``interval`` seconds to each chat (Telegram's per-chat limit).
+
+    :func:`send_due` asks :meth:`ready_in` and, when a chat is not ready yet, sends other chats' messages first
+    and comes back to it, so one busy chat (a treasurer's digest, nudge and escalation) never holds up the rest.
+    :meth:`wait` is for a single message (a retry after flood control)."""
 
     def __init__(self, interval: float = 1.0) -> None:
         self.interval = interval
         self._next: dict[int, float] = {}
 
-    async def wait(self, chat_id: int) -> None:
+    def ready_in(self, chat_id: int) -> float:
+        """Seconds until ``chat_id`` may get its next message (0 when it may now)."""
+        if self.interval <= 0:
+            return 0.0
+        return max(self._next.get(chat_id, 0.0) - _time.monotonic(), 0.0)
+
+    def mark(self, chat_id: int) -> None:
+        """A message to ``chat_id`` is going out now."""
         if self.interval <= 0:
             return
         now = _time.monotonic()
-        ready = self._next.get(chat_id, 0.0)
-        if ready > now:
-            await asyncio.sleep(ready - now)
-            now = ready
         self._next[chat_id] = now + self.interval
         if len(self._next) > 5000:
             self._next = {c: t for c, t in self._next.items() if t > now}
 
+    async def wait(self, chat_id: int) -> None:
+        delay = self.ready_in(chat_id)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        self.mark(chat_id)
 
-#: Shared by every run of the process, so consecutive ticks keep the spacing too.
-DEFAULT_PACER = ChatPacer()
+
+NO_PACING = ChatPacer(0)
+
+#: Shared by every run of the process, so consecutive ticks keep the spacing too. A little over one second, so
+#: that jitter on the way to Telegram never brings two messages to one chat closer than a second.
+DEFAULT_PACER = ChatPacer(1.05)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -148,11 +165,21 @@ async def send_due(
     pacer = pacer or DEFAULT_PACER
     network_errors = 0
     gone: set[int] = set()  # recipients found unreachable during this run
-    for message in messages:
+    pending = deque(messages)
+    later: list[OutboxMessage] = []  # their chat had a message less than a second ago: after the others
+    while pending or later:
+        if not pending:
+            await asyncio.sleep(min(pacer.ready_in(m.recipient_id) for m in later))
+            pending, later = deque(later), []
+        message = pending.popleft()
         if message.recipient_id in gone:
             continue  # already cancelled with the rest of their queue
+        if pacer.ready_in(message.recipient_id) > 0:
+            later.append(message)
+            continue
+        pacer.mark(message.recipient_id)  # one person, one private chat: the recipient stands for the chat
         try:
-            outcome = await _send_one(db, bot, settings, now, message, pacer, counts)
+            outcome = await _send_one(db, bot, settings, now, message, NO_PACING, counts)
         except _StopRun:
             break
         if outcome == "network":
@@ -263,7 +290,7 @@ async def send_now(db: Database, bot: Bot, settings: Settings, message_id: int) 
             return "deferred"
     try:
         # max_inline_wait=0: a handler never sleeps through flood control; the minute tick sends it later.
-        return await _send_one(db, bot, settings, now, message, ChatPacer(0), _Counts(), max_inline_wait=0)
+        return await _send_one(db, bot, settings, now, message, NO_PACING, _Counts(), max_inline_wait=0)
     except _StopRun:
         return "postponed"
 

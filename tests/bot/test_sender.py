@@ -229,3 +229,21 @@ async def test_one_message_per_second_per_chat(db, bot, rec, settings, frozen_cl
     elapsed = _time.monotonic() - started
     assert report.sent == 3
     assert 0.3 <= elapsed < 1.0  # the second message to A waited; B did not add a wait
+
+
+async def test_a_busy_chat_does_not_hold_up_the_others(db, bot, rec, settings, frozen_clock):
+    a = await add_person(db, "A")
+    b = await add_person(db, "B")
+    c = await add_person(db, "C")
+    for i in range(3):
+        await queue(db, a.id, f"a{i}")
+    await queue(db, b.id, "b0")
+    await queue(db, c.id, "c0")
+    started = _time.monotonic()
+    report = await send_due(db, bot, settings, NOW, pacer=ChatPacer(0.3))
+    elapsed = _time.monotonic() - started
+    assert report.sent == 5
+    order = [call.chat_id for call in rec.of("sendMessage")]
+    assert order == [a.telegram_chat_id, b.telegram_chat_id, c.telegram_chat_id, a.telegram_chat_id,
+                     a.telegram_chat_id]  # B and C went out while A had to wait
+    assert 0.6 <= elapsed < 1.2  # only A's own spacing: two waits of 0.3 s
