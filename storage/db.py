@@ -102,10 +102,11 @@ def _run_batch(aconn: aiosqlite.Connection, statements: list[tuple[str, Mapping[
     try:
         for sql, params in statements:
             conn.execute(sql, params).close()
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite may have rolled back already; a failed COMMIT leaves it open
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 class _Runner:

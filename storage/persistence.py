@@ -19,6 +19,7 @@ and run as one transaction in one round trip (issue 6, bench/handlers.py) before
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime, time
@@ -29,6 +30,8 @@ from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from storage.db import Database
+
+log = logging.getLogger(__name__)
 
 
 def _encode(value: Any) -> Any:
@@ -79,6 +82,10 @@ def loads(text: str) -> Any:
     return _decode(json.loads(text))
 
 
+#: Stands in the written-cache for a row whose state is unknown (a failed delete): never equal to real data.
+_UNKNOWN = "\x00unknown"
+
+
 def _int_keys(data: dict[str, Any]) -> dict[int, Any]:
     return {int(k): v for k, v in data.items()}
 
@@ -95,24 +102,36 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
         self.db = db
         self._written: dict[tuple[str, str], str] = {}
         self._batch: list[tuple[str, dict[str, Any]]] | None = None
+        self._batch_keys: list[tuple[str, str, bool]] = []  # (kind, key, is_delete) of the open batch
 
     @asynccontextmanager
     async def batched(self) -> AsyncIterator[None]:
         """Collect the writes made inside the block and run them as one transaction when it ends (also when it
-        raises: the in-memory view in ``_written`` already counts them as written)."""
+        raises). A failed batch is logged, never raised: it must not stop PTB from handling the next update.
+        The in-memory view forgets what did not reach SQLite, so the next update writes it again."""
         if self._batch is not None:  # nested: the outer block writes
             yield
             return
-        self._batch = []
+        self._batch, self._batch_keys = [], []
         try:
             yield
         finally:
-            batch, self._batch = self._batch, None
-            await self.db.execute_batch(batch)
+            batch, keys = self._batch, self._batch_keys
+            self._batch, self._batch_keys = None, []
+            try:
+                await self.db.execute_batch(batch)
+            except Exception:
+                log.exception("persistence: %d write(s) failed; they will be retried", len(batch))
+                for kind, key, is_delete in keys:
+                    if is_delete:
+                        self._written[(kind, key)] = _UNKNOWN  # the row may still be there: delete it again
+                    else:
+                        self._written.pop((kind, key), None)  # not written: write it again next time
 
-    async def _run(self, sql: str, params: dict[str, Any]) -> None:
+    async def _run(self, sql: str, params: dict[str, Any], *, delete: bool = False) -> None:
         if self._batch is not None:
             self._batch.append((sql, params))
+            self._batch_keys.append((params["kind"], params["key"], delete))
         else:
             await self.db.execute(sql, params)
 
@@ -144,7 +163,8 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
         # cost a statement per update (bench/handlers.py).
         if self._written.pop((kind, key), None) is None:
             return
-        await self._run("DELETE FROM ptb_state WHERE kind = :kind AND key = :key", {"kind": kind, "key": key})
+        await self._run("DELETE FROM ptb_state WHERE kind = :kind AND key = :key", {"kind": kind, "key": key},
+                        delete=True)
 
     # --- user_data / chat_data -------------------------------------------------------------------------------
     async def get_user_data(self) -> dict[int, dict]:

@@ -93,3 +93,31 @@ async def test_batched_writes_are_all_or_nothing(db):
         await db.execute_batch([("INSERT INTO ptb_state (kind, key, data, updated_at) VALUES ('user_data', '1', "
                                  "'{}', datetime('now'))", {}), ("INSERT INTO no_such_table VALUES (1)", {})])
     assert await persistence.get_user_data() == {}
+
+
+async def test_a_failed_batch_is_not_raised_and_is_written_at_the_next_update(db, monkeypatch):
+    import sqlite3
+
+    persistence = SQLitePersistence(db)
+    original = db.execute_batch
+    failures = iter([True, False, True, False])
+
+    async def flaky(statements):
+        if next(failures):
+            raise sqlite3.OperationalError("database is locked")
+        return await original(statements)
+
+    monkeypatch.setattr(db, "execute_batch", flaky)
+    async with persistence.batched():  # fails: logged, not raised
+        await persistence.update_user_data(7, {"form": {"step": "amount"}})
+    assert await SQLitePersistence(db).get_user_data() == {}
+    async with persistence.batched():  # the same draft again: written now (not skipped as "already written")
+        await persistence.update_user_data(7, {"form": {"step": "amount"}})
+    assert await SQLitePersistence(db).get_user_data() == {7: {"form": {"step": "amount"}}}
+
+    async with persistence.batched():  # a failed delete…
+        await persistence.update_user_data(7, {})
+    assert await SQLitePersistence(db).get_user_data() == {7: {"form": {"step": "amount"}}}
+    async with persistence.batched():  # …is tried again at the next update
+        await persistence.update_user_data(7, {})
+    assert await SQLitePersistence(db).get_user_data() == {}
