@@ -476,8 +476,11 @@ async def unregister_pressed(update: Update, context: Context, who: Who) -> None
                promoted=result.promoted)
     if not can_manage(who):  # the participant cancelled: the coordinators are told
         for coordinator in await people.with_role(db, Role.COORDINATOR, event.kelurahan_code):
+            # The key names both registrations, so erasing either participant finds this notice (outbox.scrub).
+            promoted_id = 0 if result.promoted is None else result.promoted.id
             await notify_person(context, coordinator, "registration/unregistered_notice", event=event,
-                                registration=reg, promoted=result.promoted)
+                                registration=reg, promoted=result.promoted,
+                                key=f"notice:unreg:reg:{reg.id}:reg:{promoted_id}:to:{coordinator.id}")
     if result.promoted is not None and result.promoted.person_id is not None:
         promoted_person = await people.get(db, result.promoted.person_id)
         if promoted_person is not None:

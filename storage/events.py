@@ -13,7 +13,6 @@ counts stay.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -276,14 +275,14 @@ async def erase_participant(q: Queryable, participant_id: int, now: datetime) ->
         if await people.erase_if_roleless(q, before.person_id):
             await outbox.scrub(q, recipient_id=before.person_id)
         await invites.expire_unused(q, before.person_id, now)
-    # Messages about them: their event reminders, the coordinators' follow-up prompts, notices naming them.
+    # Messages about them: their event reminders, the coordinators' follow-up prompts, notices about them.
     registration_ids = [r["id"] for r in await q.fetchall(
         "SELECT id FROM registrations WHERE participant_id = :id", {"id": participant_id})]
     await outbox.scrub(
         q,
         keys=[f"{REMINDER_KEY_PREFIX}{r}" for r in registration_ids],
         key_prefixes=[f"{FOLLOWUP_KEY_PREFIX}{r}:" for r in registration_ids],
-        notice_mentions=[before.name, html.escape(before.name)],
+        key_contains=[f":reg:{r}:" for r in registration_ids],
     )
     await q.execute(
         """

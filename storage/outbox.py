@@ -33,6 +33,9 @@ from storage.persistence import dumps, loads
 Buttons = list[list[tuple[str, str]]]
 
 
+#: A notice's rendered text (names, amounts) is only kept while it may still be sent.
+_DROP_NOTICE_TEXT = "CASE WHEN kind = 'notice' THEN '{}' ELSE context END"
+
 #: How long a claimed message is reserved for its sender (see :func:`claim`).
 CLAIM_LEASE = timedelta(minutes=10)
 
@@ -183,9 +186,9 @@ async def claim(q: Queryable, message_id: int, now: datetime, lease: timedelta =
 
 async def mark_sent(q: Queryable, message_id: int, now: datetime) -> None:
     await q.execute(
-        """
+        f"""
         UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = :now, last_error = NULL,
-                          context = CASE WHEN kind = 'notice' THEN '{}' ELSE context END
+                          context = {_DROP_NOTICE_TEXT}
         WHERE id = :id
         """,
         {"id": message_id, "now": utc_text(now)},
@@ -193,10 +196,11 @@ async def mark_sent(q: Queryable, message_id: int, now: datetime) -> None:
 
 
 async def scrub(q: Queryable, *, recipient_id: int | None = None, keys: Iterable[str] = (),
-                key_prefixes: Iterable[str] = (), notice_mentions: Iterable[str] = ()) -> int:
+                key_prefixes: Iterable[str] = (), key_contains: Iterable[str] = ()) -> int:
     """Erase personal data from the outbox (UU 27/2022 erasure): messages to ``recipient_id``, with one of the
-    dedupe ``keys`` or a key starting with one of ``key_prefixes``, and notices whose text contains one of
-    ``notice_mentions`` lose their context; the queued ones among them are cancelled. The rows stay."""
+    dedupe ``keys``, a key starting with one of ``key_prefixes`` or containing one of ``key_contains`` (a notice
+    about someone carries their ids in its key) lose their context; the queued ones are cancelled. The rows
+    stay. Matching is by ids in keys, never by names in the text (a name is ambiguous and escaped unevenly)."""
     clauses, params = [], {}
     for i, key in enumerate(keys):
         clauses.append(f"dedupe_key = :key{i}")
@@ -207,9 +211,9 @@ async def scrub(q: Queryable, *, recipient_id: int | None = None, keys: Iterable
     for i, prefix in enumerate(key_prefixes):
         clauses.append(f"substr(dedupe_key, 1, length(:prefix{i})) = :prefix{i}")
         params[f"prefix{i}"] = prefix
-    for i, needle in enumerate(n for n in notice_mentions if n):
-        clauses.append(f"(kind = 'notice' AND instr(context, :needle{i}) > 0)")
-        params[f"needle{i}"] = needle
+    for i, part in enumerate(key_contains):
+        clauses.append(f"instr(dedupe_key, :part{i}) > 0")
+        params[f"part{i}"] = part
     if not clauses:
         return 0
     result = await q.execute(
@@ -227,7 +231,8 @@ async def scrub(q: Queryable, *, recipient_id: int | None = None, keys: Iterable
 async def mark_failed(q: Queryable, message_id: int, error: str) -> None:
     """Give up on a message: it stays in the table with its last error."""
     await q.execute(
-        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = :error WHERE id = :id",
+        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = :error, "
+        f"context = {_DROP_NOTICE_TEXT} WHERE id = :id",
         {"id": message_id, "error": error[:500]},
     )
 
@@ -262,7 +267,7 @@ async def cancel(q: Queryable, message_ids: Iterable[int], reason: str) -> int:
         return 0
     result = await q.execute(
         f"""
-        UPDATE outbox SET status = 'cancelled', last_error = :reason
+        UPDATE outbox SET status = 'cancelled', last_error = :reason, context = {_DROP_NOTICE_TEXT}
         WHERE status = 'queued' AND id IN ({_placeholders(ids)})
         """,
         {"reason": reason, **_id_params(ids)},
@@ -278,7 +283,7 @@ async def cancel_keys(q: Queryable, dedupe_keys: Iterable[str], reason: str) -> 
     params = {f"k{i}": key for i, key in enumerate(keys)}
     result = await q.execute(
         f"""
-        UPDATE outbox SET status = 'cancelled', last_error = :reason
+        UPDATE outbox SET status = 'cancelled', last_error = :reason, context = {_DROP_NOTICE_TEXT}
         WHERE status = 'queued' AND dedupe_key IN ({", ".join(":" + name for name in params)})
         """,
         {"reason": reason, **params},
@@ -294,8 +299,8 @@ async def cancel_where(
     if kind is None and recipient_id is None and key_prefix is None:
         raise ValueError("cancel_where needs at least one filter")
     result = await q.execute(
-        """
-        UPDATE outbox SET status = 'cancelled', last_error = :reason
+        f"""
+        UPDATE outbox SET status = 'cancelled', last_error = :reason, context = {_DROP_NOTICE_TEXT}
         WHERE status = 'queued'
           AND (:kind IS NULL OR kind = :kind)
           AND (:recipient IS NULL OR recipient_id = :recipient)

@@ -178,21 +178,43 @@ async def test_erasure_also_clears_what_the_outbox_and_invites_hold_about_them(d
                              template="events/reminder", context={"title": "Pelatihan"}, not_before=now)
         await outbox.enqueue(tx, kind="followup", recipient_id=coordinator.id, dedupe_key=f"fu:{reg_id}:30:1",
                              template="followup/prompt", context={"name": "Ana Seran"}, not_before=now)
-        await outbox.enqueue(tx, kind="notice", recipient_id=coordinator.id, dedupe_key="notice:x",
+        await outbox.enqueue(tx, kind="notice", recipient_id=coordinator.id,
+                             dedupe_key=f"notice:unreg:reg:{reg_id}:reg:0:to:{coordinator.id}",
                              template="common/notice", context={"text": "<b>Ana Seran</b> batal"}, not_before=now)
-        await outbox.enqueue(tx, kind="notice", recipient_id=coordinator.id, dedupe_key="notice:other",
-                             template="common/notice", context={"text": "Yohanes batal"}, not_before=now)
+        await outbox.enqueue(tx, kind="notice", recipient_id=coordinator.id,  # another registration (id …0)
+                             dedupe_key=f"notice:unreg:reg:{reg_id}0:reg:0:to:{coordinator.id}",
+                             template="common/notice", context={"text": "Ana Seranita batal"}, not_before=now)
         await invites.create(tx, person_id=person.id, role=Role.PARTICIPANT, now=now - timedelta(hours=1))
 
     async with db.transaction() as tx:
         await events.erase_participant(tx, participant.id, now)
 
     rows = {r["dedupe_key"]: r for r in await db.fetchall("SELECT dedupe_key, context, status FROM outbox")}
-    for key in (f"evrem:{reg_id}", f"fu:{reg_id}:30:1", "notice:x"):
+    for key in (f"evrem:{reg_id}", f"fu:{reg_id}:30:1", f"notice:unreg:reg:{reg_id}:reg:0:to:{coordinator.id}"):
         assert (rows[key]["context"], rows[key]["status"]) == ("{}", "cancelled"), key
-    assert rows["notice:other"]["status"] == "queued"  # about someone else
+    other = rows[f"notice:unreg:reg:{reg_id}0:reg:0:to:{coordinator.id}"]
+    assert other["status"] == "queued" and "Seranita" in other["context"]  # about someone else: kept
     assert await db.fetchval("SELECT count(*) FROM invites WHERE expires_at > :now",
                              {"now": clock.utcnow().strftime("%Y-%m-%d %H:%M:%S")}) == 0
+
+
+async def test_a_failed_or_cancelled_notice_keeps_no_text(db):
+    from datetime import UTC, datetime
+
+    from storage import outbox
+
+    person = await people.create(db, name="A", kelurahan_code="53.71.05.1004")
+    now = datetime.now(UTC)
+    for key in ("n-failed", "n-cancelled", "reminder"):
+        await outbox.enqueue(db, kind="reminder" if key == "reminder" else "notice", recipient_id=person.id,
+                             dedupe_key=key, template="common/notice", context={"text": "Ana Seran"},
+                             not_before=now)
+    await outbox.mark_failed(db, (await outbox.by_key(db, "n-failed")).id, "BadRequest")
+    await outbox.cancel(db, [(await outbox.by_key(db, "n-cancelled")).id], "unreachable")
+    await outbox.cancel(db, [(await outbox.by_key(db, "reminder")).id], "paid")
+    assert (await outbox.by_key(db, "n-failed")).context == {}
+    assert (await outbox.by_key(db, "n-cancelled")).context == {}
+    assert (await outbox.by_key(db, "reminder")).context == {"text": "Ana Seran"}  # only notices are cleared
 
 
 async def test_a_sent_notice_keeps_no_text(db):
