@@ -111,7 +111,8 @@ async def notify_person(
     :func:`bot.sender.send_now`, so the handler never fails because of it: a network error leaves it queued
     for the minute tick, quiet hours hold it until the morning, a blocked bot marks the person unreachable.
     ``key`` makes the notice idempotent (the same key is queued once); ``photo`` is a Telegram file_id.
-    Returns False when the person can't be reached at all (not linked, inactive, blocked).
+    Returns False when the person can't be reached (not linked, inactive, blocked the bot, or the message
+    failed for good); True when it was sent or will be (quiet hours, a network retry).
     """
     if person.telegram_chat_id is None or not person.active or not person.reachable:
         return False
@@ -127,9 +128,11 @@ async def notify_person(
                          template="common/notice", context={"text": text}, not_before=clock.utcnow(),
                          buttons=buttons, photo_file_id=photo)
     queued = await outbox.by_key(app.db, dedupe_key)
-    if queued is not None:
-        await sender.send_now(app.db, context.bot, app.settings, queued.id)
-    return True
+    if queued is None:
+        return False
+    outcome = await sender.send_now(app.db, context.bot, app.settings, queued.id)
+    # sent, held for quiet hours, or left queued for a retry: they will be told. Blocked or gone: they won't.
+    return outcome not in {"forbidden", "failed", "cancelled"}
 
 
 def keyboard(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:

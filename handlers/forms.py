@@ -53,8 +53,13 @@ async def expire_stale_forms(application: Application, now: datetime, max_age: t
     given. UU 27/2022 allows keeping that only while the form is being filled in, so an abandoned draft goes
     after a day (the scheduler's minute tick calls this). The user's next answer then finds no form and ends
     it; they start again. Returns how many drafts were dropped."""
-    stale = [uid for uid, data in application.user_data.items()
-             if FORM_KEY in data and data[FORM_KEY].get("started_at", now - max_age) <= now - max_age]
+    stale = []
+    for uid, data in application.user_data.items():
+        if FORM_KEY in data:
+            # A draft saved before drafts had a start time gets one now, instead of counting as a day old.
+            started = data[FORM_KEY].setdefault("started_at", now)
+            if started <= now - max_age:
+                stale.append(uid)
     for uid in stale:
         application.user_data[uid].pop(FORM_KEY, None)
     if stale:

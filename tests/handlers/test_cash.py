@@ -98,7 +98,7 @@ async def test_record_for_unlinked_borrower_with_skip_and_today(running, tester,
     await tester.press(tu, tester.last(tu).button("Hari ini"))
     await tester.press(tu, tester.last(tu).button("Lewati"))
     await tester.press(tu, tester.last(tu).button("Konfirmasi"))
-    assert "tidak diberi tahu" in tester.last(tu).text
+    assert "tidak bisa diberi tahu" in tester.last(tu).text
     summary = await loans.summary(db, world["offline_loan"].id)
     assert summary.state.outstanding == 2_750_000
     row = await db.fetchone("SELECT paid_on, note FROM repayments")
@@ -238,3 +238,21 @@ async def test_a_treasurer_who_is_also_a_borrower_cannot_touch_their_own_loan(ru
     await tester.press(user, forged)
     assert "Yohanis Ganda" not in tester.last(user).text
     assert await db.fetchval("SELECT count(*) FROM repayments WHERE loan_id != :l", {"l": other_loan.id}) == 0
+
+
+async def test_a_borrower_who_blocked_the_bot_is_not_reported_as_told(running, tester, world):
+    from storage import people
+
+    tu, db = world["tu"], world["db"]
+    running.request.fail("sendMessage", "403", chat_id=world["b"].chat_id)
+    await tester.command(tu, "catat_bayar")
+    await tester.send(tu, "yohanis")
+    await tester.press(tu, tester.last(tu).button("Yohanis Ndolu"))
+    await tester.send(tu, "500rb")
+    await tester.press(tu, tester.last(tu).button("Hari ini"))
+    await tester.press(tu, tester.last(tu).button("Lewati"))
+    await tester.press(tu, tester.last(tu).button("Konfirmasi"))
+
+    done = tester.last(tu).text
+    assert "tercatat" in done and "tidak bisa diberi tahu" in done and "sudah diberi tahu" not in done
+    assert (await people.get(db, world["borrower"].id)).reachable is False
