@@ -215,6 +215,7 @@ async def ask_method(update: Update, context: Context, who: Who, form: dict) -> 
 
 
 async def show_summary(update: Update, context: Context, who: Who, form: dict) -> str | int:
+    form.pop("figures", None)  # the balance on the summary is today's, even if the form was left overnight
     figures = await _form_figures(context, who, form)
     if figures is None:
         end_form(context)

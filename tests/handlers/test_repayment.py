@@ -458,3 +458,17 @@ async def test_konfirmasi_refuses_an_amount_that_became_too_much_after_the_figur
 
     assert any("Rp200.000" in t for t in texts(calls))  # still owed, shown with the question again
     assert [r["amount"] for r in await _rows(running)] == [1_000_000]
+
+
+async def test_the_summary_shows_todays_balance_even_if_a_payment_was_recorded_meanwhile(running, tester,
+                                                                                           make_person):
+    borrower, user, loan, t_user = await _setup(running, make_person)
+    await tester.command(user, "bayar")
+    await tester.press(user, tester.last(user).button("Angsuran bulan ini"))  # the photo step is open
+    treasurer = await running.app.db.fetchval("SELECT id FROM people WHERE name = 'Bendahara Naikoten'")
+    async with running.app.db.transaction() as tx:  # the treasurer records cash meanwhile
+        await repayments.record_verified(tx, loan_id=loan.id, amount=1_000_000, paid_on=date(2026, 11, 27),
+                                         method="cash", recorded_by=treasurer, idempotency_key="cash-1")
+    await tester.press(user, tester.last(user).button("Lewati"))
+    summary = tester.last(user).text
+    assert "Rp4.500.000" in summary  # 6.000.000 − 1.000.000 recorded − 500.000 this payment
