@@ -462,7 +462,7 @@ async def test_konfirmasi_refuses_an_amount_that_became_too_much_after_the_figur
 
 async def test_the_summary_shows_todays_balance_even_if_a_payment_was_recorded_meanwhile(running, tester,
                                                                                            make_person):
-    borrower, user, loan, t_user = await _setup(running, make_person)
+    _, user, loan, _ = await _setup(running, make_person)
     await tester.command(user, "bayar")
     await tester.press(user, tester.last(user).button("Angsuran bulan ini"))  # the photo step is open
     treasurer = await running.app.db.fetchval("SELECT id FROM people WHERE name = 'Bendahara Naikoten'")
