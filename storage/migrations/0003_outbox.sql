@@ -1,3 +1,4 @@
+-- (Edited in place once, before the first release: photo_file_id. From now on only new migrations.)
 -- 0003: the outbox of scheduled messages (reminders, digests) and the record of job slots already run.
 -- *_at and not_before are UTC 'YYYY-MM-DD HH:MM:SS'. A message is never deleted; it ends sent, failed or
 -- cancelled. dedupe_key is what makes every job idempotent: enqueueing the same key twice is a no-op.
