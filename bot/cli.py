@@ -286,7 +286,7 @@ async def _demo_data(settings: Settings, seed: int) -> dict[str, Any] | None:
     db = await open_database(settings)
     try:
         async with db.transaction() as tx:
-            if await tx.fetchval("SELECT (SELECT COUNT(*) FROM people) + (SELECT COUNT(*) FROM loans)"):
+            if not await loans.database_is_empty(tx):
                 return None
             staff: dict[str, people.Person] = {}
             links: list[dict[str, Any]] = []

@@ -370,3 +370,8 @@ async def import_rows(
                                     "new_borrowers": len(new_people),
                                     "principal": sum(loan.principal for loan in created)})
     return ImportResult(created, skipped, list(new_people.values()), len(matched))
+
+
+async def database_is_empty(q: Queryable) -> bool:
+    """No people and no loans yet (``pem-bot demo-data`` and ``seed-synthetic`` only fill an empty database)."""
+    return not await q.fetchval("SELECT (SELECT COUNT(*) FROM people) + (SELECT COUNT(*) FROM loans)")

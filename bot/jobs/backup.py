@@ -1,6 +1,6 @@
 """Nightly database backup (``PEM_BACKUP_TIME``, 02:00 WITA by default) and ``pem-bot backup``.
 
-The copy is made with SQLite's online backup API on a *separate* connection (``sqlite3`` in a worker thread),
+The copy (:func:`storage.backup.copy_database`) uses SQLite's online backup API on a *separate* connection (in a thread),
 so the bot keeps working meanwhile and the copy is a consistent snapshot even in WAL mode. It is written to a
 temporary name, checked with ``PRAGMA quick_check`` and then renamed to ``pem-YYYYMMDD-HHMM.sqlite3`` (WITA),
 so a half-written file never looks like a backup. Backups older than ``PEM_BACKUP_KEEP`` days (by the date in
@@ -15,45 +15,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.jobs.base import JobSpec
-from storage.db import BUSY_TIMEOUT_MS, Database
+from storage.backup import BackupError, copy_database
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^pem-(\d{8})-(\d{4})\.sqlite3$")
 
 
-class BackupError(Exception):
-    pass
-
-
 def backup_name(now: datetime, tz: ZoneInfo) -> str:
     return now.astimezone(tz).strftime("pem-%Y%m%d-%H%M.sqlite3")
-
-
-def _copy(source: Path, target: Path) -> None:
-    tmp = target.with_name(target.name + ".part")
-    tmp.unlink(missing_ok=True)
-    src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        dst = sqlite3.connect(tmp)
-        try:
-            src.backup(dst)
-            result = dst.execute("PRAGMA quick_check").fetchone()
-            if result is None or result[0] != "ok":
-                raise BackupError(f"quick_check of the copy failed: {result}")
-            dst.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
-        finally:
-            dst.close()
-    finally:
-        src.close()
-    tmp.replace(target)
 
 
 def prune(folder: Path, now: datetime, tz: ZoneInfo, keep_days: int) -> list[Path]:
@@ -80,7 +57,7 @@ async def make_backup(database: Path, settings: Settings, now: datetime) -> Path
     folder = settings.backup_dir
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / backup_name(now, settings.timezone)
-    await asyncio.to_thread(_copy, database, target)
+    await asyncio.to_thread(copy_database, database, target)
     removed = prune(folder, now, settings.timezone, settings.backup_keep)
     log.info("backup written to %s (%d old backup(s) removed)", target, len(removed))
     return target
