@@ -1,7 +1,7 @@
 """Nightly database backup (``PEM_BACKUP_TIME``, 02:00 WITA by default) and ``pem-bot backup``.
 
-The copy (:func:`storage.backup.copy_database`) uses SQLite's online backup API on a *separate* connection (in a thread),
-so the bot keeps working meanwhile and the copy is a consistent snapshot even in WAL mode. It is written to a
+The copy (:func:`storage.backup.copy_database`) uses SQLite's online backup API on a *separate* connection (in
+a thread), so the bot keeps working meanwhile and the copy is a consistent snapshot even in WAL mode. It is written to a
 temporary name, checked with ``PRAGMA quick_check`` and then renamed to ``pem-YYYYMMDD-HHMM.sqlite3`` (WITA),
 so a half-written file never looks like a backup. Backups older than ``PEM_BACKUP_KEEP`` days (by the date in
 their name) are deleted; other files in the folder are left alone.
