@@ -4,7 +4,7 @@ decision into "nothing was saved", quiet hours hold them, and two senders never 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from telegram.ext import CallbackContext
@@ -69,52 +69,40 @@ async def test_quiet_hours_hold_a_notice_until_the_morning(running, world, froze
     assert "Rp500.000" in call.text and call.button("Setujui") == f"ver:ok:{rep.id}"
 
 
-async def test_two_senders_at_once_send_each_message_once(db_path, db, settings, frozen_clock, monkeypatch):
-    from bot import sender
-
-    monkeypatch.setattr(sender, "DEFAULT_PACER", sender.ChatPacer(0))
-    now = wita(2026, 11, 28, 10, 0)
+async def _race_two_senders(db_path, db, settings, queued_for: datetime, first_at: datetime,
+                            second_at: datetime) -> list:
+    """Five queued messages, then two senders on two connections at once; returns every sendMessage call."""
     for i in range(5):
         person = await add_person(db, f"Penerima {i}")
         await outbox.enqueue(db, kind="note", recipient_id=person.id, dedupe_key=f"k{i}",
-                             template="common/cancelled", context={}, not_before=now)
+                             template="common/cancelled", context={}, not_before=queued_for)
     other = await Database(db_path).open()
     first, second = RecordingRequest(delay=0.01), RecordingRequest(delay=0.01)
     bot1, bot2 = await recording_bot(first), await recording_bot(second)
     try:
-        await asyncio.gather(send_due(db, bot1, settings, now), send_due(other, bot2, settings, now))
+        await asyncio.gather(send_due(db, bot1, settings, first_at), send_due(other, bot2, settings, second_at))
     finally:
         await bot1.shutdown()
         await bot2.shutdown()
         await other.close()
-    sent = first.of("sendMessage") + second.of("sendMessage")
-    assert sorted(c.chat_id for c in sent) == sorted({c.chat_id for c in sent})
-    assert len(sent) == 5
+    return first.of("sendMessage") + second.of("sendMessage")
+
+
+@pytest.mark.usefixtures("no_pacing", "frozen_clock")
+async def test_two_senders_at_once_send_each_message_once(db_path, db, settings):
+    now = wita(2026, 11, 28, 10, 0)
+    sent = await _race_two_senders(db_path, db, settings, now, now, now)
+    assert len(sent) == 5 and len({c.chat_id for c in sent}) == 5
     assert (await outbox.counts(db)).get("sent") == 5
 
 
-async def test_a_tick_at_a_past_instant_next_to_the_bot_sends_each_message_once(db_path, db, settings, frozen_clock,
-                                                                              monkeypatch):
+@pytest.mark.usefixtures("no_pacing")
+async def test_a_tick_at_a_past_instant_next_to_the_bot_sends_each_message_once(db_path, db, settings, frozen_clock):
     """`pem-bot tick --at 07:00` typed at 09:30 while the bot's own tick runs: no message goes out twice."""
-    from bot import sender
-
-    monkeypatch.setattr(sender, "DEFAULT_PACER", sender.ChatPacer(0))
     morning, real_now = wita(2026, 11, 28, 7, 0), wita(2026, 11, 28, 9, 30)
     frozen_clock.set(real_now)
-    for i in range(5):
-        person = await add_person(db, f"Penerima {i}")
-        await outbox.enqueue(db, kind="note", recipient_id=person.id, dedupe_key=f"k{i}",
-                             template="common/cancelled", context={}, not_before=morning)
-    other = await Database(db_path).open()
-    first, second = RecordingRequest(delay=0.01), RecordingRequest(delay=0.01)
-    bot1, bot2 = await recording_bot(first), await recording_bot(second)
-    try:
-        await asyncio.gather(send_due(db, bot1, settings, morning), send_due(other, bot2, settings, real_now))
-    finally:
-        await bot1.shutdown()
-        await bot2.shutdown()
-        await other.close()
-    assert len(first.of("sendMessage") + second.of("sendMessage")) == 5
+    sent = await _race_two_senders(db_path, db, settings, morning, morning, real_now)
+    assert len(sent) == 5
 
 
 async def test_a_notice_hit_by_flood_control_does_not_hold_up_the_handler(running, tester, world):
