@@ -54,12 +54,15 @@ class PemApplication(Application):
         await super().shutdown()
 
     async def process_update(self, update: object) -> None:
-        await super().process_update(update)
-        if isinstance(self.persistence, SQLitePersistence):
-            async with self.persistence.batched():  # one transaction, one round trip for the update's writes
+        """Handle the update with its statements run on the event loop (:meth:`storage.db.Database.inline`:
+        a thread hop costs more than the statements of an update), then write the persistence through."""
+        with self.db.inline():
+            await super().process_update(update)
+            if isinstance(self.persistence, SQLitePersistence):
+                async with self.persistence.batched():  # one transaction for the update's writes
+                    await self.update_persistence()
+            elif self.persistence is not None:
                 await self.update_persistence()
-        elif self.persistence is not None:
-            await self.update_persistence()
 
 
 async def _post_init(app: Application) -> None:

@@ -15,6 +15,23 @@ Repository functions accept either (the :class:`Queryable` protocol), so the cal
 part of a larger transaction. ``BEGIN IMMEDIATE`` takes SQLite's write lock at the start, so a second process
 (``pem-bot tick`` next to ``pem-bot run``) waits up to the busy timeout instead of failing half-way.
 
+Statements on the event loop (``inline``)
+-----------------------------------------
+A trip to aiosqlite's worker thread and back costs ~66 µs on the 2-core production machine (``bench/handlers.py``),
+more than the indexed lookups and small writes a Telegram update makes (5–30 µs each); a ``/bayar`` tap made
+about eight of them. :class:`bot.app.PemApplication` therefore handles every update inside
+:meth:`Database.inline`: while it is active, statements run directly on the connection from the event loop's
+thread, with no hop. It is the same connection (opened with ``check_same_thread=False``) and the same lock, so a
+statement never runs on both threads at once. Two rules keep the event loop from waiting:
+
+- **No lock waits on the loop.** A write made inline (``execute``, ``execute_batch``, ``transaction()``) first
+  takes SQLite's write lock with a busy timeout of 0. If another process holds it (``pem-bot tick``, an import,
+  a backup), the same work is handed to the worker thread, which waits up to :data:`BUSY_TIMEOUT_MS` as
+  before. Reads never wait for a lock in WAL mode.
+- **Long queries stay on the thread.** Digests and anything that scans many rows run inside
+  :meth:`Database.on_thread` (``/ringkasan``), and scheduled jobs, the CLI and the tests' direct calls do not use
+  ``inline`` at all.
+
 All ``*_at`` columns hold UTC timestamps as ``YYYY-MM-DD HH:MM:SS`` (see :func:`utc_text`); calendar dates
 (due dates, payment dates) are WITA dates as ``YYYY-MM-DD``.
 """
@@ -23,8 +40,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +53,42 @@ import aiosqlite
 Params = Mapping[str, Any] | None
 
 BUSY_TIMEOUT_MS = 10_000
+
+#: True while statements run on the event loop's thread (see "Statements on the event loop" above).
+_INLINE: ContextVar[bool] = ContextVar("pem_db_inline", default=False)
+
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+
+
+def _is_lock_error(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+
+
+def _begin_nowait(conn: sqlite3.Connection) -> bool:
+    """``BEGIN IMMEDIATE`` without waiting: False (and no transaction) when another connection holds SQLite's
+    write lock. Once it is held, nothing else in the transaction waits for a lock (WAL: commits need no other
+    lock, and the automatic checkpoint after a commit is passive)."""
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if _is_lock_error(exc):
+            return False
+        raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return True
+
+
+def _commit(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # a failed COMMIT leaves the transaction open
+            conn.execute("ROLLBACK")
+        raise
 
 
 def utc_text(moment: datetime) -> str:
@@ -110,21 +164,31 @@ def _run_batch(aconn: aiosqlite.Connection, statements: list[tuple[str, Mapping[
 
 
 class _Runner:
-    """Query methods on a raw connection, without locking."""
+    """Query methods on a raw connection, without locking. ``inline``: run on the calling (event loop) thread."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, inline: bool = False) -> None:
         self._conn = conn
+        self._inline = inline
 
     async def _execute(self, sql: str, params: Params = None) -> ExecResult:
+        if self._inline:
+            return _run_execute(self._conn, sql, params or {})
         return await self._conn._execute(_run_execute, self._conn, sql, params or {})
 
     async def _executemany(self, sql: str, seq: Iterable[Mapping[str, Any]]) -> None:
+        if self._inline:
+            self._conn._conn.executemany(sql, list(seq)).close()
+            return
         await self._conn.executemany(sql, list(seq))
 
     async def _fetchone(self, sql: str, params: Params = None) -> sqlite3.Row | None:
+        if self._inline:
+            return _run_fetchone(self._conn, sql, params or {})
         return await self._conn._execute(_run_fetchone, self._conn, sql, params or {})
 
     async def _fetchall(self, sql: str, params: Params = None) -> list[sqlite3.Row]:
+        if self._inline:
+            return _run_fetchall(self._conn, sql, params or {})
         return await self._conn._execute(_run_fetchall, self._conn, sql, params or {})
 
 
@@ -139,6 +203,20 @@ class Transaction(_Runner):
     async def fetchval(self, sql: str, params: Params = None) -> Any:
         row = await self._fetchone(sql, params)
         return None if row is None else row[0]
+
+
+def _run_write_nowait(aconn: aiosqlite.Connection, sql: str, params: Mapping[str, Any]) -> ExecResult | None:
+    """One autocommit write on the calling thread; None, with nothing done, when the write lock is taken."""
+    conn = aconn._conn
+    if not _begin_nowait(conn):
+        return None
+    try:
+        result = _run_execute(aconn, sql, params)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    _commit(conn)
+    return result
 
 
 class Database:
@@ -161,7 +239,9 @@ class Database:
                 return self
             if str(self.path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = await aiosqlite.connect(self.path, isolation_level=None)
+            # check_same_thread=False: statements also run on the event loop's thread (Database.inline), never at
+            # the same time as on aiosqlite's thread (both hold self._lock).
+            conn = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await conn.execute("PRAGMA journal_mode = WAL")
@@ -171,7 +251,7 @@ class Database:
             return self
 
     async def close(self) -> None:
-        async with self._open_lock:
+        async with self._open_lock, self._lock:  # not while a statement runs inline
             if self._conn is not None:
                 conn, self._conn = self._conn, None
                 await conn.close()
@@ -182,12 +262,36 @@ class Database:
             raise RuntimeError("database is not open")
         return self._conn
 
+    @contextmanager
+    def inline(self) -> Iterator[None]:
+        """Run the statements made inside the block (in this task and the tasks it starts) on the event loop's
+        thread; see the module docstring. :class:`bot.app.PemApplication` handles every update inside it."""
+        token = _INLINE.set(True)
+        try:
+            yield
+        finally:
+            _INLINE.reset(token)
+
+    @contextmanager
+    def on_thread(self) -> Iterator[None]:
+        """Run the statements made inside the block on aiosqlite's thread even while handling an update: for
+        queries that scan many rows (a digest on demand), which would hold up every other chat."""
+        token = _INLINE.set(False)
+        try:
+            yield
+        finally:
+            _INLINE.reset(token)
+
     def _runner(self) -> _Runner:
-        return _Runner(self.connection)
+        return _Runner(self.connection, _INLINE.get())
 
     async def execute(self, sql: str, params: Params = None) -> ExecResult:
         async with self._lock:
-            return await self._runner()._execute(sql, params)
+            if _INLINE.get():
+                result = _run_write_nowait(self.connection, sql, params or {})
+                if result is not None:
+                    return result
+            return await _Runner(self.connection)._execute(sql, params)
 
     async def executemany(self, sql: str, seq: Iterable[Mapping[str, Any]]) -> None:
         async with self.transaction() as tx:
@@ -199,6 +303,16 @@ class Database:
         batch = list(statements)
         if batch:
             async with self._lock:
+                if _INLINE.get() and _begin_nowait(self.connection._conn):
+                    conn = self.connection._conn
+                    try:
+                        for sql, params in batch:
+                            conn.execute(sql, params).close()
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+                    _commit(conn)
+                    return
                 await self.connection._execute(_run_batch, self.connection, batch)
 
     async def fetchone(self, sql: str, params: Params = None) -> sqlite3.Row | None:
@@ -218,6 +332,16 @@ class Database:
         """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back if the block raises."""
         async with self._lock:
             conn = self.connection
+            if _INLINE.get() and _begin_nowait(conn._conn):
+                try:
+                    yield Transaction(conn, inline=True)
+                except BaseException:
+                    if conn._conn.in_transaction:
+                        conn._conn.execute("ROLLBACK")
+                    raise
+                else:
+                    _commit(conn._conn)
+                return
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 yield Transaction(conn)
