@@ -224,7 +224,18 @@ async def _send_one(
         counts.failed += 1
         return "failed"
 
+    return await _attempt(db, bot, settings, message, person, text, markup, counts, pacer, later=later,
+                          max_inline_wait=max_inline_wait)
+
+
+async def _attempt(
+    db: Database, bot: Bot, settings: Settings, message: OutboxMessage, person: people.Person, text: str,
+    markup: InlineKeyboardMarkup | None, counts: _Counts, pacer: ChatPacer, *, later: datetime,
+    max_inline_wait: float,
+) -> str:
+    """Send a claimed, rendered message and record the outcome by the rules of the module docstring."""
     chat_id = person.telegram_chat_id
+    assert chat_id is not None
     for _ in range(MAX_RETRY_AFTER_IN_RUN + 1):
         await pacer.wait(chat_id)
         try:
@@ -291,6 +302,44 @@ async def send_now(db: Database, bot: Bot, settings: Settings, message_id: int) 
     try:
         # max_inline_wait=0: a handler never sleeps through flood control; the minute tick sends it later.
         return await _send_one(db, bot, settings, now, message, NO_PACING, _Counts(), max_inline_wait=0)
+    except _StopRun:
+        return "postponed"
+
+
+async def send_notice(
+    db: Database, bot: Bot, settings: Settings, person: people.Person, *, dedupe_key: str, text: str,
+    buttons: list[list[tuple[str, str]]] | None = None, photo_file_id: str | None = None,
+) -> str:
+    """Queue a notice to ``person`` (already rendered in their language) and send it at once: what
+    :func:`handlers.common.notify_person` does, by the rules of :func:`send_now`.
+
+    The row is inserted already claimed by this sender (its ``not_before`` a lease ahead, see
+    :func:`storage.outbox.claim`), so the minute tick leaves it alone, and it is sent from what is in hand:
+    no re-reading of the row, the person or the template (a notice's template only wraps its text). If this
+    process dies before marking it, the lease runs out and the tick sends it. In quiet hours it is queued for
+    the end of the window instead. A key queued before goes the usual way (:func:`send_now`)."""
+    now = clock.utcnow()
+    quiet_until = None
+    if settings.quiet_hours is not None:
+        start, end = settings.quiet_hours
+        if is_quiet(now.astimezone(settings.timezone).time().replace(tzinfo=None), start, end):
+            quiet_until = next_allowed(now, start, end, settings.timezone)
+    message = await outbox.enqueue_notice(db, recipient_id=person.id, dedupe_key=dedupe_key, text=text,
+                                          buttons=buttons, photo_file_id=photo_file_id,
+                                          not_before=quiet_until or now + outbox.CLAIM_LEASE)
+    if message is None:
+        existing = await outbox.by_key(db, dedupe_key)
+        return "taken" if existing is None else await send_now(db, bot, settings, existing.id)
+    if quiet_until is not None:
+        return "deferred"
+    reason = _unsendable(person)
+    if reason is not None:
+        await outbox.cancel(db, [message.id], reason)
+        return "cancelled"
+    try:
+        markup = _markup(message, normalise_language(person.language))
+        return await _attempt(db, bot, settings, message, person, text, markup, _Counts(), NO_PACING, later=now,
+                              max_inline_wait=0)
     except _StopRun:
         return "postponed"
 

@@ -18,11 +18,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import ContextTypes, ConversationHandler
 
-from bot import clock
 from bot.commands import CommandSpec
 from bot.roles import Role
 from messages import label, normalise_language, render
-from storage import audit, outbox, people
+from storage import audit, people
 from storage.people import Person
 
 if TYPE_CHECKING:
@@ -108,7 +107,7 @@ async def notify_person(
     """Tell someone other than the sender (a treasurer, a borrower), in *their* language, through the outbox.
 
     The text and buttons are rendered now, queued as a ``notice`` and sent at once by
-    :func:`bot.sender.send_now`, so the handler never fails because of it: a network error leaves it queued
+    :func:`bot.sender.send_notice`, so the handler never fails because of it: a network error leaves it queued
     for the minute tick, quiet hours hold it until the morning, a blocked bot marks the person unreachable.
     ``key`` makes the notice idempotent (the same key is queued once); ``photo`` is a Telegram file_id.
     Returns False when the person can't be reached (not linked, inactive, blocked the bot, or the message
@@ -123,14 +122,9 @@ async def notify_person(
     buttons = None
     if reply_markup is not None:
         buttons = [[("=" + b.text, b.callback_data or "") for b in row] for row in reply_markup.inline_keyboard]
-    dedupe_key = key or f"notice:{secrets.token_hex(8)}"
-    await outbox.enqueue(app.db, kind="notice", recipient_id=person.id, dedupe_key=dedupe_key,
-                         template="common/notice", context={"text": text}, not_before=clock.utcnow(),
-                         buttons=buttons, photo_file_id=photo)
-    queued = await outbox.by_key(app.db, dedupe_key)
-    if queued is None:
-        return False
-    outcome = await sender.send_now(app.db, context.bot, app.settings, queued.id)
+    outcome = await sender.send_notice(app.db, context.bot, app.settings, person,
+                                       dedupe_key=key or f"notice:{secrets.token_hex(8)}", text=text,
+                                       buttons=buttons, photo_file_id=photo)
     # sent, held for quiet hours, or left queued for a retry: they will be told. Blocked or gone: they won't.
     return outcome not in {"forbidden", "failed", "cancelled"}
 

@@ -132,6 +132,42 @@ async def enqueue(
     return result.rowcount == 1
 
 
+NOTICE_TEMPLATE = "common/notice"
+
+
+async def enqueue_notice(
+    q: Queryable, *, recipient_id: int, dedupe_key: str, text: str, not_before: datetime,
+    buttons: Buttons | None = None, photo_file_id: str | None = None,
+) -> OutboxMessage | None:
+    """Queue a ``notice`` (a text rendered by the handler, :data:`NOTICE_TEMPLATE` only wraps it) and return it
+    as stored, without reading it back; None when ``dedupe_key`` already exists (nothing changes)."""
+    context = {"text": text}
+    result = await q.execute(
+        """
+        INSERT OR IGNORE INTO outbox (kind, recipient_id, dedupe_key, template, context, buttons, photo_file_id,
+                                      not_before)
+        VALUES ('notice', :recipient_id, :dedupe_key, :template, :context, :buttons, :photo_file_id, :not_before)
+        """,
+        {
+            "recipient_id": recipient_id,
+            "dedupe_key": dedupe_key,
+            "template": NOTICE_TEMPLATE,
+            "context": dumps(context),
+            "buttons": _buttons_json(buttons),
+            "photo_file_id": photo_file_id,
+            "not_before": utc_text(not_before),
+        },
+    )
+    if result.rowcount != 1 or result.lastrowid is None:
+        return None
+    return OutboxMessage(
+        id=result.lastrowid, kind="notice", recipient_id=recipient_id, dedupe_key=dedupe_key,
+        template=NOTICE_TEMPLATE, context=context, buttons=buttons or None, photo=None, photo_file_id=photo_file_id,
+        not_before=parse_utc_text(utc_text(not_before)), status=Status.QUEUED, attempts=0, last_error=None,
+        sent_at=None,
+    )
+
+
 async def get(q: Queryable, message_id: int) -> OutboxMessage | None:
     row = await q.fetchone("SELECT * FROM outbox WHERE id = :id", {"id": message_id})
     return None if row is None else _row(row)

@@ -6,6 +6,7 @@ import time as _time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from telegram.ext import ExtBot
 
 from bot.config import Settings
@@ -247,3 +248,88 @@ async def test_a_busy_chat_does_not_hold_up_the_others(db, bot, rec, settings, f
     assert order == [a.telegram_chat_id, b.telegram_chat_id, c.telegram_chat_id, a.telegram_chat_id,
                      a.telegram_chat_id]  # B and C went out while A had to wait
     assert 0.6 <= elapsed < 1.2  # only A's own spacing: two waits of 0.3 s
+
+
+# --- send_notice: a handler's notice, queued already claimed and sent at once ------------------------------------
+async def _notice(db, bot, settings, person, key="notice:t1", text="Ada setoran <b>baru</b>", **kw) -> str:
+    from bot.sender import send_notice
+
+    return await send_notice(db, bot, settings, person, dedupe_key=key, text=text, **kw)
+
+
+async def test_a_notice_is_sent_at_once_with_its_buttons_and_kept_without_its_text(db, bot, rec, settings,
+                                                                                   frozen_clock):
+    person = await add_person(db, language="en")
+    outcome = await _notice(db, bot, settings, person, buttons=[[("=Setujui", "ver:ok:1")]])
+    assert outcome == "sent"
+    [call] = rec.sent()
+    assert (call.chat_id, call.text, call.params["parse_mode"]) == (person.telegram_chat_id,
+                                                                   "Ada setoran <b>baru</b>", "HTML")
+    assert call.buttons == [[("Setujui", "ver:ok:1")]]
+    msg = await outbox.by_key(db, "notice:t1")
+    assert (msg.kind, msg.status, msg.attempts, msg.sent_at) == ("notice", Status.SENT, 1, frozen_clock.now)
+    assert msg.context == {}  # the rendered text (names, amounts) is not kept once sent
+    assert await send(db, bot, settings, frozen_clock.now + timedelta(hours=1)) == SendReport()
+
+
+async def test_a_notice_is_claimed_before_it_is_sent(db, bot, rec, settings, frozen_clock, monkeypatch):
+    """The minute tick running while the notice is on its way finds nothing to send."""
+    import bot.sender as sender_module
+
+    person = await add_person(db)
+    seen = []
+    original = sender_module._attempt
+
+    async def attempt_with_a_tick_in_between(*args, **kwargs):
+        seen.append(await send(db, bot, settings, frozen_clock.now))
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(sender_module, "_attempt", attempt_with_a_tick_in_between)
+    assert await _notice(db, bot, settings, person) == "sent"
+    assert seen == [SendReport()]
+    assert len(rec.sent()) == 1
+
+
+async def test_a_notice_whose_sender_died_is_sent_by_the_tick_after_the_lease(db, bot, rec, settings, frozen_clock,
+                                                                               monkeypatch):
+    import bot.sender as sender_module
+
+    person = await add_person(db)
+
+    async def dies(*args, **kwargs):
+        raise KeyboardInterrupt  # the process stops between queueing and sending
+
+    monkeypatch.setattr(sender_module, "_attempt", dies)
+    with pytest.raises(KeyboardInterrupt):
+        await _notice(db, bot, settings, person)
+    monkeypatch.undo()
+    assert await send(db, bot, settings, frozen_clock.now + timedelta(minutes=9)) == SendReport()
+    assert await send(db, bot, settings, frozen_clock.now + outbox.CLAIM_LEASE) == SendReport(sent=1)
+    [call] = rec.sent()
+    assert call.text == "Ada setoran <b>baru</b>"
+
+
+async def test_a_notice_in_quiet_hours_waits_for_the_morning(db, bot, rec, settings, frozen_clock):
+    person = await add_person(db)
+    frozen_clock.now = wita(2026, 12, 5, 22, 0)
+    assert await _notice(db, bot, settings, person) == "deferred"
+    assert rec.sent() == []
+    msg = await outbox.by_key(db, "notice:t1")
+    assert (msg.status, msg.not_before) == (Status.QUEUED, wita(2026, 12, 6, 7, 0))
+    assert await send(db, bot, settings, wita(2026, 12, 6, 7, 0)) == SendReport(sent=1)
+
+
+async def test_a_notice_key_queued_before_is_not_queued_twice(db, bot, rec, settings, frozen_clock):
+    person = await add_person(db)
+    assert await _notice(db, bot, settings, person, key="notice:same") == "sent"
+    assert await _notice(db, bot, settings, person, key="notice:same", text="lagi") == "taken"
+    assert [c.text for c in rec.sent()] == ["Ada setoran <b>baru</b>"]
+    assert (await outbox.counts(db)) == {"sent": 1}
+
+
+async def test_a_notice_to_someone_who_blocked_the_bot_marks_them_unreachable(db, bot, rec, settings, frozen_clock):
+    person = await add_person(db)
+    rec.fail("sendMessage", "403", chat_id=person.telegram_chat_id)
+    assert await _notice(db, bot, settings, person) == "forbidden"
+    assert (await people.get(db, person.id)).reachable is False
+    assert (await outbox.by_key(db, "notice:t1")).status == Status.FAILED
