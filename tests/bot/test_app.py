@@ -48,3 +48,45 @@ async def test_the_digest_on_demand_queries_on_the_worker_thread(running, tester
     assert any("FROM people" in sql for sql in on_loop)  # the role check is inline
     assert any("FROM loans" in sql for sql in on_thread)  # the digest figures are not
     assert not any("FROM loans" in sql for sql in on_loop)
+
+
+def test_the_ptb_internals_update_persistence_relies_on_exist(running):
+    """PemApplication.update_persistence does PTB 22's bookkeeping on PTB's private sets and conversation dicts;
+    a PTB release that renames them must fail here, not in production."""
+    from telegram.ext._handlers.conversationhandler import PendingState
+    from telegram.ext._utils.trackingdict import TrackingDict
+
+    app = running.app
+    for name in ("_chat_ids_to_be_updated_in_persistence", "_chat_ids_to_be_deleted_in_persistence",
+                 "_user_ids_to_be_updated_in_persistence", "_user_ids_to_be_deleted_in_persistence"):
+        assert isinstance(getattr(app, name), set), name
+    assert "forms" in app._conversation_handler_conversations
+    assert all(isinstance(d, TrackingDict) for d in app._conversation_handler_conversations.values())
+    assert hasattr(TrackingDict, "DELETED") and hasattr(TrackingDict, "pop_accessed_write_items")
+    assert callable(PendingState.resolve) and callable(PendingState.done)
+
+
+async def _state_rows(db) -> dict[str, str]:
+    rows = await db.fetchall("SELECT kind, data FROM ptb_state ORDER BY kind")
+    return {r["kind"]: r["data"] for r in rows}
+
+
+async def test_each_update_writes_the_draft_and_the_conversation_state_through(running, tester: BotTester,
+                                                                             make_person):
+    borrower, user = await make_person(Role.BORROWER, name="Ana Seran")
+    await make_loan(running.app.db, borrower, principal=1_200_000, disbursed_on=date(2026, 9, 10))
+    db = running.app.db
+
+    calls = await tester.command(user, "bayar")
+    rows = await _state_rows(db)
+    assert rows["conversation:forms"] == '"pay.amount"'
+    assert '"kind":"pay"' in rows["user_data"] and '"step":"pay.amount"' in rows["user_data"]
+
+    await tester.press(user, tester.last(user).button("Angsuran bulan ini"))
+    rows = await _state_rows(db)
+    assert rows["conversation:forms"] == '"pay.photo"'
+    assert '"amount":100000' in rows["user_data"]  # Rp1.200.000 over 12 months
+    assert calls  # the question was sent
+
+    await tester.command(user, "batal")
+    assert await _state_rows(db) == {}  # draft and state gone with the form
