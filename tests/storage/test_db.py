@@ -152,3 +152,33 @@ async def test_close_waits_for_the_statement_holding_the_lock(db_path):
         await tx.execute("CREATE TABLE u (v INTEGER)")
     await closing
     assert not db.is_open
+
+
+async def test_checkpoints_run_on_the_worker_thread_every_so_many_commits(tdb, monkeypatch):
+    """SQLite's automatic checkpoint (an fsync inside a COMMIT) is off; the connection checkpoints in the
+    background on aiosqlite's thread instead, so an inline commit never stalls the event loop."""
+    import storage.db as db_module
+
+    monkeypatch.setattr(db_module, "CHECKPOINT_EVERY_COMMITS", 5)
+    tdb._commits = 0  # the fixture's CREATE TABLE counted as one
+    assert await tdb.fetchval("PRAGMA wal_autocheckpoint") == 0
+    seen: list[tuple[int, str]] = []
+    tdb.connection._conn.set_trace_callback(lambda sql: seen.append((threading.get_ident(), sql)))
+    loop_thread = threading.get_ident()
+    with tdb.inline():
+        for v in range(4):
+            await tdb.execute("INSERT INTO t (v) VALUES (:v)", {"v": v})
+        assert tdb._checkpointing is None
+        assert not [sql for _, sql in seen if "wal_checkpoint" in sql]
+        async with tdb.transaction() as tx:  # the fifth commit
+            await tx.execute("INSERT INTO t (v) VALUES (4)")
+    task = tdb._checkpointing
+    assert task is not None
+    await task
+    checkpoints = [tid for tid, sql in seen if "wal_checkpoint" in sql]
+    assert len(checkpoints) == 1 and checkpoints[0] != loop_thread
+    assert tdb._checkpointing is None
+    # Every page is back in the database file: a fresh connection that ignores the WAL still sees them all.
+    other = sqlite3.connect(f"file:{tdb.path}?mode=ro&immutable=1", uri=True)
+    assert other.execute("SELECT count(*) FROM t").fetchone()[0] == 5
+    other.close()
