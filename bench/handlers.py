@@ -104,12 +104,23 @@ def _last_to(calls: list[Call], user: User) -> Call:
 _RECORDED: list[list[Call]] = []
 
 
-async def _bayar(tester: BotTester, user: User) -> int:
-    """The common path: 1 command + 3 taps = 4 updates."""
+#: The four updates of the common path, for the per-step figures.
+STEPS = ("/bayar", "Angsuran bulan ini", "Lewati", "Konfirmasi")
+
+
+async def _bayar(tester: BotTester, user: User, timings: list[list[float]] | None = None) -> int:
+    """The common path: 1 command + 3 taps = 4 updates. ``timings[i]`` gets the seconds of step ``i``."""
+    started = time.perf_counter()
     calls = await tester.command(user, "bayar")
+    if timings is not None:
+        timings[0].append(time.perf_counter() - started)
     steps = [calls]
-    for button in ("Angsuran bulan ini", "Lewati", "Konfirmasi"):
-        calls = await tester.press(user, _last_to(calls, user).button(button))
+    for i, button in enumerate(STEPS[1:], start=1):
+        data = _last_to(calls, user).button(button)
+        started = time.perf_counter()
+        calls = await tester.press(user, data)
+        if timings is not None:
+            timings[i].append(time.perf_counter() - started)
         steps.append(calls)
     if "menunggu verifikasi" not in _last_to(calls, user).text:
         raise AssertionError(f"/bayar did not finish for {user}: {_last_to(calls, user).text!r}")
@@ -118,7 +129,13 @@ async def _bayar(tester: BotTester, user: User) -> int:
     return 4
 
 
-async def run_pem(borrowers: int, profile: bool = False) -> tuple[int, float]:
+def _median_ms(values: list[float]) -> float:
+    ordered = sorted(values)
+    return 1000 * ordered[len(ordered) // 2] if ordered else float("nan")
+
+
+async def run_pem(borrowers: int, profile: bool = False,
+                  timings: list[list[float]] | None = None) -> tuple[int, float]:
     with tempfile.TemporaryDirectory(prefix="pem-bench-") as tmp:
         app, request, users = await _setup_pem(Path(tmp) / "pem.sqlite3", borrowers)
         try:
@@ -132,7 +149,7 @@ async def run_pem(borrowers: int, profile: bool = False) -> tuple[int, float]:
             updates = 0
             started = time.perf_counter()
             for user in users:
-                updates += await _bayar(tester, user)
+                updates += await _bayar(tester, user, timings)
             elapsed = time.perf_counter() - started
             if profiler is not None:
                 profiler.stop()
@@ -202,7 +219,8 @@ def _same_calls_handler(steps: list[list[Call]]):
     return handle
 
 
-async def run_same_calls(updates: int, steps: list[list[Call]]) -> tuple[int, float]:
+async def run_same_calls(updates: int, steps: list[list[Call]],
+                         timings: list[list[float]] | None = None) -> tuple[int, float]:
     """Bare PTB making exactly PEM Bot's Telegram calls for each update of a /bayar conversation."""
     from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -218,9 +236,16 @@ async def run_same_calls(updates: int, steps: list[list[Call]]) -> tuple[int, fl
         started = time.perf_counter()
         done = 0
         for user in users:
+            step_started = time.perf_counter()
             calls = await tester.command(user, "bayar")
-            for _ in range(3):
-                calls = await tester.press(user, _last_to(calls, user).buttons[0][0][1])
+            if timings is not None:
+                timings[0].append(time.perf_counter() - step_started)
+            for i in range(1, 4):
+                data = _last_to(calls, user).buttons[0][0][1]
+                step_started = time.perf_counter()
+                calls = await tester.press(user, data)
+                if timings is not None:
+                    timings[i].append(time.perf_counter() - step_started)
             done += 4
         elapsed = time.perf_counter() - started
     finally:
@@ -234,12 +259,14 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="profile the PEM part with pyinstrument")
     args = parser.parse_args(argv)
 
-    pem_updates, pem_time = await run_pem(args.borrowers, args.profile)
+    pem_steps: list[list[float]] = [[] for _ in STEPS]
+    pem_updates, pem_time = await run_pem(args.borrowers, args.profile, pem_steps)
     bare_updates, bare_time = await run_bare(pem_updates)
     pem_rate = pem_updates / pem_time
     bare_rate = bare_updates / bare_time
     ratio = pem_rate / bare_rate
-    same_updates, same_time = await run_same_calls(pem_updates, _RECORDED)
+    same_steps: list[list[float]] = [[] for _ in STEPS]
+    same_updates, same_time = await run_same_calls(pem_updates, _RECORDED, same_steps)
     same_rate = same_updates / same_time
     print(f"PEM Bot /bayar conversations: {args.borrowers} borrowers, {pem_updates} updates in {pem_time:.2f} s "
           f"= {pem_rate:.0f} updates/s ({1000 * pem_time / pem_updates:.2f} ms/update)")
@@ -249,6 +276,11 @@ async def main(argv: list[str] | None = None) -> int:
           f"({1000 * same_time / same_updates:.2f} ms/update; the same Telegram calls per update as PEM Bot, "
           f"{sum(len(s) for s in _RECORDED) / len(_RECORDED):.2f} calls/update, no database, no templates)")
     print(f"ratio bare PTB with PEM's calls / bare echo: {100 * same_rate / bare_rate:.0f}% (the ceiling for PEM Bot)")
+    print("per step, median ms (PEM Bot | bare PTB with PEM's calls | PEM Bot's own share):")
+    for name, pem, same, step_calls in zip(STEPS, pem_steps, same_steps, _RECORDED, strict=True):
+        own = _median_ms(pem) - _median_ms(same)
+        print(f"  {name:<20} {_median_ms(pem):6.3f} | {_median_ms(same):6.3f} | {own:6.3f}  "
+              f"({len(step_calls)} Telegram call(s): {', '.join(c.method for c in step_calls)})")
     print(f"ratio PEM / bare: {100 * ratio:.0f}% (target >= 40%) -> {'OK' if ratio >= 0.40 else 'MISSED'}")
     return 0
 
