@@ -108,7 +108,8 @@ def utc_text(moment: datetime) -> str:
 
 def parse_utc_text(text: str) -> datetime:
     """Inverse of :func:`utc_text`."""
-    return datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    # fromisoformat: ~1 µs against strptime's ~8; every outbox and person row has one or more of these.
+    return datetime.fromisoformat(text[:19]).replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
