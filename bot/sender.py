@@ -53,7 +53,7 @@ from bot.config import Settings
 from bot.quiet_hours import is_quiet, next_allowed
 from messages import label, normalise_language, render
 from storage import audit, outbox, people
-from storage.db import Database
+from storage.db import Database, Queryable
 from storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -306,42 +306,72 @@ async def send_now(db: Database, bot: Bot, settings: Settings, message_id: int) 
         return "postponed"
 
 
-async def send_notice(
-    db: Database, bot: Bot, settings: Settings, person: people.Person, *, dedupe_key: str, text: str,
-    buttons: list[list[tuple[str, str]]] | None = None, photo_file_id: str | None = None,
-) -> str:
-    """Queue a notice to ``person`` (already rendered in their language) and send it at once: what
-    :func:`handlers.common.notify_person` does, by the rules of :func:`send_now`.
+@dataclass(frozen=True)
+class Notice:
+    """A notice to ``person``, already rendered in their language (:func:`handlers.common.notice_for`).
+    Button labels starting with ``=`` are literal (see :func:`storage.outbox.enqueue`)."""
 
-    The row is inserted already claimed by this sender (its ``not_before`` a lease ahead, see
-    :func:`storage.outbox.claim`), so the minute tick leaves it alone, and it is sent from what is in hand:
-    no re-reading of the row, the person or the template (a notice's template only wraps its text). If this
-    process dies before marking it, the lease runs out and the tick sends it. In quiet hours it is queued for
-    the end of the window instead. A key queued before goes the usual way (:func:`send_now`)."""
+    person: people.Person
+    dedupe_key: str
+    text: str
+    buttons: list[list[tuple[str, str]]] | None = None
+    photo_file_id: str | None = None
+
+
+@dataclass(frozen=True)
+class QueuedNotice:
+    """What :func:`queue_notice` stored: ``message`` is None when the key was queued before; ``deferred`` when
+    quiet hours hold it until the morning."""
+
+    notice: Notice
+    message: OutboxMessage | None
+    deferred: bool
+
+
+async def queue_notice(q: Queryable, settings: Settings, notice: Notice) -> QueuedNotice:
+    """Put a notice in the outbox, already claimed by this sender (its ``not_before`` a lease ahead, see
+    :func:`storage.outbox.claim`), so the minute tick leaves it to :func:`deliver_notice`; if the process dies
+    before that, the lease runs out and the tick sends it. In quiet hours it is queued for the end of the
+    window instead. ``q`` may be the transaction that stores what the notice is about (a reported payment):
+    then the notice exists exactly when that does."""
     now = clock.utcnow()
     quiet_until = None
     if settings.quiet_hours is not None:
         start, end = settings.quiet_hours
         if is_quiet(now.astimezone(settings.timezone).time().replace(tzinfo=None), start, end):
             quiet_until = next_allowed(now, start, end, settings.timezone)
-    message = await outbox.enqueue_notice(db, recipient_id=person.id, dedupe_key=dedupe_key, text=text,
-                                          buttons=buttons, photo_file_id=photo_file_id,
+    message = await outbox.enqueue_notice(q, recipient_id=notice.person.id, dedupe_key=notice.dedupe_key,
+                                          text=notice.text, buttons=notice.buttons,
+                                          photo_file_id=notice.photo_file_id,
                                           not_before=quiet_until or now + outbox.CLAIM_LEASE)
+    return QueuedNotice(notice, message, quiet_until is not None)
+
+
+async def deliver_notice(db: Database, bot: Bot, settings: Settings, queued: QueuedNotice) -> str:
+    """Send a notice :func:`queue_notice` stored (after its transaction committed), by the rules of
+    :func:`send_now`, from what is in hand: no re-reading of the row, the person or the template (a notice's
+    template only wraps its text). A key queued before goes the usual way (:func:`send_now`)."""
+    notice, message = queued.notice, queued.message
     if message is None:
-        existing = await outbox.by_key(db, dedupe_key)
+        existing = await outbox.by_key(db, notice.dedupe_key)
         return "taken" if existing is None else await send_now(db, bot, settings, existing.id)
-    if quiet_until is not None:
+    if queued.deferred:
         return "deferred"
-    reason = _unsendable(person)
+    reason = _unsendable(notice.person)
     if reason is not None:
         await outbox.cancel(db, [message.id], reason)
         return "cancelled"
     try:
-        markup = _markup(message, normalise_language(person.language))
-        return await _attempt(db, bot, settings, message, person, text, markup, _Counts(), NO_PACING, later=now,
-                              max_inline_wait=0)
+        markup = _markup(message, normalise_language(notice.person.language))
+        return await _attempt(db, bot, settings, message, notice.person, notice.text, markup, _Counts(), NO_PACING,
+                              later=clock.utcnow(), max_inline_wait=0)
     except _StopRun:
         return "postponed"
+
+
+async def send_notice(db: Database, bot: Bot, settings: Settings, notice: Notice) -> str:
+    """Queue a notice and send it at once (:func:`handlers.common.notify_person`). Returns the outcome."""
+    return await deliver_notice(db, bot, settings, await queue_notice(db, settings, notice))
 
 
 def _unsendable(person: people.Person | None) -> str | None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes, ConversationHandler
 
 from bot.commands import CommandSpec
@@ -26,6 +27,7 @@ from storage.people import Person
 
 if TYPE_CHECKING:
     from bot.app import PemApplication
+    from bot.sender import Notice, QueuedNotice
 
 log = logging.getLogger(__name__)
 
@@ -100,33 +102,58 @@ async def answer_callback(update: Update, who: Who, template: str | None = None,
     await query.answer(text=text, show_alert=alert)
 
 
+def notice_for(
+    context: Context, person: Person, template: str, /, *, reply_markup: Any = None, photo: str | None = None,
+    key: str | None = None, **ctx: object,
+) -> Notice | None:
+    """A notice to someone other than the sender, rendered in *their* language; None when they can't be
+    reached (not linked, inactive, blocked the bot). ``key`` makes it idempotent (the same key is queued once);
+    ``photo`` is a Telegram file_id. Queue it with :func:`bot.sender.queue_notice`, or use :func:`notify_person`."""
+    if person.telegram_chat_id is None or not person.active or not person.reachable:
+        return None
+    from bot.sender import Notice
+
+    text = render(template, normalise_language(person.language), tz=app_of(context).settings.timezone, **ctx)
+    buttons = None
+    if reply_markup is not None:
+        buttons = [[("=" + b.text, b.callback_data or "") for b in row] for row in reply_markup.inline_keyboard]
+    return Notice(person, key or f"notice:{secrets.token_hex(8)}", text, buttons, photo)
+
+
 async def notify_person(
     context: Context, person: Person, template: str, /, *, reply_markup: Any = None, photo: str | None = None,
     key: str | None = None, **ctx: object,
 ) -> bool:
     """Tell someone other than the sender (a treasurer, a borrower), in *their* language, through the outbox.
 
-    The text and buttons are rendered now, queued as a ``notice`` and sent at once by
-    :func:`bot.sender.send_notice`, so the handler never fails because of it: a network error leaves it queued
-    for the minute tick, quiet hours hold it until the morning, a blocked bot marks the person unreachable.
-    ``key`` makes the notice idempotent (the same key is queued once); ``photo`` is a Telegram file_id.
+    The notice (:func:`notice_for`) is queued and sent at once by :func:`bot.sender.send_notice`, so the handler
+    never fails because of it: a network error leaves it queued for the minute tick, quiet hours hold it until
+    the morning, a blocked bot marks the person unreachable.
     Returns False when the person can't be reached (not linked, inactive, blocked the bot, or the message
     failed for good); True when it was sent or will be (quiet hours, a network retry).
     """
-    if person.telegram_chat_id is None or not person.active or not person.reachable:
+    notice = notice_for(context, person, template, reply_markup=reply_markup, photo=photo, key=key, **ctx)
+    if notice is None:
         return False
     from bot import sender
 
     app = app_of(context)
-    text = render(template, normalise_language(person.language), tz=app.settings.timezone, **ctx)
-    buttons = None
-    if reply_markup is not None:
-        buttons = [[("=" + b.text, b.callback_data or "") for b in row] for row in reply_markup.inline_keyboard]
-    outcome = await sender.send_notice(app.db, context.bot, app.settings, person,
-                                       dedupe_key=key or f"notice:{secrets.token_hex(8)}", text=text,
-                                       buttons=buttons, photo_file_id=photo)
+    outcome = await sender.send_notice(app.db, context.bot, app.settings, notice)
     # sent, held for quiet hours, or left queued for a retry: they will be told. Blocked or gone: they won't.
     return outcome not in {"forbidden", "failed", "cancelled"}
+
+
+async def deliver_notices(context: Context, queued: Sequence[QueuedNotice]) -> None:
+    """Send notices queued inside a transaction that has now committed (:func:`bot.sender.queue_notice`).
+    A failure to reach one never stops the others."""
+    from bot import sender
+
+    app = app_of(context)
+    for one in queued:
+        try:
+            await sender.deliver_notice(app.db, context.bot, app.settings, one)
+        except TelegramError:
+            log.exception("could not deliver notice %s to person %s", one.notice.dedupe_key, one.notice.person.id)
 
 
 def keyboard(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:

@@ -61,7 +61,7 @@ from bot.parsing.dates import parse_date
 from bot.parsing.errors import AmountError, DateError
 from bot.parsing.money import is_tiny_payment, parse_amount
 from bot.roles import Role
-from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
+from handlers.common import Context, Who, answer_callback, app_of, button, deliver_notices, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, drop_form, end_form, new_form, pattern, read_button
 from storage import loans, repayments
@@ -492,6 +492,8 @@ class _NotOwned(Exception):
 
 
 async def confirm(update: Update, context: Context, who: Who, form: dict) -> str | int:
+    from handlers.verification import queue_announcements
+
     person = who.require()
     db = app_of(context).db
     try:
@@ -504,6 +506,8 @@ async def confirm(update: Update, context: Context, who: Who, form: dict) -> str
                 idempotency_key=f"pay:{form['id']}",
                 receipt_file_id=form.get("photo"), installment_id=form.get("installment_id"),
             )
+            # The treasurers' notices are queued with the report: they exist exactly when it does.
+            notices = await queue_announcements(context, tx, repayment.id) if created else []
     except _NotOwned:
         end_form(context)
         await send(update, context, who, "pay/no_loans")
@@ -517,10 +521,7 @@ async def confirm(update: Update, context: Context, who: Who, form: dict) -> str
     end_form(context)
     await send(update, context, who, "pay/reported", amount=repayment.amount, paid_on=repayment.paid_on,
                reference=repayment.reference, duplicate=not created)
-    if created:
-        from handlers.verification import announce_pending
-
-        await announce_pending(context, repayment.id)
+    await deliver_notices(context, notices)
     return ConversationHandler.END
 
 

@@ -2,9 +2,9 @@
 
 Flow::
 
-    borrower /bayar ──► announce_pending(id) ──► every active treasurer of the loan's kelurahan gets the
-                                                 report (a photo message when there is a receipt),
-                                                 with [Setujui] [Tolak]
+    borrower /bayar ──► queue_announcements(tx, id) ──► every active treasurer of the loan's kelurahan gets
+                        (in the report's transaction)     the report (a photo message when there is a
+                                                          receipt), with [Setujui] [Tolak]
     /verifikasi ──► list of pending repayments, oldest first, 5 per page [Setujui ref] [Tolak ref] [‹ ›]
 
     [Setujui] ver:ok:<id> ──► decide(approve) ──► treasurer: done; borrower: verified, sisa, next instalment
@@ -38,17 +38,20 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot import clock
+from bot import clock, sender
 from bot.commands import CommandSpec
 from bot.roles import Role
+from bot.sender import QueuedNotice
 from handlers.common import (
     Context,
     Who,
     answer_callback,
     app_of,
     button,
+    deliver_notices,
     guarded,
     keyboard,
+    notice_for,
     notify_person,
     send,
 )
@@ -56,6 +59,7 @@ from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
 from messages import label, normalise_language, render
 from storage import loans, people, repayments
+from storage.db import Queryable
 
 log = logging.getLogger(__name__)
 
@@ -81,25 +85,36 @@ def decision_rows(repayment_id: int, lang: str, reference: str | None = None) ->
              button("verify.reject_ref", lang, f"ver:no:{repayment_id}", ref=reference)]]
 
 
+async def queue_announcements(context: Context, tx: Queryable, repayment_id: int) -> list[QueuedNotice]:
+    """Inside the transaction that stored a borrower's report: queue a notice to every active treasurer of the
+    loan's kelurahan (but not to the borrower or the reporter: maker-checker), so the notices exist exactly when
+    the report does. Send them with :func:`handlers.common.deliver_notices` once it has committed."""
+    view = await repayments.view(tx, repayment_id)
+    if view is None or view.repayment.status != "pending":
+        return []
+    settings = app_of(context).settings
+    queued = []
+    for treasurer in await people.with_role(tx, Role.TREASURER, view.kelurahan_code):
+        if treasurer.id in (view.borrower_id, view.repayment.reported_by):
+            continue  # maker-checker: nobody checks their own payment
+        lang = normalise_language(treasurer.language)
+        notice = notice_for(context, treasurer, "verify/pending", view=view,
+                            reply_markup=keyboard(decision_rows(view.repayment.id, lang)),
+                            photo=view.repayment.receipt_file_id)
+        if notice is not None:
+            queued.append(await sender.queue_notice(tx, settings, notice))
+    return queued
+
+
 async def announce_pending(context: Context, repayment_id: int) -> None:
-    """Tell every active treasurer of the loan's kelurahan about a new pending repayment (called by /bayar).
+    """Tell every active treasurer about a pending repayment stored earlier (its own transaction, then send).
 
     Failures to reach one treasurer never stop the others nor the borrower's report.
     """
     db = app_of(context).db
-    view = await repayments.view(db, repayment_id)
-    if view is None or view.repayment.status != "pending":
-        return
-    for treasurer in await people.with_role(db, Role.TREASURER, view.kelurahan_code):
-        if treasurer.id in (view.borrower_id, view.repayment.reported_by):
-            continue  # maker-checker: nobody checks their own payment
-        lang = normalise_language(treasurer.language)
-        try:
-            await notify_person(context, treasurer, "verify/pending", view=view,
-                                reply_markup=keyboard(decision_rows(view.repayment.id, lang)),
-                                photo=view.repayment.receipt_file_id)
-        except TelegramError:
-            log.exception("could not announce repayment %s to treasurer %s", repayment_id, treasurer.id)
+    async with db.transaction() as tx:
+        queued = await queue_announcements(context, tx, repayment_id)
+    await deliver_notices(context, queued)
 
 
 async def _load_for_decision(update: Update, context: Context, who: Who) -> repayments.RepaymentView | None:

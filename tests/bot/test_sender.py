@@ -252,9 +252,9 @@ async def test_a_busy_chat_does_not_hold_up_the_others(db, bot, rec, settings, f
 
 # --- send_notice: a handler's notice, queued already claimed and sent at once ------------------------------------
 async def _notice(db, bot, settings, person, key="notice:t1", text="Ada setoran <b>baru</b>", **kw) -> str:
-    from bot.sender import send_notice
+    from bot.sender import Notice, send_notice
 
-    return await send_notice(db, bot, settings, person, dedupe_key=key, text=text, **kw)
+    return await send_notice(db, bot, settings, Notice(person, key, text, **kw))
 
 
 async def test_a_notice_is_sent_at_once_with_its_buttons_and_kept_without_its_text(db, bot, rec, settings,

@@ -115,3 +115,43 @@ async def test_a_notice_hit_by_flood_control_does_not_hold_up_the_handler(runnin
     [notice] = await outbox.for_recipient(db, world["borrower"].id)
     assert notice.status == outbox.Status.QUEUED
     assert notice.not_before >= clock.utcnow() + timedelta(seconds=30)
+
+
+async def test_the_treasurers_notice_is_stored_with_the_report_and_sent_even_after_a_crash(
+        running, tester, world, monkeypatch):
+    """/bayar queues the treasurer's notice in the report's own transaction. If the bot stops right after the
+    commit, before sending it, the minute tick sends it once the claim's lease has run out."""
+    import handlers.repayment as repayment_module
+
+    db, b, tu = world["db"], world["b"], world["tu"]
+
+    async def stopped_before_sending(context, queued):
+        assert [q.notice.person.id for q in queued] == [world["t"].id]
+
+    monkeypatch.setattr(repayment_module, "deliver_notices", stopped_before_sending)
+    await tester.command(b, "bayar")
+    for step in ("Angsuran bulan ini", "Lewati", "Konfirmasi"):
+        await tester.press(b, tester.last(b).button(step))
+    assert "menunggu verifikasi" in tester.last(b).text
+    assert running.request.sent(tu.chat_id) == []
+    [rep_id] = [r["id"] for r in await db.fetchall("SELECT id FROM repayments")]
+    [notice] = await outbox.for_recipient(db, world["t"].id)
+    assert (notice.kind, notice.status) == ("notice", outbox.Status.QUEUED)
+
+    assert (await send_due(db, running.app.bot, running.app.settings, clock.utcnow())).sent == 0  # still claimed
+    later = clock.utcnow() + outbox.CLAIM_LEASE
+    assert (await send_due(db, running.app.bot, running.app.settings, later)).sent == 1
+    assert ("✅ Setujui", f"ver:ok:{rep_id}") in tester.last(tu).buttons[0]
+    assert (await repayments.get(db, rep_id)).status == "pending"
+
+
+async def test_no_report_no_notice(running, tester, world):
+    """A confirmation refused inside the transaction (the loan is no longer the borrower's) queues nothing."""
+    db, b = world["db"], world["b"]
+    await tester.command(b, "bayar")
+    for step in ("Angsuran bulan ini", "Lewati"):
+        await tester.press(b, tester.last(b).button(step))
+    await db.execute("UPDATE loans SET status = 'written_off' WHERE id = :id", {"id": world["loan"].id})
+    await tester.press(b, tester.last(b).button("Konfirmasi"))
+    assert await outbox.for_recipient(db, world["t"].id) == []
+    assert await db.fetchval("SELECT count(*) FROM repayments") == 0
