@@ -237,6 +237,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
     args = parser.parse_args(argv)
     runs = [("clean", 0), ("429", 50)]
+    missed = False
     for name, every in runs:
         if args.only and args.only != name:
             continue
@@ -245,9 +246,10 @@ async def main(argv: list[str] | None = None) -> int:
               f"{r['delivered']} delivered in {r['elapsed_s']} s ({r['calls']} calls, {r['send_runs']} send run(s))")
         for line in _verdict(r):
             print("   " + line)
+            missed = missed or line.endswith("MISSED")
         if args.json:
             print(json.dumps(r))
-    return 0
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -282,7 +282,7 @@ async def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<20} {_median_ms(pem):6.3f} | {_median_ms(same):6.3f} | {own:6.3f}  "
               f"({len(step_calls)} Telegram call(s): {', '.join(c.method for c in step_calls)})")
     print(f"ratio PEM / bare: {100 * ratio:.0f}% (target >= 40%) -> {'OK' if ratio >= 0.40 else 'MISSED'}")
-    return 0
+    return 0 if ratio >= 0.40 else 1
 
 
 if __name__ == "__main__":

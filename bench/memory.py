@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     catch = "not finished" if cu["catch_up_done_s"] is None else f"done at {cu['catch_up_done_s']:.1f} s"
     print(f"catch-up (today's jobs pending): VmHWM {cu['VmHWM']:.1f} MB over {args.catch_up_seconds:.0f} s; "
           f"{cu['sent']} sent; catch-up {catch} -> {'OK' if cu['VmHWM'] <= TARGET_MB else 'MISSED'}")
-    return 0
+    return 1 if max(idle["VmHWM"], fan["VmHWM"], cu["VmHWM"]) > TARGET_MB else 0
 
 
 if __name__ == "__main__":
