@@ -90,3 +90,16 @@ async def test_each_update_writes_the_draft_and_the_conversation_state_through(r
 
     await tester.command(user, "batal")
     assert await _state_rows(db) == {}  # draft and state gone with the form
+
+
+async def test_the_minute_tick_queries_on_the_worker_thread_even_from_an_inline_context(running):
+    """APScheduler's timers capture the context they were started from; the tick must not inherit ``inline``."""
+    from telegram.ext import CallbackContext
+
+    from bot.scheduler import tick_job
+
+    seen = _trace(running)
+    with running.app.db.inline():
+        await tick_job(CallbackContext(running.app))
+    assert seen, "the tick ran no SQL"
+    assert threading.get_ident() not in {tid for tid, _ in seen}
