@@ -9,6 +9,7 @@ before ``post_init``), the default command menus are set in ``post_init``, and t
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
@@ -79,21 +80,18 @@ class PemApplication(Application):
         from telegram.ext._handlers.conversationhandler import PendingState
         from telegram.ext._utils.trackingdict import TrackingDict
 
+        writes: list[Awaitable[None]] = []
         async with persistence.batched():
             chat_updates, chat_deletes = self._chat_ids_to_be_updated_in_persistence, \
                 self._chat_ids_to_be_deleted_in_persistence
             self._chat_ids_to_be_updated_in_persistence, self._chat_ids_to_be_deleted_in_persistence = set(), set()
-            for chat_id in chat_updates - chat_deletes:
-                await persistence.update_chat_data(chat_id, self.chat_data[chat_id])
-            for chat_id in chat_deletes:
-                await persistence.drop_chat_data(chat_id)
+            writes += [persistence.update_chat_data(i, self.chat_data[i]) for i in chat_updates - chat_deletes]
+            writes += [persistence.drop_chat_data(i) for i in chat_deletes]
             user_updates, user_deletes = self._user_ids_to_be_updated_in_persistence, \
                 self._user_ids_to_be_deleted_in_persistence
             self._user_ids_to_be_updated_in_persistence, self._user_ids_to_be_deleted_in_persistence = set(), set()
-            for user_id in user_updates - user_deletes:
-                await persistence.update_user_data(user_id, self.user_data[user_id])
-            for user_id in user_deletes:
-                await persistence.drop_user_data(user_id)
+            writes += [persistence.update_user_data(i, self.user_data[i]) for i in user_updates - user_deletes]
+            writes += [persistence.drop_user_data(i) for i in user_deletes]
             for name, states in self._conversation_handler_conversations.items():
                 for key, state in states.pop_accessed_write_items():
                     if isinstance(state, PendingState):  # a non-blocking callback still running (none today)
@@ -102,8 +100,15 @@ class PemApplication(Application):
                             state = state.old_state
                         else:
                             state = state.resolve()
-                    await persistence.update_conversation(name, key, None if state is TrackingDict.DELETED
-                                                          else state)
+                    writes.append(persistence.update_conversation(
+                        name, key, None if state is TrackingDict.DELETED else state))
+            for write in writes:
+                # One bad value (something JSON can't hold) must not stop the others, nor escape: PTB awaits
+                # process_update directly, and an exception there would end its update fetcher for good.
+                try:
+                    await write
+                except Exception as exc:
+                    await self.process_error(update=None, error=exc)
 
 
 async def _post_init(app: Application) -> None:

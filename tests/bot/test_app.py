@@ -103,3 +103,29 @@ async def test_the_minute_tick_queries_on_the_worker_thread_even_from_an_inline_
         await tick_job(CallbackContext(running.app))
     assert seen, "the tick ran no SQL"
     assert threading.get_ident() not in {tid for tid, _ in seen}
+
+
+async def test_a_value_that_cannot_be_stored_is_reported_and_the_other_writes_still_land(
+        running, tester: BotTester, make_person, caplog):
+    """PTB awaits process_update directly: a persistence error escaping from it would end PTB's update fetcher and
+    the bot would answer nobody again. It goes to the error handler instead, and the rest is still written."""
+    from telegram.ext import MessageHandler, filters
+
+    borrower, user = await make_person(Role.BORROWER, name="Ana Seran")
+    await make_loan(running.app.db, borrower, principal=1_200_000, disbursed_on=date(2026, 9, 10))
+
+    async def keeps_a_set(update, context):
+        if update.message.text == "rusak":
+            context.chat_data["broken"] = {1, 2}  # JSON can't hold a set: TypeError when it is written
+
+    running.app.add_handler(MessageHandler(filters.Regex("^rusak$"), keeps_a_set), group=-5)
+    await tester.command(user, "bayar")
+    await tester.send(user, "rusak")  # does not raise out of process_update
+
+    assert "cannot persist a set" in caplog.text
+    rows = await _state_rows(running.app.db)
+    assert "chat_data" not in rows
+    assert '"step":"pay.amount"' in rows["user_data"]  # the form's draft, written in the same update
+
+    await tester.press(user, tester.last(user).button("Angsuran bulan ini"))  # the next update is handled
+    assert '"step":"pay.photo"' in (await _state_rows(running.app.db))["user_data"]
