@@ -28,9 +28,10 @@ statement never runs on both threads at once. Two rules keep the event loop from
   takes SQLite's write lock with a busy timeout of 0. If another process holds it (``pem-bot tick``, an import,
   a backup), the same work is handed to the worker thread, which waits up to :data:`BUSY_TIMEOUT_MS` as
   before. Reads never wait for a lock in WAL mode.
-- **Long queries stay on the thread.** Digests and anything that scans many rows run inside
-  :meth:`Database.on_thread` (``/ringkasan``), and scheduled jobs, the CLI and the tests' direct calls do not use
-  ``inline`` at all.
+- **Long queries stay on the thread.** Digests and kelurahan-wide lists run inside :meth:`Database.on_thread`
+  (``/ringkasan``, ``/verifikasi``, ``/peminjam``); the minute tick and the start-up catch-up do too, and the CLI
+  and the tests' direct calls do not use ``inline`` at all. What stays inline is point lookups and one person's
+  or one loan's rows.
 - **Checkpoints on the thread.** SQLite's automatic WAL checkpoint runs inside the ``COMMIT`` that crosses
   1,000 pages and writes them back with an fsync: on the loop that is a stall, and amortised it was ~0.06 ms of
   every update. The connection has ``wal_autocheckpoint`` off instead, and every

@@ -407,10 +407,16 @@ async def verified_for_kelurahan(
     q: Queryable, kelurahan_code: str, *, borrower_id: int | None = None, offset: int = 0, limit: int = 5
 ) -> tuple[list[RepaymentView], int]:
     """Verified repayments of a kelurahan (optionally one borrower's), newest verification first."""
-    return await _page(
-        q, "l.kelurahan_code = :kel AND r.status = 'verified' AND (:b IS NULL OR l.borrower_id = :b)",
-        "r.verified_at DESC, r.id DESC", {"kel": kelurahan_code, "b": borrower_id}, offset, limit,
-    )
+    if borrower_id is None:
+        where = "l.kelurahan_code = :kel AND r.status = 'verified'"
+    else:
+        # One borrower: start from their loans (loans_borrower, then repayments_loan). With a plain
+        # ``r.status = 'verified'`` (or ``:b IS NULL OR …``) SQLite walked every verified repayment of the city by
+        # repayments_status_verified_at to sort them: 1.1 s on the synthetic city instead of 0.1 ms. The unary
+        # ``+`` keeps that index out of the plan.
+        where = "l.borrower_id = :b AND l.kelurahan_code = :kel AND +r.status = 'verified'"
+    return await _page(q, where, "r.verified_at DESC, r.id DESC", {"kel": kelurahan_code, "b": borrower_id},
+                       offset, limit)
 
 
 async def recent_for_loan(q: Queryable, loan_id: int, limit: int = 5) -> list[Repayment]:
