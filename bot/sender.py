@@ -357,6 +357,8 @@ async def deliver_notice(db: Database, bot: Bot, settings: Settings, queued: Que
         return "taken" if existing is None else await send_now(db, bot, settings, existing.id)
     if queued.deferred:
         return "deferred"
+    if await outbox.status_of(db, message.id) != outbox.Status.QUEUED:
+        return "taken"  # cancelled or erased since it was queued (another update, a CLI erasure)
     reason = _unsendable(notice.person)
     if reason is not None:
         await outbox.cancel(db, [message.id], reason)

@@ -168,6 +168,12 @@ async def enqueue_notice(
     )
 
 
+async def status_of(q: Queryable, message_id: int) -> Status | None:
+    """The message's status now (None when there is no such row)."""
+    value = await q.fetchval("SELECT status FROM outbox WHERE id = :id", {"id": message_id})
+    return None if value is None else Status(value)
+
+
 async def get(q: Queryable, message_id: int) -> OutboxMessage | None:
     row = await q.fetchone("SELECT * FROM outbox WHERE id = :id", {"id": message_id})
     return None if row is None else _row(row)
@@ -225,7 +231,7 @@ async def mark_sent(q: Queryable, message_id: int, now: datetime) -> None:
         f"""
         UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = :now, last_error = NULL,
                           context = {_DROP_NOTICE_TEXT}
-        WHERE id = :id
+        WHERE id = :id AND status = 'queued'
         """,
         {"id": message_id, "now": utc_text(now)},
     )
@@ -268,7 +274,7 @@ async def mark_failed(q: Queryable, message_id: int, error: str) -> None:
     """Give up on a message: it stays in the table with its last error."""
     await q.execute(
         "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = :error, "
-        f"context = {_DROP_NOTICE_TEXT} WHERE id = :id",
+        f"context = {_DROP_NOTICE_TEXT} WHERE id = :id AND status = 'queued'",
         {"id": message_id, "error": error[:500]},
     )
 

@@ -333,3 +333,28 @@ async def test_a_notice_to_someone_who_blocked_the_bot_marks_them_unreachable(db
     assert await _notice(db, bot, settings, person) == "forbidden"
     assert (await people.get(db, person.id)).reachable is False
     assert (await outbox.by_key(db, "notice:t1")).status == Status.FAILED
+
+
+async def test_a_notice_cancelled_or_erased_before_delivery_is_not_sent(db, bot, rec, settings, frozen_clock):
+    """Between queueing (in the report's transaction) and delivery, another update may cancel the recipient's
+    queue or an erasure may scrub it: the notice then stays unsent, and its status is not rewritten."""
+    from bot.sender import Notice, deliver_notice, queue_notice
+
+    person = await add_person(db)
+    for key, undo in (("notice:a", lambda m: outbox.cancel(db, [m.id], "unreachable")),
+                      ("notice:b", lambda m: outbox.scrub(db, keys=["notice:b"]))):
+        queued = await queue_notice(db, settings, Notice(person, key, "Ada setoran"))
+        await undo(queued.message)
+        assert await deliver_notice(db, bot, settings, queued) == "taken"
+        assert (await outbox.by_key(db, key)).status == Status.CANCELLED
+    assert rec.sent() == []
+
+
+async def test_marking_never_revives_a_cancelled_message(db, settings, frozen_clock):
+    person = await add_person(db)
+    mid = await queue(db, person.id, "k")
+    await outbox.cancel(db, [mid], "erased")
+    await outbox.mark_sent(db, mid, frozen_clock.now)
+    await outbox.mark_failed(db, mid, "late")
+    msg = await outbox.get(db, mid)
+    assert (msg.status, msg.last_error, msg.attempts) == (Status.CANCELLED, "erased", 0)
