@@ -45,8 +45,10 @@ All ``*_at`` columns hold UTC timestamps as ``YYYY-MM-DD HH:MM:SS`` (see :func:`
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -57,6 +59,8 @@ from typing import Any, Protocol
 import aiosqlite
 
 Params = Mapping[str, Any] | None
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -75,12 +79,37 @@ def _is_lock_error(exc: sqlite3.OperationalError) -> bool:
     return code is not None and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
 
 
+async def _settle(job: Awaitable[Any]) -> Any:
+    """Await a job on aiosqlite's worker thread to its very end, even when the awaiting task is cancelled.
+
+    Cancelling the wait does not stop the thread: without this, the lock would be released while the thread still
+    uses the connection, and the next inline statement would run on the loop at the same time (or a ``BEGIN``
+    would complete after its caller gave up, leaving a transaction open). The cancellation is re-raised once the
+    job has finished."""
+    task = asyncio.ensure_future(job)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        while not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait({task})
+        if not task.cancelled():
+            task.exception()  # retrieved: the cancellation is what the caller sees
+        raise
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back if a transaction is still open (SQLite ends it itself after some errors, e.g. a full disk)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
 def _begin_nowait(conn: sqlite3.Connection) -> bool:
     """``BEGIN IMMEDIATE`` without waiting: False (and no transaction) when another connection holds SQLite's
     write lock. Once it is held, nothing else in the transaction waits for a lock (WAL: commits need no other
     lock, and the automatic checkpoint after a commit is passive)."""
-    conn.execute("PRAGMA busy_timeout = 0")
     try:
+        conn.execute("PRAGMA busy_timeout = 0")
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
         if _is_lock_error(exc):
@@ -183,23 +212,23 @@ class _Runner:
     async def _execute(self, sql: str, params: Params = None) -> ExecResult:
         if self._inline:
             return _run_execute(self._conn, sql, params or {})
-        return await self._conn._execute(_run_execute, self._conn, sql, params or {})
+        return await _settle(self._conn._execute(_run_execute, self._conn, sql, params or {}))
 
     async def _executemany(self, sql: str, seq: Iterable[Mapping[str, Any]]) -> None:
         if self._inline:
             self._conn._conn.executemany(sql, list(seq)).close()
             return
-        await self._conn.executemany(sql, list(seq))
+        await _settle(self._conn.executemany(sql, list(seq)))
 
     async def _fetchone(self, sql: str, params: Params = None) -> sqlite3.Row | None:
         if self._inline:
             return _run_fetchone(self._conn, sql, params or {})
-        return await self._conn._execute(_run_fetchone, self._conn, sql, params or {})
+        return await _settle(self._conn._execute(_run_fetchone, self._conn, sql, params or {}))
 
     async def _fetchall(self, sql: str, params: Params = None) -> list[sqlite3.Row]:
         if self._inline:
             return _run_fetchall(self._conn, sql, params or {})
-        return await self._conn._execute(_run_fetchall, self._conn, sql, params or {})
+        return await _settle(self._conn._execute(_run_fetchall, self._conn, sql, params or {}))
 
 
 class Transaction(_Runner):
@@ -223,7 +252,7 @@ def _run_write_nowait(aconn: aiosqlite.Connection, sql: str, params: Mapping[str
     try:
         result = _run_execute(aconn, sql, params)
     except BaseException:
-        conn.execute("ROLLBACK")
+        _rollback(conn)
         raise
     _commit(conn)
     return result
@@ -265,7 +294,7 @@ class Database:
 
     async def close(self) -> None:
         if self._checkpointing is not None:
-            await self._checkpointing
+            await asyncio.wait({self._checkpointing})  # it logs its own failure
         async with self._open_lock, self._lock:  # not while a statement runs inline
             if self._conn is not None:
                 conn, self._conn = self._conn, None
@@ -279,11 +308,15 @@ class Database:
             self._checkpointing = asyncio.get_running_loop().create_task(self.checkpoint())
 
     async def checkpoint(self) -> None:
-        """A passive WAL checkpoint on aiosqlite's thread (pages no reader still needs go back to the file)."""
+        """A passive WAL checkpoint on aiosqlite's thread (pages no reader still needs go back to the file).
+        A failure is logged, never raised: the next one will try again, and SQLite checkpoints at close."""
         try:
             async with self._lock:
                 if self._conn is not None:
-                    await self._conn._execute(_run_fetchall, self._conn, "PRAGMA wal_checkpoint(PASSIVE)", {})
+                    await _settle(self._conn._execute(_run_fetchall, self._conn, "PRAGMA wal_checkpoint(PASSIVE)",
+                                                      {}))
+        except Exception:
+            log.exception("WAL checkpoint failed")
         finally:
             if self._checkpointing is asyncio.current_task():
                 self._checkpointing = None
@@ -344,11 +377,11 @@ class Database:
                         for sql, params in batch:
                             conn.execute(sql, params).close()
                     except BaseException:
-                        conn.execute("ROLLBACK")
+                        _rollback(conn)
                         raise
                     _commit(conn)
                 else:
-                    await self.connection._execute(_run_batch, self.connection, batch)
+                    await _settle(self.connection._execute(_run_batch, self.connection, batch))
                 self._committed()
 
     async def fetchone(self, sql: str, params: Params = None) -> sqlite3.Row | None:
@@ -372,22 +405,23 @@ class Database:
                 try:
                     yield Transaction(conn, inline=True)
                 except BaseException:
-                    if conn._conn.in_transaction:
-                        conn._conn.execute("ROLLBACK")
+                    _rollback(conn._conn)
                     raise
                 else:
                     _commit(conn._conn)
                     self._committed()
                 return
-            await conn.execute("BEGIN IMMEDIATE")
             try:
+                await _settle(conn.execute("BEGIN IMMEDIATE"))
                 yield Transaction(conn)
+                await _settle(conn.execute("COMMIT"))
             except BaseException:
-                await conn.execute("ROLLBACK")
+                # The worker is idle here (_settle), so looking at the connection from the loop is safe. A BEGIN
+                # that completed after its caller was cancelled, a failed block, a failed COMMIT: roll back.
+                if conn._conn.in_transaction:
+                    await _settle(conn.execute("ROLLBACK"))
                 raise
-            else:
-                await conn.execute("COMMIT")
-                self._committed()
+            self._committed()
 
     @asynccontextmanager
     async def locked(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -182,3 +182,26 @@ async def test_checkpoints_run_on_the_worker_thread_every_so_many_commits(tdb, m
     other = sqlite3.connect(f"file:{tdb.path}?mode=ro&immutable=1", uri=True)
     assert other.execute("SELECT count(*) FROM t").fetchone()[0] == 5
     other.close()
+
+
+async def test_a_cancelled_wait_holds_the_lock_until_the_thread_is_done(tdb):
+    """A task cancelled while its BEGIN waits on the worker thread (another process holds SQLite's lock) must not
+    release the connection early: the BEGIN still completes on the thread, and would otherwise leave a
+    transaction open under the next inline statement (or run at the same time as it)."""
+    other = _hold_write_lock(tdb.path)
+    release = _release_later(other, 0.3)
+
+    async def writer() -> None:
+        async with tdb.transaction() as tx:  # on the thread: waits for the other connection's lock
+            await tx.execute("INSERT INTO t (v) VALUES (1)")
+
+    task = asyncio.create_task(writer())
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    with tdb.inline():
+        await tdb.execute("INSERT INTO t (v) VALUES (2)")  # waits for the cancelled BEGIN to be rolled back
+        assert [r["v"] for r in await tdb.fetchall("SELECT v FROM t")] == [2]
+    release.join()
+    assert not tdb.connection._conn.in_transaction
