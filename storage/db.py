@@ -22,12 +22,14 @@ more than the indexed lookups and small writes a Telegram update makes (5â€“30 Â
 about eight of them. :class:`bot.app.PemApplication` therefore handles every update inside
 :meth:`Database.inline`: while it is active, statements run directly on the connection from the event loop's
 thread, with no hop. It is the same connection (opened with ``check_same_thread=False``) and the same lock, so a
-statement never runs on both threads at once. Two rules keep the event loop from waiting:
+statement never runs on both threads at once (a task cancelled while it waits for the thread keeps the lock until
+the thread is done: :func:`_settle`). Three rules keep the event loop from waiting:
 
 - **No lock waits on the loop.** A write made inline (``execute``, ``execute_batch``, ``transaction()``) first
   takes SQLite's write lock with a busy timeout of 0. If another process holds it (``pem-bot tick``, an import,
   a backup), the same work is handed to the worker thread, which waits up to :data:`BUSY_TIMEOUT_MS` as
-  before. Reads never wait for a lock in WAL mode.
+  before. Reads do not wait for writers in WAL mode (only, rarely, for another connection's
+  recovery of the WAL after a crash).
 - **Long queries stay on the thread.** Digests and kelurahan-wide lists run inside :meth:`Database.on_thread`
   (``/ringkasan``, ``/verifikasi``, ``/peminjam``); the minute tick and the start-up catch-up do too, and the CLI
   and the tests' direct calls do not use ``inline`` at all. What stays inline is point lookups and one person's
@@ -36,7 +38,8 @@ statement never runs on both threads at once. Two rules keep the event loop from
   1,000 pages and writes them back with an fsync: on the loop that is a stall, and amortised it was ~0.06 ms of
   every update. The connection has ``wal_autocheckpoint`` off instead, and every
   :data:`CHECKPOINT_EVERY_COMMITS` commits a passive checkpoint runs as a background job on aiosqlite's thread.
-  SQLite checkpoints once more when the connection closes.
+  SQLite checkpoints once more when the connection closes. (CLI processes open the database the same way and
+  checkpoint their own commits; the bot's next checkpoint takes in whatever they left in the WAL.)
 
 All ``*_at`` columns hold UTC timestamps as ``YYYY-MM-DD HH:MM:SS`` (see :func:`utc_text`); calendar dates
 (due dates, payment dates) are WITA dates as ``YYYY-MM-DD``.

@@ -145,13 +145,23 @@ async def test_the_treasurers_notice_is_stored_with_the_report_and_sent_even_aft
     assert (await repayments.get(db, rep_id)).status == "pending"
 
 
-async def test_no_report_no_notice(running, tester, world):
-    """A confirmation refused inside the transaction (the loan is no longer the borrower's) queues nothing."""
+async def test_no_report_no_notice(running, tester, world, monkeypatch):
+    """The report and its notices commit together: a failure after a notice was queued (here, while queueing
+    it) leaves neither the repayment nor the notice behind."""
+    import bot.sender as sender_module
+
     db, b = world["db"], world["b"]
+    original = sender_module.queue_notice
+
+    async def queue_then_fail(q, settings, notice):
+        await original(q, settings, notice)
+        assert await q.fetchval("SELECT count(*) FROM outbox") == 1  # queued inside the transaction
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(sender_module, "queue_notice", queue_then_fail)
     await tester.command(b, "bayar")
-    for step in ("Angsuran bulan ini", "Lewati"):
+    for step in ("Angsuran bulan ini", "Lewati", "Konfirmasi"):
         await tester.press(b, tester.last(b).button(step))
-    await db.execute("UPDATE loans SET status = 'written_off' WHERE id = :id", {"id": world["loan"].id})
-    await tester.press(b, tester.last(b).button("Konfirmasi"))
-    assert await outbox.for_recipient(db, world["t"].id) == []
+    assert "terjadi kesalahan" in tester.last(b).text
+    assert await db.fetchval("SELECT count(*) FROM outbox") == 0
     assert await db.fetchval("SELECT count(*) FROM repayments") == 0
