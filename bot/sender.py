@@ -29,8 +29,9 @@ only spaces *group* chats; private chats are spaced here by :class:`ChatPacer` (
 Messages are sent one after the other.
 
 Every message is **claimed** (:func:`storage.outbox.claim`) before it is sent, so two senders at once (a
-``pem-bot tick`` next to the running bot, or a handler's :func:`send_now` next to the minute tick) never send
-the same message twice.
+``pem-bot tick`` next to the running bot, or a handler's notice next to the minute tick) never send the same
+message twice. A handler's notice (:func:`queue_notice`, :func:`deliver_notice`) is inserted already claimed,
+possibly in the transaction that stores what it is about, and sent right after from what the handler has.
 """
 
 from __future__ import annotations
