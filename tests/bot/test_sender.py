@@ -22,6 +22,13 @@ NOW = wita(2026, 12, 5, 8, 0)
 NO_PACING = ChatPacer(0)
 
 
+@pytest.fixture(autouse=True)
+def _clock_at_now(frozen_clock):
+    """Every test here runs at ``NOW``: the sender counts leases and retry times from the clock too."""
+    frozen_clock.set(NOW)
+    return frozen_clock
+
+
 async def queue(db: Database, person_id: int, key: str, *, template: str = "invites/ask_phone",
                 context: dict | None = None, **kw) -> int:
     assert await outbox.enqueue(db, kind=kw.pop("kind", "reminder"), recipient_id=person_id, dedupe_key=key,

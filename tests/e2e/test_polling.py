@@ -37,6 +37,10 @@ def environ(tmp_path: Path, api: FakeBotApi) -> dict[str, str]:
         "TELEGRAM_API_BASE_URL": api.base_url,
         "PEM_DATABASE": str(tmp_path / "pem.sqlite3"),
         "PEM_LOG_LEVEL": "INFO",
+        # The subprocess runs on the real clock: pin what its behaviour depends on, so the tests pass at any hour.
+        "PEM_TIMEZONE": "Asia/Makassar",
+        "PEM_QUIET_HOURS": "off",
+        "TZ": "UTC",
     })
     return env
 
