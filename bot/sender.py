@@ -6,8 +6,11 @@ inline keyboard (button labels rendered from label keys at send time).
 
 Rules, one per outcome:
 
-- **quiet hours** (``PEM_QUIET_HOURS``): when ``now`` falls inside, nothing is sent; every due message is
-  postponed to the end of the window (counted as ``deferred``). Replies to users never pass through here.
+- **quiet hours** (``PEM_QUIET_HOURS``): when ``now`` falls inside, *scheduled* messages (reminders, digests,
+  nudges, follow-ups: every kind but ``notice``) are postponed to the end of the window (counted as
+  ``deferred``). *Notices* (kind ``notice``: caused by another person's action, such as a new report to the
+  treasurers or a decision to the borrower) go out at once, **silently** (``disable_notification``: no sound, no
+  vibration), because someone is waiting for them. Replies to users never pass through here.
 - **recipient gone**: no such person, inactive, not linked to Telegram, or already unreachable → the message
   is ``cancelled`` with that reason (the digest counts such borrowers as "tidak bisa dihubungi").
 - **sent**: marked ``sent`` right after the API call returns, in its own autocommit statement. A crash between
@@ -120,6 +123,21 @@ NO_PACING = ChatPacer(0)
 DEFAULT_PACER = ChatPacer(1.05)
 
 
+def quiet_until(settings: Settings, now: datetime) -> datetime | None:
+    """The end of the quiet-hours window ``now`` falls in, or None when it is not quiet (or quiet hours are off)."""
+    if settings.quiet_hours is None:
+        return None
+    start, end = settings.quiet_hours
+    if not is_quiet(now.astimezone(settings.timezone).time().replace(tzinfo=None), start, end):
+        return None
+    return next_allowed(now, start, end, settings.timezone)
+
+
+def is_silent(settings: Settings, now: datetime) -> bool:
+    """Whether a notice sent at ``now`` goes out without sound (inside quiet hours)."""
+    return quiet_until(settings, now) is not None
+
+
 def backoff(attempts: int) -> timedelta:
     """Delay before the next try after ``attempts`` failed attempts (1 → 30 s, 2 → 60 s, …, capped at 1 h)."""
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), timedelta(hours=1))
@@ -155,13 +173,14 @@ async def send_due(
     messages = await outbox.due(db, now, limit)
     if not messages:
         return counts.report()
-    if settings.quiet_hours is not None:
-        start, end = settings.quiet_hours
-        if is_quiet(now.astimezone(settings.timezone).time().replace(tzinfo=None), start, end):
-            until = next_allowed(now, start, end, settings.timezone)
-            counts.deferred = await outbox.postpone(db, [m.id for m in messages], until)
+    until = quiet_until(settings, now)
+    silent = until is not None
+    if until is not None:
+        scheduled = [m.id for m in messages if m.kind != outbox.NOTICE_KIND]
+        if scheduled:
+            counts.deferred = await outbox.postpone(db, scheduled, until)
             log.info("quiet hours: %d message(s) postponed to %s", counts.deferred, until.isoformat())
-            return counts.report()
+        messages = [m for m in messages if m.kind == outbox.NOTICE_KIND]  # notices go out now, silently
 
     pacer = pacer or DEFAULT_PACER
     network_errors = 0
@@ -180,7 +199,7 @@ async def send_due(
             continue
         pacer.mark(message.recipient_id)  # one person, one private chat: the recipient stands for the chat
         try:
-            outcome = await _send_one(db, bot, settings, now, message, NO_PACING, counts)
+            outcome = await _send_one(db, bot, settings, now, message, NO_PACING, counts, silent=silent)
         except _StopRun:
             break
         if outcome == "network":
@@ -200,7 +219,7 @@ async def send_due(
 
 async def _send_one(
     db: Database, bot: Bot, settings: Settings, now: datetime, message: OutboxMessage, pacer: ChatPacer,
-    counts: _Counts, *, max_inline_wait: float = MAX_INLINE_RETRY_AFTER,
+    counts: _Counts, *, max_inline_wait: float = MAX_INLINE_RETRY_AFTER, silent: bool = False,
 ) -> str:
     # Leases and retry times count from the real clock too: `pem-bot tick --at 07:00` run at 09:30 must not hand
     # out a lease that has already run out (the bot's own minute tick would then send the same message).
@@ -226,13 +245,13 @@ async def _send_one(
         return "failed"
 
     return await _attempt(db, bot, settings, message, person, text, markup, counts, pacer, later=later,
-                          max_inline_wait=max_inline_wait)
+                          max_inline_wait=max_inline_wait, silent=silent)
 
 
 async def _attempt(
     db: Database, bot: Bot, settings: Settings, message: OutboxMessage, person: people.Person, text: str,
     markup: InlineKeyboardMarkup | None, counts: _Counts, pacer: ChatPacer, *, later: datetime,
-    max_inline_wait: float,
+    max_inline_wait: float, silent: bool,
 ) -> str:
     """Send a claimed, rendered message and record the outcome by the rules of the module docstring."""
     chat_id = person.telegram_chat_id
@@ -240,7 +259,7 @@ async def _attempt(
     for _ in range(MAX_RETRY_AFTER_IN_RUN + 1):
         await pacer.wait(chat_id)
         try:
-            await _deliver(bot, chat_id, text, markup, message.photo or message.photo_file_id)
+            await _deliver(bot, chat_id, text, markup, message.photo or message.photo_file_id, silent=silent)
         except RetryAfter as exc:
             wait = _seconds(exc)
             counts.retried += 1
@@ -288,21 +307,22 @@ async def _attempt(
 
 async def send_now(db: Database, bot: Bot, settings: Settings, message_id: int) -> str:
     """Send one queued message right away (a notice to another person, from a handler), by the same rules as
-    :func:`send_due`, except that it is not paced per chat (like a reply). In quiet hours it is postponed to the
-    end of the window. Never raises a Telegram error: what could not be sent stays queued for the minute tick
-    (network), or ends failed/cancelled as the rules say. Returns the outcome."""
+    :func:`send_due`, except that it is not paced per chat (like a reply). In quiet hours a notice goes out
+    silently and any other message is postponed to the end of the window. Never raises a Telegram error: what
+    could not be sent stays queued for the minute tick (network), or ends failed/cancelled as the rules say.
+    Returns the outcome."""
     message = await outbox.get(db, message_id)
     if message is None or message.status != outbox.Status.QUEUED:
         return "taken"
     now = clock.utcnow()
-    if settings.quiet_hours is not None:
-        start, end = settings.quiet_hours
-        if is_quiet(now.astimezone(settings.timezone).time().replace(tzinfo=None), start, end):
-            await outbox.postpone(db, [message.id], next_allowed(now, start, end, settings.timezone))
-            return "deferred"
+    until = quiet_until(settings, now)
+    if until is not None and message.kind != outbox.NOTICE_KIND:
+        await outbox.postpone(db, [message.id], until)
+        return "deferred"
     try:
         # max_inline_wait=0: a handler never sleeps through flood control; the minute tick sends it later.
-        return await _send_one(db, bot, settings, now, message, NO_PACING, _Counts(), max_inline_wait=0)
+        return await _send_one(db, bot, settings, now, message, NO_PACING, _Counts(), max_inline_wait=0,
+                               silent=until is not None)
     except _StopRun:
         return "postponed"
 
@@ -321,31 +341,24 @@ class Notice:
 
 @dataclass(frozen=True)
 class QueuedNotice:
-    """What :func:`queue_notice` stored: ``message`` is None when the key was queued before; ``deferred`` when
-    quiet hours hold it until the morning."""
+    """What :func:`queue_notice` stored: ``message`` is None when the key was queued before."""
 
     notice: Notice
     message: OutboxMessage | None
-    deferred: bool
 
 
 async def queue_notice(q: Queryable, settings: Settings, notice: Notice) -> QueuedNotice:
     """Put a notice in the outbox, already claimed by this sender (its ``not_before`` a lease ahead, see
     :func:`storage.outbox.claim`), so the minute tick leaves it to :func:`deliver_notice`; if the process dies
-    before that, the lease runs out and the tick sends it. In quiet hours it is queued for the end of the
-    window instead. ``q`` may be the transaction that stores what the notice is about (a reported payment):
-    then the notice exists exactly when that does."""
+    before that, the lease runs out and the tick sends it. Quiet hours don't hold a notice (someone is waiting
+    for it): it goes out at once, silently. ``q`` may be the transaction that stores what the notice is about
+    (a reported payment): then the notice exists exactly when that does."""
     now = clock.utcnow()
-    quiet_until = None
-    if settings.quiet_hours is not None:
-        start, end = settings.quiet_hours
-        if is_quiet(now.astimezone(settings.timezone).time().replace(tzinfo=None), start, end):
-            quiet_until = next_allowed(now, start, end, settings.timezone)
     message = await outbox.enqueue_notice(q, recipient_id=notice.person.id, dedupe_key=notice.dedupe_key,
                                           text=notice.text, buttons=notice.buttons,
                                           photo_file_id=notice.photo_file_id,
-                                          not_before=quiet_until or now + outbox.CLAIM_LEASE)
-    return QueuedNotice(notice, message, quiet_until is not None)
+                                          not_before=now + outbox.CLAIM_LEASE)
+    return QueuedNotice(notice, message)
 
 
 async def deliver_notice(db: Database, bot: Bot, settings: Settings, queued: QueuedNotice) -> str:
@@ -356,8 +369,6 @@ async def deliver_notice(db: Database, bot: Bot, settings: Settings, queued: Que
     if message is None:
         existing = await outbox.by_key(db, notice.dedupe_key)
         return "taken" if existing is None else await send_now(db, bot, settings, existing.id)
-    if queued.deferred:
-        return "deferred"
     if await outbox.status_of(db, message.id) != outbox.Status.QUEUED:
         return "taken"  # cancelled or erased since it was queued (another update, a CLI erasure)
     reason = _unsendable(notice.person)
@@ -366,8 +377,9 @@ async def deliver_notice(db: Database, bot: Bot, settings: Settings, queued: Que
         return "cancelled"
     try:
         markup = _markup(message, normalise_language(notice.person.language))
+        now = clock.utcnow()
         return await _attempt(db, bot, settings, message, notice.person, notice.text, markup, _Counts(), NO_PACING,
-                              later=clock.utcnow(), max_inline_wait=0)
+                              later=now, max_inline_wait=0, silent=is_silent(settings, now))
     except _StopRun:
         return "postponed"
 
@@ -400,15 +412,19 @@ def _markup(message: OutboxMessage, lang: str) -> InlineKeyboardMarkup | None:
 
 
 async def _deliver(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None,
-                   photo: bytes | str | None) -> None:
+                   photo: bytes | str | None, *, silent: bool = False) -> None:
+    """Send one message; ``silent`` sends it without sound or vibration (``disable_notification``)."""
     if photo is None:
-        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                               disable_notification=silent)
     elif len(text) <= MAX_CAPTION:
-        await bot.send_photo(chat_id, photo, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await bot.send_photo(chat_id, photo, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                             disable_notification=silent)
     else:
         # A long text can't be a caption: the chart first, then the text (a crash in between repeats both).
-        await bot.send_photo(chat_id, photo)
-        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await bot.send_photo(chat_id, photo, disable_notification=silent)
+        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                               disable_notification=silent)
 
 
 async def _blocked(db: Database, person: people.Person, message: OutboxMessage, error: str,

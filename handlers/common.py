@@ -127,10 +127,10 @@ async def notify_person(
     """Tell someone other than the sender (a treasurer, a borrower), in *their* language, through the outbox.
 
     The notice (:func:`notice_for`) is queued and sent at once by :func:`bot.sender.send_notice`, so the handler
-    never fails because of it: a network error leaves it queued for the minute tick, quiet hours hold it until
-    the morning, a blocked bot marks the person unreachable.
+    never fails because of it: a network error leaves it queued for the minute tick, in quiet hours it goes out
+    at once but silently, a blocked bot marks the person unreachable.
     Returns False when the person can't be reached (not linked, inactive, blocked the bot, or the message
-    failed for good); True when it was sent or will be (quiet hours, a network retry).
+    failed for good); True when it was sent or will be (a network retry).
     """
     notice = notice_for(context, person, template, reply_markup=reply_markup, photo=photo, key=key, **ctx)
     if notice is None:
@@ -139,7 +139,7 @@ async def notify_person(
 
     app = app_of(context)
     outcome = await sender.send_notice(app.db, context.bot, app.settings, notice)
-    # sent, held for quiet hours, or left queued for a retry: they will be told. Blocked or gone: they won't.
+    # sent, or left queued for a retry: they will be told. Blocked or gone: they won't.
     return outcome not in {"forbidden", "failed", "cancelled"}
 
 

@@ -36,6 +36,10 @@ Buttons = list[list[tuple[str, str]]]
 #: A notice's rendered text (names, amounts) is only kept while it may still be sent.
 _DROP_NOTICE_TEXT = "CASE WHEN kind = 'notice' THEN '{}' ELSE context END"
 
+#: The kind of a notice: a message caused by another person's action (see :func:`enqueue_notice`). Quiet hours
+#: don't hold notices; they go out silently (bot/sender.py).
+NOTICE_KIND = "notice"
+
 #: How long a claimed message is reserved for its sender (see :func:`claim`).
 CLAIM_LEASE = timedelta(minutes=10)
 
@@ -161,7 +165,7 @@ async def enqueue_notice(
     if result.rowcount != 1 or result.lastrowid is None:
         return None
     return OutboxMessage(
-        id=result.lastrowid, kind="notice", recipient_id=recipient_id, dedupe_key=dedupe_key,
+        id=result.lastrowid, kind=NOTICE_KIND, recipient_id=recipient_id, dedupe_key=dedupe_key,
         template=NOTICE_TEMPLATE, context=context, buttons=buttons or None, photo=None, photo_file_id=photo_file_id,
         not_before=parse_utc_text(utc_text(not_before)), status=Status.QUEUED, attempts=0, last_error=None,
         sent_at=None,

@@ -316,14 +316,47 @@ async def test_a_notice_whose_sender_died_is_sent_by_the_tick_after_the_lease(db
     assert call.text == "Ada setoran <b>baru</b>"
 
 
-async def test_a_notice_in_quiet_hours_waits_for_the_morning(db, bot, rec, settings, frozen_clock):
+async def test_a_notice_in_quiet_hours_goes_out_at_once_silently(db, bot, rec, settings, frozen_clock):
     person = await add_person(db)
     frozen_clock.now = wita(2026, 12, 5, 22, 0)
-    assert await _notice(db, bot, settings, person) == "deferred"
-    assert rec.sent() == []
-    msg = await outbox.by_key(db, "notice:t1")
-    assert (msg.status, msg.not_before) == (Status.QUEUED, wita(2026, 12, 6, 7, 0))
-    assert await send(db, bot, settings, wita(2026, 12, 6, 7, 0)) == SendReport(sent=1)
+    assert await _notice(db, bot, settings, person) == "sent"
+    [call] = rec.sent()
+    assert call.text == "Ada setoran <b>baru</b>"
+    assert call.params["disable_notification"] is True
+    assert (await outbox.by_key(db, "notice:t1")).status == Status.SENT
+
+
+async def test_a_notice_outside_quiet_hours_rings(db, bot, rec, settings, frozen_clock):
+    person = await add_person(db)
+    frozen_clock.now = wita(2026, 12, 5, 7, 0)  # the window is half-open: 07:00 is no longer quiet
+    assert await _notice(db, bot, settings, person) == "sent"
+    [call] = rec.sent()
+    assert call.params["disable_notification"] is False
+
+
+async def test_in_quiet_hours_the_tick_sends_notices_silently_and_holds_scheduled_messages(
+        db, bot, rec, settings, frozen_clock):
+    """A notice left queued (a network retry, a sender that died) still goes out in quiet hours, silently; a
+    reminder due at 21:00 waits until 07:00 and then rings."""
+    borrower = await add_person(db, "Borrower")
+    treasurer = await add_person(db, "Treasurer")
+    evening = wita(2026, 12, 5, 21, 0)
+    frozen_clock.now = evening
+    reminder = await queue(db, borrower.id, "rem:1:0", kind="reminder", not_before=evening)
+    assert await outbox.enqueue_notice(db, recipient_id=treasurer.id, dedupe_key="notice:left", text="Ada setoran",
+                                       buttons=None, photo_file_id=None, not_before=evening)
+    assert await send(db, bot, settings, evening) == SendReport(sent=1, deferred=1)
+    [call] = rec.sent()
+    assert (call.chat_id, call.text, call.params["disable_notification"]) == (
+        treasurer.telegram_chat_id, "Ada setoran", True)
+    assert (await outbox.get(db, reminder)).not_before == wita(2026, 12, 6, 7, 0)
+
+    rec.clear()
+    morning = wita(2026, 12, 6, 7, 0)
+    frozen_clock.now = morning
+    assert await send(db, bot, settings, morning) == SendReport(sent=1)
+    [call] = rec.sent()
+    assert (call.chat_id, call.params["disable_notification"]) == (borrower.telegram_chat_id, False)
 
 
 async def test_a_notice_key_queued_before_is_not_queued_twice(db, bot, rec, settings, frozen_clock):

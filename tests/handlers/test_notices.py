@@ -1,5 +1,6 @@
 """Notices to other people (treasurers, borrowers) go through the outbox: a failed one never turns a saved
-decision into "nothing was saved", quiet hours hold them, and two senders never send one message twice."""
+decision into "nothing was saved", in quiet hours they go out at once but silently, and two senders never send one
+message twice."""
 
 from __future__ import annotations
 
@@ -49,7 +50,9 @@ async def test_a_failed_notice_after_a_saved_decision_is_retried_not_reported_as
     assert (await outbox.get(db, notice.id)).status == outbox.Status.SENT
 
 
-async def test_quiet_hours_hold_a_notice_until_the_morning(running, world, frozen_clock):
+async def test_in_quiet_hours_a_notice_goes_out_at_once_but_silently(running, world, frozen_clock):
+    """A borrower reports at 23:00 WITA (often with the treasurer in front of them): the treasurer is told now,
+    without sound; nothing waits for 07:00."""
     db, tu = world["db"], world["tu"]
     frozen_clock.set(wita(2026, 11, 28, 23, 0))
     rep = await report(db, world["loan"], world["borrower"])
@@ -57,16 +60,23 @@ async def test_quiet_hours_hold_a_notice_until_the_morning(running, world, froze
 
     await announce_pending(CallbackContext(running.app), rep.id)
 
-    assert running.request.sent(tu.chat_id) == []
-    [notice] = await outbox.for_recipient(db, world["t"].id)
-    assert notice.status == outbox.Status.QUEUED
-    assert notice.not_before == wita(2026, 11, 29, 7, 0)
-
-    morning = wita(2026, 11, 29, 7, 0)
-    frozen_clock.set(morning)
-    assert (await send_due(db, running.app.bot, running.app.settings, morning)).sent == 1
     [call] = running.request.sent(tu.chat_id)
     assert "Rp500.000" in call.text and call.button("Setujui") == f"ver:ok:{rep.id}"
+    assert call.params["disable_notification"] is True
+    [notice] = await outbox.for_recipient(db, world["t"].id)
+    assert notice.status == outbox.Status.SENT
+
+
+async def test_outside_quiet_hours_a_notice_rings(running, world, frozen_clock):
+    db, tu = world["db"], world["tu"]
+    frozen_clock.set(wita(2026, 11, 28, 19, 59))
+    rep = await report(db, world["loan"], world["borrower"])
+    running.request.clear()
+
+    await announce_pending(CallbackContext(running.app), rep.id)
+
+    [call] = running.request.sent(tu.chat_id)
+    assert call.params["disable_notification"] is False
 
 
 async def _race_two_senders(db_path, db, settings, queued_for: datetime, first_at: datetime,

@@ -472,3 +472,30 @@ async def test_the_summary_shows_todays_balance_even_if_a_payment_was_recorded_m
     await tester.press(user, tester.last(user).button("Lewati"))
     summary = tester.last(user).text
     assert "Rp4.500.000" in summary  # 6.000.000 − 1.000.000 recorded − 500.000 this payment
+
+
+async def test_a_report_at_21_00_reaches_the_treasurer_at_once_silently(running, tester, make_person, frozen_clock):
+    """Quiet hours (20:00-07:00 WITA) hold scheduled messages only: the treasurer, often with the cash in hand,
+    gets the report now, without sound; in the afternoon the same notice rings."""
+    from tests.jobs_fixtures import wita
+
+    for moment, silent in ((wita(2026, 11, 28, 21, 0), True), (wita(2026, 11, 28, 15, 0), False)):
+        frozen_clock.set(moment)
+        _, user, loan, t_user = await _setup(running, make_person)
+        await tester.command(user, "bayar")
+        taps = Taps(tester, user)
+        await taps.tap("Angsuran bulan ini")
+        await taps.tap("Lewati")
+        await taps.tap("Konfirmasi")
+        assert "menunggu verifikasi bendahara" in tester.last(user).text
+
+        [notice] = running.request.sent(t_user.chat_id)
+        assert "Rp500.000" in notice.text and "Yosefina Lero" in notice.text
+        assert notice.button("Setujui").startswith("ver:ok:")
+        assert notice.params["disable_notification"] is silent
+        [row] = await running.app.db.fetchall(
+            "SELECT o.status FROM outbox o JOIN people p ON p.id = o.recipient_id "
+            "WHERE o.kind = 'notice' AND p.telegram_user_id = :u", {"u": t_user.id})
+        assert row["status"] == "sent"
+        [rep] = [r for r in await _rows(running) if r["loan_id"] == loan.id]
+        assert rep["status"] == "pending"
