@@ -35,6 +35,7 @@ from handlers import (
 )
 from handlers.feature import FeatureHandlers
 from handlers.forms import ANY_FORM_BUTTON
+from handlers.forms.engine import Dispatcher
 
 #: Order matters only for the menu and /bantuan: it is the order commands are listed in.
 FEATURES = (
@@ -65,7 +66,9 @@ def all_commands() -> tuple[CommandSpec, ...]:
     return specs
 
 
-def build_forms(parts: list[FeatureHandlers]) -> ConversationHandler:
+def build_forms(parts: list[FeatureHandlers], declared: Dispatcher | None = None) -> ConversationHandler:
+    """The one ``forms`` conversation of the older, hand-written forms. The declared forms' entry points are
+    among its entry points too (they return END), so opening a declared form ends an older one."""
     states: dict[object, list] = {}
     for part in parts:
         overlap = states.keys() & part.form_states.keys()
@@ -76,7 +79,8 @@ def build_forms(parts: list[FeatureHandlers]) -> ConversationHandler:
         # Form buttons are tracked per user on purpose; stale buttons are caught by handlers.forms.
         warnings.filterwarnings("ignore", message=r".*per_message=False", category=PTBUserWarning)
         return ConversationHandler(
-            entry_points=[h for part in parts for h in part.form_entry_points],
+            entry_points=[h for part in parts for h in part.form_entry_points]
+            + ([] if declared is None else declared.entry_points()),
             states=states,
             fallbacks=[fallback.cancel_handler(), fallback.stale_button_handler(ANY_FORM_BUTTON)],
             name="forms",
@@ -88,7 +92,10 @@ def build_forms(parts: list[FeatureHandlers]) -> ConversationHandler:
 def register(application: Application) -> None:
     all_commands()
     parts = [feature.handlers() for feature in FEATURES]
-    application.add_handler(build_forms(parts))
+    declared = Dispatcher([form for part in parts for form in part.forms])
+    conversation = build_forms(parts, declared)
+    declared.register(application, superseding=conversation.entry_points)
+    application.add_handler(conversation)
     for part in parts:
         application.add_handlers(part.handlers)
     application.add_error_handler(errors.on_error)

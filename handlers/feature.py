@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from telegram.ext import BaseHandler
 
+from handlers.forms.engine import Form
+
 Handlers = list[BaseHandler]
 
 
@@ -24,6 +26,8 @@ class FeatureHandlers:
     form_states: dict[object, Handlers] = field(default_factory=dict)
     #: everything else (plain commands, buttons outside forms)
     handlers: Handlers = field(default_factory=list)
+    #: this feature's declared forms (handlers/forms/engine.py); they replace form_entry_points/form_states
+    forms: list[Form] = field(default_factory=list)
 
 
 FeatureFactory = Callable[[], FeatureHandlers]

@@ -1,4 +1,5 @@
-"""``/tindak_lanjut`` (``/followup``): record what a trainee did after a training.
+"""``/tindak_lanjut`` (``/followup``): record what a trainee did after a training. A declared form
+(:mod:`handlers.forms.engine`): three steps, one template each, and the ``record_outcome`` use case.
 
 State diagram (coordinators and admins)::
 
@@ -25,20 +26,22 @@ outcome, the latest one counts.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from bot import clock
 from bot.commands import CommandSpec
-from bot.events import BUSINESS_MAX, OUTCOMES, EventFormError, clean_business
-from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
+from bot.events import BUSINESS_MAX, OUTCOMES, clean_business
+from bot.parsing.errors import ParseError
+from bot.services.followup import record_outcome
+from handlers.common import Context, Who, answer_callback, app_of, guarded
 from handlers.events import STAFF
 from handlers.feature import FeatureHandlers
-from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
+from handlers.forms.engine import Form, Option, Options, Step, Turn, open_form
 from messages import label
-from storage import audit, events
+from storage import events
 
 FOLLOWUP = CommandSpec("tindak_lanjut", "followup", STAFF)
 COMMANDS = (FOLLOWUP,)
@@ -47,134 +50,95 @@ KIND = "tl"
 PROMPT_PREFIX = "fuq"
 
 
-class S(StrEnum):
-    PICK = "tl.pick"
-    STATUS = "tl.status"
-    BUSINESS = "tl.business"
+async def _candidates(turn: Turn) -> list:
+    if "candidates" not in turn.cache:
+        turn.cache["candidates"] = await events.followup_candidates(turn.db, turn.who.kelurahan or "",
+                                                                    clock.utcnow())
+    return turn.cache["candidates"]
 
 
-async def ask(update: Update, context: Context, who: Who, form: dict) -> str | int:
-    lang = who.lang
-    if "registration_id" not in form:
-        items = await events.followup_candidates(app_of(context).db, who.kelurahan or "", clock.utcnow())
-        if not items:
-            end_form(context)
-            await send(update, context, who, "followup/none")
-            return ConversationHandler.END
-        rows = [[(label("followup.pick_button", lang, name=i.participant_name[:30], title=i.event_title[:20]),
-                  data(KIND, form, "pick", i.registration_id))] for i in items]
-        await send(update, context, who, "followup/list", items=items, reply_markup=keyboard(rows))
-        return S.PICK
-    if "status" not in form:
-        rows = [[button(f"followup.status_{s}", lang, data(KIND, form, "status", s))] for s in OUTCOMES]
-        await send(update, context, who, "followup/ask_status", name=form["name"], title=form["title"],
-                   reply_markup=keyboard(rows))
-        return S.STATUS
-    markup = keyboard([[button("skip", lang, data(KIND, form, "skip"))]])
-    await send(update, context, who, "followup/ask_business", name=form["name"], status=form["status"],
-               reply_markup=markup)
-    return S.BUSINESS
+async def _pick_options(turn: Turn) -> Options:
+    return [[Option(str(i.registration_id),
+                    label("followup.pick_button", turn.lang, name=i.participant_name[:30], title=i.event_title[:20]))]
+            for i in await _candidates(turn)]
 
 
-@guarded(FOLLOWUP)
-async def begin(update: Update, context: Context, who: Who) -> str | int:
-    return await ask(update, context, who, new_form(context, KIND))
+async def _pick_context(turn: Turn) -> dict[str, Any]:
+    return {"items": await _candidates(turn)}
 
 
-@guarded(FOLLOWUP)
-async def pressed(update: Update, context: Context, who: Who) -> str | int | None:
-    got = await read_button(update, context, who, KIND)
-    if got is None:
+async def _trainee(db, registration_id: int, kelurahan: str | None) -> dict[str, Any] | None:
+    """The fields a picked trainee stores, or None unless it is an attended registration of the kelurahan."""
+    reg = await events.get_registration(db, registration_id)
+    event = None if reg is None else await events.get_event(db, reg.event_id)
+    if reg is None or event is None or event.kelurahan_code != kelurahan or reg.status != "attended":
         return None
-    form, action, value = got
-    if action == "pick" and value.isdigit() and "registration_id" not in form:
-        reg = await events.get_registration(app_of(context).db, int(value))
-        event = None if reg is None else await events.get_event(app_of(context).db, reg.event_id)
-        if reg is not None and event is not None and event.kelurahan_code == who.kelurahan \
-                and reg.status == "attended":
-            form.update(registration_id=reg.id, participant_id=reg.participant_id, event_id=event.id,
-                        name=reg.participant_name, title=event.title)
-    elif action == "status" and value in OUTCOMES and "registration_id" in form and "status" not in form:
-        form["status"] = value
-        if value == "still_looking":
-            return await save(update, context, who, form, None)
-    elif action == "skip" and "status" in form:
-        return await save(update, context, who, form, None)
-    return await ask(update, context, who, form)
+    return {"registration_id": reg.id, "participant_id": reg.participant_id, "event_id": event.id,
+            "name": reg.participant_name, "title": event.title}
+
+
+async def _accept_pick(turn: Turn, value: str) -> dict[str, Any]:
+    trainee = await _trainee(turn.db, int(value), turn.who.kelurahan)
+    if trainee is None:
+        raise ParseError("not_found")
+    return trainee
+
+
+async def _status_options(turn: Turn) -> Options:
+    return [[Option(s, label(f"followup.status_{s}", turn.lang))] for s in OUTCOMES]
+
+
+async def _business_context(turn: Turn) -> dict[str, Any]:
+    return {"max": BUSINESS_MAX}
+
+
+async def _save(turn: Turn) -> None:
+    data = turn.data
+    await record_outcome(turn.db, participant_id=data["participant_id"], event_id=data["event_id"],
+                         status=data["status"], business_type=data["business"], recorded_by=turn.who.person_id,
+                         kelurahan_code=turn.who.kelurahan, now=clock.utcnow(), draft_of=turn.user_id)
+    await turn.say("followup/saved", name=data["name"], status=data["status"], business=data["business"])
+
+
+async def _finish(turn: Turn) -> None:
+    turn.data.setdefault("business", None)  # still looking: no business is asked
+    await _save(turn)
 
 
 @guarded(FOLLOWUP)
-async def prompt_pressed(update: Update, context: Context, who: Who) -> str | int | None:
+async def prompt_pressed(update: Update, context: Context, who: Who) -> int:
     """A status button of a scheduled follow-up prompt: open the form on that trainee with that status."""
     query = update.callback_query
     assert query is not None and query.data is not None
     _, raw, status = [*query.data.split(":"), "", ""][:3]
     db = app_of(context).db
-    reg = await events.get_registration(db, int(raw)) if raw.isdigit() else None
-    event = None if reg is None else await events.get_event(db, reg.event_id)
-    participant = None if reg is None else await events.get_participant(db, reg.participant_id)
-    if (reg is None or event is None or participant is None or participant.erased or status not in OUTCOMES
-            or reg.status != "attended" or event.kind != "training" or who.kelurahan is None
-            or event.kelurahan_code != who.kelurahan):
+    trainee = await _trainee(db, int(raw), who.kelurahan) if raw.isdigit() else None
+    event = None if trainee is None else await events.get_event(db, trainee["event_id"])
+    participant = None if trainee is None else await events.get_participant(db, trainee["participant_id"])
+    if (trainee is None or event is None or participant is None or participant.erased or status not in OUTCOMES
+            or event.kind != "training" or who.kelurahan is None):
         await answer_callback(update, who, "events/not_found", alert=True)
-        return None
+        return ConversationHandler.END
     await query.answer()
-    form = new_form(context, KIND, registration_id=reg.id, participant_id=reg.participant_id, event_id=event.id,
-                    name=reg.participant_name, title=event.title, status=status)
-    if status == "still_looking":
-        return await save(update, context, who, form, None)
-    return await ask(update, context, who, form)
-
-
-@guarded(FOLLOWUP)
-async def typed(update: Update, context: Context, who: Who) -> str | int:
-    form = current_form(context, KIND)
-    if form is None:
-        return await begin.__wrapped__(update, context, who)
-    assert update.message is not None
-    if "status" not in form:
-        await send(update, context, who, "common/use_buttons")
-        return await ask(update, context, who, form)
-    try:
-        business = clean_business(update.message.text or "")
-    except EventFormError:
-        await send(update, context, who, "followup/business_invalid", max=BUSINESS_MAX)
-        return await ask(update, context, who, form)
-    return await save(update, context, who, form, business)
-
-
-async def save(update: Update, context: Context, who: Who, form: dict, business: str | None) -> int:
-    async with app_of(context).db.transaction() as tx:
-        outcome = await events.record_outcome(tx, participant_id=form["participant_id"], event_id=form["event_id"],
-                                              status=form["status"], business_type=business,
-                                              recorded_by=who.person_id, now=clock.utcnow())
-        await audit.record(tx, "outcome.recorded", actor_person_id=who.person_id, entity="outcome",
-                           entity_id=outcome.id, kelurahan_code=who.kelurahan,
-                           details={"event_id": form["event_id"], "participant_id": form["participant_id"],
-                                    "status": form["status"]})
-    end_form(context)
-    await send(update, context, who, "followup/saved", name=form["name"], status=form["status"], business=business)
+    await open_form(FORM, update, context, who, {**trainee, "status": status})
     return ConversationHandler.END
 
 
-@guarded(FOLLOWUP)
-async def not_text(update: Update, context: Context, who: Who) -> str | int | None:
-    form = current_form(context, KIND)
-    if form is None:
-        return None
-    await send(update, context, who, "errors/not_text")
-    return await ask(update, context, who, form)
+FORM = Form(
+    kind=KIND,
+    command=FOLLOWUP,
+    steps=(
+        Step("pick", "followup/list", field="registration_id", options=_pick_options, context=_pick_context,
+             accept=_accept_pick, empty="followup/none"),
+        Step("status", "followup/ask_status", options=_status_options),
+        Step("business", "followup/ask_business", parse=lambda text, turn: clean_business(text),
+             invalid="followup/business_invalid", skip=True, context=_business_context,
+             when=lambda data: data.get("status") != "still_looking"),
+    ),
+    finish=_finish,
+    entry_points=(CallbackQueryHandler(prompt_pressed, pattern=rf"^{PROMPT_PREFIX}:"),),
+)
 
 
 def handlers() -> FeatureHandlers:
-    text = filters.TEXT & ~filters.COMMAND
-    other = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
-    return FeatureHandlers(
-        form_entry_points=[CommandHandler(list(FOLLOWUP.names), begin),
-                           CallbackQueryHandler(prompt_pressed, pattern=rf"^{PROMPT_PREFIX}:")],
-        form_states={
-            state: [MessageHandler(text, typed), CallbackQueryHandler(pressed, pattern=pattern(KIND)),
-                    MessageHandler(other, not_text)]
-            for state in S
-        },
-    )
+    return FeatureHandlers(forms=[FORM])

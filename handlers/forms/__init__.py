@@ -1,4 +1,5 @@
-"""Form drafts and their buttons, shared by every conversation.
+"""Form drafts and their buttons, shared by the older hand-written conversations; the form engine for declared
+forms is :mod:`handlers.forms.engine` (every form moves there; see docs/forms.md).
 
 A form's draft lives in ``context.user_data["form"]`` (persisted, so it survives a restart) and carries a short
 random ``id``. Every button of the form has callback data ``<prefix>:<form id>:<action>[:<value>]``; a press
@@ -19,6 +20,7 @@ from telegram.ext import Application, ConversationHandler
 
 from bot import clock
 from handlers.common import Context, Who, answer_callback, send
+from storage import drafts
 
 FORM_KEY = "form"
 
@@ -65,7 +67,9 @@ async def expire_stale_forms(application: Application, now: datetime, max_age: t
     if stale:
         application.mark_data_for_update_persistence(user_ids=stale)
         await application.update_persistence()
-    return len(stale)
+    # The declared forms' drafts (handlers/forms/engine.py): one DELETE.
+    declared = await drafts.expire(application.db, now - max_age)  # type: ignore[attr-defined]
+    return len(stale) + declared
 
 
 async def drop_form(update: Update, context: Context, who: Who) -> int:

@@ -1,0 +1,448 @@
+"""The form engine: a form is *declared* (its steps, their parsers and buttons, one template per step, and the
+use case it calls at the end); this module runs every declared form the same way.
+
+A :class:`Form` is a list of :class:`Step` s. A step asks one question (its template) and takes its answer from
+a button (:attr:`Step.options`), from typed text (:attr:`Step.parse`), or both; :attr:`Step.skip` adds a
+*Lewati* button that answers ``None``. :attr:`Step.accept` turns an answer into the fields it stores (for
+example a picked registration into its name and event), or refuses it. The next step asked is always the first
+declared step that applies (:attr:`Step.when`) and has no answer yet; when none is left, :attr:`Form.finish`
+runs: it calls the service and renders the result. Nothing else decides the order, so adding a step is one
+declaration and one template per language.
+
+The engine (:class:`Dispatcher`) handles, for every declared form alike:
+
+- **buttons** ``<kind>:<form id>:<step>[:<value>]`` (and ``<kind>:<form id>:skip``), checked against the user's
+  draft: a press from an older message (another form id, no open form) only gets the "button expired" notice;
+  a value that the current step does not offer (forged callback data) records nothing and asks again;
+- **typed text**: parsed by the step's parser, whose typed error (:class:`bot.parsing.errors.ParseError`) picks
+  the message (:attr:`Step.invalid` gets ``code`` and the error's ``params``) and
+  asks the same question again. **Typing a button's label counts as tapping it.** Text where only buttons are
+  offered gets "please use the buttons" and the buttons again;
+- **other input** (a sticker, a photo where text is expected): "please answer with text" and the question again;
+- **/batal** (``/cancel``): the draft is deleted, nothing is saved;
+- **one form at a time**: starting a form replaces whatever form the user had open (a declared one, or one of
+  the older hand-written conversations still running in ``handlers.forms``' ConversationHandler).
+
+Drafts live in the ``form_drafts`` table (:mod:`storage.drafts`), one per user, written at every step in one
+statement; the use case that finishes a form deletes the draft in the transaction that stores its result
+(``draft_of=`` on the service), so a half-finished form survives a restart, and a finished one can't be
+confirmed twice. Drafts older than a day are deleted by the minute tick (:func:`handlers.forms.expire_stale_forms`).
+
+How it sits in PTB: a form's entry points (its command, and any button that opens it) are entry points of the
+one ``forms`` ConversationHandler that the older forms still share, returning ``END``, so opening a declared form
+ends an older conversation; the :class:`Dispatcher`'s handlers run in group ``-1``, before everything else, and
+stop the update (``ApplicationHandlerStop``) only when it belonged to the user's open declared form.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import unicodedata
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import clock
+from bot.commands import CommandSpec
+from bot.parsing.errors import ParseError
+from handlers.common import Context, Who, answer_callback, app_of, guarded, identify, keyboard, send
+from messages import label
+from storage import drafts
+from storage.drafts import Draft
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+#: The group of the dispatcher's handlers: before the ``forms`` conversation and every feature's handlers.
+GROUP = -1
+#: The group of the check that closes a declared form when an older form is opened (before :data:`GROUP`: in a
+#: group only the first matching handler runs).
+SUPERSEDE_GROUP = -2
+#: Reserved button action: answer the current step with ``None`` (see :attr:`Step.skip`).
+SKIP = "skip"
+#: Telegram's limit for callback data.
+MAX_CALLBACK_DATA = 64
+
+
+@dataclass(frozen=True)
+class Option:
+    """One button of a step: the stored ``value`` (part of the callback data) and its rendered ``label``."""
+
+    value: str
+    label: str
+
+
+Options = list[list[Option]]
+
+
+@dataclass
+class Turn:
+    """One update inside a form: what a step's functions get."""
+
+    update: Update
+    context: Context
+    who: Who
+    form: Form
+    draft: Draft
+    #: per-update memo for the steps' functions (e.g. a list that both the buttons and the question show)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.draft.data
+
+    @property
+    def lang(self) -> str:
+        return self.who.lang
+
+    @property
+    def db(self) -> Database:
+        return app_of(self.context).db
+
+    @property
+    def settings(self) -> Settings:
+        return app_of(self.context).settings
+
+    @property
+    def user_id(self) -> int:
+        return self.draft.telegram_user_id
+
+    def callback(self, action: str, value: object = "") -> str:
+        """Callback data of a button of this form: ``<kind>:<form id>:<action>[:<value>]``."""
+        text = f"{self.form.kind}:{self.draft.form_id}:{action}" + (f":{value}" if value != "" else "")
+        if len(text.encode()) > MAX_CALLBACK_DATA:
+            raise ValueError(f"callback data over {MAX_CALLBACK_DATA} bytes: {text!r}")
+        return text
+
+    async def say(self, template: str, /, *, reply_markup: Any = None, **ctx: object) -> None:
+        await send(self.update, self.context, self.who, template, reply_markup=reply_markup, **ctx)
+
+
+async def _no_context(turn: Turn) -> dict[str, Any]:
+    return {}
+
+
+def _always(data: dict[str, Any]) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question of a form.
+
+    - ``name``: the step's name, its button action and, by default, the field its answer is stored in;
+    - ``template``: the question (one template per step; it gets the draft's data, ``context``'s values, and
+      ``empty`` when the step was just refused);
+    - ``options``: the buttons, as rows of :class:`Option` (also what typed text is matched against);
+    - ``parse``: how typed text becomes an answer; it raises a typed error with a ``code`` for bad input;
+    - ``invalid``: the template for a refused answer (gets ``code`` and the error's params);
+    - ``skip``: offer *Lewati*, which answers ``None``;
+    - ``accept``: the fields an answer stores (default ``{field: answer}``); it may refuse the answer by raising
+      :class:`~bot.parsing.errors.ParseError` (the question is then asked again, after ``invalid`` if set);
+    - ``when``: whether the step applies to the draft's data (default: always);
+    - ``context``: extra values for the template;
+    - ``empty``: when ``options`` offers nothing and there is no parser, this template is said and the form ends
+      (e.g. "nobody to follow up").
+    """
+
+    name: str
+    template: str
+    options: Callable[[Turn], Awaitable[Options]] | None = None
+    parse: Callable[[str, Turn], Any] | None = None
+    invalid: str | None = None
+    skip: bool = False
+    accept: Callable[[Turn, Any], Awaitable[dict[str, Any]]] | None = None
+    when: Callable[[dict[str, Any]], bool] = _always
+    context: Callable[[Turn], Awaitable[dict[str, Any]]] = _no_context
+    empty: str | None = None
+    field: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.field or self.name
+
+
+@dataclass(frozen=True)
+class Form:
+    """A declared form: ``kind`` is its callback-data prefix (unique), ``command`` opens it and checks roles,
+    ``steps`` in order, and ``finish`` the use case at the end (it must delete the draft in its transaction,
+    see :func:`storage.drafts.delete`, and say the outcome)."""
+
+    kind: str
+    command: CommandSpec
+    steps: Sequence[Step]
+    finish: Callable[[Turn], Awaitable[None]]
+    #: extra entry points (buttons of other messages that open this form), wired by the feature itself
+    entry_points: Sequence[BaseHandler] = field(default_factory=tuple)
+
+    def step(self, name: str) -> Step | None:
+        return next((s for s in self.steps if s.name == name), None)
+
+    def next_step(self, data: dict[str, Any]) -> Step | None:
+        return next((s for s in self.steps if s.when(data) and s.key not in data), None)
+
+
+def _checks_roles_itself(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Marks a dispatcher callback as role-checked (tests/handlers/test_roles.py): it acts only on the user's own
+    open draft, in a private chat, after :meth:`Dispatcher._guard` checked the form's roles."""
+    fn.pem_guarded = True  # type: ignore[attr-defined]
+    return fn
+
+
+def _fold(text: str) -> str:
+    """Text compared with a button's label: case, accents, emoji and spacing don't matter."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(c for c in decomposed if unicodedata.category(c)[0] in "LNZ")
+    return " ".join(kept.casefold().split())
+
+
+class Dispatcher:
+    """Runs the declared forms. ``handlers()`` are added in :data:`GROUP`; ``entry_points()`` go into the
+    ``forms`` ConversationHandler's entry points (see the module docstring)."""
+
+    def __init__(self, forms: Sequence[Form]) -> None:
+        kinds = [f.kind for f in forms]
+        if len(kinds) != len(set(kinds)):
+            raise RuntimeError(f"two declared forms share a kind: {kinds}")
+        self.forms = {f.kind: f for f in forms}
+        self._own_entry_points: list[BaseHandler] = []
+        self._superseding: list[BaseHandler] = []
+
+    # --- wiring ------------------------------------------------------------------------------------------------
+    def entry_points(self) -> list[BaseHandler]:
+        if not self._own_entry_points:
+            for form in self.forms.values():
+                self._own_entry_points.append(
+                    CommandHandler(list(form.command.names), guarded(form.command)(self._opener(form))))
+                self._own_entry_points.extend(form.entry_points)
+        return list(self._own_entry_points)
+
+    @_checks_roles_itself
+    async def _supersede(self, update: Update, context: Context) -> None:
+        """An older form is being opened: the declared form the user had open is closed (nothing saved)."""
+        user = update.effective_user
+        if user is None or not (update.callback_query is not None or (
+                update.message is not None and (update.message.text or "").startswith("/"))):
+            return
+        if any(h.check_update(update) for h in self._superseding):
+            await drafts.delete(app_of(context).db, user.id)
+
+    def register(self, application: Application, superseding: Sequence[BaseHandler] = ()) -> None:
+        """Add the dispatcher's handlers. ``superseding``: the entry points of the older forms; an update that
+        opens one of them closes the user's declared form first (one form at a time)."""
+        self._superseding = [h for h in superseding if h not in self._own_entry_points]
+        application.add_handler(TypeHandler(Update, self._supersede), group=SUPERSEDE_GROUP)
+        application.add_handlers(self.handlers(), group=GROUP)
+
+    def handlers(self) -> list[BaseHandler]:
+        other = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+        kinds = "|".join(sorted(self.forms))
+        return [
+            CallbackQueryHandler(self._pressed, pattern=rf"^(?:{kinds}):"),
+            MessageHandler(filters.TEXT & ~filters.COMMAND, self._typed),
+            MessageHandler(other, self._other),
+            CommandHandler(["batal", "cancel"], self._cancel),
+        ]
+
+    def _opener(self, form: Form) -> Callable[[Update, Context, Who], Awaitable[int]]:
+        async def open_form(update: Update, context: Context, who: Who) -> int:
+            await self.open(form, update, context, who)
+            return ConversationHandler.END
+
+        return open_form
+
+    # --- opening and asking ------------------------------------------------------------------------------------
+    async def open(self, form: Form, update: Update, context: Context, who: Who,
+                   data: dict[str, Any] | None = None) -> None:
+        await open_form(form, update, context, who, data)
+
+    async def _advance(self, turn: Turn) -> None:
+        await _advance(turn)
+
+    async def _ask(self, turn: Turn, step: Step) -> bool:
+        return await _ask(turn, step)
+
+    # --- answers -----------------------------------------------------------------------------------------------
+    async def _turn(self, update: Update, context: Context) -> Turn | None:
+        """The user's open declared form, or None (the update is then left to the other handlers). Forms are
+        filled in private chats only: what a user writes in a group is never taken as an answer."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or chat.type != ChatType.PRIVATE:
+            return None
+        draft = await drafts.get(app_of(context).db, user.id)
+        if draft is None or draft.kind not in self.forms:
+            return None
+        form = self.forms[draft.kind]
+        who = await identify(update, context)
+        return Turn(update, context, who, form, draft)
+
+    async def _guard(self, turn: Turn) -> bool:
+        """The form's role check on every answer (a role removed meanwhile ends the form)."""
+        spec = turn.form.command
+        person = turn.who.person
+        if person is not None and person.active and (spec.roles is None or person.has_any(spec.roles)):
+            return True
+        await drafts.delete(turn.db, turn.user_id)
+        if turn.update.callback_query is not None:
+            await answer_callback(turn.update, turn.who, "errors/not_allowed", alert=True)
+        else:
+            await turn.say("errors/not_allowed")
+        return False
+
+    async def _answer(self, turn: Turn, step: Step, value: Any) -> None:
+        try:
+            stored = {step.key: value} if step.accept is None else await step.accept(turn, value)
+        except ParseError as refused:
+            await self._refuse(turn, step, refused.code, refused.params)
+            return
+        turn.data.update(stored)
+        await self._advance(turn)
+
+    async def _refuse(self, turn: Turn, step: Step, code: str, params: dict[str, Any]) -> None:
+        if step.invalid is not None:
+            await turn.say(step.invalid, code=code, **{**turn.data, **await step.context(turn), **params})
+        await self._ask(turn, step)
+
+    @_checks_roles_itself
+    async def _pressed(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        kind, form_id, action, value = [*query.data.split(":", 3), "", ""][:4]
+        turn = await self._turn(update, context)
+        if turn is None or turn.draft.kind != kind or turn.draft.form_id != form_id:
+            who = turn.who if turn is not None else await identify(update, context)
+            await answer_callback(update, who, "errors/stale_button")
+            raise ApplicationHandlerStop
+        if not await self._guard(turn):
+            raise ApplicationHandlerStop
+        await query.answer()
+        step = turn.form.step(turn.draft.step)
+        if step is None:  # the form's declaration changed under a stored draft: ask what is next
+            await self._advance(turn)
+            raise ApplicationHandlerStop
+        if action == SKIP and step.skip:
+            await self._answer(turn, step, None)
+        elif action == step.name and step.options is not None:
+            offered = {o.value for row in await step.options(turn) for o in row}
+            if value in offered:
+                await self._answer(turn, step, value)
+            else:  # a forged value, or one no longer offered: record nothing, ask again
+                await self._ask(turn, step)
+        else:  # a button of an earlier step of this form: ask the current question again
+            await self._ask(turn, step)
+        raise ApplicationHandlerStop
+
+    @_checks_roles_itself
+    async def _typed(self, update: Update, context: Context) -> None:
+        turn = await self._turn(update, context)
+        if turn is None:
+            return
+        if not await self._guard(turn):
+            raise ApplicationHandlerStop
+        step = turn.form.step(turn.draft.step)
+        assert update.message is not None
+        text = update.message.text or ""
+        if step is None:
+            await self._advance(turn)
+            raise ApplicationHandlerStop
+        if step.options is not None:  # typing a button's label counts as tapping it
+            folded = _fold(text)
+            match = next((o for row in await step.options(turn) for o in row if _fold(o.label) == folded), None)
+            if match is not None and folded:
+                await self._answer(turn, step, match.value)
+                raise ApplicationHandlerStop
+        if step.skip and _fold(text) == _fold(label("skip", turn.lang)):
+            await self._answer(turn, step, None)
+            raise ApplicationHandlerStop
+        if step.parse is None:
+            await turn.say("common/use_buttons")
+            await self._ask(turn, step)
+            raise ApplicationHandlerStop
+        try:
+            value = step.parse(text, turn)
+        except ParseError as exc:
+            await self._refuse(turn, step, exc.code, exc.params)
+            raise ApplicationHandlerStop from None
+        await self._answer(turn, step, value)
+        raise ApplicationHandlerStop
+
+    @_checks_roles_itself
+    async def _other(self, update: Update, context: Context) -> None:
+        turn = await self._turn(update, context)
+        if turn is None:
+            return
+        if not await self._guard(turn):
+            raise ApplicationHandlerStop
+        step = turn.form.step(turn.draft.step)
+        await turn.say("errors/not_text")
+        if step is not None:
+            await self._ask(turn, step)
+        raise ApplicationHandlerStop
+
+    @_checks_roles_itself
+    async def _cancel(self, update: Update, context: Context) -> None:
+        turn = await self._turn(update, context)
+        if turn is None:
+            return  # no declared form open: /batal goes on to the older forms and the fallback
+        await drafts.delete(turn.db, turn.user_id)
+        await turn.say("common/cancelled")
+        raise ApplicationHandlerStop
+
+
+async def open_form(form: Form, update: Update, context: Context, who: Who,
+                    data: dict[str, Any] | None = None) -> None:
+    """Start ``form`` for the user (replacing any open form), with ``data`` already answered, and ask its first
+    unanswered step (or finish at once when nothing is left to ask). For entry points that are buttons of
+    other messages (a scheduled prompt) and have checked what they pass in."""
+    user = update.effective_user
+    assert user is not None
+    if context.user_data is not None:
+        context.user_data.pop("form", None)  # an older hand-written form's draft (handlers.forms)
+    draft = Draft(telegram_user_id=user.id, kind=form.kind, form_id=secrets.token_hex(3), step="",
+                  started_at=clock.utcnow(), data=dict(data or {}))
+    await _advance(Turn(update, context, who, form, draft))
+
+
+async def _advance(turn: Turn) -> None:
+    """Ask the next unanswered step and store the draft, or finish the form."""
+    step = turn.form.next_step(turn.data)
+    if step is None:
+        await turn.form.finish(turn)
+        return
+    turn.draft.step = step.name
+    if await _ask(turn, step):
+        await drafts.save(turn.db, turn.draft, clock.utcnow())
+
+
+async def _ask(turn: Turn, step: Step) -> bool:
+    """Send the step's question with its buttons; False when the step has nothing to offer and so ended the
+    form (its ``empty`` template)."""
+    options = await step.options(turn) if step.options is not None else []
+    if step.empty is not None and step.parse is None and not any(options):
+        await drafts.delete(turn.db, turn.user_id)
+        await turn.say(step.empty)
+        return False
+    rows = [[(o.label, turn.callback(step.name, o.value)) for o in row] for row in options if row]
+    if step.skip:
+        rows.append([(label("skip", turn.lang), turn.callback(SKIP))])
+    markup = keyboard(rows) if rows else None
+    await turn.say(step.template, reply_markup=markup, **{**turn.data, **await step.context(turn)})
+    return True

@@ -1,0 +1,219 @@
+"""The form engine (handlers/forms/engine.py), driven through the real PTB update path on a declared form
+(/tindak_lanjut): what the user sees and what the database holds, for every kind of input the engine handles."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot import clock
+from bot.roles import Role
+from handlers.forms import FORM_MAX_AGE, expire_stale_forms
+from storage import drafts, events, people
+from tests.handlers.test_followup_prompts import attended
+from tests.harness import answers
+
+pytestmark = pytest.mark.usefixtures("no_pacing")
+
+AFTER = datetime(2026, 10, 5, 2, 0, tzinfo=UTC)  # a few days after the training of `attended`
+
+
+@pytest.fixture
+async def world(running, make_person, frozen_clock):
+    coord, user = await make_person(Role.COORDINATOR, name="Koordinator Kupang")
+    event, (ana, beni) = await attended(running, "Ana Seran", "Beni Lake")
+    frozen_clock.set(AFTER)
+    return {"db": running.app.db, "coord": coord, "user": user, "event": event, "ana": ana, "beni": beni}
+
+
+async def _outcomes(db) -> list:
+    rows = await db.fetchall("SELECT participant_id, status, business_type FROM outcomes ORDER BY id")
+    return [tuple(r) for r in rows]
+
+
+async def _draft(running, user):
+    return await drafts.get(running.app.db, user.id)
+
+
+async def test_the_whole_form_with_buttons_stores_one_outcome_and_deletes_the_draft(running, tester, world):
+    user, ana = world["user"], world["ana"]
+    await tester.command(user, "tindak_lanjut")
+    listing = tester.last(user)
+    assert "Ana Seran" in listing.text and "Beni Lake" in listing.text
+    assert (await _draft(running, user)).step == "pick"
+    await tester.press(user, listing.button("Ana Seran"))
+    assert "Apa kegiatan <b>Ana Seran</b>" in tester.last(user).text
+    draft = await _draft(running, user)
+    assert (draft.step, draft.data["registration_id"], draft.data["name"]) == ("status", ana.id, "Ana Seran")
+    await tester.press(user, tester.last(user).button("Bekerja"))
+    await tester.press(user, tester.last(user).button("Lewati"))
+    assert "Tersimpan: <b>Ana Seran</b> — bekerja" in tester.last(user).text
+    assert await _outcomes(world["db"]) == [(ana.participant_id, "employed", None)]
+    assert await _draft(running, user) is None
+
+
+async def test_typing_a_buttons_label_counts_as_tapping_it(running, tester, world):
+    user, beni = world["user"], world["beni"]
+    await tester.command(user, "tindak_lanjut")
+    await tester.send(user, tester.last(user).button_texts[1])  # the label of Beni's button, typed
+    assert "Apa kegiatan <b>Beni Lake</b>" in tester.last(user).text
+    await tester.send(user, "  masih MENCARI ")  # case and spaces don't matter
+    assert "Tersimpan: <b>Beni Lake</b> — masih mencari" in tester.last(user).text
+    assert await _outcomes(world["db"]) == [(beni.participant_id, "still_looking", None)]
+
+
+async def test_text_where_only_buttons_are_offered_asks_again_with_the_buttons(running, tester, world):
+    user = world["user"]
+    await tester.command(user, "tindak_lanjut")
+    await tester.press(user, tester.last(user).button("Ana Seran"))
+    await tester.send(user, "sudah kerja di toko")
+    texts = tester.texts(user)
+    assert "tombol" in texts[-2]
+    assert "Apa kegiatan <b>Ana Seran</b>" in texts[-1] and tester.last(user).button("Bekerja")
+    assert (await _draft(running, user)).step == "status"
+    assert await _outcomes(world["db"]) == []
+
+
+async def test_a_bad_answer_gets_its_message_and_the_question_again(running, tester, world):
+    user = world["user"]
+    await tester.command(user, "tindak_lanjut")
+    await tester.press(user, tester.last(user).button("Ana Seran"))
+    await tester.press(user, tester.last(user).button("Usaha sendiri"))
+    for bad in ("x", "!!!", "a" * 81):
+        await tester.send(user, bad)
+        texts = tester.texts(user)
+        assert "3–80 huruf" in texts[-2] and "Jenis usaha" in texts[-1]
+    assert await _outcomes(world["db"]) == []
+    await tester.send(user, "Bengkel motor")
+    assert await _outcomes(world["db"]) == [(world["ana"].participant_id, "own_business", "Bengkel motor")]
+
+
+async def test_a_sticker_or_photo_where_text_is_expected_asks_again(running, tester, world):
+    user = world["user"]
+    await tester.command(user, "tindak_lanjut")
+    await tester.press(user, tester.last(user).button("Ana Seran"))
+    await tester.press(user, tester.last(user).button("Usaha sendiri"))
+    for other in (tester.sticker, tester.photo):
+        await other(user)
+        texts = tester.texts(user)
+        assert "teks" in texts[-2].lower() and "Jenis usaha" in texts[-1]
+    assert (await _draft(running, user)).step == "business"
+
+
+async def test_a_forged_value_records_nothing_and_asks_again(running, tester, world):
+    user = world["user"]
+    await tester.command(user, "tindak_lanjut")
+    await tester.press(user, tester.last(user).button("Ana Seran"))
+    form_id = (await _draft(running, user)).form_id
+    await tester.press(user, f"tl:{form_id}:status:rich")
+    assert "Apa kegiatan <b>Ana Seran</b>" in tester.last(user).text
+    await tester.press(user, f"tl:{form_id}:pick:999999")  # a button of an earlier step: the question again
+    assert "Apa kegiatan <b>Ana Seran</b>" in tester.last(user).text
+    assert (await _draft(running, user)).data.get("status") is None
+    assert await _outcomes(world["db"]) == []
+
+
+async def test_buttons_of_a_finished_or_replaced_form_are_stale(running, tester, world):
+    user = world["user"]
+    await tester.command(user, "tindak_lanjut")
+    old_listing = tester.last(user)
+    await tester.command(user, "tindak_lanjut")  # a fresh form replaces the first
+    calls = await tester.press(user, old_listing.button("Ana Seran"))
+    assert any("kedaluwarsa" in a or "tidak berlaku" in a for a in answers(calls)), answers(calls)
+    assert (await _draft(running, user)).step == "pick"
+    await tester.press(user, tester.last(user).button("Beni Lake"))
+    status_message = tester.last(user)
+    await tester.press(user, status_message.button("Masih mencari"))
+    calls = await tester.press(user, status_message.button("Bekerja"))  # after the form finished
+    assert answers(calls) and await _draft(running, user) is None
+    assert len(await _outcomes(world["db"])) == 1
+
+
+async def test_cancel_deletes_the_draft_and_saves_nothing(running, tester, world):
+    user = world["user"]
+    await tester.command(user, "tindak_lanjut")
+    await tester.press(user, tester.last(user).button("Ana Seran"))
+    await tester.command(user, "batal")
+    assert "dibatalkan" in tester.last(user).text.lower()
+    assert await _draft(running, user) is None
+    await tester.command(user, "batal")
+    assert "tidak ada" in tester.last(user).text.lower()  # nothing left to cancel
+    assert await _outcomes(world["db"]) == []
+
+
+async def test_a_half_finished_form_survives_a_restart(running, world):
+    user = world["user"]
+    await running.tester.command(user, "tindak_lanjut")
+    await running.tester.press(user, running.tester.last(user).button("Ana Seran"))
+    await running.tester.press(user, running.tester.last(user).button("Lainnya"))
+    await running.restart()
+    await running.tester.send(user, "Jualan online")
+    assert "Tersimpan: <b>Ana Seran</b>" in running.tester.last(user).text
+    assert await _outcomes(running.app.db) == [(world["ana"].participant_id, "other", "Jualan online")]
+
+
+async def test_what_is_typed_in_a_group_is_never_taken_as_an_answer(running, tester, world):
+    user = world["user"]
+    await tester.command(user, "tindak_lanjut")
+    await tester.press(user, tester.last(user).button("Ana Seran"))
+    await tester.press(user, tester.last(user).button("Usaha sendiri"))
+    await tester.send(user, "Bengkel motor", group=True)
+    assert await _outcomes(world["db"]) == []
+    assert (await _draft(running, user)).step == "business"
+
+
+async def test_a_role_removed_meanwhile_ends_the_form(running, tester, world):
+    user, coord = world["user"], world["coord"]
+    await tester.command(user, "tindak_lanjut")
+    await tester.press(user, tester.last(user).button("Ana Seran"))
+    await world["db"].execute("DELETE FROM person_roles WHERE person_id = :p", {"p": coord.id})
+    await tester.press(user, tester.last(user).button("Bekerja"))
+    assert await _draft(running, user) is None
+    assert await _outcomes(world["db"]) == []
+
+
+async def test_nothing_to_follow_up_ends_the_form_at_once(running, tester, make_person):
+    _, user = await make_person(Role.COORDINATOR)
+    await tester.command(user, "tindak_lanjut")
+    assert "Belum ada peserta" in tester.last(user).text
+    assert await drafts.get(running.app.db, user.id) is None
+
+
+async def test_an_abandoned_draft_is_deleted_after_a_day(running, tester, world, frozen_clock):
+    user = world["user"]
+    await tester.command(user, "tindak_lanjut")
+    await tester.press(user, tester.last(user).button("Ana Seran"))
+    frozen_clock.advance(seconds=FORM_MAX_AGE.total_seconds() - 60)
+    assert await expire_stale_forms(running.app, clock.utcnow()) == 0
+    frozen_clock.advance(seconds=120)
+    assert await expire_stale_forms(running.app, clock.utcnow()) == 1
+    assert await _draft(running, user) is None
+    await tester.press(user, tester.last(user).button("Bekerja"))  # the late answer finds no form
+    assert await _outcomes(world["db"]) == []
+
+
+async def test_one_form_at_a_time_across_declared_and_older_forms(running, tester, world, make_person):
+    """Opening an older hand-written form closes the declared one, and the other way round."""
+    user = world["user"]
+    async with world["db"].transaction() as tx:
+        await people.add_role(tx, world["coord"].id, Role.ADMIN)
+    await tester.command(user, "tindak_lanjut")
+    await tester.press(user, tester.last(user).button("Ana Seran"))
+    await tester.command(user, "undang")  # an older form (ConversationHandler)
+    assert await _draft(running, user) is None
+    await tester.press(user, tester.last(user).button("Peminjam"))
+    await tester.command(user, "tindak_lanjut")  # back to the declared form: the invite form is over
+    await tester.send(user, "Maria Bria")  # would have been the invite's name: here it is text for buttons
+    assert "tombol" in tester.texts(user)[-2]
+    assert await world["db"].fetchval("SELECT count(*) FROM invites") == 0
+    assert (await _draft(running, user)).step == "pick"
+
+
+async def test_an_erased_participants_prompt_opens_nothing(running, tester, world):
+    user, ana = world["user"], world["ana"]
+    async with world["db"].transaction() as tx:
+        await events.erase_participant(tx, ana.participant_id, AFTER)
+    await tester.press(user, f"fuq:{ana.id}:employed")
+    assert await _draft(running, user) is None
+    assert await _outcomes(world["db"]) == []
