@@ -1,13 +1,13 @@
 """``/acara_baru`` (``/newevent``) creates an event; ``/acara`` (``/events``) lists them, with actions.
 
-State diagram of ``/acara_baru`` (coordinators and admins)::
+``/acara_baru`` (coordinators and admins) is a declared form (:data:`NEW_EVENT_FORM`, run by
+:mod:`handlers.forms.engine`, one template per step ``events/ask_<step>``)::
 
-    /acara_baru ─► TITLE ─► KIND [buttons] ─► ORGANISER [buttons] ─► DATE ─► TIME ─► PLACE ─► CAPACITY
-                ─► DEADLINE ─► AGES [text "17-40" | Lewati] ─► SUMMARY [edit buttons | Konfirmasi] ─► END
-    every bad answer: a specific message, then the same question again; text where a button is expected:
-    "use the buttons" and the buttons again; a sticker/photo: "send text" and the same question again.
+    title ─► type [buttons] ─► organiser [buttons] ─► date ─► time ─► place ─► capacity ─► deadline
+          ─► ages [text "17-40" | Lewati] ─► summary [edit buttons | Konfirmasi] ─► create_event
     An edit button clears that answer (editing the date also clears the time and the deadline) and asks it
-    again; once nothing is missing the summary comes back.
+    again; once nothing is missing the summary comes back. A start that has passed while the draft waited is
+    refused at Konfirmasi and the date asked again.
 
 ``/acara`` shows the open and closed events of the user's kelurahan from 14 days ago on (recent ones still
 need their attendance), each with seats left and the deadline; a button opens the details with actions:
@@ -40,8 +40,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from telegram import InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
@@ -53,7 +54,6 @@ from bot.events import (
     PLACE_MAX,
     SEATED,
     TITLE_MAX,
-    EventFormError,
     EventKind,
     EventStatus,
     Organiser,
@@ -64,8 +64,8 @@ from bot.events import (
     parse_capacity,
 )
 from bot.parsing.dates import parse_date, parse_time
-from bot.parsing.errors import DateError, TimeParseError
 from bot.roles import Role
+from bot.services.events import create_event
 from handlers.common import (
     Context,
     Who,
@@ -79,6 +79,7 @@ from handlers.common import (
 )
 from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
+from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn
 from messages import label, render
 from storage import audit, events, people
 from storage.events import Event
@@ -94,25 +95,10 @@ ATTEND_KIND = "hadir"
 PAGE_SIZE = 10
 #: names per page of the attendance check-list (an inline keyboard holds about 100 buttons)
 ATTEND_PAGE = 40
-STEPS = ("title", "type", "organiser", "date", "time", "place", "capacity", "deadline", "ages")
 
 
 class S(StrEnum):
-    TITLE = "acara.title"
-    KIND = "acara.kind"
-    ORGANISER = "acara.organiser"
-    DATE = "acara.date"
-    TIME = "acara.time"
-    PLACE = "acara.place"
-    CAPACITY = "acara.capacity"
-    DEADLINE = "acara.deadline"
-    AGES = "acara.ages"
-    SUMMARY = "acara.summary"
     ATTEND = "acara.attend"
-
-
-_STATE = {"title": S.TITLE, "type": S.KIND, "organiser": S.ORGANISER, "date": S.DATE, "time": S.TIME,
-          "place": S.PLACE, "capacity": S.CAPACITY, "deadline": S.DEADLINE, "ages": S.AGES}
 
 
 def tz_of(context: Context):
@@ -140,38 +126,53 @@ def int_or_none(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-# --- /acara_baru ----------------------------------------------------------------------------------------------
-def _missing(form: dict) -> str | None:
-    return next((step for step in STEPS if step not in form), None)
+# --- /acara_baru: a declared form (handlers/forms/engine.py) -------------------------------------------------
+def _now_and_tz(turn: Turn) -> tuple[datetime, object]:
+    return clock.utcnow(), turn.settings.timezone
 
 
-async def ask_next(update: Update, context: Context, who: Who, form: dict) -> str:
-    step = _missing(form)
-    if step is None:
-        return await show_summary(update, context, who, form)
-    markup = None
-    if step == "type":
-        markup = keyboard([[button(f"events.kind_{k}", who.lang, data(KIND, form, "kind", k)) for k in EventKind]])
-    elif step == "organiser":
-        markup = keyboard([[button(f"events.org_{o}", who.lang, data(KIND, form, "org", o))] for o in Organiser])
-    elif step == "ages":
-        markup = keyboard([[button("skip", who.lang, data(KIND, form, "skip"))]])
-    await send(update, context, who, "events/ask", step=step, title=form.get("title", ""),
-               start_day=form.get("date"), max_title=TITLE_MAX, reply_markup=markup)
-    return _STATE[step]
+def _parse_day(text: str, turn: Turn) -> str:
+    now, tz = _now_and_tz(turn)
+    day = parse_date(text, now.astimezone(tz).date(), prefer="future")  # type: ignore[attr-defined]
+    check_start(day, None, now, tz)
+    return day.isoformat()
 
 
-def _start(form: dict, tz) -> datetime:
-    return datetime.fromisoformat(form["starts_at"]).astimezone(tz)
+def _parse_time(text: str, turn: Turn) -> str:
+    now, tz = _now_and_tz(turn)
+    start = check_start(date.fromisoformat(turn.data["date"]), parse_time(text), now, tz)
+    assert start is not None
+    return start.isoformat()
 
 
-async def show_summary(update: Update, context: Context, who: Who, form: dict) -> str:
-    tz = tz_of(context)
-    rows = [[button(f"events.edit_{step}", who.lang, data(KIND, form, "edit", step))]
-            for step in ("title", "type", "organiser", "date", "place", "capacity", "deadline", "ages")]
-    rows.append([button("confirm", who.lang, data(KIND, form, "confirm"))])
-    await send(update, context, who, "events/summary", reply_markup=keyboard(rows), **_summary_ctx(form, tz))
-    return S.SUMMARY
+async def _accept_time(turn: Turn, starts_at: str) -> dict[str, Any]:
+    return {"time": datetime.fromisoformat(starts_at).strftime("%H:%M"), "starts_at": starts_at}
+
+
+def _parse_deadline(text: str, turn: Turn) -> str:
+    now, tz = _now_and_tz(turn)
+    day = parse_date(text, now.astimezone(tz).date(), prefer="future")  # type: ignore[attr-defined]
+    return deadline_for(day, _start(turn.data, tz), now, tz).isoformat()
+
+
+async def _kind_options(turn: Turn) -> Options:
+    return [[Option(k, label(f"events.kind_{k}", turn.lang)) for k in EventKind]]
+
+
+async def _organiser_options(turn: Turn) -> Options:
+    return [[Option(o, label(f"events.org_{o}", turn.lang))] for o in Organiser]
+
+
+async def _limits(turn: Turn) -> dict[str, Any]:
+    return {"max_title": TITLE_MAX, "max_place": PLACE_MAX, "max_capacity": CAPACITY_MAX}
+
+
+def _start(data: dict, tz) -> datetime:
+    return datetime.fromisoformat(data["starts_at"]).astimezone(tz)
+
+
+async def _summary_context(turn: Turn) -> dict[str, Any]:
+    return _summary_ctx(turn.data, turn.settings.timezone)
 
 
 def _summary_ctx(form: dict, tz) -> dict:
@@ -182,118 +183,55 @@ def _summary_ctx(form: dict, tz) -> dict:
             "max_age": ages[1] if ages else None}
 
 
-@guarded(NEW_EVENT)
-async def begin(update: Update, context: Context, who: Who) -> str:
-    return await ask_next(update, context, who, new_form(context, KIND))
+def _text_step(name: str, parse, **kw: Any) -> Step:
+    return Step(name, f"events/ask_{name}", parse=parse, invalid="events/invalid", context=_limits, **kw)
 
 
-async def _form_or_restart(update: Update, context: Context, who: Who) -> tuple[dict | None, str | None]:
-    form = current_form(context, KIND)
-    if form is None:
-        return None, await ask_next(update, context, who, new_form(context, KIND))
-    return form, None
-
-
-@guarded(NEW_EVENT)
-async def typed(update: Update, context: Context, who: Who) -> str:
-    """A text answer; which question it answers is the first missing step of the draft."""
-    form, restarted = await _form_or_restart(update, context, who)
-    if form is None:
-        return restarted  # type: ignore[return-value]
-    assert update.message is not None
-    text = update.message.text or ""
-    step = _missing(form)
-    tz = tz_of(context)
-    now = clock.utcnow()
-    try:
-        if step == "title":
-            form["title"] = clean_text(text, TITLE_MAX, "title_invalid")
-        elif step in ("type", "organiser", None):
-            await send(update, context, who, "common/use_buttons")
-        elif step == "date":
-            day = parse_date(text, now.astimezone(tz).date(), prefer="future")
-            check_start(day, None, now, tz)
-            form["date"] = day.isoformat()
-        elif step == "time":
-            from datetime import date as _date
-
-            start = check_start(_date.fromisoformat(form["date"]), parse_time(text), now, tz)
-            assert start is not None
-            form["time"] = start.strftime("%H:%M")
-            form["starts_at"] = start.isoformat()
-        elif step == "place":
-            form["place"] = clean_text(text, PLACE_MAX, "place_invalid")
-        elif step == "capacity":
-            form["capacity"] = parse_capacity(text)
-        elif step == "deadline":
-            day = parse_date(text, now.astimezone(tz).date(), prefer="future")
-            form["deadline"] = deadline_for(day, _start(form, tz), now, tz).isoformat()
-        elif step == "ages":
-            form["ages"] = list(parse_age_range(text))
-    except (EventFormError, DateError, TimeParseError) as exc:
-        await send(update, context, who, "events/invalid", code=exc.code, error=type(exc).__name__,
-                   max_title=TITLE_MAX, max_place=PLACE_MAX, max_capacity=CAPACITY_MAX, **exc.params)
-    if step is None:
-        return await show_summary(update, context, who, form)
-    return await ask_next(update, context, who, form)
-
-
-@guarded(NEW_EVENT)
-async def pressed(update: Update, context: Context, who: Who) -> str | None:
-    got = await read_button(update, context, who, KIND)
-    if got is None:
-        return None
-    form, action, value = got
-    step = _missing(form)
-    if action == "kind" and step == "type" and value in set(EventKind):
-        form["type"] = value  # not "kind": that key names the form (handlers.forms)
-    elif action == "org" and step == "organiser" and value in set(Organiser):
-        form["organiser"] = value
-    elif action == "skip" and step == "ages":
-        form["ages"] = None
-    elif action == "edit" and step is None and value in STEPS:
-        cleared = {"date": ("date", "time", "starts_at", "deadline")}.get(value, (value,))
-        for key in cleared:
-            form.pop(key, None)
-    elif action == "confirm" and step is None:
-        return await create(update, context, who, form)
-    return await ask_next(update, context, who, form)
-
-
-async def create(update: Update, context: Context, who: Who, form: dict) -> int:
-    person = who.require()
-    app = app_of(context)
-    tz = tz_of(context)
-    start = _start(form, tz)
+async def _create(turn: Turn) -> None:
+    person = turn.who.require()
+    tz = turn.settings.timezone
+    data = turn.data
+    start = _start(data, tz)
     if start <= clock.utcnow():  # the draft waited too long
-        form.pop("date", None), form.pop("time", None), form.pop("deadline", None)
-        await send(update, context, who, "events/invalid", code="time_past", error="EventFormError",
-                   max_title=TITLE_MAX, max_place=PLACE_MAX, max_capacity=CAPACITY_MAX)
-        return await ask_next(update, context, who, form)  # type: ignore[return-value]
-    ages = form["ages"]
-    async with app.db.transaction() as tx:
-        event = await events.create_event(
-            tx, kelurahan_code=person.kelurahan_code or "", title=form["title"], kind=form["type"],
-            organiser=form["organiser"], starts_at=start, place=form["place"], capacity=form["capacity"],
-            registration_deadline=datetime.fromisoformat(form["deadline"]),
-            min_age=ages[0] if ages else None, max_age=ages[1] if ages else None, created_by=person.id,
-        )
-        await audit.record(tx, "event.created", actor_person_id=person.id, entity="event", entity_id=event.id,
-                           kelurahan_code=event.kelurahan_code,
-                           details={"capacity": event.capacity, "kind": event.kind})
-    end_form(context)
-    await send(update, context, who, "events/created", event=event,
-               reply_markup=keyboard([[button("events.open", who.lang, f"ev:show:{event.id}")]]))
-    return ConversationHandler.END
+        for key in ("date", "time", "starts_at", "deadline"):
+            data.pop(key, None)
+        await turn.say("events/invalid", code="time_past", error="EventFormError", **await _limits(turn))
+        await turn.advance()
+        return
+    ages = data["ages"]
+    event = await create_event(
+        turn.db, kelurahan_code=person.kelurahan_code or "", title=data["title"], kind=data["type"],
+        organiser=data["organiser"], starts_at=start, place=data["place"], capacity=data["capacity"],
+        registration_deadline=datetime.fromisoformat(data["deadline"]),
+        min_age=ages[0] if ages else None, max_age=ages[1] if ages else None, created_by=person.id,
+        draft_of=turn.user_id)
+    await turn.say("events/created", event=event,
+                   reply_markup=keyboard([[button("events.open", turn.lang, f"ev:show:{event.id}")]]))
 
 
-@guarded(NEW_EVENT)
-async def not_text(update: Update, context: Context, who: Who) -> str | None:
-    form = current_form(context, KIND)
-    if form is None:
-        return None
-    await send(update, context, who, "errors/not_text")
-    return await ask_next(update, context, who, form)
+NEW_EVENT_FORM = Form(
+    kind=KIND,
+    command=NEW_EVENT,
+    steps=(
+        _text_step("title", lambda text, turn: clean_text(text, TITLE_MAX, "title_invalid")),
+        Step("type", "events/ask_type", options=_kind_options, action="kind"),
+        Step("organiser", "events/ask_organiser", options=_organiser_options, action="org"),
+        _text_step("date", _parse_day),
+        _text_step("time", _parse_time, accept=_accept_time),
+        _text_step("place", lambda text, turn: clean_text(text, PLACE_MAX, "place_invalid")),
+        _text_step("capacity", lambda text, turn: parse_capacity(text)),
+        _text_step("deadline", _parse_deadline),
+        _text_step("ages", lambda text, turn: list(parse_age_range(text)), skip=True),
+    ),
+    summary=Summary(
+        "events/summary",
+        edits=[(f, f"events.edit_{f}") for f in ("title", "type", "organiser", "date", "place", "capacity",
+                                                 "deadline", "ages")],
+        context=_summary_context,
+        clears={"date": ("time", "starts_at", "deadline")},
+    ),
+    finish=_create,
+)
 
 
 # --- /acara and event actions ---------------------------------------------------------------------------------
@@ -590,18 +528,13 @@ async def attendance_typed(update: Update, context: Context, who: Who) -> str:
 
 
 def handlers() -> FeatureHandlers:
-    text = filters.TEXT & ~filters.COMMAND
-    other = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     form_states: dict[object, list] = {
-        state: [MessageHandler(text, typed), CallbackQueryHandler(pressed, pattern=pattern(KIND)),
-                MessageHandler(other, not_text)]
-        for state in S if state is not S.ATTEND
+        S.ATTEND: [CallbackQueryHandler(attendance_pressed, pattern=pattern(ATTEND_KIND)),
+                   MessageHandler(filters.ALL & ~filters.COMMAND, attendance_typed)],
     }
-    form_states[S.ATTEND] = [CallbackQueryHandler(attendance_pressed, pattern=pattern(ATTEND_KIND)),
-                             MessageHandler(filters.ALL & ~filters.COMMAND, attendance_typed)]
     return FeatureHandlers(
+        forms=[NEW_EVENT_FORM],
         form_entry_points=[
-            CommandHandler(list(NEW_EVENT.names), begin),
             CommandHandler(list(EVENTS.names), list_events),
             CallbackQueryHandler(attendance_begin, pattern=r"^ev:att:"),
             CallbackQueryHandler(event_action, pattern=r"^ev:(show|list|csv|xlsx|close|cancel|cancelok):"),

@@ -39,7 +39,7 @@ from __future__ import annotations
 import logging
 import secrets
 import unicodedata
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -125,6 +125,11 @@ class Turn:
     def user_id(self) -> int:
         return self.draft.telegram_user_id
 
+    async def advance(self) -> None:
+        """Ask the next unanswered step (or show the summary, or finish): for ``finish`` functions that found a
+        stale answer (cleared it, said why) and must ask it again."""
+        await _advance(self)
+
     def callback(self, action: str, value: object = "") -> str:
         """Callback data of a button of this form: ``<kind>:<form id>:<action>[:<value>]``."""
         text = f"{self.form.kind}:{self.draft.form_id}:{action}" + (f":{value}" if value != "" else "")
@@ -174,10 +179,40 @@ class Step:
     context: Callable[[Turn], Awaitable[dict[str, Any]]] = _no_context
     empty: str | None = None
     field: str | None = None
+    #: the button action of its options (default: the step's name)
+    action: str | None = None
 
     @property
     def key(self) -> str:
         return self.field or self.name
+
+    @property
+    def verb(self) -> str:
+        return self.action or self.name
+
+
+#: Button actions of the summary.
+EDIT, CONFIRM = "edit", "confirm"
+#: The draft's step while the summary is shown.
+SUMMARY_STEP = "summary"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the form shows once every step is answered: everything on one message, one edit button per field
+    and *Konfirmasi*. An edit button clears that field (and the fields in ``clears``, e.g. editing the date also
+    clears the time that depended on it) and asks it again; once nothing is missing the summary comes back.
+    ``edits`` are ``(field, label key)`` pairs; ``context`` gives the template's values."""
+
+    template: str
+    edits: Sequence[tuple[str, str]]
+    context: Callable[[Turn], Awaitable[dict[str, Any]]] = _no_context
+    clears: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    confirm_label: str = "confirm"
+
+    def options(self, lang: str) -> Options:
+        return [*([Option(f"{EDIT}:{name}", label(key, lang))] for name, key in self.edits),
+                [Option(CONFIRM, label(self.confirm_label, lang))]]
 
 
 @dataclass(frozen=True)
@@ -190,6 +225,8 @@ class Form:
     command: CommandSpec
     steps: Sequence[Step]
     finish: Callable[[Turn], Awaitable[None]]
+    #: shown before ``finish`` when set: ``finish`` then runs on its Konfirmasi button
+    summary: Summary | None = None
     #: extra entry points (buttons of other messages that open this form), wired by the feature itself
     entry_points: Sequence[BaseHandler] = field(default_factory=tuple)
 
@@ -311,7 +348,7 @@ class Dispatcher:
         try:
             stored = {step.key: value} if step.accept is None else await step.accept(turn, value)
         except ParseError as refused:
-            await self._refuse(turn, step, refused.code, refused.params)
+            await self._refuse(turn, step, refused.code, {"error": type(refused).__name__, **refused.params})
             return
         turn.data.update(stored)
         await self._advance(turn)
@@ -334,13 +371,16 @@ class Dispatcher:
         if not await self._guard(turn):
             raise ApplicationHandlerStop
         await query.answer()
+        if turn.draft.step == SUMMARY_STEP and turn.form.summary is not None:
+            await _summary_choice(turn, action if not value else f"{action}:{value}")
+            raise ApplicationHandlerStop
         step = turn.form.step(turn.draft.step)
         if step is None:  # the form's declaration changed under a stored draft: ask what is next
             await self._advance(turn)
             raise ApplicationHandlerStop
         if action == SKIP and step.skip:
             await self._answer(turn, step, None)
-        elif action == step.name and step.options is not None:
+        elif action == step.verb and step.options is not None:
             offered = {o.value for row in await step.options(turn) for o in row}
             if value in offered:
                 await self._answer(turn, step, value)
@@ -360,6 +400,16 @@ class Dispatcher:
         step = turn.form.step(turn.draft.step)
         assert update.message is not None
         text = update.message.text or ""
+        summary = turn.form.summary
+        if turn.draft.step == SUMMARY_STEP and summary is not None:
+            folded = _fold(text)
+            match = next((o for row in summary.options(turn.lang) for o in row if _fold(o.label) == folded), None)
+            if match is not None and folded:
+                await _summary_choice(turn, match.value)
+            else:
+                await turn.say("common/use_buttons")
+                await _show_summary(turn)
+            raise ApplicationHandlerStop
         if step is None:
             await self._advance(turn)
             raise ApplicationHandlerStop
@@ -379,7 +429,7 @@ class Dispatcher:
         try:
             value = step.parse(text, turn)
         except ParseError as exc:
-            await self._refuse(turn, step, exc.code, exc.params)
+            await self._refuse(turn, step, exc.code, {"error": type(exc).__name__, **exc.params})
             raise ApplicationHandlerStop from None
         await self._answer(turn, step, value)
         raise ApplicationHandlerStop
@@ -395,6 +445,8 @@ class Dispatcher:
         await turn.say("errors/not_text")
         if step is not None:
             await self._ask(turn, step)
+        elif turn.draft.step == SUMMARY_STEP and turn.form.summary is not None:
+            await _show_summary(turn)
         raise ApplicationHandlerStop
 
     @_checks_roles_itself
@@ -422,8 +474,13 @@ async def open_form(form: Form, update: Update, context: Context, who: Who,
 
 
 async def _advance(turn: Turn) -> None:
-    """Ask the next unanswered step and store the draft, or finish the form."""
+    """Ask the next unanswered step and store the draft; with nothing left, show the summary or finish."""
     step = turn.form.next_step(turn.data)
+    if step is None and turn.form.summary is not None:
+        turn.draft.step = SUMMARY_STEP
+        await _show_summary(turn)
+        await drafts.save(turn.db, turn.draft, clock.utcnow())
+        return
     if step is None:
         await turn.form.finish(turn)
         return
@@ -440,9 +497,31 @@ async def _ask(turn: Turn, step: Step) -> bool:
         await drafts.delete(turn.db, turn.user_id)
         await turn.say(step.empty)
         return False
-    rows = [[(o.label, turn.callback(step.name, o.value)) for o in row] for row in options if row]
+    rows = [[(o.label, turn.callback(step.verb, o.value)) for o in row] for row in options if row]
     if step.skip:
         rows.append([(label("skip", turn.lang), turn.callback(SKIP))])
     markup = keyboard(rows) if rows else None
     await turn.say(step.template, reply_markup=markup, **{**turn.data, **await step.context(turn)})
     return True
+
+
+async def _show_summary(turn: Turn) -> None:
+    summary = turn.form.summary
+    assert summary is not None
+    rows = [[(o.label, turn.callback(*o.value.split(":", 1))) for o in row] for row in summary.options(turn.lang)]
+    await turn.say(summary.template, reply_markup=keyboard(rows), **await summary.context(turn))
+
+
+async def _summary_choice(turn: Turn, choice: str) -> None:
+    """An edit button (``edit:<field>``) or Konfirmasi on the summary; anything else shows it again."""
+    summary = turn.form.summary
+    assert summary is not None
+    action, _, name = choice.partition(":")
+    if action == CONFIRM and not name:
+        await turn.form.finish(turn)
+    elif action == EDIT and name in {n for n, _ in summary.edits}:
+        for key in (name, *summary.clears.get(name, ())):
+            turn.data.pop(key, None)
+        await _advance(turn)
+    else:
+        await _show_summary(turn)

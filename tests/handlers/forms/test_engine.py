@@ -217,3 +217,64 @@ async def test_an_erased_participants_prompt_opens_nothing(running, tester, worl
     await tester.press(user, f"fuq:{ana.id}:employed")
     assert await _draft(running, user) is None
     assert await _outcomes(world["db"]) == []
+
+
+# --- the summary stage, on /acara_baru ---------------------------------------------------------------------------
+async def _event_up_to_the_summary(tester, user):
+    await tester.command(user, "acara_baru")
+    for answer in ("Pelatihan Servis AC", "Pelatihan", "Disnaker", "15/12", "09.00", "Aula Kantor Lurah", "25",
+                   "13/12/2026"):
+        await tester.send(user, answer)  # the two button steps answered by typing their labels
+    await tester.press(user, tester.last(user).button("Lewati"))
+    return tester.last(user)
+
+
+async def test_the_summary_edits_one_field_and_comes_back(running, tester, make_person, frozen_clock):
+    _, user = await make_person(Role.COORDINATOR)
+    summary = await _event_up_to_the_summary(tester, user)
+    assert "15 Desember 2026, 09.00 WITA" in summary.text and (await _draft(running, user)).step == "summary"
+    await tester.press(user, summary.button("Tempat"))
+    assert "Di mana tempatnya" in tester.last(user).text
+    await tester.send(user, "Gedung Karang Taruna")
+    summary = tester.last(user)
+    assert "Gedung Karang Taruna" in summary.text and "Aula" not in summary.text
+    await tester.send(user, "simpan saja")  # text on the summary: the buttons again
+    assert "tombol" in tester.texts(user)[-2] and "Gedung Karang Taruna" in tester.last(user).text
+    await tester.send(user, "konfirmasi")  # the label of Konfirmasi, typed
+    assert "Acara tersimpan" in tester.last(user).text
+    row = await running.app.db.fetchone("SELECT place, capacity, min_age FROM events")
+    assert tuple(row) == ("Gedung Karang Taruna", 25, None)
+    assert await _draft(running, user) is None
+    assert await running.app.db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'event.created'") == 1
+
+
+async def test_the_summary_survives_a_restart(running, make_person, frozen_clock):
+    _, user = await make_person(Role.COORDINATOR)
+    await _event_up_to_the_summary(running.tester, user)
+    summary = running.tester.last(user)
+    await running.restart()
+    await running.tester.press(user, summary.button("Konfirmasi"))
+    assert "Acara tersimpan" in running.tester.last(user).text
+    assert await running.app.db.fetchval("SELECT count(*) FROM events") == 1
+
+
+async def test_a_start_that_passed_while_the_draft_waited_asks_the_date_again(running, tester, make_person,
+                                                                             frozen_clock):
+    _, user = await make_person(Role.COORDINATOR)
+    summary = await _event_up_to_the_summary(tester, user)
+    frozen_clock.set(datetime(2026, 12, 15, 2, 0, tzinfo=UTC))  # 10:00 WITA on the event day
+    await tester.press(user, summary.button("Konfirmasi"))
+    texts = tester.texts(user)
+    assert "sudah lewat" in texts[-2] and "Tanggal berapa" in texts[-1]
+    assert await running.app.db.fetchval("SELECT count(*) FROM events") == 0
+    draft = await _draft(running, user)
+    assert draft.step == "date" and "time" not in draft.data and draft.data["place"] == "Aula Kantor Lurah"
+
+
+async def test_a_double_confirm_stores_one_event(running, tester, make_person, frozen_clock):
+    _, user = await make_person(Role.COORDINATOR)
+    summary = await _event_up_to_the_summary(tester, user)
+    await tester.press(user, summary.button("Konfirmasi"))
+    calls = await tester.press(user, summary.button("Konfirmasi"))
+    assert answers(calls)  # the second press only gets "this button has expired"
+    assert await running.app.db.fetchval("SELECT count(*) FROM events") == 1

@@ -16,7 +16,15 @@ REG = Registration(id=3, event_id=7, participant_id=4, status="waitlisted", wait
                    phone="+6281234567890", address="003/002", sex="M", registered_by_name="Maria Goreti", rank=2)
 
 SAMPLES = {
-    "events/ask": {"step": "title", "title": "Pelatihan", "start_day": None, "max_title": 100},
+    "events/ask_title": {"title": "Pelatihan", "max_title": 100, "max_place": 100, "max_capacity": 500},
+    "events/ask_type": {"title": "Pelatihan", "max_title": 100, "max_place": 100, "max_capacity": 500},
+    "events/ask_organiser": {"title": "Pelatihan", "max_title": 100, "max_place": 100, "max_capacity": 500},
+    "events/ask_date": {"title": "Pelatihan", "max_title": 100, "max_place": 100, "max_capacity": 500},
+    "events/ask_time": {"title": "Pelatihan", "max_title": 100, "max_place": 100, "max_capacity": 500},
+    "events/ask_place": {"title": "Pelatihan", "max_title": 100, "max_place": 100, "max_capacity": 500},
+    "events/ask_capacity": {"title": "Pelatihan", "max_title": 100, "max_place": 100, "max_capacity": 500},
+    "events/ask_deadline": {"title": "Pelatihan", "max_title": 100, "max_place": 100, "max_capacity": 500},
+    "events/ask_ages": {"title": "Pelatihan", "max_title": 100, "max_place": 100, "max_capacity": 500},
     "events/invalid": {"code": "ages_order", "error": "EventFormError", "max_title": 100, "max_place": 100,
                        "max_capacity": 1000, "low": 40, "high": 17},
     "events/summary": {"title": EVENT.title, "kind": "training", "organiser": "disnaker", "starts_at": EVENT.starts_at,

@@ -1,0 +1,29 @@
+"""Use cases of Karang Taruna events (``/acara_baru`` and, later, the event actions)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage import audit, drafts, events
+from storage.db import Database
+from storage.events import Event
+
+
+async def create_event(
+    db: Database, *, kelurahan_code: str, title: str, kind: str, organiser: str, starts_at: datetime, place: str,
+    capacity: int, registration_deadline: datetime, min_age: int | None, max_age: int | None,
+    created_by: int | None, draft_of: int | None = None,
+) -> Event:
+    """Create an event and audit it. ``draft_of``: the Telegram user whose form draft this finishes, deleted in
+    the same transaction."""
+    async with db.transaction() as tx:
+        event = await events.create_event(
+            tx, kelurahan_code=kelurahan_code, title=title, kind=kind, organiser=organiser, starts_at=starts_at,
+            place=place, capacity=capacity, registration_deadline=registration_deadline, min_age=min_age,
+            max_age=max_age, created_by=created_by)
+        await audit.record(tx, "event.created", actor_person_id=created_by, entity="event", entity_id=event.id,
+                           kelurahan_code=event.kelurahan_code,
+                           details={"capacity": event.capacity, "kind": event.kind})
+        if draft_of is not None:
+            await drafts.delete(tx, draft_of)
+    return event
