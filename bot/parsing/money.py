@@ -50,9 +50,10 @@ sembilan ribu sembilan ratus sembilan puluh sembilan`` (999,999,999), is exactly
 * Digits may stand for a unit before ``ratus``/``puluh``/``belas`` (``2 ratus ribu``), for a whole group
   before a scale word (``sejuta 500 ribu``), or for the tens after ``ratus`` (``dua ratus 50 ribu``).
   A bare digit group ending an amount in words after a scale word (``satu juta 250``) is ``'ambiguous'``.
-* Every word must be one of these: typos (``lima ratus ribuu``, ``limaratus``) are ``'words'`` errors
-  (param ``word``, the first word not understood), never guessed. So are words in the wrong order
-  (``ratus lima``, ``seribu sejuta``). ``miliar`` is not accepted.
+* Every word must be one of these: typos next to number words (``lima ratus ribuu``) are ``'words'``
+  errors (param ``word``, the first word not understood), never guessed; so are words in the wrong order
+  (``ratus lima``, ``seribu sejuta``) and ``miliar``. Text with no number word at all (``limaratus ribu``,
+  ``banyak``) stays ``'not_a_number'``, as before.
 
 Errors raise :class:`AmountError` whose ``code`` is one of ``'empty'``, ``'not_a_number'``, ``'negative'``
 (params ``amount``, the absolute value), ``'zero'``, ``'malformed'`` (wrong digit grouping), ``'fraction'``

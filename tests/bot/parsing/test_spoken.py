@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from num2words import num2words
 
@@ -230,6 +230,7 @@ def test_spelled_amount_errors(text: str, code: str, params: dict[str, object]) 
     assert info.value.params == {"text": text.strip(), **params}
 
 
+@settings(max_examples=500)
 @given(st.integers(min_value=1, max_value=999_999_999))
 def test_num2words_round_trip(n: int) -> None:
     words = num2words(n, lang="id")
