@@ -19,7 +19,7 @@ The forms added for what people type on phones (:func:`parse_date_ex` reports th
 
 * A bare day of the month (``25``, ``tgl 25``) is, with ``prefer="past"``, the latest day 25 on or before
   ``today`` (``prefer="future"``: the earliest on or after). Months without that day are skipped:
-  ``tgl 31`` on 15 April is 31 March, ``tgl 30`` in March is 30 January, ``tgl 29`` on 10 March 2027 is
+  ``tgl 31`` on 15 April is 31 March, ``tgl 30`` on 10 March is 30 January, ``tgl 29`` on 10 March 2027 is
   29 January 2027. Days outside 1..31 are ``'invalid_date'``.
 * ``N hari lalu`` / ``N hari yang lalu`` / ``N hari yg lalu`` (also ``hr``, ``sebelumnya``) is ``today - N``
   and ``N hari lagi`` is ``today + N``, whatever ``prefer`` says; ``N minggu lalu`` is N weeks. N is 1..999,
