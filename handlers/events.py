@@ -63,7 +63,7 @@ from bot.events import (
     parse_age_range,
     parse_capacity,
 )
-from bot.parsing.dates import parse_date, parse_time
+from bot.parsing.dates import parse_date_ex, parse_time
 from bot.parsing.errors import DateError, TimeParseError
 from bot.roles import Role
 from handlers.common import (
@@ -211,9 +211,11 @@ async def typed(update: Update, context: Context, who: Who) -> str:
         elif step in ("type", "organiser", None):
             await send(update, context, who, "common/use_buttons")
         elif step == "date":
-            day = parse_date(text, now.astimezone(tz).date(), prefer="future")
+            day, inferred = parse_date_ex(text, now.astimezone(tz).date(), prefer="future")
             check_start(day, None, now, tz)
             form["date"] = day.isoformat()
+            if inferred:  # "jumat", "tgl 25", "3 hari lagi": show the date understood
+                await send(update, context, who, "common/read_as", day=day)
         elif step == "time":
             from datetime import date as _date
 
@@ -226,8 +228,10 @@ async def typed(update: Update, context: Context, who: Who) -> str:
         elif step == "capacity":
             form["capacity"] = parse_capacity(text)
         elif step == "deadline":
-            day = parse_date(text, now.astimezone(tz).date(), prefer="future")
+            day, inferred = parse_date_ex(text, now.astimezone(tz).date(), prefer="future")
             form["deadline"] = deadline_for(day, _start(form, tz), now, tz).isoformat()
+            if inferred:
+                await send(update, context, who, "common/read_as", day=day)
         elif step == "ages":
             form["ages"] = list(parse_age_range(text))
     except (EventFormError, DateError, TimeParseError) as exc:
