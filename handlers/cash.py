@@ -40,9 +40,9 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot import clock
 from bot.commands import CommandSpec
 from bot.loans import OverpaymentError, check_new_payment
-from bot.parsing.dates import parse_date
+from bot.parsing.dates import parse_date_ex
 from bot.parsing.errors import AmountError, DateError
-from bot.parsing.money import parse_amount
+from bot.parsing.money import parse_amount_ex
 from bot.roles import Role
 from handlers.common import Context, Who, app_of, button, guarded, keyboard, notify_person, send
 from handlers.feature import FeatureHandlers
@@ -243,7 +243,7 @@ async def cash_text(update: Update, context: Context, who: Who) -> str | int:
         return await _pick(update, context, who, form, found)
     if step == "amount":
         try:
-            amount = parse_amount(text)
+            amount, spelled = parse_amount_ex(text)
         except AmountError as exc:
             return await _cash_invalid(update, context, who, form, "amount_" + exc.code)
         summary = await loans.summary(app.db, form["loan_id"])
@@ -253,13 +253,15 @@ async def cash_text(update: Update, context: Context, who: Who) -> str | int:
         except OverpaymentError as exc:
             return await _cash_invalid(update, context, who, form, "overpayment", outstanding=exc.outstanding)
         form["amount"] = amount
+        if spelled:  # in words: show what was understood before the next question
+            await send(update, context, who, "common/read_as", amount=amount)
         return await _cash_ask(update, context, who, form, "date")
     if step == "date":
         try:
-            paid_on = parse_date(text, today, prefer="past")
+            paid_on, inferred = parse_date_ex(text, today, prefer="past")
         except DateError as exc:
             return await _cash_invalid(update, context, who, form, "date_" + exc.code)
-        return await _date_chosen(update, context, who, form, paid_on)
+        return await _date_chosen(update, context, who, form, paid_on, echo=inferred)
     if step == "note":
         note = " ".join(text.split())
         if len(note) > NOTE_MAX:
@@ -285,7 +287,9 @@ async def _pick(update: Update, context: Context, who: Who, form: dict, found: l
     return S.CASH_WHO  # still the "who" step: typing another name searches again
 
 
-async def _date_chosen(update: Update, context: Context, who: Who, form: dict, paid_on: date) -> str:
+async def _date_chosen(
+    update: Update, context: Context, who: Who, form: dict, paid_on: date, *, echo: bool = False
+) -> str:
     today = clock.local_today(app_of(context).settings.timezone)
     disbursed = date.fromisoformat(form["disbursed_on"])
     if paid_on > today:
@@ -295,6 +299,8 @@ async def _date_chosen(update: Update, context: Context, who: Who, form: dict, p
             update, context, who, form, "date_before_disbursement", day=paid_on, disbursed_on=disbursed
         )
     form["paid_on"] = paid_on.isoformat()
+    if echo:  # "jumat", "tgl 25", "2 hari lalu": show the date understood
+        await send(update, context, who, "common/read_as", day=paid_on)
     return await _cash_ask(update, context, who, form, "note")
 
 

@@ -43,6 +43,7 @@ import io
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
@@ -63,7 +64,7 @@ from bot.events import (
     parse_age_range,
     parse_capacity,
 )
-from bot.parsing.dates import parse_date, parse_time
+from bot.parsing.dates import parse_date_ex, parse_time
 from bot.roles import Role
 from bot.services.events import create_event
 from handlers.common import (
@@ -127,13 +128,22 @@ def int_or_none(text: str) -> int | None:
 
 
 # --- /acara_baru: a declared form (handlers/forms/engine.py) -------------------------------------------------
-def _now_and_tz(turn: Turn) -> tuple[datetime, object]:
+def _now_and_tz(turn: Turn) -> tuple[datetime, ZoneInfo]:
     return clock.utcnow(), turn.settings.timezone
+
+
+def _future_day(text: str, turn: Turn) -> date:
+    """A date typed for an event; "jumat", "tgl 25" or "3 hari lagi" is shown back as the date understood."""
+    now, tz = _now_and_tz(turn)
+    day, inferred = parse_date_ex(text, now.astimezone(tz).date(), prefer="future")
+    if inferred:
+        turn.echo("common/read_as", day=day)
+    return day
 
 
 def _parse_day(text: str, turn: Turn) -> str:
     now, tz = _now_and_tz(turn)
-    day = parse_date(text, now.astimezone(tz).date(), prefer="future")  # type: ignore[attr-defined]
+    day = _future_day(text, turn)
     check_start(day, None, now, tz)
     return day.isoformat()
 
@@ -151,8 +161,7 @@ async def _accept_time(turn: Turn, starts_at: str) -> dict[str, Any]:
 
 def _parse_deadline(text: str, turn: Turn) -> str:
     now, tz = _now_and_tz(turn)
-    day = parse_date(text, now.astimezone(tz).date(), prefer="future")  # type: ignore[attr-defined]
-    return deadline_for(day, _start(turn.data, tz), now, tz).isoformat()
+    return deadline_for(_future_day(text, turn), _start(turn.data, tz), now, tz).isoformat()
 
 
 async def _kind_options(turn: Turn) -> Options:

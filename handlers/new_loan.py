@@ -51,9 +51,9 @@ from bot.loans import (
     add_months,
     build_schedule,
 )
-from bot.parsing.dates import parse_date
+from bot.parsing.dates import parse_date_ex
 from bot.parsing.errors import AmountError, DateError, PhoneError
-from bot.parsing.money import parse_amount
+from bot.parsing.money import parse_amount_ex
 from bot.parsing.phone import normalize_phone
 from bot.roles import Role
 from handlers.cash import borrower_rows, search_borrowers
@@ -275,19 +275,21 @@ async def on_text(update: Update, context: Context, who: Who) -> str | int:
         return await advance(update, context, who, form, "who")
     if step == "principal":
         try:
-            amount = parse_amount(text)
+            amount, spelled = parse_amount_ex(text)
         except AmountError as exc:
             return await invalid(update, context, who, form, "amount_" + exc.code)
         if not MIN_PRINCIPAL <= amount <= MAX_PRINCIPAL:
             return await invalid(update, context, who, form, "principal_range", value=amount)
         form["principal"] = amount
+        if spelled:  # in words: show what was understood before the next question
+            await send(update, context, who, "common/read_as", amount=amount)
         return await advance(update, context, who, form, "principal")
     if step == "date":
         try:
-            day = parse_date(text, today, prefer="past")
+            day, inferred = parse_date_ex(text, today, prefer="past")
         except DateError as exc:
             return await invalid(update, context, who, form, "date_" + exc.code)
-        return await _date(update, context, who, form, day, today)
+        return await _date(update, context, who, form, day, today, echo=inferred)
     if step in ("tenor_other", "grace_other"):
         field = step.removesuffix("_other")
         low, high = (
@@ -314,12 +316,16 @@ async def on_text(update: Update, context: Context, who: Who) -> str | int:
     return await reask(update, context, who, form)
 
 
-async def _date(update: Update, context: Context, who: Who, form: dict, day: date, today: date) -> str:
+async def _date(
+    update: Update, context: Context, who: Who, form: dict, day: date, today: date, *, echo: bool = False
+) -> str:
     if day > today + timedelta(days=FUTURE_DAYS):
         return await invalid(update, context, who, form, "date_too_far", day=day)
     if day < add_months(today, -12 * PAST_YEARS):  # not .replace(year=…): 29 February has no match
         return await invalid(update, context, who, form, "date_too_old", day=day)
     form["disbursed_on"] = day.isoformat()
+    if echo:  # "tgl 25", "senin", "2 hari lalu": show the date understood
+        await send(update, context, who, "common/read_as", day=day)
     return await advance(update, context, who, form, "date")
 
 

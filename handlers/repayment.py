@@ -57,9 +57,9 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot import clock
 from bot.commands import CommandSpec
-from bot.parsing.dates import parse_date
+from bot.parsing.dates import parse_date_ex
 from bot.parsing.errors import AmountError, DateError
-from bot.parsing.money import is_tiny_payment, parse_amount
+from bot.parsing.money import is_tiny_payment, parse_amount_ex
 from bot.roles import Role
 from handlers.common import Context, Who, answer_callback, app_of, button, deliver_notices, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
@@ -417,11 +417,11 @@ async def text_typed(update: Update, context: Context, who: Who) -> str | int | 
         return await amount_typed(update, context, who, form, text)
     if step == S.DATE and "amount" in form:
         try:
-            day = parse_date(text, _today(context), prefer="past")
+            day, inferred = parse_date_ex(text, _today(context), prefer="past")
         except DateError as exc:
             await send(update, context, who, "pay/date_invalid", code=exc.code, text=text.strip()[:40])
             return await ask_date(update, context, who, form)
-        return await set_date(update, context, who, form, day)
+        return await set_date(update, context, who, form, day, echo=inferred)
     if step == S.PHOTO:
         await send(update, context, who, "pay/photo_expected")
         return await ask_photo(update, context, who, form)
@@ -431,9 +431,10 @@ async def text_typed(update: Update, context: Context, who: Who) -> str | int | 
 
 async def amount_typed(update: Update, context: Context, who: Who, form: dict, text: str) -> str | int:
     try:
-        amount = parse_amount(text)
+        amount, spelled = parse_amount_ex(text)
     except AmountError as exc:
-        await send(update, context, who, "pay/amount_invalid", code=exc.code, text=text.strip()[:40])
+        await send(update, context, who, "pay/amount_invalid", code=exc.code, text=text.strip()[:40],
+                   word=exc.params.get("word"))
         return await ask_amount(update, context, who, form)
     summary = await _own_loan(context, who, form["loan_id"])
     if summary is None:
@@ -444,12 +445,16 @@ async def amount_typed(update: Update, context: Context, who: Who, form: dict, t
         return await ask_amount(update, context, who, form)
     if is_tiny_payment(amount):
         form["tiny"] = amount
-        return await ask_tiny(update, context, who, form)
+        return await ask_tiny(update, context, who, form)  # which shows the amount back anyway
+    if spelled:  # in words: show what was understood before the next question
+        await send(update, context, who, "common/read_as", amount=amount)
     form["amount"], form["installment_id"] = amount, None
     return await after_amount(update, context, who, form)
 
 
-async def set_date(update: Update, context: Context, who: Who, form: dict, day: date) -> str | int:
+async def set_date(
+    update: Update, context: Context, who: Who, form: dict, day: date, *, echo: bool = False
+) -> str | int:
     summary = await _own_loan(context, who, form["loan_id"])
     if summary is None:
         return await show_summary(update, context, who, form)  # ends the form with a message
@@ -461,6 +466,8 @@ async def set_date(update: Update, context: Context, who: Who, form: dict, day: 
                    disbursed_on=summary.loan.disbursed_on)
         return await ask_date(update, context, who, form)
     form["paid_on"] = day.isoformat()
+    if echo:  # "jumat", "tgl 25", "2 hari lalu": show the date understood
+        await send(update, context, who, "common/read_as", day=day)
     return await show_summary(update, context, who, form)
 
 

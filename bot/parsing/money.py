@@ -17,10 +17,49 @@ Rules:
   ``.`` and ``,`` occur the one that occurs last (once) is the decimal mark. Decimals must be zero
   (``1.500.000,00``), because Rupiah has no sub-units: ``1500000,50`` is an error.
 
+Shorthand after ``jt``: ``1 jt 250`` / ``1jt 500`` / ``2 juta 750``: a bare number of exactly three digits
+after a ``jt``/``juta`` term (whose number has no decimal mark) is thousands, so ``1 jt 250`` = 1,250,000.
+One or two digits there (``1 jt 5``: 1,005,000 or 1,500,000? ``1 jt 50``: 1,050,000 or 1,500,000?) are
+refused as ``'ambiguous'``. A bare number after a ``rb`` term stays ``'malformed'``, as before.
+
+Amounts in words (:func:`parse_amount_ex` reports them as ``spelled``)::
+
+    satu juta   sejuta   setengah juta   satu setengah juta   sejuta setengah   dua juta setengah
+    lima ratus ribu   dua ratus lima puluh ribu   seratus ribu   seribu   tiga ratus ribu rupiah
+    sebelas ribu   dua belas ribu   sepuluh juta   satu juta dua ratus ribu   lima ratus
+    2 ratus ribu   1 juta dua ratus ribu   sejuta 500 ribu   dua ratus 50 ribu   lima ratus rb   dua jt
+
+The grammar, from ``nol`` to ``sembilan ratus sembilan puluh sembilan juta sembilan ratus sembilan puluh
+sembilan ribu sembilan ratus sembilan puluh sembilan`` (999,999,999), is exactly the one of terbilang and of
+``num2words(n, lang="id")``::
+
+    amount  := [group juta | sejuta] [group ribu | seribu] [group]      (at least one part)
+    group   := [unit ratus | seratus] [tens]                            (1..999)
+    tens    := unit puluh [unit] | unit belas | sepuluh | sebelas | unit
+    unit    := satu | dua | tiga | empat | lima | enam | tujuh | delapan | sembilan
+
+* ``nol`` only stands alone (and is ``'zero'``); ``satu ratus``/``satu ribu``/``satu juta`` are accepted
+  like ``seratus``/``seribu``/``sejuta``; ``satu puluh``/``satu belas`` are not Indonesian and are refused.
+* ``rb``/``rbu``/``k`` may stand for ``ribu`` and ``jt`` for ``juta``.
+* ``setengah`` (one half) goes with a scale word only: ``setengah juta`` = 500,000, ``satu setengah juta``
+  = ``sejuta setengah`` = 1,500,000, ``dua setengah ribu`` = 2,500; it ends the amount
+  (``satu setengah juta dua ratus ribu`` is refused).
+* In words a group after ``juta`` without ``ribu`` is units, as on a receipt: ``satu juta dua ratus lima
+  puluh`` = 1,000,250 (``num2words`` agrees), unlike the digit shorthand ``1 jt 250``. That is why callers
+  must echo a spelled amount before using it.
+* Digits may stand for a unit before ``ratus``/``puluh``/``belas`` (``2 ratus ribu``), for a whole group
+  before a scale word (``sejuta 500 ribu``), or for the tens after ``ratus`` (``dua ratus 50 ribu``).
+  A bare digit group ending an amount in words after a scale word (``satu juta 250``) is ``'ambiguous'``.
+* Every word must be one of these: typos next to number words (``lima ratus ribuu``) are ``'words'``
+  errors (param ``word``, the first word not understood), never guessed; so are words in the wrong order
+  (``ratus lima``, ``seribu sejuta``) and ``miliar``. Text with no number word at all (``limaratus ribu``,
+  ``banyak``) stays ``'not_a_number'``, as before.
+
 Errors raise :class:`AmountError` whose ``code`` is one of ``'empty'``, ``'not_a_number'``, ``'negative'``
-(params ``amount``, the absolute value), ``'zero'``, ``'malformed'`` (wrong digit grouping) or ``'fraction'``
-(not a whole number of Rupiah); ``params`` always holds ``text`` (the input, stripped). Business limits are
-not checked here: see :data:`MIN_LOAN`, :data:`MAX_LOAN` and :func:`is_tiny_payment`.
+(params ``amount``, the absolute value), ``'zero'``, ``'malformed'`` (wrong digit grouping), ``'fraction'``
+(not a whole number of Rupiah), ``'ambiguous'`` (``1 jt 5``) or ``'words'`` (number words that do not make
+a number; param ``word`` when one word is to blame); ``params`` always holds ``text`` (the input, stripped).
+Business limits are not checked here: see :data:`MIN_LOAN`, :data:`MAX_LOAN` and :func:`is_tiny_payment`.
 """
 
 from __future__ import annotations
@@ -28,7 +67,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from fractions import Fraction
-from typing import Final
+from typing import Final, NamedTuple
 
 from bot.parsing.errors import AmountError
 
@@ -67,11 +106,24 @@ def is_tiny_payment(amount: int) -> bool:
     return amount < TINY_PAYMENT
 
 
+class ParsedAmount(NamedTuple):
+    """An amount and how it was typed."""
+
+    value: int
+    spelled: bool
+    """True when the amount was (partly) in words or used the ``1 jt 250`` shorthand: show it back."""
+
+
 def parse_amount(text: str) -> int:
-    """Parse a Rupiah amount such as ``Rp1.500.000`` or ``1,5jt`` into a positive whole number of Rupiah.
+    """Parse a Rupiah amount such as ``Rp1.500.000``, ``1,5jt`` or ``lima ratus ribu`` into whole Rupiah.
 
     Raises :class:`AmountError` (see the module docstring for the codes).
     """
+    return parse_amount_ex(text).value
+
+
+def parse_amount_ex(text: str) -> ParsedAmount:
+    """Like :func:`parse_amount`, and tell whether the amount was spelled in words (to echo it)."""
     original = text.strip()
     s = _normalise(text)
     if not s:
@@ -88,15 +140,28 @@ def parse_amount(text: str) -> int:
     if not s:
         raise AmountError("empty", text=original)
 
+    if _has_number_word(s):
+        return ParsedAmount(_finish(_parse_words(s, original), negative, original), True)
+
     terms = _split_terms(s)
     if terms is None:
         code = "malformed" if _NUMBERISH.fullmatch(s) and any(c.isdigit() for c in s) else "not_a_number"
         raise AmountError(code, text=original)
 
     total = Fraction(0)
+    spelled = False
     previous_multiplier: int | None = None
-    for number, suffix in terms:
+    for index, (number, suffix) in enumerate(terms):
         multiplier = _MULTIPLIERS[suffix] if suffix else 1
+        if suffix is None and index == len(terms) - 1 and index > 0 and _after_juta(terms[index - 1]):
+            # "1 jt 250": three digits after a jt term are thousands; "1 jt 5" could mean two things.
+            if not re.fullmatch(r"[0-9]{1,3}", number):
+                raise AmountError("malformed", text=original)
+            if len(number) < 3:
+                raise AmountError("ambiguous", text=original)
+            total += int(number) * 1_000
+            spelled = True
+            continue
         if len(terms) > 1 and (
             suffix is None or (previous_multiplier is not None and multiplier >= previous_multiplier)
         ):
@@ -107,7 +172,10 @@ def parse_amount(text: str) -> int:
         if value is None:
             raise AmountError("malformed", text=original)
         total += value * multiplier
+    return ParsedAmount(_finish(total, negative, original), spelled)
 
+
+def _finish(total: Fraction, negative: bool, original: str) -> int:
     if total.denominator != 1:
         raise AmountError("fraction", text=original)
     amount = int(total)
@@ -116,6 +184,11 @@ def parse_amount(text: str) -> int:
     if amount == 0:
         raise AmountError("zero", text=original)
     return amount
+
+
+def _after_juta(term: tuple[str, str | None]) -> bool:
+    number, suffix = term
+    return suffix in ("jt", "juta") and number.isdigit()
 
 
 def _normalise(text: str) -> str:
@@ -182,4 +255,157 @@ def _parse_number(number: str, *, has_suffix: bool) -> Fraction | None:
     return value
 
 
-__all__ = ["MAX_LOAN", "MIN_LOAN", "TINY_PAYMENT", "is_tiny_payment", "parse_amount"]
+# --- amounts in words -------------------------------------------------------------------------------------
+
+_UNITS: Final[dict[str, int]] = {
+    "satu": 1,
+    "dua": 2,
+    "tiga": 3,
+    "empat": 4,
+    "lima": 5,
+    "enam": 6,
+    "tujuh": 7,
+    "delapan": 8,
+    "sembilan": 9,
+}
+_SCALES: Final[dict[str, int]] = {**_MULTIPLIERS, "seribu": 1_000, "sejuta": 1_000_000}
+_NUMBER_WORDS: Final = frozenset(
+    {*_UNITS, "sepuluh", "sebelas", "seratus", "seribu", "sejuta", "ratus", "puluh", "belas", "setengah", "nol"}
+)
+_WORD_TOKEN = re.compile(r"[0-9]+|[a-z]+|\S")
+
+
+def _has_number_word(s: str) -> bool:
+    return any(word in _NUMBER_WORDS for word in re.findall(r"[a-z]+", s))
+
+
+class _Words:
+    """A cursor over the tokens of an amount in words; each method consumes what it recognises."""
+
+    def __init__(self, s: str, original: str) -> None:
+        self.tokens = _WORD_TOKEN.findall(s)
+        self.pos = 0
+        self.original = original
+
+    def peek(self, ahead: int = 0) -> str | None:
+        index = self.pos + ahead
+        return self.tokens[index] if index < len(self.tokens) else None
+
+    def take(self) -> str:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def fail(self, word: str | None = None) -> AmountError:
+        if word is None:
+            word = self.peek()
+        if word is None or word in _NUMBER_WORDS or word in _SCALES or not word.isalpha():
+            return AmountError("words", text=self.original)
+        return AmountError("words", text=self.original, word=word)
+
+    def unit(self, low: int = 1) -> int | None:
+        """A unit word, or digits 1-9, when followed by nothing special; None when there is none."""
+        token = self.peek()
+        if token in _UNITS:
+            value = _UNITS[token]
+        elif token is not None and token.isdigit() and len(token) == 1:
+            value = int(token)
+        else:
+            return None
+        if value < low:
+            raise self.fail()
+        self.take()
+        return value
+
+    def group(self) -> tuple[int, bool] | None:
+        """A number 1..999 and whether it was only digits; None when the next token starts no group."""
+        token = self.peek()
+        if token is None:
+            return None
+        if token.isdigit() and self.peek(1) not in ("ratus", "puluh", "belas"):
+            if len(token) > 3 or token[0] == "0":
+                raise self.fail()
+            self.take()
+            return int(token), True
+        hundreds = 0
+        if token == "seratus":
+            self.take()
+            hundreds = 100
+        elif self.peek(1) == "ratus" and (token in _UNITS or (token.isdigit() and len(token) == 1)):
+            hundreds = 100 * (self.unit() or 0)
+            if hundreds == 0:
+                raise self.fail()
+            self.take()  # "ratus"
+        tens = self.tens(allow_digits=hundreds > 0)
+        if hundreds == 0 and tens is None:
+            return None
+        return hundreds + (tens or 0), False
+
+    def tens(self, *, allow_digits: bool) -> int | None:
+        token = self.peek()
+        if token in ("sepuluh", "sebelas"):
+            self.take()
+            return 10 if token == "sepuluh" else 11
+        if allow_digits and token is not None and token.isdigit() and self.peek(1) not in ("puluh", "belas"):
+            if len(token) > 2 or token[0] == "0":
+                raise self.fail()
+            self.take()
+            return int(token)
+        if self.peek(1) in ("puluh", "belas"):
+            unit = self.unit(low=2)
+            if unit is None:
+                raise self.fail()
+            if self.take() == "belas":
+                return 10 + unit
+            return 10 * unit + (self.unit() or 0)
+        return self.unit()
+
+
+def _parse_words(s: str, original: str) -> Fraction:
+    words = _Words(s, original)
+    if words.tokens == ["nol"]:
+        return Fraction(0)
+    total = Fraction(0)
+    previous_scale: int | None = None
+    while words.peek() is not None:
+        if previous_scale == 1:
+            raise words.fail()  # something after the units group
+        token = words.peek()
+        if token in ("seribu", "sejuta"):
+            words.take()
+            number, digits, half = 1, False, False
+            scale = _SCALES[token]
+        else:
+            found = words.group()
+            number, digits = found if found is not None else (0, False)
+            half = words.peek() == "setengah"
+            if half:
+                words.take()
+            nxt = words.peek()
+            if found is None and not half:
+                raise words.fail()  # "ribu lima", "ratus ribu"
+            if nxt in _SCALES and nxt not in ("seribu", "sejuta"):
+                words.take()
+                scale = _SCALES[nxt]
+            elif not half:
+                scale = 1
+            else:
+                raise words.fail()
+        if previous_scale is not None and scale >= previous_scale:
+            raise words.fail(token)
+        value = Fraction(number) + (Fraction(1, 2) if half else 0)
+        if scale > 1 and not half and words.peek() == "setengah" and words.peek(1) is None:
+            words.take()  # "sejuta setengah", "dua juta setengah"
+            value += Fraction(1, 2)
+            half = True
+        total += value * scale
+        if half and words.peek() is not None:
+            raise words.fail()  # "setengah" ends the amount
+        if scale == 1 and digits and previous_scale is not None:
+            raise AmountError("ambiguous", text=original)  # "satu juta 250"
+        previous_scale = scale
+    return total
+
+
+__all__ = ["MAX_LOAN", "MIN_LOAN", "TINY_PAYMENT", "ParsedAmount", "is_tiny_payment", "parse_amount",
+           "parse_amount_ex"]

@@ -104,6 +104,8 @@ class Turn:
     draft: Draft
     #: per-update memo for the steps' functions (e.g. a list that both the buttons and the question show)
     cache: dict[str, Any] = field(default_factory=dict)
+    #: what was understood, said once the answer is accepted (see :meth:`echo`)
+    echoes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -124,6 +126,11 @@ class Turn:
     @property
     def user_id(self) -> int:
         return self.draft.telegram_user_id
+
+    def echo(self, template: str, /, **ctx: Any) -> None:
+        """From a parser: show back what was understood (an amount in words, "jumat" as a date) once the answer
+        is accepted, before the next question, so a misread never goes unnoticed."""
+        self.echoes.append((template, ctx))
 
     async def advance(self) -> None:
         """Ask the next unanswered step (or show the summary, or finish): for ``finish`` functions that found a
@@ -157,7 +164,8 @@ class Step:
     - ``template``: the question (one template per step; it gets the draft's data, ``context``'s values, and
       ``empty`` when the step was just refused);
     - ``options``: the buttons, as rows of :class:`Option` (also what typed text is matched against);
-    - ``parse``: how typed text becomes an answer; it raises a typed error with a ``code`` for bad input;
+    - ``parse``: how typed text becomes an answer; it raises a typed error with a ``code`` for bad input, and
+      calls :meth:`Turn.echo` when the answer should be shown back (it was in words, or inferred);
     - ``invalid``: the template for a refused answer (gets ``code`` and the error's params);
     - ``skip``: offer *Lewati*, which answers ``None``;
     - ``accept``: the fields an answer stores (default ``{field: answer}``); it may refuse the answer by raising
@@ -351,9 +359,13 @@ class Dispatcher:
             await self._refuse(turn, step, refused.code, {"error": type(refused).__name__, **refused.params})
             return
         turn.data.update(stored)
+        for template, ctx in turn.echoes:
+            await turn.say(template, **ctx)
+        turn.echoes.clear()
         await self._advance(turn)
 
     async def _refuse(self, turn: Turn, step: Step, code: str, params: dict[str, Any]) -> None:
+        turn.echoes.clear()
         if step.invalid is not None:
             await turn.say(step.invalid, code=code, **{**turn.data, **await step.context(turn), **params})
         await self._ask(turn, step)

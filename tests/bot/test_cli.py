@@ -34,6 +34,7 @@ def _run(*args: str, env_extra: dict[str, str] | None = None, cwd: Path | None =
                           cwd=cwd, timeout=60, check=False)
 
 
+@pytest.mark.subprocess
 def test_run_without_token_exits_2_with_one_line_and_no_traceback(tmp_path: Path):
     result = _run("run", env_extra={"PYTHONPATH": str(ROOT), "PEM_DATABASE": str(tmp_path / "x.sqlite3")},
                   cwd=tmp_path)
@@ -44,6 +45,7 @@ def test_run_without_token_exits_2_with_one_line_and_no_traceback(tmp_path: Path
     assert "Traceback" not in result.stderr + result.stdout
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("variable", "value", "needle"),
     [("PEM_TIMEZONE", "Mars/Olympus", "PEM_TIMEZONE"), ("PEM_DEFAULT_KELURAHAN", "Atlantis", "PEM_DEFAULT_KELURAHAN"),
@@ -57,6 +59,7 @@ def test_config_mistakes_exit_2_with_one_line(tmp_path: Path, variable, value, n
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.subprocess
 def test_unwritable_database_exits_2(tmp_path: Path):
     blocker = tmp_path / "file"
     blocker.write_text("x")

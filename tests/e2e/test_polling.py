@@ -15,6 +15,8 @@ import pytest
 
 from tests.e2e.fake_bot_api import FakeBotApi
 
+pytestmark = pytest.mark.subprocess
+
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:E2E-test-token"
 

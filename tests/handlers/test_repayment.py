@@ -173,7 +173,8 @@ async def test_bad_amounts_get_specific_messages_and_the_question_again(running,
     _, user, _, _ = await _setup(running, make_person)
     await tester.command(user, "bayar")
 
-    cases = [("lima ratus", "bukan jumlah uang"), ("0", "tidak boleh nol"), ("-50.000", "tidak boleh negatif"),
+    cases = [("lima ratus ribuu", "bukan jumlah uang"), ("1 jt 5", "kurang jelas"), ("0", "tidak boleh nol"),
+             ("-50.000", "tidak boleh negatif"),
              ("1.50.000", "kurang tepat"), ("100 jt", "Rp6.000.000")]
     for text, message in cases:
         calls = await tester.send(user, text)
@@ -222,7 +223,8 @@ async def test_bad_dates_get_specific_messages(running, tester, make_person):
     await tester.press(user, tester.last(user).button("Ubah tanggal"))
 
     cases = [("30-11-2026", "belum tiba"), ("besok", "belum tiba"), ("1/8/2026", "sebelum pinjaman dicairkan"),
-             ("31/02/2026", "tidak ada di kalender"), ("minggu lalu", "tidak saya kenali")]
+             ("31/02/2026", "tidak ada di kalender"), ("minggu lalu", "kurang jelas"),
+             ("entah kapan", "tidak saya kenali")]
     for text, message in cases:
         calls = await tester.send(user, text)
         sent = texts(calls)

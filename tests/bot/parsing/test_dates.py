@@ -127,7 +127,7 @@ DATE_ERRORS: list[tuple[str, str, dict[str, object]]] = [
     ("tgl", "empty", {}),
     ("foo", "unrecognized", {}),
     ("28 Foo 2026", "unrecognized", {}),
-    ("28", "unrecognized", {}),
+    ("28 28", "unrecognized", {}),
     ("28 11", "unrecognized", {}),
     ("28/11/2026/1", "unrecognized", {}),
     ("28/11-2026", "unrecognized", {}),
