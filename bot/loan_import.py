@@ -57,7 +57,7 @@ from bot.loans import (
     LoanTermsError,
     validate_terms,
 )
-from bot.parsing.dates import parse_date
+from bot.parsing.dates import parse_date_ex
 from bot.parsing.errors import AmountError, DateError, NikError, PhoneError
 from bot.parsing.money import MAX_LOAN, MIN_LOAN, parse_amount
 from bot.parsing.nik import parse_nik
@@ -239,9 +239,11 @@ def _date(cell: object, today: date) -> date:
             value = date.fromisoformat(text)
         except ValueError:
             try:
-                value = parse_date(text, today, prefer="past")
+                value, inferred = parse_date_ex(text, today, prefer="past")
             except DateError as exc:
                 raise _CellError("date", reason=exc.code, text=text) from exc
+            if inferred:  # "15", "jumat", "2 hari lalu": fine typed in a form that shows it back, a guess in a file
+                raise _CellError("date", reason="inferred", text=text) from None
     if value > today:
         raise _CellError("date_future", value=value, today=today)
     return value
