@@ -16,7 +16,8 @@ need their attendance), each with seats left and the deadline; a button opens th
   button per live registration for coordinators/admins), download CSV / XLSX;
 - coordinators and admins: close registration, cancel the event (asks for confirmation; notifies the
   kelurahan's coordinators and every linked registered or waitlisted participant), and, once the event has
-  started, the attendance check-list (``ATTEND`` state: one toggle per seated participant, 40 per page with
+  started, the attendance check-list (:data:`ATTENDANCE_FORM`, a declared form whose one custom step is the
+  check-list: one toggle per seated participant, 40 per page with
   ‹ › buttons, the toggles kept in the draft across pages; Simpan turns every participant that was shown into
   attended / no_show and marks the event done once nobody is left unchecked. A page never opened is left as
   it was (``registered``) and the saved message says how many are still unchecked, so nobody silently
@@ -41,12 +42,11 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InputFile, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from bot import clock
 from bot.commands import CommandSpec
@@ -66,7 +66,7 @@ from bot.events import (
 )
 from bot.parsing.dates import parse_date_ex, parse_time
 from bot.roles import Role
-from bot.services.events import create_event
+from bot.services.events import create_event, save_attendance
 from handlers.common import (
     Context,
     Who,
@@ -79,8 +79,7 @@ from handlers.common import (
     send,
 )
 from handlers.feature import FeatureHandlers
-from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
-from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn
+from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn, open_form
 from messages import label, render
 from storage import audit, events, people
 from storage.events import Event
@@ -96,10 +95,6 @@ ATTEND_KIND = "hadir"
 PAGE_SIZE = 10
 #: names per page of the attendance check-list (an inline keyboard holds about 100 buttons)
 ATTEND_PAGE = 40
-
-
-class S(StrEnum):
-    ATTEND = "acara.attend"
 
 
 def tz_of(context: Context):
@@ -442,12 +437,12 @@ async def cancel_event(update: Update, context: Context, who: Who, event: Event)
     await send(update, context, who, "events/cancelled", event=event, registrations=len(regs), told=told)
 
 
-# --- attendance -----------------------------------------------------------------------------------------------
-async def show_attendance(update: Update, context: Context, who: Who, form: dict, *, edit: bool) -> str:
+# --- attendance: a declared form with one custom step --------------------------------------------------------
+async def _show_attendance(turn: Turn, edit: bool) -> None:
     """One page of the check-list (``ATTEND_PAGE`` names, ‹ › to move). The toggles live in the draft
     (``present``) across pages; ``shown`` collects every registration id displayed, which is all that Simpan
     changes (see :func:`storage.events.save_attendance`)."""
-    db = app_of(context).db
+    db, form, lang = turn.db, turn.data, turn.lang
     event = await events.get_event(db, form["event_id"])
     assert event is not None
     seated = [str(s) for s in SEATED]
@@ -459,94 +454,76 @@ async def show_attendance(update: Update, context: Context, who: Who, form: dict
                                             offset=page * ATTEND_PAGE)
     form["shown"] = sorted(set(form.get("shown", [])) | {r.id for r in regs})
     present = set(form["present"])
-    rows = [[(label("events.attend_on" if r.id in present else "events.attend_off", who.lang,
-                    name=r.participant_name[:40]), data(ATTEND_KIND, form, "t", r.id))]
+    rows = [[(label("events.attend_on" if r.id in present else "events.attend_off", lang,
+                    name=r.participant_name[:40]), turn.callback("t", r.id))]
             for r in regs]
     nav = []
     if page > 0:
-        nav.append(button("prev_page", who.lang, data(ATTEND_KIND, form, "p", page - 1)))
+        nav.append(button("prev_page", lang, turn.callback("p", page - 1)))
     if page + 1 < pages:
-        nav.append(button("next_page", who.lang, data(ATTEND_KIND, form, "p", page + 1)))
+        nav.append(button("next_page", lang, turn.callback("p", page + 1)))
     if nav:
         rows.append(nav)
-    rows.append([button("events.attendance_save", who.lang, data(ATTEND_KIND, form, "save"))])
+    rows.append([button("events.attendance_save", lang, turn.callback("save"))])
     unseen = total - len(form["shown"])
     ctx = {"event": event, "present": len(present), "total": total, "page": page + 1, "pages": pages,
            "unseen": max(unseen, 0)}
-    query = update.callback_query
+    query = turn.update.callback_query
     if edit and query is not None and query.message is not None:
-        text = render("events/attendance", who.lang, tz=tz_of(context), **ctx)
+        text = render("events/attendance", lang, tz=turn.settings.timezone, **ctx)
         await query.edit_message_text(text, parse_mode="HTML", reply_markup=keyboard(rows))
     else:
-        await send(update, context, who, "events/attendance", reply_markup=keyboard(rows), **ctx)
-    return S.ATTEND
+        await turn.say("events/attendance", reply_markup=keyboard(rows), **ctx)
+
+
+async def _attendance_press(turn: Turn, action: str, value: str) -> bool:
+    """A toggle (``t:<registration>``), a page (``p:<n>``) or Simpan (the step is answered)."""
+    if action == "t" and value.isdigit():
+        turn.data["present"] = sorted(set(turn.data["present"]) ^ {int(value)})
+    elif action == "p" and value.isdigit():
+        turn.data["page"] = int(value)
+    return action == "save"
+
+
+async def _save_attendance(turn: Turn) -> None:
+    data = turn.data
+    saved, event = await save_attendance(turn.db, event_id=data["event_id"], present=set(data["present"]),
+                                         shown=set(data.get("shown", [])), by=turn.who.person_id,
+                                         now=clock.utcnow(), draft_of=turn.user_id)
+    await turn.say("events/attendance_saved", event=event, attended=saved.attended, no_show=saved.no_show,
+                   unchecked=saved.unchecked)
 
 
 @guarded(STAFF)
-async def attendance_begin(update: Update, context: Context, who: Who) -> str | None:
+async def attendance_begin(update: Update, context: Context, who: Who) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None
     event = await visible_event(context, who, int_or_none(query.data.split(":")[2]) or 0)
     if event is None or not event.started(clock.utcnow()) or event.status not in ("open", "closed", "done"):
         await answer_callback(update, who, "events/not_found", alert=True)
-        return None
+        return ConversationHandler.END
     await query.answer()
     regs = await events.event_registrations(app_of(context).db, event.id, statuses=["attended"], limit=1_000_000)
-    form = new_form(context, ATTEND_KIND, event_id=event.id, present=[r.id for r in regs], page=0, shown=[])
-    return await show_attendance(update, context, who, form, edit=False)
+    await open_form(ATTENDANCE_FORM, update, context, who,
+                    {"event_id": event.id, "present": [r.id for r in regs], "page": 0, "shown": []})
+    return ConversationHandler.END
 
 
-@guarded(STAFF)
-async def attendance_pressed(update: Update, context: Context, who: Who) -> str | int | None:
-    got = await read_button(update, context, who, ATTEND_KIND)
-    if got is None:
-        return None
-    form, action, value = got
-    if action == "t" and value.isdigit():
-        present = set(form["present"]) ^ {int(value)}
-        form["present"] = sorted(present)
-        return await show_attendance(update, context, who, form, edit=True)
-    if action == "p" and value.isdigit():
-        form["page"] = int(value)
-        return await show_attendance(update, context, who, form, edit=True)
-    if action == "save":
-        shown = set(form.get("shown", []))
-        async with app_of(context).db.transaction() as tx:
-            event = await events.get_event(tx, form["event_id"])
-            assert event is not None
-            saved = await events.save_attendance(tx, event.id, set(form["present"]) & shown, clock.utcnow(),
-                                                 shown=shown)
-            await audit.record(tx, "event.attendance", actor_person_id=who.person_id, entity="event",
-                               entity_id=event.id, kelurahan_code=event.kelurahan_code,
-                               details={"attended": saved.attended, "no_show": saved.no_show,
-                                        "unchecked": saved.unchecked, "changed_from": len(shown)})
-        end_form(context)
-        await send(update, context, who, "events/attendance_saved", event=event, attended=saved.attended,
-                   no_show=saved.no_show, unchecked=saved.unchecked)
-        return ConversationHandler.END
-    return await show_attendance(update, context, who, form, edit=False)
-
-
-@guarded(STAFF)
-async def attendance_typed(update: Update, context: Context, who: Who) -> str:
-    form = current_form(context, ATTEND_KIND)
-    await send(update, context, who, "common/use_buttons")
-    if form is None:
-        return ConversationHandler.END  # type: ignore[return-value]
-    return await show_attendance(update, context, who, form, edit=False)
+ATTENDANCE_FORM = Form(
+    kind=ATTEND_KIND,
+    command=None,
+    roles=STAFF,
+    steps=(Step("checklist", "events/attendance", show=_show_attendance, press=_attendance_press),),
+    finish=_save_attendance,
+    entry_points=(CallbackQueryHandler(attendance_begin, pattern=r"^ev:att:"),),
+)
 
 
 def handlers() -> FeatureHandlers:
-    form_states: dict[object, list] = {
-        S.ATTEND: [CallbackQueryHandler(attendance_pressed, pattern=pattern(ATTEND_KIND)),
-                   MessageHandler(filters.ALL & ~filters.COMMAND, attendance_typed)],
-    }
     return FeatureHandlers(
-        forms=[NEW_EVENT_FORM],
+        forms=[NEW_EVENT_FORM, ATTENDANCE_FORM],
         form_entry_points=[
             CommandHandler(list(EVENTS.names), list_events),
-            CallbackQueryHandler(attendance_begin, pattern=r"^ev:att:"),
             CallbackQueryHandler(event_action, pattern=r"^ev:(show|list|csv|xlsx|close|cancel|cancelok):"),
         ],
-        form_states=form_states,
     )

@@ -27,3 +27,23 @@ async def create_event(
         if draft_of is not None:
             await drafts.delete(tx, draft_of)
     return event
+
+
+async def save_attendance(
+    db: Database, *, event_id: int, present: set[int], shown: set[int], by: int | None, now: datetime,
+    draft_of: int | None = None,
+) -> tuple[events.AttendanceResult, Event]:
+    """Save the attendance check-list: of the registrations ``shown``, those in ``present`` attended, the others
+    did not; audited. ``draft_of``: the Telegram user whose form draft this finishes (deleted in the same
+    transaction)."""
+    async with db.transaction() as tx:
+        event = await events.get_event(tx, event_id)
+        assert event is not None
+        saved = await events.save_attendance(tx, event.id, present & shown, now, shown=shown)
+        await audit.record(tx, "event.attendance", actor_person_id=by, entity="event", entity_id=event.id,
+                           kelurahan_code=event.kelurahan_code,
+                           details={"attended": saved.attended, "no_show": saved.no_show,
+                                    "unchecked": saved.unchecked, "changed_from": len(shown)})
+        if draft_of is not None:
+            await drafts.delete(tx, draft_of)
+    return saved, event

@@ -60,6 +60,7 @@ from telegram.ext import (
 from bot import clock
 from bot.commands import CommandSpec
 from bot.parsing.errors import ParseError
+from bot.roles import Role
 from handlers.common import Context, Who, answer_callback, app_of, guarded, identify, keyboard, send
 from messages import label
 from storage import drafts
@@ -189,6 +190,11 @@ class Step:
     field: str | None = None
     #: the button action of its options (default: the step's name)
     action: str | None = None
+    #: the escape hatch for a step no widget fits (a paged check-list): ``show(turn, edit)`` draws it (edit: in
+    #: place of the pressed message) and ``press(turn, action, value)`` takes every button of the form while the
+    #: step is open; it returns True when the step is answered (e.g. Simpan), False to draw it again.
+    show: Callable[[Turn, bool], Awaitable[None]] | None = None
+    press: Callable[[Turn, str, str], Awaitable[bool]] | None = None
 
     @property
     def key(self) -> str:
@@ -230,13 +236,21 @@ class Form:
     see :func:`storage.drafts.delete`, and say the outcome)."""
 
     kind: str
-    command: CommandSpec
+    #: the command that opens it (its roles are checked at every answer); None for a form only opened by a
+    #: button (an entry point), whose ``roles`` are checked instead
+    command: CommandSpec | None
     steps: Sequence[Step]
     finish: Callable[[Turn], Awaitable[None]]
     #: shown before ``finish`` when set: ``finish`` then runs on its Konfirmasi button
     summary: Summary | None = None
     #: extra entry points (buttons of other messages that open this form), wired by the feature itself
     entry_points: Sequence[BaseHandler] = field(default_factory=tuple)
+    #: who may answer, when there is no ``command``
+    roles: frozenset[Role] | None = None
+
+    @property
+    def allowed(self) -> frozenset[Role] | None:
+        return self.roles if self.command is None else self.command.roles
 
     def step(self, name: str) -> Step | None:
         return next((s for s in self.steps if s.name == name), None)
@@ -275,8 +289,9 @@ class Dispatcher:
     def entry_points(self) -> list[BaseHandler]:
         if not self._own_entry_points:
             for form in self.forms.values():
-                self._own_entry_points.append(
-                    CommandHandler(list(form.command.names), guarded(form.command)(self._opener(form))))
+                if form.command is not None:
+                    self._own_entry_points.append(
+                        CommandHandler(list(form.command.names), guarded(form.command)(self._opener(form))))
                 self._own_entry_points.extend(form.entry_points)
         return list(self._own_entry_points)
 
@@ -341,9 +356,9 @@ class Dispatcher:
 
     async def _guard(self, turn: Turn) -> bool:
         """The form's role check on every answer (a role removed meanwhile ends the form)."""
-        spec = turn.form.command
+        roles = turn.form.allowed
         person = turn.who.person
-        if person is not None and person.active and (spec.roles is None or person.has_any(spec.roles)):
+        if person is not None and person.active and (roles is None or person.has_any(roles)):
             return True
         await drafts.delete(turn.db, turn.user_id)
         if turn.update.callback_query is not None:
@@ -390,7 +405,13 @@ class Dispatcher:
         if step is None:  # the form's declaration changed under a stored draft: ask what is next
             await self._advance(turn)
             raise ApplicationHandlerStop
-        if action == SKIP and step.skip:
+        if step.press is not None:
+            if await step.press(turn, action, value):
+                await self._answer(turn, step, True)
+            else:
+                await _draw(turn, step, edit=True)
+                await drafts.save(turn.db, turn.draft, clock.utcnow())
+        elif action == SKIP and step.skip:
             await self._answer(turn, step, None)
         elif action == step.verb and step.options is not None:
             offered = {o.value for row in await step.options(turn) for o in row}
@@ -501,9 +522,17 @@ async def _advance(turn: Turn) -> None:
         await drafts.save(turn.db, turn.draft, clock.utcnow())
 
 
+async def _draw(turn: Turn, step: Step, *, edit: bool) -> None:
+    assert step.show is not None
+    await step.show(turn, edit)
+
+
 async def _ask(turn: Turn, step: Step) -> bool:
     """Send the step's question with its buttons; False when the step has nothing to offer and so ended the
     form (its ``empty`` template)."""
+    if step.show is not None:
+        await _draw(turn, step, edit=False)
+        return True
     options = await step.options(turn) if step.options is not None else []
     if step.empty is not None and step.parse is None and not any(options):
         await drafts.delete(turn.db, turn.user_id)

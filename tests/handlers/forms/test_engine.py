@@ -278,3 +278,30 @@ async def test_a_double_confirm_stores_one_event(running, tester, make_person, f
     calls = await tester.press(user, summary.button("Konfirmasi"))
     assert answers(calls)  # the second press only gets "this button has expired"
     assert await running.app.db.fetchval("SELECT count(*) FROM events") == 1
+
+
+# --- a custom step: the attendance check-list ----------------------------------------------------------------------
+async def test_the_checklist_keeps_its_toggles_across_a_restart_and_saves_once(running, make_person, frozen_clock):
+    from tests.handlers.test_registration import _quick, make_event
+
+    coord, user = await make_person(Role.COORDINATOR)
+    event = await make_event(running)
+    _, ra = await _quick(running, event, "Ana Seran", "5371051207990011", coord.id)
+    _, rb = await _quick(running, event, "Beni Seran", "5371051207990012", coord.id)
+    frozen_clock.set(datetime(2026, 12, 15, 6, 0, tzinfo=UTC))  # the training has started
+    await running.tester.press(user, f"ev:att:{event.id}")
+    await running.tester.press(user, running.tester.last(user).button("Ana Seran"))
+    assert "Hadir: 1 dari 2" in running.tester.last(user).text
+    assert (await _draft(running, user)).data["present"] == [ra.registration.id]
+    await running.restart()
+    await running.tester.send(user, "simpan")  # the label of Simpan is not typed text for a check-list
+    assert "tombol" in running.tester.texts(user)[-2]
+    checklist = running.tester.last(user)
+    await running.tester.press(user, checklist.button("Simpan"))
+    assert "1 hadir, 1 tidak hadir" in running.tester.last(user).text
+    assert await _draft(running, user) is None
+    statuses = {r["id"]: r["status"] for r in await running.app.db.fetchall("SELECT id, status FROM registrations")}
+    assert statuses == {ra.registration.id: "attended", rb.registration.id: "no_show"}
+    calls = await running.tester.press(user, checklist.button("Simpan"))  # a second press: expired
+    assert answers(calls)
+    assert await running.app.db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'event.attendance'") == 1
