@@ -1,0 +1,336 @@
+"""The dependency rule of the layout (README "Architecture", issue 11), enforced over every import.
+
+Layers and what each may import of ours:
+
+- ``domain`` (``bot/domain/``): nothing but itself, and the standard library only;
+- ``storage``, ``messages``: the domain;
+- ``services`` (``bot/services/``): the domain and storage;
+- ``jobs`` (``bot/jobs/``): services, storage, the domain and messages;
+- ``handlers``: services, the domain, messages, and storage for reading (a handler never opens a transaction);
+- ``runtime`` (``bot/runtime/``: app factory, scheduler, sender, config, clock): all of these;
+- ``cli`` (``bot/cli/``): services, storage, messages, the domain, and the runtime only from ``bot.cli.run``.
+
+Nothing imports the runtime or the CLI (but the CLI's ``run``). No import of ours inside a function: a cycle is
+broken by moving code to the right layer, not by importing late.
+
+The walk is over the AST of every module, so function-local imports and ``if TYPE_CHECKING:`` imports count.
+
+Until the layout move is finished some modules still live at their old paths (``bot/loans.py`` …): ``LEGACY``
+says which layer each belongs to, and ``KNOWN_DEBT`` lists the violations the tree has today, so that the test
+fails on any *new* violation and on any listed one that has been paid (remove it from the list). Both tables
+shrink to nothing as the redesign lands. ``python -m tests.test_layers`` prints the current violations.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = ("bot", "handlers", "storage", "messages")
+
+#: The layer of a module by the start of its dotted name; the longest match wins.
+PREFIXES = {
+    "bot.domain": "domain",
+    "bot.services": "services",
+    "bot.jobs": "jobs",
+    "bot.runtime": "runtime",
+    "bot.cli": "cli",
+    "handlers": "handlers",
+    "storage": "storage",
+    "messages": "messages",
+}
+
+#: The top-level packages themselves (their ``__init__``), which only hold a docstring or wire features.
+PACKAGES = {"bot": "domain"}
+
+#: Modules not yet moved to their layer's package (issue 11's layout move empties this).
+LEGACY = {
+    "bot.parsing": "domain",
+    "bot.loans": "domain",
+    "bot.events": "domain",
+    "bot.digest": "domain",
+    "bot.roles": "domain",
+    "bot.commands": "domain",
+    "bot.loan_import": "domain",
+    "bot.quiet_hours": "domain",
+    "bot.invite_tokens": "domain",
+    "bot.kota_kupang": "domain",
+    "bot.data": "domain",
+    "bot.synthetic": "domain",
+    "bot.demo": "services",
+    "bot.clock": "runtime",
+    "bot.config": "runtime",
+    "bot.app": "runtime",
+    "bot.scheduler": "runtime",
+    "bot.sender": "runtime",
+    "bot.cli": "cli",
+    "bot.events_cli": "cli",
+    "bot.schedule_cli": "cli",
+    "bot.seed_synthetic": "cli",
+}
+
+ALLOWED = {
+    "domain": {"domain"},
+    "storage": {"storage", "domain"},
+    "messages": {"messages", "domain"},
+    "services": {"services", "domain", "storage"},
+    "jobs": {"jobs", "services", "storage", "domain", "messages"},
+    "handlers": {"handlers", "services", "domain", "messages", "storage"},
+    "runtime": {"runtime", "jobs", "services", "storage", "domain", "messages", "handlers"},
+    "cli": {"cli", "services", "storage", "messages", "domain"},
+}
+#: The one module of the CLI that may import the runtime: it starts the bot.
+CLI_RUN = "bot.cli.run"
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    module: str
+    line: int
+    kind: str  # "layer", "local", "stdlib", "transaction"
+    target: str
+
+    def key(self) -> str:
+        """Stable across edits of unrelated lines: the line number is left out."""
+        return f"{self.module} -> {self.target} ({self.kind})"
+
+
+def layer_of(module: str) -> str | None:
+    if module in PACKAGES:
+        return PACKAGES[module]
+    best: tuple[int, str] | None = None
+    for table in (PREFIXES, LEGACY):
+        for prefix, layer in table.items():
+            if (module == prefix or module.startswith(prefix + ".")) and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), layer)
+    return None if best is None else best[1]
+
+
+def module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(tree: ast.AST, module: str, is_package: bool, known: set[str]):
+    """(line, imported module, inside a function) for every import in the tree. ``from storage import audit``
+    imports the module ``storage.audit``; ``from storage.db import Database`` the module ``storage.db``."""
+
+    def walk(node: ast.AST, in_function: bool):
+        for child in ast.iter_child_nodes(node):
+            local = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+            if isinstance(child, ast.Import):
+                for alias in child.names:
+                    yield child.lineno, alias.name, in_function
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    package = module.split(".") if is_package else module.split(".")[:-1]
+                    package = package[: len(package) - (child.level - 1)]
+                    base = ".".join([*package, base] if base else package)
+                submodules = [f"{base}.{a.name}" for a in child.names if f"{base}.{a.name}" in known]
+                for target in submodules or [base]:
+                    yield child.lineno, target, in_function
+            yield from walk(child, local)
+
+    yield from walk(tree, False)
+
+
+def _opens_transactions(tree: ast.AST):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "transaction":
+            yield node.lineno
+
+
+def violations(root: Path, packages: tuple[str, ...] = OURS) -> list[Violation]:
+    found: set[Violation] = set()
+    files = [p for pkg in packages if (root / pkg).is_dir() for p in sorted((root / pkg).rglob("*.py"))]
+    known_modules = {module_name(p, root) for p in files}
+    for path in files:
+        module = module_name(path, root)
+        layer = layer_of(module)
+        if layer is None:
+            found.add(Violation(module, 0, "unplaced", "?"))
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for line, target, local in _imports(tree, module, path.name == "__init__.py", known_modules):
+            top = target.split(".")[0]
+            if top not in OURS:
+                if layer == "domain" and top not in sys.stdlib_module_names and top != "__future__":
+                    found.add(Violation(module, line, "stdlib", top))
+                continue
+            if local:
+                found.add(Violation(module, line, "local", target))
+            target_layer = layer_of(target)
+            if target_layer is None or target_layer == layer:
+                continue
+            allowed = ALLOWED[layer] | ({"runtime"} if module == CLI_RUN else set())
+            if target_layer not in allowed:
+                found.add(Violation(module, line, "layer", target))
+        if layer == "handlers":
+            for line in _opens_transactions(tree):
+                found.add(Violation(module, line, "transaction", "db.transaction()"))
+    return sorted(found)
+
+
+#: Today's violations (see the module docstring): each entry is paid by the redesign, then deleted here.
+KNOWN_DEBT: frozenset[str] = frozenset({
+    "bot.app -> bot.scheduler (local)",
+    "bot.cli -> bot.app (layer)",
+    "bot.cli -> bot.app (local)",
+    "bot.cli -> bot.clock (layer)",
+    "bot.cli -> bot.config (layer)",
+    "bot.cli -> bot.demo (local)",
+    "bot.cli -> bot.loan_import (local)",
+    "bot.cli -> bot.parsing.errors (local)",
+    "bot.cli -> bot.parsing.phone (local)",
+    "bot.cli -> storage.loans (local)",
+    "bot.cli -> storage.repayments (local)",
+    "bot.digest -> matplotlib (stdlib)",
+    "bot.events_cli -> bot.cli (local)",
+    "bot.events_cli -> bot.clock (layer)",
+    "bot.events_cli -> bot.config (layer)",
+    "bot.jobs -> bot.config (layer)",
+    "bot.jobs -> bot.sender (layer)",
+    "bot.jobs.backup -> bot.config (layer)",
+    "bot.jobs.base -> bot.config (layer)",
+    "bot.loan_import -> openpyxl (stdlib)",
+    "bot.parsing.phone -> phonenumbers (stdlib)",
+    "bot.schedule_cli -> bot.cli (local)",
+    "bot.schedule_cli -> bot.clock (layer)",
+    "bot.schedule_cli -> bot.config (layer)",
+    "bot.schedule_cli -> bot.jobs (layer)",
+    "bot.schedule_cli -> bot.jobs (local)",
+    "bot.schedule_cli -> bot.jobs.backup (layer)",
+    "bot.schedule_cli -> bot.jobs.backup (local)",
+    "bot.scheduler -> handlers.forms (local)",
+    "bot.seed_synthetic -> bot.cli (local)",
+    "bot.seed_synthetic -> bot.clock (layer)",
+    "bot.seed_synthetic -> bot.config (layer)",
+    "bot.synthetic -> bot.demo (layer)",
+    "handlers.cash -> bot.clock (layer)",
+    "handlers.cash -> db.transaction() (transaction)",
+    "handlers.common -> bot.app (layer)",
+    "handlers.common -> bot.sender (layer)",
+    "handlers.common -> bot.sender (local)",
+    "handlers.common -> db.transaction() (transaction)",
+    "handlers.digest -> bot.clock (layer)",
+    "handlers.digest -> bot.jobs.digest (layer)",
+    "handlers.digest -> db.transaction() (transaction)",
+    "handlers.errors -> db.transaction() (transaction)",
+    "handlers.events -> bot.clock (layer)",
+    "handlers.events -> db.transaction() (transaction)",
+    "handlers.events -> handlers.registration (local)",
+    "handlers.events -> messages (local)",
+    "handlers.followup -> bot.clock (layer)",
+    "handlers.forms -> bot.clock (layer)",
+    "handlers.forms.engine -> bot.clock (layer)",
+    "handlers.forms.engine -> bot.config (layer)",
+    "handlers.help -> handlers (local)",
+    "handlers.invites -> bot.clock (layer)",
+    "handlers.invites -> db.transaction() (transaction)",
+    "handlers.language -> db.transaction() (transaction)",
+    "handlers.language -> handlers (local)",
+    "handlers.loan_view -> bot.clock (layer)",
+    "handlers.menus -> handlers (local)",
+    "handlers.new_loan -> bot.clock (layer)",
+    "handlers.new_loan -> db.transaction() (transaction)",
+    "handlers.onboarding -> bot.clock (layer)",
+    "handlers.onboarding -> db.transaction() (transaction)",
+    "handlers.onboarding -> handlers (local)",
+    "handlers.participant_link -> bot.clock (layer)",
+    "handlers.participant_link -> db.transaction() (transaction)",
+    "handlers.registration -> bot.clock (layer)",
+    "handlers.registration -> db.transaction() (transaction)",
+    "handlers.registration -> messages (local)",
+    "handlers.repayment -> bot.clock (layer)",
+    "handlers.repayment -> db.transaction() (transaction)",
+    "handlers.repayment -> handlers.verification (local)",
+    "handlers.verification -> bot.clock (layer)",
+    "handlers.verification -> bot.sender (layer)",
+    "handlers.verification -> db.transaction() (transaction)",
+    "storage.loans -> bot.clock (layer)",
+    "storage.repayments -> bot.clock (layer)",
+})
+
+
+def test_no_new_violation_of_the_dependency_rule_and_no_paid_debt_left_listed():
+    current = {v.key() for v in violations(ROOT)}
+    new = sorted(current - KNOWN_DEBT)
+    paid = sorted(KNOWN_DEBT - current)
+    assert new == [], "imports that break the dependency rule (README, Architecture):\n" + "\n".join(new)
+    assert paid == [], "fixed violations still listed in KNOWN_DEBT, remove them:\n" + "\n".join(paid)
+
+
+# --- the test of the test: a small tree that breaks each rule ---------------------------------------------------
+def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    for pkg_dir in {p.parent for p in tmp_path.rglob("*.py")}:
+        (pkg_dir / "__init__.py").touch()
+    return tmp_path
+
+
+def _found(root: Path) -> set[tuple[str, str, str]]:
+    return {(v.module, v.kind, v.target) for v in violations(root)}
+
+
+def test_a_clean_tree_has_no_violation(tmp_path):
+    root = _tree(tmp_path, {
+        "bot/domain/loans.py": "import datetime\nfrom decimal import Decimal\n",
+        "storage/loans.py": "from bot.domain import loans\n",
+        "messages/render.py": "from bot.domain.loans import x\n",
+        "bot/services/pay.py": "from storage import loans\nfrom bot.domain import loans as d\n",
+        "bot/jobs/remind.py": "from bot.services import pay\nfrom messages import render\n",
+        "handlers/pay.py": "from bot.services.pay import report\nfrom storage import loans\nimport telegram\n",
+        "bot/runtime/app.py": "import handlers.pay\nfrom bot.jobs import remind\n",
+        "bot/cli/run.py": "from bot.runtime import app\n",
+        "bot/cli/loans.py": "from bot.services import pay\n",
+    })
+    assert _found(root) == set()
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"bot/domain/loans.py": "from storage import db\n", "storage/db.py": ""},
+     ("bot.domain.loans", "layer", "storage.db")),
+    ({"bot/domain/loans.py": "import telegram\n"}, ("bot.domain.loans", "stdlib", "telegram")),
+    ({"storage/loans.py": "from bot.services import pay\n", "bot/services/pay.py": ""},
+     ("storage.loans", "layer", "bot.services.pay")),
+    ({"bot/services/pay.py": "from handlers import common\n", "handlers/common.py": ""},
+     ("bot.services.pay", "layer", "handlers.common")),
+    ({"bot/services/pay.py": "from messages import render\n", "messages/render.py": ""},
+     ("bot.services.pay", "layer", "messages.render")),
+    ({"handlers/pay.py": "from bot.runtime import sender\n", "bot/runtime/sender.py": ""},
+     ("handlers.pay", "layer", "bot.runtime.sender")),
+    ({"bot/jobs/remind.py": "from bot.runtime.sender import send\n", "bot/runtime/sender.py": ""},
+     ("bot.jobs.remind", "layer", "bot.runtime.sender")),
+    ({"bot/cli/loans.py": "from bot.runtime import app\n", "bot/runtime/app.py": ""},
+     ("bot.cli.loans", "layer", "bot.runtime.app")),
+    ({"bot/runtime/app.py": "from bot.cli import main\n", "bot/cli/main.py": ""},
+     ("bot.runtime.app", "layer", "bot.cli.main")),
+    ({"handlers/pay.py": "async def f(db):\n    async with db.transaction() as tx:\n        pass\n"},
+     ("handlers.pay", "transaction", "db.transaction()")),
+    ({"handlers/pay.py": "def f():\n    from handlers import common\n", "handlers/common.py": ""},
+     ("handlers.pay", "local", "handlers.common")),
+    ({"handlers/pay.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.runtime import app\n",
+      "bot/runtime/app.py": ""}, ("handlers.pay", "layer", "bot.runtime.app")),
+    ({"storage/loans.py": "from . import db\nfrom ..bot.services import pay\n", "storage/db.py": ""},
+     ("storage.loans", "layer", "bot.services")),
+    ({"handlers/stray/thing.py": "", "bot/stray.py": ""}, ("bot.stray", "unplaced", "?")),
+])
+def test_each_rule_is_enforced(tmp_path, files, expected):
+    """The checker finds a violation of each rule (so the real-tree test can fail)."""
+    assert expected in _found(_tree(tmp_path, files))
+
+
+if __name__ == "__main__":
+    for violation in violations(ROOT):
+        print(f'    "{violation.key()}",  # line {violation.line}')
