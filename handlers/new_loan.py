@@ -1,39 +1,29 @@
-"""``/pinjaman_baru`` (``/newloan``), for treasurers and admins: register a loan in the bot.
+"""``/pinjaman_baru`` (``/newloan``), for treasurers and admins: register a loan in the bot. A declared form
+(:data:`FORM`, run by :mod:`handlers.forms.engine`; one template per step, ``new_loan/ask_<step>``)::
 
-State diagram (every state re-asks its question after a specific message for bad input or a sticker/photo)::
-
-    /pinjaman_baru ─► WHO ─[name typed → borrower buttons | Peminjam baru]─┐
-                       │                                  └► NAME ─► PHONE ┤
-                       ▼                                                   ▼
-    PRINCIPAL (Rp1–25 juta) ─► DATE [hari ini | typed] ─► TENOR [12 | 18 | Lainnya → 1–36]
-      ─► GRACE [0 | 1 | 2 | 3 | Lainnya → 0–12] ─► FEE [0% | typed, e.g. 0,5] ─► BUSINESS [typed | Lewati]
-      ─► CONFIRM: summary with the first instalment, an [Ubah …] button per field, [Konfirmasi] [Batal]
-    an [Ubah …] button asks that one step again and comes back to the summary.
+    who [a name typed → borrower buttons | Peminjam baru → name → phone]
+      ─► principal (Rp1–25 juta) ─► date [Hari ini | typed] ─► tenor [12 | 18 | Lainnya | a number typed]
+      ─► grace [0 | 1 | 2 | 3 | Lainnya | typed] ─► fee [0% | typed, e.g. 0,5] ─► business [typed | Lewati]
+      ─► summary with the first instalment, an [Ubah …] button per field, [Konfirmasi] [Batal] ─► create_loan
 
 Decisions:
 
-- Like /catat_bayar, the draft keeps its step (``form["step"]``); one text handler and one button handler
-  dispatch on it, so a restart resumes at the same question.
 - Existing borrowers are searched in the user's own kelurahan only; only offered ids are accepted.
 - A new borrower needs a name and a mobile number. When that number already belongs to a person of the
   kelurahan, the loan is registered for that person (no duplicate) and the summary says so.
 - Disbursement date: from 5 years ago up to 31 days ahead (a loan is often registered the week before the
-  money is handed over); parsed with ``prefer="past"``.
+  money is handed over); parsed with ``prefer="past"``; an inferred one ("senin") is shown back.
+- Tenor and grace: a number typed at the question counts like its button; *Lainnya* asks for any number.
 - Fee: 0–10 % per month with at most two decimals, ``,`` or ``.`` as the decimal mark, an optional ``%``.
-- On Konfirmasi the borrower (if new) and the loan with its schedule are written in one transaction
-  (``loans.create`` audits ``loan.created``). When the borrower has no Telegram account linked, an invite for
-  the borrower role is created in the same transaction and its link is shown once.
+- On Konfirmasi, :func:`bot.services.loans.create_loan` writes the borrower (if new), the loan with its
+  schedule and, for a borrower not on Telegram, an invite, in one transaction; its link is shown once.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from typing import Any
-
-from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot import clock
 from bot.commands import CommandSpec
@@ -52,17 +42,19 @@ from bot.loans import (
     build_schedule,
 )
 from bot.parsing.dates import parse_date_ex
-from bot.parsing.errors import AmountError, DateError, PhoneError
+from bot.parsing.errors import AmountError, DateError, ParseError, PhoneError
 from bot.parsing.money import parse_amount_ex
 from bot.parsing.phone import normalize_phone
 from bot.roles import Role
-from handlers.cash import borrower_rows, search_borrowers
-from handlers.common import Context, Who, app_of, button, guarded, keyboard, send
+from bot.services.loans import create_loan
+from handlers.cash import search_borrowers
+from handlers.common import app_of
 from handlers.feature import FeatureHandlers
-from handlers.forms import current_form, data, drop_form, end_form, new_form, pattern, read_button
+from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn
 from handlers.invites import NAME_MAX, clean_name
 from handlers.menus import refresh_person_menu
-from storage import audit, invites, loans, people
+from messages import label
+from storage import invites, people
 
 NEW_LOAN = CommandSpec("pinjaman_baru", "newloan", frozenset({Role.TREASURER, Role.ADMIN}))
 COMMANDS = (NEW_LOAN,)
@@ -70,46 +62,22 @@ KIND = "newloan"
 BUSINESS_MAX = 80
 FUTURE_DAYS = 31
 PAST_YEARS = 5
-ORDER = ("who", "principal", "date", "tenor", "grace", "fee", "business")
-EDITABLE = ("who", "principal", "date", "tenor", "grace", "fee", "business")
-
-
-class S(StrEnum):
-    WHO = "newloan.who"
-    NAME = "newloan.name"
-    PHONE = "newloan.phone"
-    PRINCIPAL = "newloan.principal"
-    DATE = "newloan.date"
-    TENOR = "newloan.tenor"
-    GRACE = "newloan.grace"
-    FEE = "newloan.fee"
-    BUSINESS = "newloan.business"
-    CONFIRM = "newloan.confirm"
-
-
-_STATE = {
-    "who": S.WHO,
-    "name": S.NAME,
-    "phone": S.PHONE,
-    "principal": S.PRINCIPAL,
-    "date": S.DATE,
-    "tenor": S.TENOR,
-    "tenor_other": S.TENOR,
-    "grace": S.GRACE,
-    "grace_other": S.GRACE,
-    "fee": S.FEE,
-    "business": S.BUSINESS,
-}
+#: the fields an [Ubah …] button of the summary asks again (field, label key)
+EDITS = (("who", "newloan.edit_who"), ("principal", "newloan.edit_principal"),
+         ("disbursed_on", "newloan.edit_date"), ("tenor", "newloan.edit_tenor"), ("grace", "newloan.edit_grace"),
+         ("fee", "newloan.edit_fee"), ("business", "newloan.edit_business"))
+#: what an edit clears besides its own field
+CLEARS = {"who": ("found", "new_name", "phone", "borrower_id", "name", "existing"), "tenor": ("tenor_other",),
+          "grace": ("grace_other",)}
+LIMITS = {"name_max": NAME_MAX, "min_principal": MIN_PRINCIPAL, "max_principal": MAX_PRINCIPAL,
+          "min_tenor": MIN_TENOR_MONTHS, "max_tenor": MAX_TENOR_MONTHS, "min_grace": MIN_GRACE_MONTHS,
+          "max_grace": MAX_GRACE_MONTHS, "max_fee": MAX_FEE_PERCENT, "future_days": FUTURE_DAYS,
+          "past_years": PAST_YEARS, "business_max": BUSINESS_MAX}
 
 
 def _terms(form: dict) -> LoanTerms:
-    return LoanTerms(
-        form["principal"],
-        date.fromisoformat(form["disbursed_on"]),
-        form["tenor"],
-        form["grace"],
-        Decimal(form["fee"]),
-    )
+    return LoanTerms(form["principal"], date.fromisoformat(form["disbursed_on"]), form["tenor"], form["grace"],
+                     Decimal(form["fee"]))
 
 
 def parse_fee(text: str) -> Decimal | None:
@@ -129,333 +97,203 @@ def parse_fee(text: str) -> Decimal | None:
     return value.normalize() if value else Decimal(0)
 
 
-async def ask(update: Update, context: Context, who: Who, form: dict, step: str, **ctx: Any) -> str:
-    """Ask the question of ``step`` (with its buttons) and return its state."""
-    form["step"] = step
-    lang = who.lang
-    rows: list[list[tuple[str, str]]] = []
-    if step == "who":
-        rows = [
-            *borrower_rows(KIND, form, ctx.pop("found", [])),
-            [button("newloan.new_borrower", lang, data(KIND, form, "new"))],
-        ]
-    elif step == "date":
-        rows = [[button("cash.today", lang, data(KIND, form, "date", "today"))]]
-    elif step == "tenor":
-        rows = [
-            [(f"{n}", data(KIND, form, "tenor", n)) for n in (12, 18)]
-            + [button("newloan.other", lang, data(KIND, form, "tenor", "other"))]
-        ]
-    elif step == "grace":
-        rows = [
-            [(f"{n}", data(KIND, form, "grace", n)) for n in (0, 1, 2, 3)]
-            + [button("newloan.other", lang, data(KIND, form, "grace", "other"))]
-        ]
-    elif step == "fee":
-        rows = [[("0%", data(KIND, form, "fee", "0"))]]
-    elif step == "business":
-        rows = [[button("skip", lang, data(KIND, form, "skip"))]]
-    await send(
-        update,
-        context,
-        who,
-        "new_loan/ask",
-        step=step,
-        form=form,
-        reply_markup=keyboard(rows) if rows else None,
-        min_principal=MIN_PRINCIPAL,
-        max_principal=MAX_PRINCIPAL,
-        min_tenor=MIN_TENOR_MONTHS,
-        max_tenor=MAX_TENOR_MONTHS,
-        max_grace=MAX_GRACE_MONTHS,
-        max_fee=MAX_FEE_PERCENT,
-        **ctx,
-    )
-    return _STATE[step]
+def _today(turn: Turn) -> date:
+    return clock.local_today(turn.settings.timezone)
 
 
-async def invalid(update: Update, context: Context, who: Who, form: dict, code: str, **params: Any) -> str:
-    await send(
-        update,
-        context,
-        who,
-        "new_loan/invalid",
-        code=code,
-        name_max=NAME_MAX,
-        min_principal=MIN_PRINCIPAL,
-        max_principal=MAX_PRINCIPAL,
-        min_tenor=MIN_TENOR_MONTHS,
-        max_tenor=MAX_TENOR_MONTHS,
-        min_grace=MIN_GRACE_MONTHS,
-        max_grace=MAX_GRACE_MONTHS,
-        max_fee=MAX_FEE_PERCENT,
-        future_days=FUTURE_DAYS,
-        past_years=PAST_YEARS,
-        business_max=BUSINESS_MAX,
-        **params,
-    )
-    return await reask(update, context, who, form)
+async def _context(turn: Turn) -> dict[str, Any]:
+    """What every question and refusal of this form may show: the draft so far and the limits."""
+    return {"form": turn.data, **LIMITS}
 
 
-async def reask(update: Update, context: Context, who: Who, form: dict) -> str:
-    step = form.get("step", "who")
-    if step == "confirm":
-        return await summary(update, context, who, form)
-    return await ask(update, context, who, form, step)
+# --- who: a search step ---------------------------------------------------------------------------------------
+async def _who_options(turn: Turn) -> Options:
+    found = [[Option(str(p["id"]), p["name"])] for p in turn.data.get("found", [])]
+    return [*found, [Option("new", label("newloan.new_borrower", turn.lang))]]
 
 
-async def advance(update: Update, context: Context, who: Who, form: dict, done: str) -> str:
-    """After ``done`` was answered: back to the summary when editing, else the next step."""
-    if form.get("editing") or done == "business":
-        return await summary(update, context, who, form)
-    return await ask(update, context, who, form, ORDER[ORDER.index(done) + 1])
+async def _search(text: str, turn: Turn) -> list[dict[str, Any]]:
+    found = await search_borrowers(turn.context, turn.who, text)
+    if not found:
+        raise ParseError("not_found", text=text.strip()[:60])
+    return [{"id": p.id, "name": p.name} for p in found]
 
 
-async def summary(update: Update, context: Context, who: Who, form: dict) -> str:
-    form["step"] = "confirm"
-    form["editing"] = True
-    first = build_schedule(_terms(form))[0]
-    lang = who.lang
-    edit = [button(f"newloan.edit_{f}", lang, data(KIND, form, "edit", f)) for f in EDITABLE]
-    rows = [edit[i : i + 2] for i in range(0, len(edit), 2)]
-    rows.append(
-        [button("confirm", lang, data(KIND, form, "ok")), button("cancel", lang, data(KIND, form, "no"))]
-    )
-    await send(
-        update,
-        context,
-        who,
-        "new_loan/summary",
-        form=form,
-        disbursed_on=date.fromisoformat(form["disbursed_on"]),
-        fee=Decimal(form["fee"]),
-        first=first,
-        reply_markup=keyboard(rows),
-    )
-    return S.CONFIRM
+async def _who_context(turn: Turn) -> dict[str, Any]:
+    found = turn.data.get("found")
+    return {**await _context(turn), **({} if found is None else {"count": len(found)})}
 
 
-@guarded(NEW_LOAN)
-async def begin(update: Update, context: Context, who: Who) -> str:
-    return await ask(update, context, who, new_form(context, KIND), "who")
+async def _accept_who(turn: Turn, value: str | list) -> dict[str, Any]:
+    if isinstance(value, list):  # a search: the same question again, with the borrowers found as buttons
+        return {"found": value}
+    if value == "new":
+        return {"who": "new"}
+    person = await people.get(turn.db, int(value))
+    if person is None or person.kelurahan_code != turn.who.kelurahan:
+        raise ParseError("not_found", text="")
+    return {"who": "existing", "borrower_id": person.id, "name": person.name, "phone": person.phone,
+            "existing": True}
 
 
-@guarded(NEW_LOAN)
-async def on_text(update: Update, context: Context, who: Who) -> str | int:
-    form = current_form(context, KIND)
-    if form is None:
-        return ConversationHandler.END
-    assert update.message is not None
-    text = update.message.text or ""
-    step = form.get("step", "who")
-    today = clock.local_today(app_of(context).settings.timezone)
-    if step == "who":
-        found = await search_borrowers(context, who, text)
-        if not found:
-            return await invalid(update, context, who, form, "not_found", text=text.strip()[:60])
-        return await ask(update, context, who, form, "who", found=found, count=len(found))
-    if step == "name":
-        name = clean_name(text)
-        if name is None:
-            return await invalid(update, context, who, form, "name")
-        form["new_name"] = name
-        return await ask(update, context, who, form, "phone")
-    if step == "phone":
-        try:
-            phone = normalize_phone(text)
-        except PhoneError as exc:
-            return await invalid(update, context, who, form, "phone_" + exc.code)
-        existing = await people.by_phone(app_of(context).db, phone, who.kelurahan)
-        form.update(
-            borrower_id=None if existing is None else existing.id,
-            phone=phone,
-            name=form["new_name"] if existing is None else existing.name,
-            existing=existing is not None,
-        )
-        return await advance(update, context, who, form, "who")
-    if step == "principal":
-        try:
-            amount, spelled = parse_amount_ex(text)
-        except AmountError as exc:
-            return await invalid(update, context, who, form, "amount_" + exc.code)
-        if not MIN_PRINCIPAL <= amount <= MAX_PRINCIPAL:
-            return await invalid(update, context, who, form, "principal_range", value=amount)
-        form["principal"] = amount
-        if spelled:  # in words: show what was understood before the next question
-            await send(update, context, who, "common/read_as", amount=amount)
-        return await advance(update, context, who, form, "principal")
-    if step == "date":
-        try:
-            day, inferred = parse_date_ex(text, today, prefer="past")
-        except DateError as exc:
-            return await invalid(update, context, who, form, "date_" + exc.code)
-        return await _date(update, context, who, form, day, today, echo=inferred)
-    if step in ("tenor_other", "grace_other"):
-        field = step.removesuffix("_other")
-        low, high = (
-            (MIN_TENOR_MONTHS, MAX_TENOR_MONTHS) if field == "tenor" else (MIN_GRACE_MONTHS, MAX_GRACE_MONTHS)
-        )
+def _new(data: dict) -> bool:
+    return data.get("who") == "new"
+
+
+def _parse_name(text: str, turn: Turn) -> str:
+    name = clean_name(text)
+    if name is None:
+        raise ParseError("name")
+    return name
+
+
+def _parse_phone(text: str, turn: Turn) -> str:
+    try:
+        return normalize_phone(text)
+    except PhoneError as exc:
+        raise ParseError("phone_" + exc.code) from exc
+
+
+async def _accept_phone(turn: Turn, phone: str) -> dict[str, Any]:
+    existing = await people.by_phone(turn.db, phone, turn.who.kelurahan)
+    return {"phone": phone, "borrower_id": None if existing is None else existing.id,
+            "name": turn.data["new_name"] if existing is None else existing.name, "existing": existing is not None}
+
+
+# --- the terms ------------------------------------------------------------------------------------------------
+def _parse_principal(text: str, turn: Turn) -> int:
+    try:
+        amount, spelled = parse_amount_ex(text)
+    except AmountError as exc:
+        raise ParseError("amount_" + exc.code, **exc.params) from exc
+    if not MIN_PRINCIPAL <= amount <= MAX_PRINCIPAL:
+        raise ParseError("principal_range", value=amount)
+    if spelled:  # in words: show what was understood before the next question
+        turn.echo("common/read_as", amount=amount)
+    return amount
+
+
+async def _date_options(turn: Turn) -> Options:
+    return [[Option("today", label("cash.today", turn.lang))]]
+
+
+def _parse_date(text: str, turn: Turn) -> str:
+    today = _today(turn)
+    try:
+        day, inferred = parse_date_ex(text, today, prefer="past")
+    except DateError as exc:
+        raise ParseError("date_" + exc.code, **exc.params) from exc
+    if day > today + timedelta(days=FUTURE_DAYS):
+        raise ParseError("date_too_far", day=day)
+    if day < add_months(today, -12 * PAST_YEARS):  # not .replace(year=…): 29 February has no match
+        raise ParseError("date_too_old", day=day)
+    if inferred:  # "tgl 25", "senin", "2 hari lalu": show the date understood
+        turn.echo("common/read_as", day=day)
+    return day.isoformat()
+
+
+async def _accept_date(turn: Turn, value: str) -> dict[str, Any]:
+    return {"disbursed_on": _today(turn).isoformat() if value == "today" else value}
+
+
+def _months_step(name: str, presets: tuple[int, ...], low: int, high: int) -> Step:
+    """Tenor or grace: preset buttons and *Lainnya*; a number typed counts like its button."""
+
+    async def options(turn: Turn) -> Options:
+        return [[*(Option(str(n), str(n)) for n in presets), Option("other", label("newloan.other", turn.lang))]]
+
+    def parse(text: str, turn: Turn) -> int:
         value = text.strip().split()[0] if text.strip() else ""
         if not value.isdigit() or not low <= int(value) <= high:
-            return await invalid(update, context, who, form, f"{field}_range")
-        form[field] = int(value)
-        return await advance(update, context, who, form, field)
-    if step == "fee":
-        fee = parse_fee(text)
-        if fee is None:
-            return await invalid(update, context, who, form, "fee")
-        form["fee"] = str(fee)
-        return await advance(update, context, who, form, "fee")
-    if step == "business":
-        business = " ".join(text.split())
-        if len(business) > BUSINESS_MAX:
-            return await invalid(update, context, who, form, "business_too_long")
-        form["business"] = business or None
-        return await advance(update, context, who, form, "business")
-    await send(update, context, who, "common/use_buttons")
-    return await reask(update, context, who, form)
+            raise ParseError(f"{name}_range")
+        return int(value)
 
-
-async def _date(
-    update: Update, context: Context, who: Who, form: dict, day: date, today: date, *, echo: bool = False
-) -> str:
-    if day > today + timedelta(days=FUTURE_DAYS):
-        return await invalid(update, context, who, form, "date_too_far", day=day)
-    if day < add_months(today, -12 * PAST_YEARS):  # not .replace(year=…): 29 February has no match
-        return await invalid(update, context, who, form, "date_too_old", day=day)
-    form["disbursed_on"] = day.isoformat()
-    if echo:  # "tgl 25", "senin", "2 hari lalu": show the date understood
-        await send(update, context, who, "common/read_as", day=day)
-    return await advance(update, context, who, form, "date")
-
-
-@guarded(NEW_LOAN)
-async def on_button(update: Update, context: Context, who: Who) -> str | int | None:
-    pressed = await read_button(update, context, who, KIND)
-    if pressed is None:
-        return None
-    form, action, value = pressed
-    step = form.get("step")
-    db = app_of(context).db
-    if step == "who" and action == "who" and value.isdigit() and int(value) in form.get("candidates", []):
-        person = await people.get(db, int(value))
-        assert person is not None
-        form.update(borrower_id=person.id, name=person.name, phone=person.phone, existing=True)
-        return await advance(update, context, who, form, "who")
-    if step == "who" and action == "new":
-        return await ask(update, context, who, form, "name")
-    if step == "date" and action == "date" and value == "today":
-        today = clock.local_today(app_of(context).settings.timezone)
-        return await _date(update, context, who, form, today, today)
-    if step in ("tenor", "grace") and action == step:
+    async def accept(turn: Turn, value: int | str) -> dict[str, Any]:
         if value == "other":
-            return await ask(update, context, who, form, f"{step}_other")
-        if value.isdigit():
-            form[step] = int(value)
-            return await advance(update, context, who, form, step)
-    if step == "fee" and action == "fee" and value == "0":
-        form["fee"] = "0"
-        return await advance(update, context, who, form, "fee")
-    if step == "business" and action == "skip":
-        form["business"] = None
-        return await advance(update, context, who, form, "business")
-    if step == "confirm" and action == "edit" and value in EDITABLE:
-        return await ask(update, context, who, form, value)
-    if step == "confirm" and action == "no":
-        return await drop_form(update, context, who)
-    if step == "confirm" and action == "ok":
-        return await finish(update, context, who, form)
-    await send(update, context, who, "common/use_buttons")
-    return await reask(update, context, who, form)
+            return {f"{name}_other": True}  # the same question again, asking for the number
+        return {name: int(value)}
+
+    return Step(name, f"new_loan/ask_{name}", options=options, parse=parse, accept=accept,
+                invalid="new_loan/invalid", context=_context)
 
 
-async def finish(update: Update, context: Context, who: Who, form: dict) -> str | int:
-    app = app_of(context)
-    user = who.require()
+async def _fee_options(turn: Turn) -> Options:
+    return [[Option("0", "0%")]]
+
+
+def _parse_fee(text: str, turn: Turn) -> str:
+    fee = parse_fee(text)
+    if fee is None:
+        raise ParseError("fee")
+    return str(fee)
+
+
+def _parse_business(text: str, turn: Turn) -> str | None:
+    business = " ".join(text.split())
+    if len(business) > BUSINESS_MAX:
+        raise ParseError("business_too_long")
+    return business or None
+
+
+async def _summary_context(turn: Turn) -> dict[str, Any]:
+    form = turn.data
+    return {"form": form, "disbursed_on": date.fromisoformat(form["disbursed_on"]), "fee": Decimal(form["fee"]),
+            "first": build_schedule(_terms(form))[0]}
+
+
+async def _create(turn: Turn) -> None:
+    form = turn.data
+    user = turn.who.require()
     kel = user.kelurahan_code
     assert kel is not None
-    link = None
+    app = app_of(turn.context)
     try:
-        async with app.db.transaction() as tx:
-            borrower = None if form.get("borrower_id") is None else await people.get(tx, form["borrower_id"])
-            if borrower is not None and borrower.kelurahan_code != kel:
-                borrower = None
-            if borrower is None:
-                borrower = await people.create(
-                    tx,
-                    name=form["name"],
-                    kelurahan_code=kel,
-                    phone=form.get("phone"),
-                    roles=[Role.BORROWER],
-                    language=app.settings.language,
-                )
-            elif Role.BORROWER not in borrower.roles:
-                await people.add_role(tx, borrower.id, Role.BORROWER)
-            loan = await loans.create(
-                tx,
-                borrower_id=borrower.id,
-                kelurahan_code=kel,
-                terms=_terms(form),
-                business=form.get("business"),
-                created_by=user.id,
-            )
-            if not borrower.linked:
-                invite, token = await invites.create(
-                    tx, person_id=borrower.id, role=Role.BORROWER, now=clock.utcnow(), created_by=user.id
-                )
-                await audit.record(
-                    tx,
-                    "invite.created",
-                    actor_person_id=user.id,
-                    entity="invite",
-                    entity_id=invite.id,
-                    kelurahan_code=kel,
-                    details={"person_id": borrower.id, "role": str(Role.BORROWER), "via": "newloan"},
-                )
-                link = (
-                    deep_link(app.settings.bot_username or context.bot.username, token),
-                    invites.parse_expiry(invite),
-                )
+        made = await create_loan(turn.db, kelurahan_code=kel, terms=_terms(form), business=form.get("business"),
+                                 created_by=user.id, borrower_id=form.get("borrower_id"), name=form["name"],
+                                 phone=form.get("phone"), language=app.settings.language, now=clock.utcnow(),
+                                 draft_of=turn.user_id)
     except LoanTermsError as exc:  # cannot happen after the step checks; kept as a guard
-        return await invalid(update, context, who, form, "terms_" + exc.code)
-    end_form(context)
-    first = build_schedule(_terms(form))[0]
-    await send(
-        update,
-        context,
-        who,
-        "new_loan/created",
-        loan=loan,
-        name=borrower.name,
-        first=first,
-        link=None if link is None else link[0],
-        expires_at=None if link is None else link[1],
-    )
-    if borrower.linked and Role.BORROWER not in borrower.roles:  # a new role: /bayar and /pinjaman in the menu
-        fresh = await people.get(app.db, borrower.id)
+        await turn.say("new_loan/invalid", code="terms_" + exc.code, **LIMITS)
+        await turn.advance()
+        return
+    link = expires_at = None
+    if made.invite is not None and made.token is not None:
+        link = deep_link(app.settings.bot_username or turn.context.bot.username, made.token)
+        expires_at = invites.parse_expiry(made.invite)
+    await turn.say("new_loan/created", loan=made.loan, name=made.borrower.name,
+                   first=build_schedule(_terms(form))[0], link=link, expires_at=expires_at)
+    if made.borrower.linked and made.new_role:  # a new role: /bayar and /pinjaman in the menu
+        fresh = await people.get(turn.db, made.borrower.id)
         assert fresh is not None
-        await refresh_person_menu(context.bot, fresh)
-    return ConversationHandler.END
+        await refresh_person_menu(turn.context.bot, fresh)
 
 
-@guarded(NEW_LOAN)
-async def not_text(update: Update, context: Context, who: Who) -> str | int:
-    form = current_form(context, KIND)
-    if form is None:
-        return ConversationHandler.END
-    await send(update, context, who, "errors/not_text")
-    return await reask(update, context, who, form)
+FORM = Form(
+    kind=KIND,
+    command=NEW_LOAN,
+    steps=(
+        Step("who", "new_loan/ask_who", options=_who_options, parse=_search, accept=_accept_who,
+             invalid="new_loan/invalid", context=_who_context),
+        Step("name", "new_loan/ask_name", field="new_name", parse=_parse_name, when=_new,
+             invalid="new_loan/invalid", context=_context),
+        Step("phone", "new_loan/ask_phone", parse=_parse_phone, accept=_accept_phone, when=_new,
+             invalid="new_loan/invalid", context=_context),
+        Step("principal", "new_loan/ask_principal", parse=_parse_principal, invalid="new_loan/invalid",
+             context=_context),
+        Step("date", "new_loan/ask_date", field="disbursed_on", options=_date_options, parse=_parse_date,
+             accept=_accept_date, invalid="new_loan/invalid", context=_context),
+        _months_step("tenor", (12, 18), MIN_TENOR_MONTHS, MAX_TENOR_MONTHS),
+        _months_step("grace", (0, 1, 2, 3), MIN_GRACE_MONTHS, MAX_GRACE_MONTHS),
+        Step("fee", "new_loan/ask_fee", options=_fee_options, parse=_parse_fee, invalid="new_loan/invalid",
+             context=_context),
+        Step("business", "new_loan/ask_business", parse=_parse_business, skip=True, invalid="new_loan/invalid",
+             context=_context),
+    ),
+    summary=Summary("new_loan/summary", edits=EDITS, context=_summary_context, clears=CLEARS, per_row=2,
+                    cancel=True),
+    finish=_create,
+)
 
 
 def handlers() -> FeatureHandlers:
-    text = filters.TEXT & ~filters.COMMAND
-    other = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
-    common = [
-        CallbackQueryHandler(on_button, pattern=pattern(KIND)),
-        MessageHandler(text, on_text),
-        MessageHandler(other, not_text),
-    ]
-    return FeatureHandlers(
-        form_entry_points=[CommandHandler(list(NEW_LOAN.names), begin)],
-        form_states={state: common for state in S},
-    )
+    return FeatureHandlers(forms=[FORM])

@@ -240,7 +240,6 @@ KNOWN_DEBT: frozenset[str] = frozenset({
     "handlers.loan_view -> bot.clock (layer)",
     "handlers.menus -> handlers (local)",
     "handlers.new_loan -> bot.clock (layer)",
-    "handlers.new_loan -> db.transaction() (transaction)",
     "handlers.onboarding -> bot.clock (layer)",
     "handlers.onboarding -> db.transaction() (transaction)",
     "handlers.onboarding -> handlers (local)",

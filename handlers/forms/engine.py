@@ -36,6 +36,7 @@ stop the update (``ApplicationHandlerStop``) only when it belonged to the user's
 
 from __future__ import annotations
 
+import inspect
 import logging
 import secrets
 import unicodedata
@@ -206,7 +207,7 @@ class Step:
 
 
 #: Button actions of the summary.
-EDIT, CONFIRM = "edit", "confirm"
+EDIT, CONFIRM, CANCEL = "edit", "confirm", "cancel"
 #: The draft's step while the summary is shown.
 SUMMARY_STEP = "summary"
 
@@ -223,10 +224,17 @@ class Summary:
     context: Callable[[Turn], Awaitable[dict[str, Any]]] = _no_context
     clears: Mapping[str, Sequence[str]] = field(default_factory=dict)
     confirm_label: str = "confirm"
+    #: edit buttons per row
+    per_row: int = 1
+    #: a Batal button next to Konfirmasi (the same as /batal)
+    cancel: bool = False
 
     def options(self, lang: str) -> Options:
-        return [*([Option(f"{EDIT}:{name}", label(key, lang))] for name, key in self.edits),
-                [Option(CONFIRM, label(self.confirm_label, lang))]]
+        edits = [Option(f"{EDIT}:{name}", label(key, lang)) for name, key in self.edits]
+        last = [Option(CONFIRM, label(self.confirm_label, lang))]
+        if self.cancel:
+            last.append(Option(CANCEL, label("cancel", lang)))
+        return [edits[i:i + self.per_row] for i in range(0, len(edits), self.per_row)] + [last]
 
 
 @dataclass(frozen=True)
@@ -267,10 +275,11 @@ def _checks_roles_itself(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awa
 
 
 def _fold(text: str) -> str:
-    """Text compared with a button's label: case, accents, emoji and spacing don't matter."""
+    """Text compared with a button's label: case, accents, emoji and spacing don't matter, nor a full stop or
+    "!" at the end; other punctuation does ("-1" is not "1", "0,5" is not "05")."""
     decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(c for c in decomposed if unicodedata.category(c)[0] in "LNZ")
-    return " ".join(kept.casefold().split())
+    kept = "".join(c for c in decomposed if unicodedata.category(c)[0] in "LNZP")
+    return " ".join(kept.casefold().split()).strip(" .!?")
 
 
 class Dispatcher:
@@ -461,6 +470,8 @@ class Dispatcher:
             raise ApplicationHandlerStop
         try:
             value = step.parse(text, turn)
+            if inspect.isawaitable(value):  # a parser that looks something up (a borrower search)
+                value = await value
         except ParseError as exc:
             await self._refuse(turn, step, exc.code, {"error": type(exc).__name__, **exc.params})
             raise ApplicationHandlerStop from None
@@ -560,6 +571,9 @@ async def _summary_choice(turn: Turn, choice: str) -> None:
     action, _, name = choice.partition(":")
     if action == CONFIRM and not name:
         await turn.form.finish(turn)
+    elif action == CANCEL and not name and summary.cancel:
+        await drafts.delete(turn.db, turn.user_id)
+        await turn.say("common/cancelled")
     elif action == EDIT and name in {n for n, _ in summary.edits}:
         for key in (name, *summary.clears.get(name, ())):
             turn.data.pop(key, None)

@@ -305,3 +305,45 @@ async def test_the_checklist_keeps_its_toggles_across_a_restart_and_saves_once(r
     calls = await running.tester.press(user, checklist.button("Simpan"))  # a second press: expired
     assert answers(calls)
     assert await running.app.db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'event.attendance'") == 1
+
+
+@pytest.mark.parametrize(("typed", "label_", "same"), [
+    ("masih MENCARI ", "Masih mencari", True),
+    ("bekerja.", "💼 Bekerja", True),
+    ("hari ini", "Hari ini", True),
+    ("jumát", "Jumat", True),
+    ("-1", "1", False),  # a minus sign is not decoration
+    ("0,5", "05", False),
+    ("12", "12", True),
+    ("", "Lewati", False),
+])
+def test_a_typed_label_is_compared_without_case_accents_emoji_or_a_final_full_stop(typed, label_, same):
+    from handlers.forms.engine import _fold
+
+    assert (_fold(typed) == _fold(label_)) is same
+
+
+# --- /pinjaman_baru: a search step, a summary with Batal ------------------------------------------------------------
+async def test_numbers_typed_at_a_choice_step_and_batal_on_the_summary(running, tester, make_person):
+    _, tu = await make_person(Role.TREASURER)
+    await tester.command(tu, "pinjaman_baru")
+    await tester.send(tu, "peminjam baru")  # the button's label, typed
+    await tester.send(tu, "Maria Bria")
+    await tester.send(tu, "0812 3456 7890")
+    await tester.send(tu, "sejuta")
+    assert "Dibaca sebagai: <b>Rp1.000.000</b>" in tester.texts(tu)[-2]
+    await tester.send(tu, "hari ini")
+    await tester.send(tu, "12")  # the label of the 12 button
+    await tester.send(tu, "0")  # grace
+    await tester.send(tu, "0%")
+    await tester.send(tu, "lewati")
+    summary = tester.last(tu)
+    assert "12 bulan" in summary.text and "Masa tenggang: 0 bulan" in summary.text
+    draft = await drafts.get(running.app.db, tu.id)
+    assert (draft.step, draft.data["tenor"], draft.data["grace"], draft.data["principal"]) == ("summary", 12, 0,
+                                                                                              1_000_000)
+    await tester.press(tu, summary.button("Batal"))
+    assert "Tidak ada yang disimpan" in tester.last(tu).text
+    assert await drafts.get(running.app.db, tu.id) is None
+    assert await running.app.db.fetchval("SELECT count(*) FROM loans") == 0
+    assert await running.app.db.fetchval("SELECT count(*) FROM people WHERE name = 'Maria Bria'") == 0
