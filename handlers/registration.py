@@ -1,16 +1,17 @@
 """``/daftar`` (``/register``) signs a participant up for an event; ``/batal_daftar`` (``/unregister``) cancels.
 
-State diagram of ``/daftar`` (coordinators and admins)::
+``/daftar`` is a declared form (:data:`FORM`, run by :mod:`handlers.forms.engine`, one template per step
+``registration/ask_<step>``)::
 
-    /daftar ─► EVENT [open events before their deadline] ─► FIND [name or NIK | "Peserta baru"]
-      found ─► (age + duplicate check) ─► EXISTING [Konfirmasi] ─► END
-      new   ─► NAME ─► NIK ─► NIK_OK [Benar | Perbaiki NIK] ─► PHONE [text | Lewati] ─► ADDRESS (RT/RW)
-            ─► EDUCATION [buttons] ─► WORK [buttons] ─► CONSENT [Ya | Tidak] ─► SUMMARY [edit | Konfirmasi] ─► END
-    a NIK that is already a participant of the kelurahan ─► reused: EXISTING, offering to update phone/address
-    (then PHONE ─► ADDRESS ─► EXISTING); consent "Tidak" ─► END, nothing stored; age outside the event's
-    limits (on the event date) or already registered ─► said clearly, END.
-    Every bad answer: a specific message and the same question again; text where buttons are expected and
-    stickers/photos get a notice and the question again. ``ev:reg:<event>`` (event details) starts at FIND.
+    event [open events before their deadline] ─► find [a name or NIK typed → buttons | "Peserta baru"]
+      found ─► (age + duplicate check) ─► summary of the known participant [Perbarui HP/alamat | Konfirmasi]
+      new   ─► name ─► nik ─► nik_ok [Benar | Perbaiki NIK] ─► phone [text | Lewati] ─► address (RT/RW)
+            ─► education [buttons] ─► work [buttons] ─► consent [Ya | Tidak] ─► summary [edit | Konfirmasi]
+      ─► register_participant
+    A NIK that is already a participant of the kelurahan ─► reused (the known participant's summary); "Perbarui
+    HP/alamat" asks phone and address again (Lewati keeps what is stored); consent "Tidak" ─► ended, nothing
+    stored; age outside the event's limits (on the event date) or already registered ─► said clearly, ended.
+    ``ev:reg:<event>`` (event details) starts at find; an event that closes meanwhile ends the form.
 
 Decisions
 ---------
@@ -29,24 +30,25 @@ Decisions
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
+from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from bot import clock
 from bot.commands import CommandSpec
 from bot.events import EDUCATION, WORK_STATUS, EventFormError, check_age, parse_rt_rw
-from bot.parsing.errors import NikError, PhoneError
+from bot.parsing.errors import NikError
 from bot.parsing.nik import parse_nik
 from bot.parsing.phone import normalize_phone
 from bot.roles import Role
+from bot.services.registrations import NewParticipant, Outcome, register_participant
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, notify_person, send
-from handlers.events import STAFF, can_manage, int_or_none, tz_of, visible_event
+from handlers.events import STAFF, can_manage, int_or_none, visible_event
 from handlers.feature import FeatureHandlers
-from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
+from handlers.forms.engine import UNSET, Ended, Form, Option, Options, Step, Summary, Turn, open_form
 from handlers.invites import NAME_MAX, clean_name
-from messages import label
+from messages import environment, label
 from storage import audit, events, people
 from storage.events import Event, Participant
 
@@ -55,345 +57,288 @@ REGISTER = CommandSpec("daftar", "register", STAFF)
 UNREGISTER = CommandSpec("batal_daftar", "unregister", STAFF | {Role.PARTICIPANT})
 COMMANDS = (REGISTER, UNREGISTER)
 KIND = "daftar"
-NEW_STEPS = ("name", "nik", "nik_ok", "phone", "address", "education", "work", "consent")
+#: the fields of a new participant's summary that an [Ubah …] button asks again
+NEW_EDITS = ("name", "nik", "phone", "address", "education", "work")
+NIK_FIELDS = ("nik", "nik_ok", "birth_date", "sex")
 
 
-class S(StrEnum):
-    EVENT = "daftar.event"
-    FIND = "daftar.find"
-    NAME = "daftar.name"
-    NIK = "daftar.nik"
-    NIK_OK = "daftar.nik_ok"
-    PHONE = "daftar.phone"
-    ADDRESS = "daftar.address"
-    EDUCATION = "daftar.education"
-    WORK = "daftar.work"
-    CONSENT = "daftar.consent"
-    SUMMARY = "daftar.summary"
-    EXISTING = "daftar.existing"
+def _new(data: dict) -> bool:
+    return data.get("mode") == "new"
 
 
-_STATE = {"event": S.EVENT, "find": S.FIND, "name": S.NAME, "nik": S.NIK, "nik_ok": S.NIK_OK, "phone": S.PHONE,
-          "address": S.ADDRESS, "education": S.EDUCATION, "work": S.WORK, "consent": S.CONSENT}
+def _existing(data: dict) -> bool:
+    return data.get("mode") == "existing"
 
 
-def _missing(form: dict) -> str | None:
-    if "event_id" not in form:
-        return "event"
-    if "mode" not in form:
-        return "find"
-    steps = NEW_STEPS if form["mode"] == "new" else (("phone", "address") if form.get("update") else ())
-    return next((s for s in steps if s not in form), None)
-
-
-async def _event(context: Context, who: Who, form: dict) -> Event | None:
-    event = await visible_event(context, who, form["event_id"])
+async def _open_event(turn: Turn, event_id: int) -> Event | None:
+    """The event when it is the user's kelurahan's and still takes registrations."""
+    event = await visible_event(turn.context, turn.who, event_id)
     return event if event is not None and event.registration_open(clock.utcnow()) else None
 
 
-async def ask_next(update: Update, context: Context, who: Who, form: dict) -> str | int:
-    step = _missing(form)
-    lang = who.lang
-    if step == "event":
-        found = await events.registrable_events(app_of(context).db, who.kelurahan or "", clock.utcnow())
-        if not found:
-            end_form(context)
-            await send(update, context, who, "registration/no_events")
-            return ConversationHandler.END
-        rows = [[(e.title[:50], data(KIND, form, "event", e.id))] for e in found]
-        await send(update, context, who, "registration/ask", step=step, reply_markup=keyboard(rows))
-        return S.EVENT
-    event = await _event(context, who, form)
+async def _the_event(turn: Turn) -> Event:
+    if "event" not in turn.cache:
+        turn.cache["event"] = await _open_event(turn, turn.data["event_id"])
+    event = turn.cache["event"]
     if event is None:
-        end_form(context)
-        await send(update, context, who, "registration/event_closed")
-        return ConversationHandler.END
-    if step is None:
-        return await (show_summary if form["mode"] == "new" else show_existing)(update, context, who, form, event)
-    markup = None
-    if step == "find":
-        markup = keyboard([[button("registration.new", lang, data(KIND, form, "new"))]])
-    elif step == "nik_ok":
-        return await show_nik(update, context, who, form)
-    elif step == "phone" or (step == "address" and form.get("update")):
-        markup = keyboard([[button("skip", lang, data(KIND, form, "skip"))]])
-    elif step == "education":
-        markup = keyboard([[button(f"registration.edu_{e}", lang, data(KIND, form, "edu", e)) for e in EDUCATION[:3]],
-                           [button(f"registration.edu_{e}", lang, data(KIND, form, "edu", e)) for e in EDUCATION[3:]]])
-    elif step == "work":
-        markup = keyboard([[button(f"registration.work_{w}", lang, data(KIND, form, "work", w))] for w in WORK_STATUS])
-    elif step == "consent":
-        markup = keyboard([[button("yes", lang, data(KIND, form, "consent", "yes")),
-                            button("no", lang, data(KIND, form, "consent", "no"))]])
-    await send(update, context, who, "registration/ask", step=step, event=event, name=form.get("name", ""),
-               max_name=NAME_MAX, updating=bool(form.get("update")), reply_markup=markup)
-    return _STATE[step]
+        raise Ended("registration/event_closed")
+    return event
 
 
-async def show_nik(update: Update, context: Context, who: Who, form: dict) -> str:
-    info = parse_nik(form["nik"], clock.local_today(tz_of(context)))
-    markup = keyboard([[button("registration.nik_right", who.lang, data(KIND, form, "nikok")),
-                        button("registration.nik_fix", who.lang, data(KIND, form, "nikfix"))]])
-    await send(update, context, who, "registration/nik_check", nik=info.nik, birth_date=info.birth_date,
-               sex=info.sex, regency_known=info.regency_known, regency=info.regency_name,
-               province=info.province_name, regency_code=info.regency_code, reply_markup=markup)
-    return S.NIK_OK
+async def _check(turn: Turn) -> None:
+    """Before every question: an event chosen must still take registrations."""
+    if "event_id" in turn.data:
+        await _the_event(turn)
 
 
-async def show_summary(update: Update, context: Context, who: Who, form: dict, event: Event) -> str:
-    rows = [[button(f"registration.edit_{f}", who.lang, data(KIND, form, "edit", f))]
-            for f in ("name", "nik", "phone", "address", "education", "work")]
-    rows.append([button("confirm", who.lang, data(KIND, form, "confirm"))])
-    await send(update, context, who, "registration/summary", event=event, form=form,
-               birth_date=date.fromisoformat(form["birth_date"]), reply_markup=keyboard(rows))
-    return S.SUMMARY
-
-
-async def show_existing(update: Update, context: Context, who: Who, form: dict, event: Event) -> str | int:
-    db = app_of(context).db
-    participant = await events.get_participant(db, form["participant_id"])
-    assert participant is not None
-    refusal = await _refusal(update, context, who, event, participant.birth_date, participant.id)
-    if refusal is not None:
-        return refusal
-    rows = []
-    if not form.get("update"):
-        rows.append([button("registration.update_contact", who.lang, data(KIND, form, "update"))])
-    rows.append([button("confirm", who.lang, data(KIND, form, "confirm"))])
-    await send(update, context, who, "registration/existing", event=event, participant=participant,
-               reused_nik=form.get("reused_nik", False), new_phone=form.get("phone"),
-               new_address=form.get("address"), updating=bool(form.get("update")), reply_markup=keyboard(rows))
-    return S.EXISTING
-
-
-async def _refusal(update: Update, context: Context, who: Who, event: Event, birth_date: date | None,
-                   participant_id: int | None) -> int | None:
-    """Age outside the event's limits, or already registered: say so, end the form (nothing stored)."""
+async def _refuse_if_not_eligible(turn: Turn, birth_date: date | None, participant_id: int | None) -> None:
+    """Age outside the event's limits (on the event date), or already registered: say so and end the form."""
+    event = await _the_event(turn)
     if birth_date is not None and (event.min_age is not None or event.max_age is not None):
-        checked = check_age(birth_date, event.day(tz_of(context)), event.min_age, event.max_age)
+        checked = check_age(birth_date, event.day(turn.settings.timezone), event.min_age, event.max_age)
         if not checked.ok:
-            end_form(context)
-            await send(update, context, who, "registration/age_refused", event=event, age=checked.age)
-            return ConversationHandler.END
+            raise Ended("registration/age_refused", event=event, age=checked.age)
     if participant_id is not None:
-        existing = await events.registration_for(app_of(context).db, event.id, participant_id)
+        existing = await events.registration_for(turn.db, event.id, participant_id)
         if existing is not None and existing.status != "cancelled":
-            end_form(context)
-            await send(update, context, who, "registration/duplicate", event=event, registration=existing)
-            return ConversationHandler.END
-    return None
+            raise Ended("registration/duplicate", event=event, registration=existing)
+
+
+async def _context(turn: Turn) -> dict[str, Any]:
+    event = await _the_event(turn) if "event_id" in turn.data else None
+    return {"event": event, "name": turn.data.get("name", ""), "max_name": NAME_MAX,
+            "updating": _existing(turn.data)}
+
+
+# --- event and find ---------------------------------------------------------------------------------------------
+async def _event_options(turn: Turn) -> Options:
+    found = await events.registrable_events(turn.db, turn.who.kelurahan or "", clock.utcnow())
+    return [[Option(str(e.id), e.title[:50])] for e in found]
+
+
+async def _accept_event(turn: Turn, value: str) -> dict[str, Any]:
+    if await _open_event(turn, int(value)) is None:
+        raise Ended("registration/event_closed")
+    return {"event_id": int(value)}
+
+
+async def _find_options(turn: Turn) -> Options:
+    mask = environment().filters["mask_nik"]
+    found = [[Option(str(p["id"]), label("registration.pick_button", turn.lang, name=p["name"][:35],
+                                         nik=mask(p["nik"])))] for p in turn.data.get("found", [])]
+    return [*found, [Option("new", label("registration.new", turn.lang))]]
+
+
+async def _search(text: str, turn: Turn) -> dict[str, Any]:
+    if len(text.strip()) < 2:
+        raise EventFormError("search_short")
+    found = await events.search_participants(turn.db, turn.who.kelurahan or "", text)
+    return {"found": [{"id": p.id, "name": p.name, "nik": p.nik} for p in found], "query": text.strip()[:40]}
+
+
+async def _find_context(turn: Turn) -> dict[str, Any]:
+    ctx = await _context(turn)
+    if "found" in turn.data:
+        ctx.update(found=turn.data["found"], query=turn.data.get("query", ""))
+    return ctx
+
+
+async def _known(turn: Turn, participant: Participant, **extra: Any) -> dict[str, Any]:
+    """Switch the form to a known participant: their phone and address are kept unless updated."""
+    await _refuse_if_not_eligible(turn, participant.birth_date, participant.id)
+    return {"mode": "existing", "participant_id": participant.id, "phone": participant.phone,
+            "address": participant.address, **extra}
+
+
+async def _accept_find(turn: Turn, value: str | dict) -> dict[str, Any]:
+    if isinstance(value, dict):  # a search: the same question again, with who was found as buttons
+        return value
+    if value == "new":
+        return {"mode": "new"}
+    participant = await events.get_participant(turn.db, int(value))
+    if participant is None or participant.kelurahan_code != turn.who.kelurahan or participant.erased:
+        raise EventFormError("not_found")
+    return await _known(turn, participant)
+
+
+# --- a new participant ------------------------------------------------------------------------------------------
+def _parse_name(text: str, turn: Turn) -> str:
+    name = clean_name(text)
+    if name is None:
+        raise EventFormError("name_invalid", max=NAME_MAX)
+    return name
+
+
+async def _parse_nik(text: str, turn: Turn) -> Any:
+    try:
+        info = parse_nik(text, clock.local_today(turn.settings.timezone))
+    except NikError as exc:
+        raise NikError(f"nik_{exc.code}", **exc.params) from exc
+    existing = await events.participant_by_nik(turn.db, info.nik)
+    if existing is not None and (existing.kelurahan_code != turn.who.kelurahan or existing.erased):
+        raise EventFormError("nik_elsewhere")
+    return existing if existing is not None else info
+
+
+async def _accept_nik(turn: Turn, value: Any) -> dict[str, Any]:
+    if isinstance(value, Participant):  # a known NIK: that participant is reused
+        cleared = dict.fromkeys((*NEW_EDITS, *NIK_FIELDS), UNSET)
+        return {**cleared, **await _known(turn, value, reused_nik=True)}
+    await _refuse_if_not_eligible(turn, value.birth_date, None)
+    return {"nik": value.nik, "birth_date": value.birth_date.isoformat(), "sex": value.sex}
+
+
+async def _nik_options(turn: Turn) -> Options:
+    return [[Option("ok", label("registration.nik_right", turn.lang)),
+             Option("fix", label("registration.nik_fix", turn.lang))]]
+
+
+async def _nik_context(turn: Turn) -> dict[str, Any]:
+    info = parse_nik(turn.data["nik"], clock.local_today(turn.settings.timezone))
+    return {"nik": info.nik, "birth_date": info.birth_date, "sex": info.sex, "regency_known": info.regency_known,
+            "regency": info.regency_name, "province": info.province_name, "regency_code": info.regency_code}
+
+
+async def _accept_nik_ok(turn: Turn, value: str) -> dict[str, Any]:
+    if value == "fix":
+        return dict.fromkeys(NIK_FIELDS, UNSET)
+    return {"nik_ok": True}
+
+
+async def _current(turn: Turn, field: str) -> Any:
+    participant = await events.get_participant(turn.db, turn.data["participant_id"])
+    return None if participant is None else getattr(participant, field)
+
+
+async def _accept_phone(turn: Turn, phone: str | None) -> dict[str, Any]:
+    if _existing(turn.data):  # updating a known participant: Lewati keeps what is stored (never wipes it)
+        return {"phone": phone if phone is not None else await _current(turn, "phone"), "update": True}
+    return {"phone": phone}
+
+
+async def _accept_address(turn: Turn, address: str | None) -> dict[str, Any]:
+    if address is None:  # only offered when updating a known participant
+        address = await _current(turn, "address")
+    return {"address": address}
+
+
+async def _education_options(turn: Turn) -> Options:
+    buttons = [Option(e, label(f"registration.edu_{e}", turn.lang)) for e in EDUCATION]
+    return [buttons[:3], buttons[3:]]
+
+
+async def _work_options(turn: Turn) -> Options:
+    return [[Option(w, label(f"registration.work_{w}", turn.lang))] for w in WORK_STATUS]
+
+
+async def _consent_options(turn: Turn) -> Options:
+    return [[Option("yes", label("yes", turn.lang)), Option("no", label("no", turn.lang))]]
+
+
+async def _accept_consent(turn: Turn, value: str) -> dict[str, Any]:
+    if value != "yes":
+        raise Ended("registration/no_consent")  # nothing is stored without consent
+    return {"consent": clock.utcnow().isoformat()}
+
+
+def _text_step(name: str, parse: Any, **kw: Any) -> Step:
+    return Step(name, f"registration/ask_{name}", parse=parse, invalid="registration/invalid", context=_context,
+                **kw)
+
+
+def _choice_step(name: str, options: Any, action: str, accept: Any = None, **kw: Any) -> Step:
+    return Step(name, f"registration/ask_{name}", options=options, action=action, accept=accept, when=_new,
+                context=_context, **kw)
+
+
+# --- the summaries and the use case -----------------------------------------------------------------------------
+async def _new_summary_context(turn: Turn) -> dict[str, Any]:
+    return {"event": await _the_event(turn), "form": turn.data,
+            "birth_date": date.fromisoformat(turn.data["birth_date"])}
+
+
+async def _existing_context(turn: Turn) -> dict[str, Any]:
+    participant = await events.get_participant(turn.db, turn.data["participant_id"])
+    assert participant is not None
+    return {"event": await _the_event(turn), "participant": participant,
+            "reused_nik": turn.data.get("reused_nik", False), "new_phone": turn.data.get("phone"),
+            "new_address": turn.data.get("address"), "updating": bool(turn.data.get("update"))}
+
+
+NEW_SUMMARY = Summary("registration/summary", edits=[(f, f"registration.edit_{f}") for f in NEW_EDITS],
+                      context=_new_summary_context, clears={"nik": NIK_FIELDS[1:]})
+EXISTING_SUMMARY = Summary("registration/existing", edits=[("phone", "registration.update_contact")],
+                           context=_existing_context, clears={"phone": ("address",)})
+UPDATED_SUMMARY = Summary("registration/existing", edits=[], context=_existing_context)
+
+
+def _summary(data: dict[str, Any]) -> Summary:
+    if _new(data):
+        return NEW_SUMMARY
+    return UPDATED_SUMMARY if data.get("update") else EXISTING_SUMMARY
+
+
+async def _register(turn: Turn) -> None:
+    data, person = turn.data, turn.who.require()
+    new = None
+    if _new(data):
+        new = NewParticipant(name=data["name"], nik=data["nik"], birth_date=date.fromisoformat(data["birth_date"]),
+                             sex=data["sex"], phone=data["phone"], address=data["address"],
+                             education=data["education"], work_status=data["work"])
+    done = await register_participant(
+        turn.db, event_id=data["event_id"], kelurahan_code=person.kelurahan_code or "", by=person.id,
+        now=clock.utcnow(), new=new, participant_id=data.get("participant_id"),
+        contact=(data["phone"], data["address"]) if data.get("update") else None, draft_of=turn.user_id)
+    if done.outcome == Outcome.ELSEWHERE:  # nothing stored: the NIK step's answer, and the NIK is asked again
+        for key in NIK_FIELDS:
+            data.pop(key, None)
+        await turn.say("registration/invalid", code="nik_elsewhere", error="EventFormError", max_name=NAME_MAX)
+        await turn.advance()
+    elif done.outcome == Outcome.CLOSED:
+        await turn.say("registration/event_closed")
+    elif done.outcome == Outcome.DUPLICATE:
+        await turn.say("registration/duplicate", event=done.event, registration=done.registration)
+    else:
+        await turn.say("registration/done", event=done.event, registration=done.registration)
 
 
 @guarded(REGISTER)
-async def begin(update: Update, context: Context, who: Who) -> str | int:
-    return await ask_next(update, context, who, new_form(context, KIND))
-
-
-@guarded(REGISTER)
-async def begin_for_event(update: Update, context: Context, who: Who) -> str | int | None:
+async def begin_for_event(update: Update, context: Context, who: Who) -> int:
+    """``ev:reg:<event>`` on the event's details: /daftar on that event."""
     query = update.callback_query
     assert query is not None and query.data is not None
     event = await visible_event(context, who, int_or_none(query.data.split(":")[2]) or 0)
     if event is None or not event.registration_open(clock.utcnow()):
         await answer_callback(update, who, "registration/event_closed", alert=True)
-        return None
+        return ConversationHandler.END
     await query.answer()
-    return await ask_next(update, context, who, new_form(context, KIND, event_id=event.id))
-
-
-@guarded(REGISTER)
-async def typed(update: Update, context: Context, who: Who) -> str | int:
-    form = current_form(context, KIND)
-    if form is None:
-        return await ask_next(update, context, who, new_form(context, KIND))
-    assert update.message is not None
-    text = update.message.text or ""
-    step = _missing(form)
-    try:
-        if step == "find":
-            return await search(update, context, who, form, text)
-        if step == "name":
-            name = clean_name(text)
-            if name is None:
-                raise EventFormError("name_invalid", max=NAME_MAX)
-            form["name"] = name
-        elif step == "nik":
-            return await nik_typed(update, context, who, form, text)
-        elif step == "phone":
-            form["phone"] = normalize_phone(text)
-        elif step == "address":
-            form["address"] = parse_rt_rw(text)
-        else:
-            await send(update, context, who, "common/use_buttons")
-    except (EventFormError, PhoneError) as exc:
-        await send(update, context, who, "registration/invalid", code=exc.code, error=type(exc).__name__,
-                   max_name=NAME_MAX, **exc.params)
-    return await ask_next(update, context, who, form)
-
-
-async def search(update: Update, context: Context, who: Who, form: dict, text: str) -> str | int:
-    found = await events.search_participants(app_of(context).db, who.kelurahan or "", text)
-    if len(text.strip()) < 2:
-        await send(update, context, who, "registration/invalid", code="search_short", error="EventFormError",
-                   max_name=NAME_MAX)
-        return await ask_next(update, context, who, form)
-    from messages import environment
-
-    mask = environment().filters["mask_nik"]
-    rows = [[(label("registration.pick_button", who.lang, name=p.name[:35], nik=mask(p.nik)),
-              data(KIND, form, "pick", p.id))] for p in found]
-    rows.append([button("registration.new", who.lang, data(KIND, form, "new"))])
-    await send(update, context, who, "registration/search_results", query=text.strip()[:40], found=found,
-               reply_markup=keyboard(rows))
-    return S.FIND
-
-
-async def nik_typed(update: Update, context: Context, who: Who, form: dict, text: str) -> str | int:
-    tz = tz_of(context)
-    try:
-        info = parse_nik(text, clock.local_today(tz))
-    except NikError as exc:
-        await send(update, context, who, "registration/invalid", code=f"nik_{exc.code}", error="NikError",
-                   max_name=NAME_MAX, **exc.params)
-        return await ask_next(update, context, who, form)
-    existing = await events.participant_by_nik(app_of(context).db, info.nik)
-    if existing is not None and (existing.kelurahan_code != who.kelurahan or existing.erased):
-        await send(update, context, who, "registration/invalid", code="nik_elsewhere", error="EventFormError",
-                   max_name=NAME_MAX)
-        return await ask_next(update, context, who, form)
-    if existing is not None:
-        for key in NEW_STEPS:
-            form.pop(key, None)
-        form.update(mode="existing", participant_id=existing.id, reused_nik=True)
-        return await ask_next(update, context, who, form)
-    event = await _event(context, who, form)
-    if event is not None:
-        refusal = await _refusal(update, context, who, event, info.birth_date, None)
-        if refusal is not None:
-            return refusal
-    form.update(nik=info.nik, birth_date=info.birth_date.isoformat(), sex=info.sex)
-    return await ask_next(update, context, who, form)
-
-
-@guarded(REGISTER)
-async def pressed(update: Update, context: Context, who: Who) -> str | int | None:
-    got = await read_button(update, context, who, KIND)
-    if got is None:
-        return None
-    form, action, value = got
-    step = _missing(form)
-    if action == "event" and step == "event" and value.isdigit():
-        form["event_id"] = int(value)
-    elif action == "new" and step == "find":
-        form["mode"] = "new"
-    elif action == "pick" and step == "find" and value.isdigit():
-        participant = await events.get_participant(app_of(context).db, int(value))
-        if participant is not None and participant.kelurahan_code == who.kelurahan and not participant.erased:
-            form.update(mode="existing", participant_id=participant.id)
-    elif action == "nikok" and step == "nik_ok":
-        form["nik_ok"] = True
-    elif action == "nikfix" and step == "nik_ok":
-        for key in ("nik", "birth_date", "sex"):
-            form.pop(key, None)
-    elif action == "skip" and step in ("phone", "address") and form.get("update"):
-        # updating a known participant: Lewati keeps what is stored (never wipes it)
-        current = await events.get_participant(app_of(context).db, form["participant_id"])
-        form[step] = None if current is None else getattr(current, step)
-    elif action == "skip" and step == "phone":
-        form["phone"] = None
-    elif action == "edu" and step == "education" and value in EDUCATION:
-        form["education"] = value
-    elif action == "work" and step == "work" and value in WORK_STATUS:
-        form["work"] = value
-    elif action == "consent" and step == "consent":
-        if value != "yes":
-            end_form(context)
-            await send(update, context, who, "registration/no_consent")
-            return ConversationHandler.END
-        form["consent"] = clock.utcnow().isoformat()
-    elif action == "edit" and step is None and form.get("mode") == "new" and value in NEW_STEPS:
-        cleared = ("nik", "nik_ok", "birth_date", "sex") if value == "nik" else (value,)
-        for key in cleared:
-            form.pop(key, None)
-    elif action == "update" and step is None and form.get("mode") == "existing":
-        form["update"] = True
-    elif action == "confirm" and step is None:
-        return await finish(update, context, who, form)
-    return await ask_next(update, context, who, form)
-
-
-async def finish(update: Update, context: Context, who: Who, form: dict) -> str | int:
-    person = who.require()
-    app = app_of(context)
-    now = clock.utcnow()
-    elsewhere = False
-    async with app.db.transaction() as tx:
-        event = await events.get_event(tx, form["event_id"])
-        if event is None or event.kelurahan_code != person.kelurahan_code or not event.registration_open(now):
-            event = None
-        else:
-            participant: Participant | None
-            created_participant = False
-            if form["mode"] == "new":
-                participant = await events.participant_by_nik(tx, form["nik"])
-                if participant is not None and (participant.kelurahan_code != event.kelurahan_code
-                                                or participant.erased):
-                    # created meanwhile in another kelurahan (the check of nik_typed, repeated under the lock)
-                    elsewhere = True
-                elif participant is None:
-                    participant = await events.create_participant(
-                        tx, kelurahan_code=event.kelurahan_code, name=form["name"], nik=form["nik"],
-                        birth_date=date.fromisoformat(form["birth_date"]), sex=form["sex"], phone=form["phone"],
-                        address=form["address"], education=form["education"], work_status=form["work"],
-                        consent_at=now, created_by=person.id)
-                    created_participant = True
-                    await audit.record(tx, "participant.created", actor_person_id=person.id, entity="participant",
-                                       entity_id=participant.id, kelurahan_code=event.kelurahan_code,
-                                       details={"consent": True})
-            else:
-                participant = await events.get_participant(tx, form["participant_id"])
-                assert participant is not None
-                if form.get("update"):
-                    await events.update_contact(tx, participant.id, phone=form["phone"], address=form["address"])
-                    await audit.record(tx, "participant.updated", actor_person_id=person.id,
-                                       entity="participant", entity_id=participant.id,
-                                       kelurahan_code=event.kelurahan_code,
-                                       details={"fields": ["phone", "address"],
-                                                "phone_changed": participant.phone != form["phone"],
-                                                "address_changed": participant.address != form["address"]})
-        if event is not None and not elsewhere:
-            assert participant is not None
-            result = await events.register(tx, event_id=event.id, participant_id=participant.id,
-                                           registered_by=person.id, now=now)
-            if result.created:
-                await audit.record(tx, "registration.created", actor_person_id=person.id, entity="registration",
-                                   entity_id=result.registration.id, kelurahan_code=event.kelurahan_code,
-                                   details={"event_id": event.id, "participant_id": participant.id,
-                                            "status": result.registration.status,
-                                            "new_participant": created_participant})
-    if elsewhere:  # nothing stored: the same answer as at the NIK step, and the NIK is asked again
-        for key in ("nik", "nik_ok", "birth_date", "sex"):
-            form.pop(key, None)
-        await send(update, context, who, "registration/invalid", code="nik_elsewhere", error="EventFormError",
-                   max_name=NAME_MAX)
-        return await ask_next(update, context, who, form)
-    end_form(context)
-    if event is None:
-        await send(update, context, who, "registration/event_closed")
-    elif not result.created:
-        await send(update, context, who, "registration/duplicate", event=event, registration=result.registration)
-    else:
-        await send(update, context, who, "registration/done", event=event, registration=result.registration)
+    await open_form(FORM, update, context, who, {"event_id": event.id})
     return ConversationHandler.END
 
 
-@guarded(REGISTER)
-async def not_text(update: Update, context: Context, who: Who) -> str | int | None:
-    form = current_form(context, KIND)
-    if form is None:
-        return None
-    await send(update, context, who, "errors/not_text")
-    return await ask_next(update, context, who, form)
+FORM = Form(
+    kind=KIND,
+    command=REGISTER,
+    steps=(
+        Step("event", "registration/ask_event", field="event_id", options=_event_options, accept=_accept_event,
+             empty="registration/no_events", context=_context),
+        Step("find", "registration/ask_find", field="mode", options=_find_options, parse=_search,
+             accept=_accept_find, invalid="registration/invalid", context=_find_context),
+        _text_step("name", _parse_name, when=_new),
+        _text_step("nik", _parse_nik, accept=_accept_nik, when=_new),
+        Step("nik_ok", "registration/nik_check", options=_nik_options, accept=_accept_nik_ok, when=_new,
+             context=_nik_context),
+        _text_step("phone", lambda text, turn: normalize_phone(text), accept=_accept_phone, skip=True),
+        _text_step("address", lambda text, turn: parse_rt_rw(text), accept=_accept_address, skip=_existing),
+        _choice_step("education", _education_options, "edu"),
+        _choice_step("work", _work_options, "work"),
+        _choice_step("consent", _consent_options, "consent", _accept_consent),
+    ),
+    summary=_summary,
+    finish=_register,
+    check=_check,
+    entry_points=(CallbackQueryHandler(begin_for_event, pattern=r"^ev:reg:"),),
+)
 
 
 # --- cancelling -----------------------------------------------------------------------------------------------
@@ -489,18 +434,10 @@ async def unregister_pressed(update: Update, context: Context, who: Who) -> None
 
 
 def handlers() -> FeatureHandlers:
-    text = filters.TEXT & ~filters.COMMAND
-    other = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     return FeatureHandlers(
+        forms=[FORM],
         form_entry_points=[
-            CommandHandler(list(REGISTER.names), begin),
             CommandHandler(list(UNREGISTER.names), unregister),
-            CallbackQueryHandler(begin_for_event, pattern=r"^ev:reg:"),
             CallbackQueryHandler(unregister_pressed, pattern=r"^ev:(unreg|unregok):"),
         ],
-        form_states={
-            state: [MessageHandler(text, typed), CallbackQueryHandler(pressed, pattern=pattern(KIND)),
-                    MessageHandler(other, not_text)]
-            for state in S
-        },
     )

@@ -247,7 +247,6 @@ KNOWN_DEBT: frozenset[str] = frozenset({
     "handlers.participant_link -> db.transaction() (transaction)",
     "handlers.registration -> bot.clock (layer)",
     "handlers.registration -> db.transaction() (transaction)",
-    "handlers.registration -> messages (local)",
     "handlers.repayment -> bot.clock (layer)",
     "handlers.repayment -> db.transaction() (transaction)",
     "handlers.repayment -> handlers.verification (local)",

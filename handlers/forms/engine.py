@@ -84,6 +84,20 @@ SKIP = "skip"
 MAX_CALLBACK_DATA = 64
 
 
+class Ended(Exception):
+    """Raised by a step's functions (or :attr:`Form.check`) to end the form here: ``template`` is said, the draft
+    is deleted, nothing is stored (the age is outside the event's limits, consent was refused)."""
+
+    def __init__(self, template: str, /, **ctx: Any) -> None:
+        super().__init__(template)
+        self.template = template
+        self.ctx = ctx
+
+
+#: In the dict :attr:`Step.accept` returns: delete this field from the draft (e.g. "Perbaiki NIK").
+UNSET: Any = object()
+
+
 @dataclass(frozen=True)
 class Option:
     """One button of a step: the stored ``value`` (part of the callback data) and its rendered ``label``."""
@@ -169,7 +183,7 @@ class Step:
     - ``parse``: how typed text becomes an answer; it raises a typed error with a ``code`` for bad input, and
       calls :meth:`Turn.echo` when the answer should be shown back (it was in words, or inferred);
     - ``invalid``: the template for a refused answer (gets ``code`` and the error's params);
-    - ``skip``: offer *Lewati*, which answers ``None``;
+    - ``skip``: offer *Lewati*, which answers ``None`` (a function of the draft's data when it depends on it);
     - ``accept``: the fields an answer stores (default ``{field: answer}``); it may refuse the answer by raising
       :class:`~bot.parsing.errors.ParseError` (the question is then asked again, after ``invalid`` if set);
     - ``when``: whether the step applies to the draft's data (default: always);
@@ -183,7 +197,7 @@ class Step:
     options: Callable[[Turn], Awaitable[Options]] | None = None
     parse: Callable[[str, Turn], Any] | None = None
     invalid: str | None = None
-    skip: bool = False
+    skip: bool | Callable[[dict[str, Any]], bool] = False
     accept: Callable[[Turn, Any], Awaitable[dict[str, Any]]] | None = None
     when: Callable[[dict[str, Any]], bool] = _always
     context: Callable[[Turn], Awaitable[dict[str, Any]]] = _no_context
@@ -204,6 +218,9 @@ class Step:
     @property
     def verb(self) -> str:
         return self.action or self.name
+
+    def skippable(self, data: dict[str, Any]) -> bool:
+        return self.skip(data) if callable(self.skip) else self.skip
 
 
 #: Button actions of the summary.
@@ -249,8 +266,12 @@ class Form:
     command: CommandSpec | None
     steps: Sequence[Step]
     finish: Callable[[Turn], Awaitable[None]]
-    #: shown before ``finish`` when set: ``finish`` then runs on its Konfirmasi button
-    summary: Summary | None = None
+    #: shown before ``finish`` when set: ``finish`` then runs on its Konfirmasi button. A function of the draft's
+    #: data when the summary depends on it (a new participant's details, or an existing one's)
+    summary: Summary | Callable[[dict[str, Any]], Summary] | None = None
+    #: run before every question and the summary; raises :class:`Ended` when the form can't go on (the event
+    #: closed meanwhile)
+    check: Callable[[Turn], Awaitable[None]] | None = None
     #: extra entry points (buttons of other messages that open this form), wired by the feature itself
     entry_points: Sequence[BaseHandler] = field(default_factory=tuple)
     #: who may answer, when there is no ``command``
@@ -262,6 +283,9 @@ class Form:
 
     def step(self, name: str) -> Step | None:
         return next((s for s in self.steps if s.name == name), None)
+
+    def summary_for(self, data: dict[str, Any]) -> Summary | None:
+        return self.summary(data) if callable(self.summary) else self.summary
 
     def next_step(self, data: dict[str, Any]) -> Step | None:
         return next((s for s in self.steps if s.when(data) and s.key not in data), None)
@@ -344,7 +368,7 @@ class Dispatcher:
         await open_form(form, update, context, who, data)
 
     async def _advance(self, turn: Turn) -> None:
-        await _advance(turn)
+        await _ended_or(turn, _advance(turn))
 
     async def _ask(self, turn: Turn, step: Step) -> bool:
         return await _ask(turn, step)
@@ -382,11 +406,18 @@ class Dispatcher:
         except ParseError as refused:
             await self._refuse(turn, step, refused.code, {"error": type(refused).__name__, **refused.params})
             return
-        turn.data.update(stored)
+        except Ended as ended:
+            await _end(turn, ended)
+            return
+        for key, item in stored.items():
+            if item is UNSET:
+                turn.data.pop(key, None)
+            else:
+                turn.data[key] = item
         for template, ctx in turn.echoes:
             await turn.say(template, **ctx)
         turn.echoes.clear()
-        await self._advance(turn)
+        await _ended_or(turn, _advance(turn))
 
     async def _refuse(self, turn: Turn, step: Step, code: str, params: dict[str, Any]) -> None:
         turn.echoes.clear()
@@ -408,7 +439,7 @@ class Dispatcher:
             raise ApplicationHandlerStop
         await query.answer()
         if turn.draft.step == SUMMARY_STEP and turn.form.summary is not None:
-            await _summary_choice(turn, action if not value else f"{action}:{value}")
+            await _ended_or(turn, _summary_choice(turn, action if not value else f"{action}:{value}"))
             raise ApplicationHandlerStop
         step = turn.form.step(turn.draft.step)
         if step is None:  # the form's declaration changed under a stored draft: ask what is next
@@ -420,7 +451,7 @@ class Dispatcher:
             else:
                 await _draw(turn, step, edit=True)
                 await drafts.save(turn.db, turn.draft, clock.utcnow())
-        elif action == SKIP and step.skip:
+        elif action == SKIP and step.skippable(turn.data):
             await self._answer(turn, step, None)
         elif action == step.verb and step.options is not None:
             offered = {o.value for row in await step.options(turn) for o in row}
@@ -442,15 +473,15 @@ class Dispatcher:
         step = turn.form.step(turn.draft.step)
         assert update.message is not None
         text = update.message.text or ""
-        summary = turn.form.summary
+        summary = turn.form.summary_for(turn.data)
         if turn.draft.step == SUMMARY_STEP and summary is not None:
             folded = _fold(text)
             match = next((o for row in summary.options(turn.lang) for o in row if _fold(o.label) == folded), None)
             if match is not None and folded:
-                await _summary_choice(turn, match.value)
+                await _ended_or(turn, _summary_choice(turn, match.value))
             else:
                 await turn.say("common/use_buttons")
-                await _show_summary(turn)
+                await _ended_or(turn, _show_summary(turn))
             raise ApplicationHandlerStop
         if step is None:
             await self._advance(turn)
@@ -461,7 +492,7 @@ class Dispatcher:
             if match is not None and folded:
                 await self._answer(turn, step, match.value)
                 raise ApplicationHandlerStop
-        if step.skip and _fold(text) == _fold(label("skip", turn.lang)):
+        if step.skippable(turn.data) and _fold(text) == _fold(label("skip", turn.lang)):
             await self._answer(turn, step, None)
             raise ApplicationHandlerStop
         if step.parse is None:
@@ -474,6 +505,9 @@ class Dispatcher:
                 value = await value
         except ParseError as exc:
             await self._refuse(turn, step, exc.code, {"error": type(exc).__name__, **exc.params})
+            raise ApplicationHandlerStop from None
+        except Ended as ended:
+            await _end(turn, ended)
             raise ApplicationHandlerStop from None
         await self._answer(turn, step, value)
         raise ApplicationHandlerStop
@@ -490,7 +524,7 @@ class Dispatcher:
         if step is not None:
             await self._ask(turn, step)
         elif turn.draft.step == SUMMARY_STEP and turn.form.summary is not None:
-            await _show_summary(turn)
+            await _ended_or(turn, _show_summary(turn))
         raise ApplicationHandlerStop
 
     @_checks_roles_itself
@@ -514,11 +548,28 @@ async def open_form(form: Form, update: Update, context: Context, who: Who,
         context.user_data.pop("form", None)  # an older hand-written form's draft (handlers.forms)
     draft = Draft(telegram_user_id=user.id, kind=form.kind, form_id=secrets.token_hex(3), step="",
                   started_at=clock.utcnow(), data=dict(data or {}))
-    await _advance(Turn(update, context, who, form, draft))
+    turn = Turn(update, context, who, form, draft)
+    await _ended_or(turn, _advance(turn))
+
+
+async def _end(turn: Turn, ended: Ended) -> None:
+    await drafts.delete(turn.db, turn.user_id)
+    await turn.say(ended.template, **ended.ctx)
+
+
+async def _ended_or(turn: Turn, work: Awaitable[None]) -> None:
+    """Run ``work``; an :class:`Ended` it raises ends the form."""
+    try:
+        await work
+    except Ended as ended:
+        await _end(turn, ended)
 
 
 async def _advance(turn: Turn) -> None:
-    """Ask the next unanswered step and store the draft; with nothing left, show the summary or finish."""
+    """Ask the next unanswered step and store the draft; with nothing left, show the summary or finish. Raises
+    :class:`Ended` when the form's check says it can't go on."""
+    if turn.form.check is not None:
+        await turn.form.check(turn)
     step = turn.form.next_step(turn.data)
     if step is None and turn.form.summary is not None:
         turn.draft.step = SUMMARY_STEP
@@ -550,7 +601,7 @@ async def _ask(turn: Turn, step: Step) -> bool:
         await turn.say(step.empty)
         return False
     rows = [[(o.label, turn.callback(step.verb, o.value)) for o in row] for row in options if row]
-    if step.skip:
+    if step.skippable(turn.data):
         rows.append([(label("skip", turn.lang), turn.callback(SKIP))])
     markup = keyboard(rows) if rows else None
     await turn.say(step.template, reply_markup=markup, **{**turn.data, **await step.context(turn)})
@@ -558,7 +609,7 @@ async def _ask(turn: Turn, step: Step) -> bool:
 
 
 async def _show_summary(turn: Turn) -> None:
-    summary = turn.form.summary
+    summary = turn.form.summary_for(turn.data)
     assert summary is not None
     rows = [[(o.label, turn.callback(*o.value.split(":", 1))) for o in row] for row in summary.options(turn.lang)]
     await turn.say(summary.template, reply_markup=keyboard(rows), **await summary.context(turn))
@@ -566,7 +617,7 @@ async def _show_summary(turn: Turn) -> None:
 
 async def _summary_choice(turn: Turn, choice: str) -> None:
     """An edit button (``edit:<field>``) or Konfirmasi on the summary; anything else shows it again."""
-    summary = turn.form.summary
+    summary = turn.form.summary_for(turn.data)
     assert summary is not None
     action, _, name = choice.partition(":")
     if action == CONFIRM and not name:

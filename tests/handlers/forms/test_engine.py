@@ -347,3 +347,31 @@ async def test_numbers_typed_at_a_choice_step_and_batal_on_the_summary(running, 
     assert await drafts.get(running.app.db, tu.id) is None
     assert await running.app.db.fetchval("SELECT count(*) FROM loans") == 0
     assert await running.app.db.fetchval("SELECT count(*) FROM people WHERE name = 'Maria Bria'") == 0
+
+
+# --- /daftar: a form that ends itself, fields unset, a summary that depends on the draft -------------------------
+async def test_a_registration_survives_a_restart_and_an_event_closing_meanwhile_ends_it(running, make_person,
+                                                                                       frozen_clock):
+    from tests.handlers.test_registration import NIK_M, make_event
+
+    _, user = await make_person(Role.COORDINATOR)
+    event = await make_event(running)
+    await running.tester.command(user, "daftar")
+    await running.tester.press(user, running.tester.last(user).button(event.title[:10]))
+    await running.tester.send(user, "peserta baru")  # typed label
+    await running.tester.send(user, "Yohanes Bria")
+    await running.tester.send(user, NIK_M)
+    # "Perbaiki NIK" unsets the NIK fields: the NIK is asked again
+    await running.tester.press(user, running.tester.last(user).button("Perbaiki"))
+    draft = await _draft(running, user)
+    assert draft.step == "nik" and "nik" not in draft.data and draft.data["name"] == "Yohanes Bria"
+    await running.tester.send(user, NIK_M)
+    await running.tester.send(user, "benar, lanjut")  # the whole label, typed
+    await running.restart()
+    await running.tester.send(user, "0812 3456 7890")
+    assert "RT/RW" in running.tester.last(user).text
+    await running.app.db.execute("UPDATE events SET status = 'closed' WHERE id = :id", {"id": event.id})
+    await running.tester.send(user, "3/2")
+    assert "Pendaftaran acara ini sudah ditutup" in running.tester.last(user).text
+    assert await _draft(running, user) is None
+    assert await running.app.db.fetchval("SELECT count(*) FROM participants") == 0

@@ -14,7 +14,16 @@ FORM = {"name": PARTICIPANT.name, "nik": "5371051207990003", "sex": "F", "phone"
         "address": "003/002", "education": "s1", "work": "own_business"}
 
 SAMPLES = {
-    "registration/ask": {"step": "phone", "event": EVENT, "name": "Yohanes", "max_name": 80, "updating": True},
+    "registration/ask_event": {"event": EVENT, "name": "Yohanes", "max_name": 80, "updating": True},
+    "registration/ask_name": {"event": EVENT, "name": "Yohanes", "max_name": 80, "updating": True},
+    "registration/ask_nik": {"event": EVENT, "name": "Yohanes", "max_name": 80, "updating": True},
+    "registration/ask_phone": {"event": EVENT, "name": "Yohanes", "max_name": 80, "updating": True},
+    "registration/ask_address": {"event": EVENT, "name": "Yohanes", "max_name": 80, "updating": True},
+    "registration/ask_education": {"event": EVENT, "name": "Yohanes", "max_name": 80, "updating": True},
+    "registration/ask_work": {"event": EVENT, "name": "Yohanes", "max_name": 80, "updating": True},
+    "registration/ask_consent": {"event": EVENT, "name": "Yohanes", "max_name": 80, "updating": True},
+    "registration/ask_find": {"event": EVENT, "name": "Yohanes", "max_name": 80, "updating": False,
+                              "query": "Yohanes", "found": [PARTICIPANT]},
     "registration/invalid": {"code": "nik_birth_date", "error": "NikError", "max_name": 80, "day": 32, "month": 13,
                              "year": 99},
     "registration/nik_check": {"nik": "5371055207990003", "birth_date": date(1999, 7, 12), "sex": "F",
@@ -27,7 +36,6 @@ SAMPLES = {
     "registration/duplicate": {"event": EVENT, "registration": REG},
     "registration/no_events": {},
     "registration/event_closed": {},
-    "registration/search_results": {"query": "Yohanes", "found": [PARTICIPANT]},
     "registration/no_consent": {},
     "registration/done": {"event": EVENT, "registration": REG},
     "registration/own": {"items": [(REG, EVENT)] * 10},
