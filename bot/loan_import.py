@@ -59,7 +59,7 @@ from bot.loans import (
 )
 from bot.parsing.dates import parse_date_ex
 from bot.parsing.errors import AmountError, DateError, NikError, PhoneError
-from bot.parsing.money import MAX_LOAN, MIN_LOAN, parse_amount
+from bot.parsing.money import MAX_LOAN, MIN_LOAN, parse_amount_ex
 from bot.parsing.nik import parse_nik
 from bot.parsing.phone import normalize_phone
 
@@ -216,9 +216,11 @@ def _money(cell: object) -> int:
         amount = int(cell)
     else:
         try:
-            amount = parse_amount(_text(cell))
+            amount, spelled = parse_amount_ex(_text(cell))
         except AmountError as exc:
             raise _CellError("amount", reason=exc.code, text=_text(cell)) from exc
+        if spelled:  # "lima juta", "5 jt 500": a form shows them back, a file would store them unseen
+            raise _CellError("amount", reason="spelled", text=_text(cell))
     if not MIN_LOAN <= amount <= MAX_LOAN:
         raise _CellError("principal_range", value=amount, min=MIN_LOAN, max=MAX_LOAN)
     return amount

@@ -245,7 +245,7 @@ async def cash_text(update: Update, context: Context, who: Who) -> str | int:
         try:
             amount, spelled = parse_amount_ex(text)
         except AmountError as exc:
-            return await _cash_invalid(update, context, who, form, "amount_" + exc.code)
+            return await _cash_invalid(update, context, who, form, "amount_" + exc.code, **exc.params)
         summary = await loans.summary(app.db, form["loan_id"])
         assert summary is not None
         try:

@@ -433,8 +433,8 @@ async def amount_typed(update: Update, context: Context, who: Who, form: dict, t
     try:
         amount, spelled = parse_amount_ex(text)
     except AmountError as exc:
-        await send(update, context, who, "pay/amount_invalid", code=exc.code, text=text.strip()[:40],
-                   word=exc.params.get("word"))
+        await send(update, context, who, "pay/amount_invalid", code=exc.code,
+                   **{**exc.params, "text": text.strip()[:40]})
         return await ask_amount(update, context, who, form)
     summary = await _own_loan(context, who, form["loan_id"])
     if summary is None:

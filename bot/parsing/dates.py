@@ -51,7 +51,7 @@ from datetime import date, time, timedelta
 from typing import Final, Literal, NamedTuple
 
 from bot.parsing.errors import AmountError, DateError, TimeParseError
-from bot.parsing.money import parse_amount_ex
+from bot.parsing.money import parse_number_words
 
 MONTH_NAMES_ID: Final[tuple[str, ...]] = (
     "Januari",
@@ -284,10 +284,10 @@ def _count(text: str) -> int | None:
     if not re.fullmatch(r"[a-z ]+", text):
         return None
     try:
-        parsed = parse_amount_ex(text)
+        value = parse_number_words(text)
     except AmountError:
         return None
-    return parsed.value if parsed.spelled and parsed.value <= 999 else None
+    return value if 1 <= value <= 999 else None
 
 
 def _bare_day(day: int, today: date, prefer: Literal["past", "future"], original: str) -> date:

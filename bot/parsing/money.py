@@ -26,7 +26,7 @@ Amounts in words (:func:`parse_amount_ex` reports them as ``spelled``)::
 
     satu juta   sejuta   setengah juta   satu setengah juta   sejuta setengah   dua juta setengah
     lima ratus ribu   dua ratus lima puluh ribu   seratus ribu   seribu   tiga ratus ribu rupiah
-    sebelas ribu   dua belas ribu   sepuluh juta   satu juta dua ratus ribu   lima ratus
+    sebelas ribu   dua belas ribu   sepuluh juta   satu juta dua ratus ribu   seribu lima ratus
     2 ratus ribu   1 juta dua ratus ribu   sejuta 500 ribu   dua ratus 50 ribu   lima ratus rb   dua jt
 
 The grammar, from ``nol`` to ``sembilan ratus sembilan puluh sembilan juta sembilan ratus sembilan puluh
@@ -44,9 +44,14 @@ sembilan ribu sembilan ratus sembilan puluh sembilan`` (999,999,999), is exactly
 * ``setengah`` (one half) goes with a scale word only: ``setengah juta`` = 500,000, ``satu setengah juta``
   = ``sejuta setengah`` = 1,500,000, ``dua setengah ribu`` = 2,500; it ends the amount
   (``satu setengah juta dua ratus ribu`` is refused).
-* In words a group after ``juta`` without ``ribu`` is units, as on a receipt: ``satu juta dua ratus lima
-  puluh`` = 1,000,250 (``num2words`` agrees), unlike the digit shorthand ``1 jt 250``. That is why callers
-  must echo a spelled amount before using it.
+* **A bare group is never guessed.** In words, a group of hundreds, tens or units with no scale word after it
+  is accepted only after ``ribu`` (``seribu lima ratus`` = 1,500). Alone (``lima ratus``) or right after
+  ``juta`` (``sejuta lima ratus``) it is ``'ambiguous'``: literally Rp500 and Rp1.000.500 (as ``num2words``
+  and terbilang write them), but people say it for Rp500.000 and Rp1.500.000, and a wrong reading of either
+  kind is money recorded wrong (param ``spoken``: the message asks for ``ribu``/``juta`` or figures).
+  So ``num2words(n)`` parses back to ``n`` for every ``n`` except those shapes (``n < 1000``, and a
+  remainder of 1–999 after the millions with no thousands), which are refused; :func:`parse_number_words`,
+  for counts, reads every ``num2words(n)`` back.
 * Digits may stand for a unit before ``ratus``/``puluh``/``belas`` (``2 ratus ribu``), for a whole group
   before a scale word (``sejuta 500 ribu``), or for the tens after ``ratus`` (``dua ratus 50 ribu``).
   A bare digit group ending an amount in words after a scale word (``satu juta 250``) is ``'ambiguous'``.
@@ -57,7 +62,8 @@ sembilan ribu sembilan ratus sembilan puluh sembilan`` (999,999,999), is exactly
 
 Errors raise :class:`AmountError` whose ``code`` is one of ``'empty'``, ``'not_a_number'``, ``'negative'``
 (params ``amount``, the absolute value), ``'zero'``, ``'malformed'`` (wrong digit grouping), ``'fraction'``
-(not a whole number of Rupiah), ``'ambiguous'`` (``1 jt 5``) or ``'words'`` (number words that do not make
+(not a whole number of Rupiah), ``'ambiguous'`` (``1 jt 5``, with params ``low`` and ``high``, its two
+readings; ``lima ratus`` or ``sejuta lima ratus``, with param ``spoken``) or ``'words'`` (number words that do not make
 a number; param ``word`` when one word is to blame); ``params`` always holds ``text`` (the input, stripped).
 Business limits are not checked here: see :data:`MIN_LOAN`, :data:`MAX_LOAN` and :func:`is_tiny_payment`.
 """
@@ -157,8 +163,9 @@ def parse_amount_ex(text: str) -> ParsedAmount:
             # "1 jt 250": three digits after a jt term are thousands; "1 jt 5" could mean two things.
             if not re.fullmatch(r"[0-9]{1,3}", number):
                 raise AmountError("malformed", text=original)
-            if len(number) < 3:
-                raise AmountError("ambiguous", text=original)
+            if len(number) < 3:  # "1 jt 5": Rp1.005.000 or Rp1.500.000
+                raise AmountError("ambiguous", text=original, low=int(total) + int(number) * 1_000,
+                                  high=int(total) + int(number) * 10 ** (3 - len(number)) * 1_000)
             total += int(number) * 1_000
             spelled = True
             continue
@@ -173,6 +180,20 @@ def parse_amount_ex(text: str) -> ParsedAmount:
             raise AmountError("malformed", text=original)
         total += value * multiplier
     return ParsedAmount(_finish(total, negative, original), spelled)
+
+
+def parse_number_words(text: str) -> int:
+    """A whole number 0..999,999,999 written in Indonesian words (``dua puluh satu`` = 21), by the grammar of
+    the module docstring but without the money rule for bare groups: for counts (``dua hari lalu``), where
+    ``lima ratus`` can only mean 500. Raises :class:`AmountError` (``'words'``, ``'not_a_number'``, …)."""
+    original = text.strip()
+    s = _normalise(text)
+    if not s or not _has_number_word(s):
+        raise AmountError("not_a_number", text=original)
+    total = _parse_words(s, original, money=False)
+    if total.denominator != 1:
+        raise AmountError("fraction", text=original)
+    return int(total)
 
 
 def _finish(total: Fraction, negative: bool, original: str) -> int:
@@ -361,7 +382,8 @@ class _Words:
         return self.unit()
 
 
-def _parse_words(s: str, original: str) -> Fraction:
+def _parse_words(s: str, original: str, *, money: bool = True) -> Fraction:
+    """The grammar of the module docstring; ``money``: refuse a bare group alone or after juta (see there)."""
     words = _Words(s, original)
     if words.tokens == ["nol"]:
         return Fraction(0)
@@ -402,10 +424,16 @@ def _parse_words(s: str, original: str) -> Fraction:
         if half and words.peek() is not None:
             raise words.fail()  # "setengah" ends the amount
         if scale == 1 and digits and previous_scale is not None:
-            raise AmountError("ambiguous", text=original)  # "satu juta 250"
+            raise AmountError("ambiguous", text=original, spoken=True)  # "satu juta 250"
+        if money and scale == 1 and words.peek() is None and previous_scale in (None, 1_000_000):
+            # A bare group that ends an amount in words alone ("lima ratus") or right after juta ("sejuta lima
+            # ratus"): people say "lima ratus" for Rp500.000 and "sejuta lima ratus" for Rp1.500.000, while the
+            # words literally read Rp500 and Rp1.000.500. Money is never guessed: refused, and the message asks
+            # for ribu/juta or figures.
+            raise AmountError("ambiguous", text=original, spoken=True)
         previous_scale = scale
     return total
 
 
 __all__ = ["MAX_LOAN", "MIN_LOAN", "TINY_PAYMENT", "ParsedAmount", "is_tiny_payment", "parse_amount",
-           "parse_amount_ex"]
+           "parse_amount_ex", "parse_number_words"]

@@ -29,9 +29,10 @@ async def test_bayar_echoes_words_and_inferred_dates(running, tester, make_perso
     await tester.press(user, tester.last(user).button("Lewati"))
     await tester.press(user, tester.last(user).button("Ubah jumlah"))
     await tester.press(user, tester.last(user).button("Jumlah lain"))
-    sent = texts(await tester.send(user, "lima ratus"))  # tiny: the confirmation shows it already
-    assert READ_AS not in sent[0] and "Rp500</b> — betul?" in sent[-1]
-    await tester.press(user, tester.last(user).button("Ubah"))
+    sent = texts(await tester.send(user, "lima ratus"))  # Rp500 or Rp500.000? never guessed
+    assert '"lima ratus" kurang jelas' in sent[0] and "lima ratus ribu" in sent[0] and READ_AS not in sent[-1]
+    sent = texts(await tester.send(user, "sejuta dua ratus lima puluh"))  # Rp1.000.250 or Rp1.250.000?
+    assert "kurang jelas" in sent[0]
     sent = texts(await tester.send(user, "satu juta dua ratus lima puluh ribu"))
     assert sent[0] == f"{READ_AS}: <b>Rp1.250.000</b>"
     assert "Periksa laporan" in sent[-1] and "Rp1.250.000" in sent[-1]
