@@ -260,7 +260,7 @@ async def cash_text(update: Update, context: Context, who: Who) -> str | int:
         try:
             paid_on, inferred = parse_date_ex(text, today, prefer="past")
         except DateError as exc:
-            return await _cash_invalid(update, context, who, form, "date_" + exc.code)
+            return await _cash_invalid(update, context, who, form, "date_" + exc.code, **exc.params)
         return await _date_chosen(update, context, who, form, paid_on, echo=inferred)
     if step == "note":
         note = " ".join(text.split())

@@ -419,7 +419,8 @@ async def text_typed(update: Update, context: Context, who: Who) -> str | int | 
         try:
             day, inferred = parse_date_ex(text, _today(context), prefer="past")
         except DateError as exc:
-            await send(update, context, who, "pay/date_invalid", code=exc.code, text=text.strip()[:40])
+            await send(update, context, who, "pay/date_invalid", code=exc.code,
+                       **{**exc.params, "text": text.strip()[:40]})
             return await ask_date(update, context, who, form)
         return await set_date(update, context, who, form, day, echo=inferred)
     if step == S.PHOTO:

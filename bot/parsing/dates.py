@@ -252,7 +252,8 @@ def _relative_words(s: str, today: date, prefer: Literal["past", "future"], orig
     if match and match["wd"] in _WEEKDAYS:
         rel = match["rel"]
         if rel == "ini" or (match["wd"] == "minggu" and rel is not None and not match["hari"]):
-            raise DateError("ambiguous", text=original)  # "jumat ini", "minggu lalu" (last week?)
+            # "jumat ini" (this week's, past or coming?), "minggu lalu" (last Sunday, or last week?)
+            raise DateError("ambiguous", text=original, reason="this_week" if rel == "ini" else "sunday")
         past = prefer == "past" or rel is not None
         weekday = _WEEKDAYS[match["wd"]]
         if past:

@@ -300,6 +300,11 @@ def _has_number_word(s: str) -> bool:
     return any(word in _NUMBER_WORDS for word in re.findall(r"[a-z]+", s))
 
 
+def _ascii_digits(token: str) -> bool:
+    """0-9 only: ``str.isdigit`` also accepts other scripts' digits, which ``int`` may not read (a crash)."""
+    return token.isascii() and token.isdigit()
+
+
 class _Words:
     """A cursor over the tokens of an amount in words; each method consumes what it recognises."""
 
@@ -329,7 +334,7 @@ class _Words:
         token = self.peek()
         if token in _UNITS:
             value = _UNITS[token]
-        elif token is not None and token.isdigit() and len(token) == 1:
+        elif token is not None and _ascii_digits(token) and len(token) == 1:
             value = int(token)
         else:
             return None
@@ -343,7 +348,7 @@ class _Words:
         token = self.peek()
         if token is None:
             return None
-        if token.isdigit() and self.peek(1) not in ("ratus", "puluh", "belas"):
+        if _ascii_digits(token) and self.peek(1) not in ("ratus", "puluh", "belas"):
             if len(token) > 3 or token[0] == "0":
                 raise self.fail()
             self.take()
@@ -352,7 +357,7 @@ class _Words:
         if token == "seratus":
             self.take()
             hundreds = 100
-        elif self.peek(1) == "ratus" and (token in _UNITS or (token.isdigit() and len(token) == 1)):
+        elif self.peek(1) == "ratus" and (token in _UNITS or (_ascii_digits(token) and len(token) == 1)):
             hundreds = 100 * (self.unit() or 0)
             if hundreds == 0:
                 raise self.fail()
@@ -367,7 +372,7 @@ class _Words:
         if token in ("sepuluh", "sebelas"):
             self.take()
             return 10 if token == "sepuluh" else 11
-        if allow_digits and token is not None and token.isdigit() and self.peek(1) not in ("puluh", "belas"):
+        if allow_digits and token is not None and _ascii_digits(token) and self.peek(1) not in ("puluh", "belas"):
             if len(token) > 2 or token[0] == "0":
                 raise self.fail()
             self.take()

@@ -240,4 +240,4 @@ def test_arbitrary_text_returns_positive_int_or_amount_error(text: str) -> None:
         assert isinstance(value, int)
         assert value > 0
         return
-    assert code in {"empty", "not_a_number", "negative", "zero", "malformed", "fraction"}
+    assert code in {"empty", "not_a_number", "negative", "zero", "malformed", "fraction", "ambiguous", "words"}
