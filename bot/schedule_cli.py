@@ -17,7 +17,7 @@ import argparse
 import asyncio
 import functools
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot import clock
@@ -29,8 +29,13 @@ if TYPE_CHECKING:
     from bot.jobs import TickReport
 
 
+#: How far ahead of the real clock ``--at`` may be (a tick started a little early); later is refused.
+MAX_AHEAD = timedelta(minutes=10)
+
+
 def parse_at(text: str | None, settings: Settings) -> datetime:
-    """``--at``: ISO date and time, WITA unless it carries an offset; None means now."""
+    """``--at``: ISO date and time, WITA unless it carries an offset; None means now. An instant more than
+    :data:`MAX_AHEAD` in the future is refused (``at_future``): jobs run for a day are recorded as done."""
     if not text:
         return clock.utcnow()
     from bot.cli import CliError
@@ -41,6 +46,10 @@ def parse_at(text: str | None, settings: Settings) -> datetime:
         raise CliError("bad_at", value=text) from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=settings.timezone)
+    if moment > clock.utcnow() + MAX_AHEAD:
+        # A typo ("2026-12-25" for "2026-11-25") would send that day's reminders and a digest dated then, now,
+        # and record the day's jobs as done so they would not run on the day itself.
+        raise CliError("at_future", value=text, now=clock.utcnow().astimezone(settings.timezone))
     return moment
 
 

@@ -201,6 +201,7 @@ async def test_cli_tick_at_an_instant_twice_sends_nothing_new(settings, bot, rec
         await add_person(db, "Lurah", roles=(Role.LURAH,))
     finally:
         await db.close()
+    frozen_clock.set(wita(2026, 12, 5, 9, 0))
     at = parse_at("2026-12-05T07:00", settings)
     assert at == wita(2026, 12, 5, 7, 0)
     first = await tick(settings, at, bot=bot)
@@ -210,7 +211,8 @@ async def test_cli_tick_at_an_instant_twice_sends_nothing_new(settings, bot, rec
     assert len(rec.sent()) == 1
 
 
-def test_parse_at_reads_wita_unless_an_offset_is_given(settings):
+def test_parse_at_reads_wita_unless_an_offset_is_given(settings, frozen_clock):
+    frozen_clock.set(wita(2026, 12, 5, 9, 0))
     assert parse_at("2026-12-05T07:00", settings) == datetime(2026, 12, 5, 7, 0, tzinfo=WITA)
     assert parse_at("2026-12-05 07:00", settings) == datetime(2026, 12, 5, 7, 0, tzinfo=WITA)
     assert parse_at("2026-12-04T23:00+00:00", settings) == wita(2026, 12, 5, 7, 0)
@@ -266,3 +268,21 @@ async def test_restart_after_a_missed_07_00_sends_the_real_digest_once(settings,
     to_lurah = [c for c in rec.sent(lurah.telegram_chat_id) if c.method == "sendMessage"]
     assert len(to_lurah) == 1
     assert "Kemarin tidak ada pembayaran masuk" in to_lurah[0].text
+
+
+def test_parse_at_refuses_an_instant_in_the_future(settings, frozen_clock):
+    """A typo in --at would run a future day's jobs now and record them as done (review of issue 10)."""
+    from bot.cli import CliError
+
+    frozen_clock.set(wita(2026, 11, 28, 10, 0))
+    assert parse_at("2026-11-28T10:10", settings) == wita(2026, 11, 28, 10, 10)  # a tick started a bit early
+    with pytest.raises(CliError) as caught:
+        parse_at("2026-11-28T10:11", settings)
+    assert caught.value.code == "at_future"
+    from messages import render
+
+    said = render("plain/cli/error", "id", tz=WITA, code=caught.value.code, **caught.value.params)
+    assert '"2026-11-28T10:11" masih di masa depan (sekarang 28 November 2026, 10.00 WITA)' in said
+    with pytest.raises(CliError):
+        parse_at("2026-12-25T09:00", settings)
+    assert parse_at("2026-11-01T07:00", settings) == wita(2026, 11, 1, 7, 0)  # a missed morning: fine
