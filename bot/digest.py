@@ -75,7 +75,7 @@ class DailyFigures:
     portfolio: Any = None  # storage.digest.Portfolio | None
     overdue: Sequence[Any] = ()  # storage.digest.OverdueBorrower, at most LIST_LIMIT
     unreachable: Sequence[Any] = ()  # storage.digest.Unreachable, at most LIST_LIMIT
-    events: Any = None  # storage.events.EventDigest | None
+    events: Any = None  # storage.reports.events.EventDigest | None
     tz: Any = None  # the WITA zone, to show event start times (None: Asia/Makassar)
 
 
@@ -84,7 +84,7 @@ def _short(text: str, limit: int) -> str:
 
 
 def events_context(section: Any, tz: Any = None) -> dict[str, Any]:
-    """The Karang Taruna part of the daily digest from a :class:`storage.events.EventDigest` (or None)."""
+    """The Karang Taruna part of the daily digest from a :class:`storage.reports.events.EventDigest` (or None)."""
     from zoneinfo import ZoneInfo
 
     zone = tz or ZoneInfo("Asia/Makassar")

@@ -19,7 +19,7 @@ Decisions
 - A NIK held by a participant of another kelurahan is refused ("contact the admin"), so no kelurahan learns
   another's participants; the coordinator can type a different NIK.
 - The NIK and phone appear in full only in the summary to the coordinator entering them; everywhere else masked.
-- Seats are taken in one ``db.transaction()`` (see :mod:`storage.events`): the last seat goes to one
+- Seats are taken in one ``db.transaction()`` (see :mod:`storage.registrations`): the last seat goes to one
   coordinator, the other participant is waitlisted and told their position.
 - Linked participants (``participants.person_id``, a ``people`` row holding the ``participant`` role, linked
   through the coordinator's invite, see :mod:`handlers.participant_link`) may cancel their own registrations
@@ -47,8 +47,9 @@ from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
 from handlers.invites import NAME_MAX, clean_name
 from messages import label
-from storage import audit, events, people
-from storage.events import Event, Participant
+from storage import audit, events, participants, people, registrations
+from storage.events import Event
+from storage.participants import Participant
 
 REGISTER = CommandSpec("daftar", "register", STAFF)
 #: a linked participant (Role.PARTICIPANT) cancels their own registrations with it
@@ -151,7 +152,7 @@ async def show_summary(update: Update, context: Context, who: Who, form: dict, e
 
 async def show_existing(update: Update, context: Context, who: Who, form: dict, event: Event) -> str | int:
     db = app_of(context).db
-    participant = await events.get_participant(db, form["participant_id"])
+    participant = await participants.get_participant(db, form["participant_id"])
     assert participant is not None
     refusal = await _refusal(update, context, who, event, participant.birth_date, participant.id)
     if refusal is not None:
@@ -176,7 +177,7 @@ async def _refusal(update: Update, context: Context, who: Who, event: Event, bir
             await send(update, context, who, "registration/age_refused", event=event, age=checked.age)
             return ConversationHandler.END
     if participant_id is not None:
-        existing = await events.registration_for(app_of(context).db, event.id, participant_id)
+        existing = await registrations.registration_for(app_of(context).db, event.id, participant_id)
         if existing is not None and existing.status != "cancelled":
             end_form(context)
             await send(update, context, who, "registration/duplicate", event=event, registration=existing)
@@ -232,7 +233,7 @@ async def typed(update: Update, context: Context, who: Who) -> str | int:
 
 
 async def search(update: Update, context: Context, who: Who, form: dict, text: str) -> str | int:
-    found = await events.search_participants(app_of(context).db, who.kelurahan or "", text)
+    found = await participants.search_participants(app_of(context).db, who.kelurahan or "", text)
     if len(text.strip()) < 2:
         await send(update, context, who, "registration/invalid", code="search_short", error="EventFormError",
                    max_name=NAME_MAX)
@@ -256,7 +257,7 @@ async def nik_typed(update: Update, context: Context, who: Who, form: dict, text
         await send(update, context, who, "registration/invalid", code=f"nik_{exc.code}", error="NikError",
                    max_name=NAME_MAX, **exc.params)
         return await ask_next(update, context, who, form)
-    existing = await events.participant_by_nik(app_of(context).db, info.nik)
+    existing = await participants.participant_by_nik(app_of(context).db, info.nik)
     if existing is not None and (existing.kelurahan_code != who.kelurahan or existing.erased):
         await send(update, context, who, "registration/invalid", code="nik_elsewhere", error="EventFormError",
                    max_name=NAME_MAX)
@@ -287,7 +288,7 @@ async def pressed(update: Update, context: Context, who: Who) -> str | int | Non
     elif action == "new" and step == "find":
         form["mode"] = "new"
     elif action == "pick" and step == "find" and value.isdigit():
-        participant = await events.get_participant(app_of(context).db, int(value))
+        participant = await participants.get_participant(app_of(context).db, int(value))
         if participant is not None and participant.kelurahan_code == who.kelurahan and not participant.erased:
             form.update(mode="existing", participant_id=participant.id)
     elif action == "nikok" and step == "nik_ok":
@@ -297,7 +298,7 @@ async def pressed(update: Update, context: Context, who: Who) -> str | int | Non
             form.pop(key, None)
     elif action == "skip" and step in ("phone", "address") and form.get("update"):
         # updating a known participant: Lewati keeps what is stored (never wipes it)
-        current = await events.get_participant(app_of(context).db, form["participant_id"])
+        current = await participants.get_participant(app_of(context).db, form["participant_id"])
         form[step] = None if current is None else getattr(current, step)
     elif action == "skip" and step == "phone":
         form["phone"] = None
@@ -335,13 +336,13 @@ async def finish(update: Update, context: Context, who: Who, form: dict) -> str 
             participant: Participant | None
             created_participant = False
             if form["mode"] == "new":
-                participant = await events.participant_by_nik(tx, form["nik"])
+                participant = await participants.participant_by_nik(tx, form["nik"])
                 if participant is not None and (participant.kelurahan_code != event.kelurahan_code
                                                 or participant.erased):
                     # created meanwhile in another kelurahan (the check of nik_typed, repeated under the lock)
                     elsewhere = True
                 elif participant is None:
-                    participant = await events.create_participant(
+                    participant = await participants.create_participant(
                         tx, kelurahan_code=event.kelurahan_code, name=form["name"], nik=form["nik"],
                         birth_date=date.fromisoformat(form["birth_date"]), sex=form["sex"], phone=form["phone"],
                         address=form["address"], education=form["education"], work_status=form["work"],
@@ -351,10 +352,10 @@ async def finish(update: Update, context: Context, who: Who, form: dict) -> str 
                                        entity_id=participant.id, kelurahan_code=event.kelurahan_code,
                                        details={"consent": True})
             else:
-                participant = await events.get_participant(tx, form["participant_id"])
+                participant = await participants.get_participant(tx, form["participant_id"])
                 assert participant is not None
                 if form.get("update"):
-                    await events.update_contact(tx, participant.id, phone=form["phone"], address=form["address"])
+                    await participants.update_contact(tx, participant.id, phone=form["phone"], address=form["address"])
                     await audit.record(tx, "participant.updated", actor_person_id=person.id,
                                        entity="participant", entity_id=participant.id,
                                        kelurahan_code=event.kelurahan_code,
@@ -363,8 +364,8 @@ async def finish(update: Update, context: Context, who: Who, form: dict) -> str 
                                                 "address_changed": participant.address != form["address"]})
         if event is not None and not elsewhere:
             assert participant is not None
-            result = await events.register(tx, event_id=event.id, participant_id=participant.id,
-                                           registered_by=person.id, now=now)
+            result = await registrations.register(tx, event_id=event.id, participant_id=participant.id,
+                                                  registered_by=person.id, now=now)
             if result.created:
                 await audit.record(tx, "registration.created", actor_person_id=person.id, entity="registration",
                                    entity_id=result.registration.id, kelurahan_code=event.kelurahan_code,
@@ -402,11 +403,11 @@ async def own_registrations(update: Update, context: Context, who: Who) -> None:
     if who.person is None:
         await send(update, context, who, "errors/not_registered")
         return
-    participant = await events.participant_for_person(app_of(context).db, who.person.id)
+    participant = await participants.participant_for_person(app_of(context).db, who.person.id)
     if participant is None or not who.person.active:
         await send(update, context, who, "errors/not_allowed")
         return
-    regs = await events.registrations_of_participant(app_of(context).db, participant.id, clock.utcnow())
+    regs = await registrations.registrations_of_participant(app_of(context).db, participant.id, clock.utcnow())
     items = []
     for reg in regs:
         event = await events.get_event(app_of(context).db, reg.event_id)
@@ -431,7 +432,7 @@ async def unregister(update: Update, context: Context, who: Who) -> None:
 async def _cancellable(context: Context, who: Who, registration_id: int):
     """(registration, event) when ``who`` may cancel it: staff of the event's kelurahan, or the participant."""
     db = app_of(context).db
-    reg = await events.get_registration(db, registration_id)
+    reg = await registrations.get_registration(db, registration_id)
     if reg is None or who.person is None or not who.person.active:
         return None
     event = await events.get_event(db, reg.event_id)
@@ -463,7 +464,7 @@ async def unregister_pressed(update: Update, context: Context, who: Who) -> None
         return None
     db = app_of(context).db
     async with db.transaction() as tx:
-        result = await events.cancel_registration(tx, reg.id, clock.utcnow())
+        result = await registrations.cancel_registration(tx, reg.id, clock.utcnow())
         if result is not None:
             await audit.record(tx, "registration.cancelled", actor_person_id=who.person_id, entity="registration",
                                entity_id=reg.id, kelurahan_code=event.kelurahan_code,
