@@ -11,7 +11,7 @@
 * :func:`run_nudge`: each reachable treasurer of a kelurahan where a repayment has waited more than 24 hours
   for verification gets ``digest/nudge``, once a day (dedupe ``nudge:<pid>:<date>``).
 
-All figures come from :mod:`storage.digest` (SQL aggregates); each is read once for the whole city and then
+All figures come from :mod:`storage.reports.digest` (SQL aggregates); each is read once for the whole city and then
 assembled per kelurahan by :mod:`bot.digest`.
 """
 
@@ -24,10 +24,10 @@ from typing import Any
 from bot import digest as assemble
 from bot.jobs.base import JobSpec
 from messages import label, normalise_language
-from storage import digest as repo
 from storage import events as event_repo
 from storage import outbox
 from storage.db import Queryable
+from storage.reports import digest as repo
 from storage.reports import events as event_reports
 
 log = logging.getLogger(__name__)
