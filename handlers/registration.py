@@ -47,7 +47,7 @@ from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
 from handlers.invites import NAME_MAX, clean_name
 from messages import label
-from storage import audit, events, participants, people, registrations
+from storage import audit, events, outbox_keys, participants, people, registrations
 from storage.events import Event
 from storage.participants import Participant
 
@@ -478,10 +478,10 @@ async def unregister_pressed(update: Update, context: Context, who: Who) -> None
     if not can_manage(who):  # the participant cancelled: the coordinators are told
         for coordinator in await people.with_role(db, Role.COORDINATOR, event.kelurahan_code):
             # The key names both registrations, so erasing either participant finds this notice (outbox.scrub).
-            promoted_id = 0 if result.promoted is None else result.promoted.id
+            promoted_id = None if result.promoted is None else result.promoted.id
             await notify_person(context, coordinator, "registration/unregistered_notice", event=event,
                                 registration=reg, promoted=result.promoted,
-                                key=f"notice:unreg:reg:{reg.id}:reg:{promoted_id}:to:{coordinator.id}")
+                                key=outbox_keys.unregistered_notice_key(reg.id, promoted_id, coordinator.id))
     if result.promoted is not None and result.promoted.person_id is not None:
         promoted_person = await people.get(db, result.promoted.person_id)
         if promoted_person is not None:

@@ -1,9 +1,10 @@
 """The kinds and dedupe keys of the outbox messages that the jobs queue and the clean-up queries read back.
 
-Each format is defined once, here: the job builds the key with the function below (:mod:`bot.jobs.events`,
-:mod:`bot.jobs.reminders`), and the queries that find those messages again (:mod:`storage.reports.events`,
-:mod:`storage.reports.reminders`, :func:`storage.participants.erase_participant`) match on the same ``kind``
-and take the prefix from the same constant, so the two sides can never disagree.
+Each format is defined once, here: the code that queues a message builds its key with the function below
+(:mod:`bot.jobs.events`, :mod:`bot.jobs.reminders`, :mod:`handlers.registration`), and the queries that find
+those messages again (:mod:`storage.reports.events`, :mod:`storage.reports.reminders`,
+:func:`storage.participants.erase_participant`) match on the same ``kind`` and take the prefix from the same
+constant, so the two sides can never disagree.
 
 The formats are frozen: messages already queued in production databases carry them, and a changed prefix
 would leave those rows unfound (never cancelled, never scrubbed).
@@ -11,7 +12,10 @@ would leave those rows unfound (never cancelled, never scrubbed).
 * ``event_reminder`` · ``evrem:<registration_id>``: the day-before reminder of an event, one per registration;
 * ``followup_prompt`` · ``fu:<registration_id>:<milestone>:<coordinator_id>``: a 30/90-day follow-up prompt;
 * ``reminder`` · ``rem:<installment_id>:<offset>``: a borrower's instalment reminder (``offset`` in days after
-  the due date, negative before).
+  the due date, negative before);
+* ``notice`` · ``notice:unreg:reg:<registration_id>:reg:<promoted_id or 0>:to:<coordinator_id>``: the notice to a
+  coordinator that a participant cancelled (queued by :mod:`handlers.registration`); it names both
+  registrations (:func:`registration_mark`), so erasing either participant finds it.
 """
 
 from __future__ import annotations
@@ -51,3 +55,12 @@ def parse_followup_prompt_key(key: str) -> tuple[int, int] | None:
 
 def loan_reminder_key(installment_id: int, offset: int) -> str:
     return f"{LOAN_REMINDER_PREFIX}{installment_id}:{offset}"
+
+
+def unregistered_notice_key(registration_id: int, promoted_id: int | None, coordinator_id: int) -> str:
+    return f"notice:unreg{registration_mark(registration_id)}reg:{promoted_id or 0}:to:{coordinator_id}"
+
+
+def registration_mark(registration_id: int) -> str:
+    """What the key of every notice about a registration contains (see :func:`unregistered_notice_key`)."""
+    return f":reg:{registration_id}:"

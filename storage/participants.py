@@ -147,7 +147,7 @@ async def erase_participant(q: Queryable, participant_id: int, now: datetime) ->
         q,
         keys=[outbox_keys.event_reminder_key(r) for r in registration_ids],
         key_prefixes=[outbox_keys.followup_prompt_prefix(r) for r in registration_ids],
-        key_contains=[f":reg:{r}:" for r in registration_ids],
+        key_contains=[outbox_keys.registration_mark(r) for r in registration_ids],
     )
     await q.execute(
         """

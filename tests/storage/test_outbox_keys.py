@@ -18,3 +18,11 @@ def test_a_followup_prompt_key_reads_back_as_registration_and_milestone():
     assert outbox_keys.parse_followup_prompt_key(outbox_keys.followup_prompt_key(42, 90, 7)) == (42, 90)
     for other in ("evrem:42", "fu:x:30:7", "fu:42", "fu:42:", "rem:42:30", "notice:fu:42:30"):
         assert outbox_keys.parse_followup_prompt_key(other) is None, other
+
+
+def test_a_cancellation_notice_key_names_both_registrations_and_no_other():
+    key = outbox_keys.unregistered_notice_key(5, 12, 3)
+    assert key == "notice:unreg:reg:5:reg:12:to:3"
+    assert outbox_keys.registration_mark(5) in key and outbox_keys.registration_mark(12) in key
+    assert outbox_keys.registration_mark(50) not in key and outbox_keys.registration_mark(1) not in key
+    assert outbox_keys.unregistered_notice_key(5, None, 3) == "notice:unreg:reg:5:reg:0:to:3"  # nobody moved up
