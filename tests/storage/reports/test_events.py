@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from storage import outcomes, people, registrations
+from bot.jobs import events as event_jobs
+from bot.roles import Role
+from storage import outbox, outcomes, people, registrations
 from storage.reports import events as event_reports
+from tests.jobs_fixtures import add_person, wita
 from tests.storage.event_fixtures import KEL, NOW, make_event, make_participant, register
 
 
@@ -55,11 +58,6 @@ async def test_the_clean_up_queries_find_the_messages_the_jobs_queued(db, settin
     read them back through the same definitions: once a reminder or a prompt no longer applies, the query finds
     exactly the message the job queued (looked up by recipient here, not by a key typed in the test, so this
     fails as soon as the job and the query disagree on a format)."""
-    from bot.jobs import events as event_jobs
-    from bot.roles import Role
-    from storage import outbox
-    from tests.jobs_fixtures import add_person, wita
-
     # a seated, linked participant of an event tomorrow (28 Nov 2026, 08:00 WITA) → one day-before reminder
     ana = await add_person(db, "Ana Seran", roles=(Role.PARTICIPANT,), kelurahan=KEL)
     tomorrow = await make_event(db, starts_at=wita(2026, 11, 29, 9))
