@@ -66,8 +66,8 @@ from bot.jobs import digest as digest_job
 from bot.jobs import reminders as reminders_job
 from handlers import loan_view
 from messages import render
-from storage import reminders as reminders_repo
 from storage.db import Database
+from storage.reports import reminders as reminders_repo
 
 TARGETS = {  # seconds
     "kelurahan digest": 0.050,

@@ -64,18 +64,18 @@ def age_hours(reported_at_utc: str | None, now: datetime) -> int | None:
 
 @dataclass(frozen=True)
 class DailyFigures:
-    """The figures of one kelurahan, as read by :mod:`storage.digest` (any may be None: nothing happened)."""
+    """The figures of one kelurahan, as read by :mod:`storage.reports.digest` (any may be None: nothing happened)."""
 
     kelurahan_name: str
     today: date
     now: datetime
-    yesterday: Any = None  # storage.digest.Flow | None
-    pending: Any = None  # storage.digest.Pending | None
-    collection: Any = None  # storage.digest.Collection | None
-    portfolio: Any = None  # storage.digest.Portfolio | None
-    overdue: Sequence[Any] = ()  # storage.digest.OverdueBorrower, at most LIST_LIMIT
-    unreachable: Sequence[Any] = ()  # storage.digest.Unreachable, at most LIST_LIMIT
-    events: Any = None  # storage.events.EventDigest | None
+    yesterday: Any = None  # storage.reports.digest.Flow | None
+    pending: Any = None  # storage.reports.digest.Pending | None
+    collection: Any = None  # storage.reports.digest.Collection | None
+    portfolio: Any = None  # storage.reports.digest.Portfolio | None
+    overdue: Sequence[Any] = ()  # storage.reports.digest.OverdueBorrower, at most LIST_LIMIT
+    unreachable: Sequence[Any] = ()  # storage.reports.digest.Unreachable, at most LIST_LIMIT
+    events: Any = None  # storage.reports.events.EventDigest | None
     tz: Any = None  # the WITA zone, to show event start times (None: Asia/Makassar)
 
 
@@ -84,7 +84,7 @@ def _short(text: str, limit: int) -> str:
 
 
 def events_context(section: Any, tz: Any = None) -> dict[str, Any]:
-    """The Karang Taruna part of the daily digest from a :class:`storage.events.EventDigest` (or None)."""
+    """The Karang Taruna part of the daily digest from a :class:`storage.reports.events.EventDigest` (or None)."""
     from zoneinfo import ZoneInfo
 
     zone = tz or ZoneInfo("Asia/Makassar")

@@ -13,7 +13,7 @@ import sys
 
 from bot import clock
 from bot.config import load_settings
-from storage import audit, events
+from storage import audit, participants
 
 
 def erase_args(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +26,7 @@ async def _erase(settings, participant_id: int) -> tuple[bool, bool]:
     db = await open_database(settings)
     try:
         async with db.transaction() as tx:
-            before = await events.erase_participant(tx, participant_id, clock.utcnow())
+            before = await participants.erase_participant(tx, participant_id, clock.utcnow())
             if before is None:
                 return False, False
             await audit.record(tx, "participant.erased", entity="participant", entity_id=participant_id,

@@ -21,8 +21,7 @@ from bot.jobs.digest import city_context, kelurahan_contexts
 from bot.roles import Role
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
-from storage import audit
-from storage import digest as repo
+from storage import audit, people
 
 DIGEST = CommandSpec("ringkasan", "digest", frozenset({Role.LURAH, Role.TREASURER, Role.ADMIN, Role.CITY}))
 COMMANDS = (DIGEST,)
@@ -50,7 +49,7 @@ async def show(update: Update, context: Context, who: Who) -> None:
             await send(update, context, who, "digest/city", **await city_context(app.db, today, tz))
             return
         ctx = (await kelurahan_contexts(app.db, today, now, tz, person.kelurahan_code))[person.kelurahan_code]
-    markup = _optin_markup(who, await repo.opted_in(app.db, person.id))
+    markup = _optin_markup(who, await people.opted_in(app.db, person.id))
     await send(update, context, who, "digest/daily", reply_markup=markup, **ctx)
 
 
@@ -67,8 +66,8 @@ async def opt_in(update: Update, context: Context, who: Who) -> None:
     db = app_of(context).db
     wanted = value == "1"
     async with db.transaction() as tx:
-        before = await repo.opted_in(tx, person.id)
-        await repo.set_opt_in(tx, person.id, wanted)
+        before = await people.opted_in(tx, person.id)
+        await people.set_opt_in(tx, person.id, wanted)
         await audit.record(tx, "person.digest_opt_in", actor_person_id=person.id, entity="person",
                            entity_id=person.id, kelurahan_code=person.kelurahan_code,
                            details={"from": before, "to": wanted})

@@ -81,7 +81,7 @@ from handlers.common import (
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn, open_form
 from messages import label, render
-from storage import audit, events, people
+from storage import audit, events, people, registrations
 from storage.events import Event
 
 STAFF = frozenset({Role.COORDINATOR, Role.ADMIN})
@@ -315,8 +315,8 @@ async def event_action(update: Update, context: Context, who: Who) -> None:
 
 async def send_participants(update: Update, context: Context, who: Who, event: Event, page: int) -> None:
     db = app_of(context).db
-    total = await events.count_registrations(db, event.id)
-    regs = await events.event_registrations(db, event.id, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+    total = await registrations.count_registrations(db, event.id)
+    regs = await registrations.event_registrations(db, event.id, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
     rows = []
     if can_manage(who) and not event.started(clock.utcnow()):
         for r in regs:
@@ -346,8 +346,8 @@ def full_identity(who: Who) -> bool:
 async def export_rows(context: Context, who: Who, event: Event) -> tuple[list[str], list[list[object]]]:
     from messages import environment
 
-    regs = await events.event_registrations(app_of(context).db, event.id,
-                                            statuses=[*map(str, SEATED), "waitlisted", "cancelled"])
+    regs = await registrations.event_registrations(app_of(context).db, event.id,
+                                                   statuses=[*map(str, SEATED), "waitlisted", "cancelled"])
     full = full_identity(who)
     mask_nik = environment().filters["mask_nik"]
     mask_phone = environment().filters["mask_phone"]
@@ -417,7 +417,7 @@ async def cancel_event(update: Update, context: Context, who: Who, event: Event)
     if event.status not in (EventStatus.OPEN, EventStatus.CLOSED):
         await show_event(update, context, who, event)
         return
-    regs = await events.event_registrations(db, event.id, statuses=["registered", "waitlisted"])
+    regs = await registrations.event_registrations(db, event.id, statuses=["registered", "waitlisted"])
     async with db.transaction() as tx:
         await events.set_event_status(tx, event.id, EventStatus.CANCELLED)
         await audit.record(tx, "event.cancelled", actor_person_id=who.person_id, entity="event",
@@ -441,17 +441,17 @@ async def cancel_event(update: Update, context: Context, who: Who, event: Event)
 async def _show_attendance(turn: Turn, edit: bool) -> None:
     """One page of the check-list (``ATTEND_PAGE`` names, ‹ › to move). The toggles live in the draft
     (``present``) across pages; ``shown`` collects every registration id displayed, which is all that Simpan
-    changes (see :func:`storage.events.save_attendance`)."""
+    changes (see :func:`storage.registrations.save_attendance`)."""
     db, form, lang = turn.db, turn.data, turn.lang
     event = await events.get_event(db, form["event_id"])
     assert event is not None
     seated = [str(s) for s in SEATED]
-    total = await events.count_registrations(db, event.id, seated)
+    total = await registrations.count_registrations(db, event.id, seated)
     pages = max((total + ATTEND_PAGE - 1) // ATTEND_PAGE, 1)
     page = min(max(int(form.get("page", 0)), 0), pages - 1)
     form["page"] = page
-    regs = await events.event_registrations(db, event.id, statuses=seated, limit=ATTEND_PAGE,
-                                            offset=page * ATTEND_PAGE)
+    regs = await registrations.event_registrations(db, event.id, statuses=seated, limit=ATTEND_PAGE,
+                                                   offset=page * ATTEND_PAGE)
     form["shown"] = sorted(set(form.get("shown", [])) | {r.id for r in regs})
     present = set(form["present"])
     rows = [[(label("events.attend_on" if r.id in present else "events.attend_off", lang,
@@ -503,7 +503,7 @@ async def attendance_begin(update: Update, context: Context, who: Who) -> int:
         await answer_callback(update, who, "events/not_found", alert=True)
         return ConversationHandler.END
     await query.answer()
-    regs = await events.event_registrations(app_of(context).db, event.id, statuses=["attended"], limit=1_000_000)
+    regs = await registrations.event_registrations(app_of(context).db, event.id, statuses=["attended"], limit=1_000_000)
     await open_form(ATTENDANCE_FORM, update, context, who,
                     {"event_id": event.id, "present": [r.id for r in regs], "page": 0, "shown": []})
     return ConversationHandler.END

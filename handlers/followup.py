@@ -41,7 +41,7 @@ from handlers.events import STAFF
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import Form, Option, Options, Step, Turn, open_form
 from messages import label
-from storage import events
+from storage import events, outcomes, participants, registrations
 
 FOLLOWUP = CommandSpec("tindak_lanjut", "followup", STAFF)
 COMMANDS = (FOLLOWUP,)
@@ -52,8 +52,8 @@ PROMPT_PREFIX = "fuq"
 
 async def _candidates(turn: Turn) -> list:
     if "candidates" not in turn.cache:
-        turn.cache["candidates"] = await events.followup_candidates(turn.db, turn.who.kelurahan or "",
-                                                                    clock.utcnow())
+        turn.cache["candidates"] = await outcomes.followup_candidates(turn.db, turn.who.kelurahan or "",
+                                                                      clock.utcnow())
     return turn.cache["candidates"]
 
 
@@ -69,7 +69,7 @@ async def _pick_context(turn: Turn) -> dict[str, Any]:
 
 async def _trainee(db, registration_id: int, kelurahan: str | None) -> dict[str, Any] | None:
     """The fields a picked trainee stores, or None unless it is an attended registration of the kelurahan."""
-    reg = await events.get_registration(db, registration_id)
+    reg = await registrations.get_registration(db, registration_id)
     event = None if reg is None else await events.get_event(db, reg.event_id)
     if reg is None or event is None or event.kelurahan_code != kelurahan or reg.status != "attended":
         return None
@@ -114,7 +114,7 @@ async def prompt_pressed(update: Update, context: Context, who: Who) -> int:
     db = app_of(context).db
     trainee = await _trainee(db, int(raw), who.kelurahan) if raw.isdigit() else None
     event = None if trainee is None else await events.get_event(db, trainee["event_id"])
-    participant = None if trainee is None else await events.get_participant(db, trainee["participant_id"])
+    participant = None if trainee is None else await participants.get_participant(db, trainee["participant_id"])
     if (trainee is None or event is None or participant is None or participant.erased or status not in OUTCOMES
             or event.kind != "training" or who.kelurahan is None):
         await answer_callback(update, who, "events/not_found", alert=True)

@@ -37,7 +37,7 @@ from bot.roles import Role
 from handlers.common import Context, Who, answer_callback, app_of, guarded, notify_person, send
 from handlers.events import STAFF, can_manage
 from handlers.feature import FeatureHandlers
-from storage import audit, events, invites, people
+from storage import audit, events, invites, participants, people, registrations
 
 COMMANDS = ()
 PREFIX = "ev:pinv:"
@@ -54,9 +54,9 @@ async def invite_pressed(update: Update, context: Context, who: Who) -> None:
     raw = query.data.removeprefix(PREFIX)
     app = app_of(context)
     db = app.db
-    reg = await events.get_registration(db, int(raw)) if raw.isdigit() else None
+    reg = await registrations.get_registration(db, int(raw)) if raw.isdigit() else None
     event = None if reg is None else await events.get_event(db, reg.event_id)
-    participant = None if reg is None else await events.get_participant(db, reg.participant_id)
+    participant = None if reg is None else await participants.get_participant(db, reg.participant_id)
     if (reg is None or event is None or participant is None or not can_manage(who)
             or event.kelurahan_code != who.kelurahan or participant.erased):
         await answer_callback(update, who, "events/not_found", alert=True)
@@ -75,14 +75,14 @@ async def invite_pressed(update: Update, context: Context, who: Who) -> None:
             person = await people.by_phone(tx, participant.phone, participant.kelurahan_code)
             # one person is one participant (participants.person_id is UNIQUE): a phone shared with another,
             # already linked participant (siblings sharing a phone) gets a people row of its own
-            if person is not None and await events.participant_for_person(tx, person.id) is not None:
+            if person is not None and await participants.participant_for_person(tx, person.id) is not None:
                 person = None
             reused = person is not None
         if person is None:
             person = await people.create(tx, name=participant.name, kelurahan_code=participant.kelurahan_code,
                                          phone=participant.phone, language=app.settings.language)
         if participant.person_id != person.id:
-            await events.link_person(tx, participant.id, person.id)
+            await participants.link_person(tx, participant.id, person.id)
         if person.linked:
             added = Role.PARTICIPANT not in person.roles
             if added:

@@ -49,8 +49,9 @@ from handlers.feature import FeatureHandlers
 from handlers.forms.engine import UNSET, Ended, Form, Option, Options, Step, Summary, Turn, open_form
 from handlers.invites import NAME_MAX, clean_name
 from messages import environment, label
-from storage import audit, events, people
-from storage.events import Event, Participant
+from storage import audit, events, outbox_keys, participants, people, registrations
+from storage.events import Event
+from storage.participants import Participant
 
 REGISTER = CommandSpec("daftar", "register", STAFF)
 #: a linked participant (Role.PARTICIPANT) cancels their own registrations with it
@@ -99,7 +100,7 @@ async def _refuse_if_not_eligible(turn: Turn, birth_date: date | None, participa
         if not checked.ok:
             raise Ended("registration/age_refused", event=event, age=checked.age)
     if participant_id is not None:
-        existing = await events.registration_for(turn.db, event.id, participant_id)
+        existing = await registrations.registration_for(turn.db, event.id, participant_id)
         if existing is not None and existing.status != "cancelled":
             raise Ended("registration/duplicate", event=event, registration=existing)
 
@@ -132,7 +133,7 @@ async def _find_options(turn: Turn) -> Options:
 async def _search(text: str, turn: Turn) -> dict[str, Any]:
     if len(text.strip()) < 2:
         raise EventFormError("search_short")
-    found = await events.search_participants(turn.db, turn.who.kelurahan or "", text)
+    found = await participants.search_participants(turn.db, turn.who.kelurahan or "", text)
     return {"found": [{"id": p.id, "name": p.name, "nik": p.nik} for p in found], "query": text.strip()[:40]}
 
 
@@ -155,7 +156,7 @@ async def _accept_find(turn: Turn, value: str | dict) -> dict[str, Any]:
         return value
     if value == "new":
         return {"mode": "new"}
-    participant = await events.get_participant(turn.db, int(value))
+    participant = await participants.get_participant(turn.db, int(value))
     if participant is None or participant.kelurahan_code != turn.who.kelurahan or participant.erased:
         raise EventFormError("not_found")
     return await _known(turn, participant)
@@ -174,7 +175,7 @@ async def _parse_nik(text: str, turn: Turn) -> Any:
         info = parse_nik(text, clock.local_today(turn.settings.timezone))
     except NikError as exc:
         raise NikError(f"nik_{exc.code}", **exc.params) from exc
-    existing = await events.participant_by_nik(turn.db, info.nik)
+    existing = await participants.participant_by_nik(turn.db, info.nik)
     if existing is not None and (existing.kelurahan_code != turn.who.kelurahan or existing.erased):
         raise EventFormError("nik_elsewhere")
     return existing if existing is not None else info
@@ -206,7 +207,7 @@ async def _accept_nik_ok(turn: Turn, value: str) -> dict[str, Any]:
 
 
 async def _current(turn: Turn, field: str) -> Any:
-    participant = await events.get_participant(turn.db, turn.data["participant_id"])
+    participant = await participants.get_participant(turn.db, turn.data["participant_id"])
     return None if participant is None else getattr(participant, field)
 
 
@@ -258,7 +259,7 @@ async def _new_summary_context(turn: Turn) -> dict[str, Any]:
 
 
 async def _existing_context(turn: Turn) -> dict[str, Any]:
-    participant = await events.get_participant(turn.db, turn.data["participant_id"])
+    participant = await participants.get_participant(turn.db, turn.data["participant_id"])
     assert participant is not None
     return {"event": await _the_event(turn), "participant": participant,
             "reused_nik": turn.data.get("reused_nik", False), "new_phone": turn.data.get("phone"),
@@ -347,11 +348,11 @@ async def own_registrations(update: Update, context: Context, who: Who) -> None:
     if who.person is None:
         await send(update, context, who, "errors/not_registered")
         return
-    participant = await events.participant_for_person(app_of(context).db, who.person.id)
+    participant = await participants.participant_for_person(app_of(context).db, who.person.id)
     if participant is None or not who.person.active:
         await send(update, context, who, "errors/not_allowed")
         return
-    regs = await events.registrations_of_participant(app_of(context).db, participant.id, clock.utcnow())
+    regs = await registrations.registrations_of_participant(app_of(context).db, participant.id, clock.utcnow())
     items = []
     for reg in regs:
         event = await events.get_event(app_of(context).db, reg.event_id)
@@ -376,7 +377,7 @@ async def unregister(update: Update, context: Context, who: Who) -> None:
 async def _cancellable(context: Context, who: Who, registration_id: int):
     """(registration, event) when ``who`` may cancel it: staff of the event's kelurahan, or the participant."""
     db = app_of(context).db
-    reg = await events.get_registration(db, registration_id)
+    reg = await registrations.get_registration(db, registration_id)
     if reg is None or who.person is None or not who.person.active:
         return None
     event = await events.get_event(db, reg.event_id)
@@ -408,7 +409,7 @@ async def unregister_pressed(update: Update, context: Context, who: Who) -> None
         return None
     db = app_of(context).db
     async with db.transaction() as tx:
-        result = await events.cancel_registration(tx, reg.id, clock.utcnow())
+        result = await registrations.cancel_registration(tx, reg.id, clock.utcnow())
         if result is not None:
             await audit.record(tx, "registration.cancelled", actor_person_id=who.person_id, entity="registration",
                                entity_id=reg.id, kelurahan_code=event.kelurahan_code,
@@ -422,10 +423,10 @@ async def unregister_pressed(update: Update, context: Context, who: Who) -> None
     if not can_manage(who):  # the participant cancelled: the coordinators are told
         for coordinator in await people.with_role(db, Role.COORDINATOR, event.kelurahan_code):
             # The key names both registrations, so erasing either participant finds this notice (outbox.scrub).
-            promoted_id = 0 if result.promoted is None else result.promoted.id
+            promoted_id = None if result.promoted is None else result.promoted.id
             await notify_person(context, coordinator, "registration/unregistered_notice", event=event,
                                 registration=reg, promoted=result.promoted,
-                                key=f"notice:unreg:reg:{reg.id}:reg:{promoted_id}:to:{coordinator.id}")
+                                key=outbox_keys.unregistered_notice_key(reg.id, promoted_id, coordinator.id))
     if result.promoted is not None and result.promoted.person_id is not None:
         promoted_person = await people.get(db, result.promoted.person_id)
         if promoted_person is not None:

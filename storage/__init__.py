@@ -3,8 +3,13 @@
 - :mod:`storage.db` owns the single aiosqlite connection of the process (WAL, foreign keys, busy timeout,
   serialised access) and the transaction helper.
 - :mod:`storage.migrate` applies the numbered ``migrations/NNNN_*.sql`` files through ``PRAGMA user_version``.
-- One repository module per aggregate (``people``, ``invites``, ``audit``, ``kelurahan`` …) holds raw SQL with
-  named parameters and returns frozen dataclasses.
+- One repository module per aggregate (``people``, ``invites``, ``audit``, ``kelurahan``, ``loans``,
+  ``repayments``, ``events``, ``participants``, ``registrations``, ``outcomes``, ``outbox``, ``drafts`` …) holds raw
+  SQL with named parameters and returns frozen dataclasses.
+- :mod:`storage.reports` holds the read models that span aggregates (the digests, the jobs' planning and their
+  stale-message clean-up) and write nothing.
+- :mod:`storage.outbox_keys` defines the kinds and dedupe-key formats of the jobs' outbox messages, once, for the
+  jobs that queue them and the queries that find them again.
 - :mod:`storage.persistence` is the python-telegram-bot persistence class backed by the same connection.
 
 No SQL is written anywhere else in the project.

@@ -160,6 +160,19 @@ async def set_reachable(q: Queryable, person_id: int, reachable: bool) -> None:
     )
 
 
+async def set_opt_in(q: Queryable, person_id: int, opt_in: bool) -> None:
+    """Whether an admin gets the morning digest (lurah and city staff always do, see
+    :func:`storage.reports.digest.digest_recipients`)."""
+    await q.execute(
+        "UPDATE people SET digest_opt_in = :v, updated_at = datetime('now') WHERE id = :id",
+        {"v": int(opt_in), "id": person_id},
+    )
+
+
+async def opted_in(q: Queryable, person_id: int) -> bool:
+    return bool(await q.fetchval("SELECT digest_opt_in FROM people WHERE id = :id", {"id": person_id}))
+
+
 async def mark_unreachable_by_chat(q: Queryable, chat_id: int) -> Person | None:
     """Mark the person behind a private chat unreachable (they blocked the bot); return them."""
     row = await q.fetchone(_SELECT + " WHERE p.telegram_chat_id = :chat", {"chat": chat_id})

@@ -11,7 +11,7 @@
 * :func:`run_nudge`: each reachable treasurer of a kelurahan where a repayment has waited more than 24 hours
   for verification gets ``digest/nudge``, once a day (dedupe ``nudge:<pid>:<date>``).
 
-All figures come from :mod:`storage.digest` (SQL aggregates); each is read once for the whole city and then
+All figures come from :mod:`storage.reports.digest` (SQL aggregates); each is read once for the whole city and then
 assembled per kelurahan by :mod:`bot.digest`.
 """
 
@@ -24,10 +24,11 @@ from typing import Any
 from bot import digest as assemble
 from bot.jobs.base import JobSpec
 from messages import label, normalise_language
-from storage import digest as repo
 from storage import events as event_repo
 from storage import outbox
 from storage.db import Queryable
+from storage.reports import digest as repo
+from storage.reports import events as event_reports
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ async def kelurahan_contexts(
             yesterday=figures["yesterday"].get(code), pending=figures["pending"].get(code),
             collection=figures["collection"].get(code), portfolio=figures["portfolio"].get(code),
             overdue=figures["overdue"].get(code, ()), unreachable=figures["unreachable"].get(code, ()),
-            events=await event_repo.digest_section(q, code, today, tz), tz=tz,  # Karang Taruna (issue 5)
+            events=await event_reports.digest_section(q, code, today, tz), tz=tz,  # Karang Taruna (issue 5)
         ))
         for code in codes
     }
@@ -77,7 +78,7 @@ async def city_context(q: Queryable, today: date, tz=event_repo.WITA) -> dict[st
     names = await repo.kelurahan_names(q)
     return assemble.city_context(
         today, names, await repo.portfolio(q, today), await repo.collection(q, start, end),
-        signups=await event_repo.signups_since(q, today - timedelta(days=1), tz),
+        signups=await event_reports.signups_since(q, today - timedelta(days=1), tz),
     )
 
 

@@ -7,13 +7,16 @@
   day, "hari ini") with a button to cancel their registration. Dedupe
   ``evrem:<registration_id>``: one reminder per registration, ever.
 * :func:`run_followups` at the same time: for every attended trainee of a training that started 30 or 90 days
-  ago (with the 7-day catch-up window of :func:`storage.events.due_followups`) and has no outcome since that
-  milestone, each reachable coordinator of the event's kelurahan gets ``followup/prompt`` with the four
+  ago (with the 7-day catch-up window of :func:`storage.reports.events.due_followups`) and has no outcome
+  since that milestone, each reachable coordinator of the event's kelurahan gets ``followup/prompt`` with the four
   outcome buttons (``fuq:<registration_id>:<status>``), which open the follow-up form of
   :mod:`handlers.followup`. Dedupe ``fu:<registration_id>:<milestone>:<coordinator_id>``.
 * :func:`cancel_stale` (in ``bot.jobs.CLEANUPS``, so it runs before every send): cancels queued reminders
   whose registration was cancelled (or whose event was cancelled, or whose participant was unlinked/erased)
   since they were queued, and queued prompts already answered by another coordinator.
+
+The kinds and dedupe-key formats are those of :mod:`storage.outbox_keys`; the clean-up queries of
+:mod:`storage.reports.events` find the queued messages through the same definitions.
 
 Decisions:
 
@@ -31,22 +34,13 @@ from typing import Any
 
 from bot.jobs.base import Cleanup, JobSpec
 from bot.roles import Role
-from storage import events, outbox, people
+from storage import events, outbox, outbox_keys, people
 from storage.db import Database
+from storage.reports import events as event_reports
 
 log = logging.getLogger(__name__)
 
-REMINDER_KIND = "event_reminder"
-FOLLOWUP_KIND = "followup_prompt"
 OUTCOME_BUTTONS = ("own_business", "employed", "still_looking", "other")
-
-
-def reminder_key(registration_id: int) -> str:
-    return f"{events.REMINDER_KEY_PREFIX}{registration_id}"
-
-
-def followup_key(registration_id: int, milestone: int, coordinator_id: int) -> str:
-    return f"{events.FOLLOWUP_KEY_PREFIX}{registration_id}:{milestone}:{coordinator_id}"
 
 
 def followup_buttons(registration_id: int) -> list[list[tuple[str, str]]]:
@@ -59,12 +53,13 @@ async def run_reminders(db: Database, now: datetime, settings: Any) -> int:
     tomorrow = now.astimezone(tz).date() + timedelta(days=1)
     queued = 0
     async with db.transaction() as tx:
-        for item in await events.due_event_reminders(tx, tomorrow, tz):
+        for item in await event_reports.due_event_reminders(tx, tomorrow, tz):
             person = await people.get(tx, item.person_id)
             if person is None or person.telegram_chat_id is None or not person.reachable:
                 continue
             queued += await outbox.enqueue(
-                tx, kind=REMINDER_KIND, recipient_id=item.person_id, dedupe_key=reminder_key(item.registration_id),
+                tx, kind=outbox_keys.EVENT_REMINDER_KIND, recipient_id=item.person_id,
+                dedupe_key=outbox_keys.event_reminder_key(item.registration_id),
                 template="events/reminder",
                 context={"title": item.title, "starts_at": item.starts_at, "place": item.place,
                          "registration_id": item.registration_id,
@@ -84,7 +79,7 @@ async def run_followups(db: Database, now: datetime, settings: Any) -> int:
     queued = 0
     async with db.transaction() as tx:
         coordinators: dict[str, list] = {}
-        for item in await events.due_followups(tx, today, tz):
+        for item in await event_reports.due_followups(tx, today, tz):
             if item.kelurahan_code not in coordinators:
                 coordinators[item.kelurahan_code] = [
                     c for c in await people.with_role(tx, Role.COORDINATOR, item.kelurahan_code)
@@ -92,8 +87,8 @@ async def run_followups(db: Database, now: datetime, settings: Any) -> int:
                 ]
             for coordinator in coordinators[item.kelurahan_code]:
                 queued += await outbox.enqueue(
-                    tx, kind=FOLLOWUP_KIND, recipient_id=coordinator.id,
-                    dedupe_key=followup_key(item.registration_id, item.milestone, coordinator.id),
+                    tx, kind=outbox_keys.FOLLOWUP_PROMPT_KIND, recipient_id=coordinator.id,
+                    dedupe_key=outbox_keys.followup_prompt_key(item.registration_id, item.milestone, coordinator.id),
                     template="followup/prompt",
                     context={"name": item.participant_name, "title": item.title, "milestone": item.milestone},
                     not_before=now, buttons=followup_buttons(item.registration_id),
@@ -106,8 +101,8 @@ async def cancel_stale(db: Database, now: datetime | None = None, settings: Any 
     """Cancel queued reminders and prompts that no longer apply (see the module docstring)."""
     tz = getattr(settings, "timezone", events.WITA)
     async with db.transaction() as tx:
-        cancelled = await outbox.cancel(tx, await events.stale_event_reminder_ids(tx, now), "no_longer_applies")
-        cancelled += await outbox.cancel(tx, await events.answered_followup_prompt_ids(tx, tz), "answered")
+        cancelled = await outbox.cancel(tx, await event_reports.stale_event_reminder_ids(tx, now), "no_longer_applies")
+        cancelled += await outbox.cancel(tx, await event_reports.answered_followup_prompt_ids(tx, tz), "answered")
     if cancelled:
         log.info("cancelled %d stale event reminders / follow-up prompts", cancelled)
     return cancelled

@@ -2,16 +2,17 @@
 
 Runs at ``settings.reminder_time`` (08:00 WITA). For ``today`` (the WITA date of ``now``) and every offset
 ``o`` of ``settings.reminder_offsets`` (default D-3, D-0, D+1, D+7) it plans, in ONE query
-(:func:`storage.reminders.due_on`), the unpaid instalments of active loans due on ``today - o`` that pending
-repayments do not already cover, and enqueues one ``reminders/reminder`` per (instalment, offset) with dedupe
-key ``rem:<installment_id>:<offset>``. Running the job twice for the same day adds nothing.
+(:func:`storage.reports.reminders.due_on`), the unpaid instalments of active loans due on ``today - o`` that
+pending repayments do not already cover, and enqueues one ``reminders/reminder`` per (instalment, offset) with
+dedupe key ``rem:<installment_id>:<offset>`` (kind and key from :mod:`storage.outbox_keys`). Running the job
+twice for the same day adds nothing.
 
 Decisions:
 
 * Borrowers not linked to Telegram, inactive or who blocked the bot get no reminder (the digest lists them as
   "tidak bisa dihubungi"); they still appear in the treasurer escalation.
 * "Covered" means pending repayments ≥ everything still owed up to and including that instalment (allocation
-  pays the oldest instalment first), see :mod:`storage.reminders`.
+  pays the oldest instalment first), see :mod:`storage.reports.reminders`.
 * The context holds the figures at planning time; :func:`cancel_stale` cancels a queued reminder whose
   instalment was paid (or became covered, or whose loan closed) before it went out. It must run before each
   send batch: it is registered in ``bot.jobs.CLEANUPS``, which every tick (scheduler, start-up catch-up,
@@ -30,9 +31,9 @@ from typing import Any
 
 from bot.jobs.base import Cleanup, JobSpec
 from bot.roles import Role
-from storage import outbox, people
-from storage import reminders as repo
+from storage import outbox, outbox_keys, people
 from storage.db import Database
+from storage.reports import reminders as repo
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,8 @@ async def run(db: Database, now: datetime, settings: Any) -> int:
             if item.offset not in reminder_targets or not item.reachable:
                 continue
             queued += await outbox.enqueue(
-                tx, kind=repo.REMINDER_KIND, recipient_id=item.borrower_id,
-                dedupe_key=repo.reminder_key(item.installment_id, item.offset),
+                tx, kind=outbox_keys.LOAN_REMINDER_KIND, recipient_id=item.borrower_id,
+                dedupe_key=outbox_keys.loan_reminder_key(item.installment_id, item.offset),
                 template="reminders/reminder", context=_reminder_context(item), not_before=now,
                 buttons=reminder_buttons(item.installment_id),
             )

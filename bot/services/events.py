@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage import audit, drafts, events
+from storage import audit, drafts, events, registrations
 from storage.db import Database
 from storage.events import Event
 
@@ -32,14 +32,14 @@ async def create_event(
 async def save_attendance(
     db: Database, *, event_id: int, present: set[int], shown: set[int], by: int | None, now: datetime,
     draft_of: int | None = None,
-) -> tuple[events.AttendanceResult, Event]:
+) -> tuple[registrations.AttendanceResult, Event]:
     """Save the attendance check-list: of the registrations ``shown``, those in ``present`` attended, the others
     did not; audited. ``draft_of``: the Telegram user whose form draft this finishes (deleted in the same
     transaction)."""
     async with db.transaction() as tx:
         event = await events.get_event(tx, event_id)
         assert event is not None
-        saved = await events.save_attendance(tx, event.id, present & shown, now, shown=shown)
+        saved = await registrations.save_attendance(tx, event.id, present & shown, now, shown=shown)
         await audit.record(tx, "event.attendance", actor_person_id=by, entity="event", entity_id=event.id,
                            kelurahan_code=event.kelurahan_code,
                            details={"attended": saved.attended, "no_show": saved.no_show,

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from storage import audit, drafts, events
+from storage import audit, drafts, events, participants, registrations
 from storage.db import Database
-from storage.events import Event, Participant, Registration
+from storage.events import Event
+from storage.participants import Participant
+from storage.registrations import Registration
 
 
 @dataclass(frozen=True)
@@ -56,12 +58,12 @@ async def register_participant(
         participant: Participant | None
         created = False
         if new is not None:
-            participant = await events.participant_by_nik(tx, new.nik)
+            participant = await participants.participant_by_nik(tx, new.nik)
             if participant is not None and (participant.kelurahan_code != event.kelurahan_code
                                             or participant.erased):
                 return Registered(Outcome.ELSEWHERE, event)  # the form's NIK check, repeated under the lock
             if participant is None:
-                participant = await events.create_participant(
+                participant = await participants.create_participant(
                     tx, kelurahan_code=event.kelurahan_code, name=new.name, nik=new.nik, birth_date=new.birth_date,
                     sex=new.sex, phone=new.phone, address=new.address, education=new.education,
                     work_status=new.work_status, consent_at=now, created_by=by)
@@ -71,17 +73,17 @@ async def register_participant(
                                    details={"consent": True})
         else:
             assert participant_id is not None
-            participant = await events.get_participant(tx, participant_id)
+            participant = await participants.get_participant(tx, participant_id)
             assert participant is not None
             if contact is not None:
                 phone, address = contact
-                await events.update_contact(tx, participant.id, phone=phone, address=address)
+                await participants.update_contact(tx, participant.id, phone=phone, address=address)
                 await audit.record(tx, "participant.updated", actor_person_id=by, entity="participant",
                                    entity_id=participant.id, kelurahan_code=event.kelurahan_code,
                                    details={"fields": ["phone", "address"],
                                             "phone_changed": participant.phone != phone,
                                             "address_changed": participant.address != address})
-        result = await events.register(tx, event_id=event.id, participant_id=participant.id, registered_by=by,
+        result = await registrations.register(tx, event_id=event.id, participant_id=participant.id, registered_by=by,
                                        now=now)
         if result.created:
             await audit.record(tx, "registration.created", actor_person_id=by, entity="registration",

@@ -9,7 +9,7 @@ import pytest
 from bot import clock, jobs
 from bot.jobs import digest as digest_jobs
 from bot.roles import Role
-from storage import digest, outbox, people
+from storage import outbox, people
 from tests.handlers.loan_fixtures import make_loan, report
 from tests.jobs_fixtures import add_person, wita
 
@@ -26,7 +26,7 @@ async def test_daily_digest_goes_to_lurah_city_and_opted_in_admins_every_day_onc
     await people.set_reachable(db, blocked.id, False)
     admin = await add_person(db, "Admin", roles=(Role.ADMIN,))
     keen = await add_person(db, "Admin Rajin", roles=(Role.ADMIN,))
-    await digest.set_opt_in(db, keen.id, True)
+    await people.set_opt_in(db, keen.id, True)
     city = await add_person(db, "Bappeda", roles=(Role.CITY,), kelurahan=None)
     borrower = await add_person(db, "Ana Seran")
     await make_loan(db, borrower, principal=1_200_000, disbursed_on=date(2026, 9, 10))

@@ -10,7 +10,7 @@ import pytest
 from bot import jobs
 from bot.jobs import events as event_jobs
 from bot.roles import Role
-from storage import events, outbox
+from storage import events, outbox, outcomes, participants, registrations
 from storage.outbox import Status
 from tests.jobs_fixtures import NAIKOTEN_SATU, add_person, wita
 
@@ -38,19 +38,19 @@ _niks = iter(range(5371051207990100, 5371051207999999))
 
 async def sign_up(db, event, name, *, person=None, kelurahan=NAIKOTEN_SATU):
     async with db.transaction() as tx:
-        p = await events.create_participant(
+        p = await participants.create_participant(
             tx, kelurahan_code=kelurahan, name=name, nik=str(next(_niks)), birth_date=None, sex=None, phone=None,
             address=None, education=None, work_status=None, consent_at=datetime.now(UTC), created_by=None)
         if person is not None:
-            await events.link_person(tx, p.id, person.id)
-        result = await events.register(tx, event_id=event.id, participant_id=p.id, registered_by=None,
-                                       now=datetime.now(UTC))
+            await participants.link_person(tx, p.id, person.id)
+        result = await registrations.register(tx, event_id=event.id, participant_id=p.id, registered_by=None,
+                                              now=datetime.now(UTC))
     return p, result.registration
 
 
 async def cancel(db, registration_id: int) -> None:
     async with db.transaction() as tx:
-        await events.cancel_registration(tx, registration_id, datetime.now(UTC))
+        await registrations.cancel_registration(tx, registration_id, datetime.now(UTC))
 
 
 # --- the day-before reminder ----------------------------------------------------------------------------------
@@ -69,8 +69,8 @@ async def test_one_reminder_per_seated_linked_participant_the_day_before(db, bot
     _, citra_reg = await sign_up(db, event, "Citra Manafe", person=citra)  # seated after Beni's cancel
     _, dodi_reg = await sign_up(db, event, "Dodi Tefa", person=dodi)  # waitlisted: no reminder
     await cancel(db, beni_reg.id)
-    assert (await events.get_registration(db, citra_reg.id)).status == "registered"
-    assert (await events.get_registration(db, dodi_reg.id)).status == "waitlisted"
+    assert (await registrations.get_registration(db, citra_reg.id)).status == "registered"
+    assert (await registrations.get_registration(db, dodi_reg.id)).status == "waitlisted"
     # another event tomorrow, cancelled: its participants get nothing
     gone = await make_event(db, starts_at=wita(2026, 12, 15, 14), title="Acara Batal")
     fina = await add_person(db, "Fina Bria", roles=(Role.PARTICIPANT,))
@@ -153,14 +153,14 @@ async def attended_training(db, *, kind="training", kelurahan=NAIKOTEN_SATU):
     beni, beni_reg = await sign_up(db, event, "Beni Lake", kelurahan=kelurahan)
     await sign_up(db, event, "Citra Absen", kelurahan=kelurahan)
     async with db.transaction() as tx:
-        await events.save_attendance(tx, event.id, {ana_reg.id, beni_reg.id}, datetime.now(UTC))
+        await registrations.save_attendance(tx, event.id, {ana_reg.id, beni_reg.id}, datetime.now(UTC))
     return event, (ana, ana_reg), (beni, beni_reg)
 
 
 async def record(db, event, participant, at: datetime, status="employed"):
     async with db.transaction() as tx:
-        await events.record_outcome(tx, participant_id=participant.id, event_id=event.id, status=status,
-                                    business_type=None, recorded_by=None, now=at)
+        await outcomes.record_outcome(tx, participant_id=participant.id, event_id=event.id, status=status,
+                                      business_type=None, recorded_by=None, now=at)
 
 
 async def test_followup_prompts_at_30_and_90_days(db, bot, rec, settings):

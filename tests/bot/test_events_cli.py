@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from bot import cli
-from storage import audit, events
+from storage import audit, participants
 from storage.db import Database
 from storage.migrate import migrate
 
@@ -16,7 +16,7 @@ async def _seed(path) -> int:
     try:
         await migrate(db)
         async with db.transaction() as tx:
-            p = await events.create_participant(
+            p = await participants.create_participant(
                 tx, kelurahan_code="53.71.05.1004", name="Ana Seran", nik="5371051207990011", birth_date=None,
                 sex="F", phone="+6281234567890", address="003/002", education=None, work_status=None,
                 consent_at=datetime.now(UTC), created_by=None)
@@ -28,7 +28,7 @@ async def _seed(path) -> int:
 async def _read(path, pid):
     db = await Database(path).open()
     try:
-        return await events.get_participant(db, pid), await audit.recent(db, action="participant.erased")
+        return await participants.get_participant(db, pid), await audit.recent(db, action="participant.erased")
     finally:
         await db.close()
 

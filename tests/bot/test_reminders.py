@@ -179,7 +179,7 @@ class _Capture:
 
 
 async def test_the_day_is_planned_in_one_query_over_the_unpaid_due_index(db):
-    from storage import reminders as repo
+    from storage.reports import reminders as repo
 
     capture = _Capture(db)
     await repo.due_on(capture, {o: FIRST_DUE - timedelta(days=o) for o in (-3, 0, 1, 7, 30)})

@@ -7,7 +7,7 @@ from datetime import date
 
 from bot.jobs.digest import run_daily
 from bot.roles import Role
-from storage import audit, digest, outbox
+from storage import audit, outbox, people
 from tests.handlers.loan_fixtures import make_loan, record
 from tests.harness import BotTester
 
@@ -70,7 +70,7 @@ async def test_admin_opts_in_to_the_morning_digest(running, tester: BotTester, m
     await tester.press(user, data)
 
     assert "akan dikirim ke Anda setiap pagi" in tester.last(user).text
-    assert await digest.opted_in(db, admin.id) is True
+    assert await people.opted_in(db, admin.id) is True
     (entry,) = await audit.recent(db, action="person.digest_opt_in")
     assert entry.details == {"from": False, "to": True}
     assert await run_daily(db, frozen_clock.now, running.settings) == 1
@@ -79,7 +79,7 @@ async def test_admin_opts_in_to_the_morning_digest(running, tester: BotTester, m
 
     await tester.command(user, "ringkasan")
     await tester.press(user, tester.last(user).button("Berhenti"))
-    assert await digest.opted_in(db, admin.id) is False
+    assert await people.opted_in(db, admin.id) is False
 
 
 async def test_borrower_is_refused(running, tester: BotTester, make_person):

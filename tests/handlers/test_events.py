@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from openpyxl import load_workbook
 
 from bot.roles import Role
-from storage import audit, events
+from storage import audit, events, participants, registrations
 from tests.conftest import NAIKOTEN_SATU
 from tests.handlers.test_registration import _quick, make_event
 
@@ -124,7 +124,7 @@ async def test_close_and_cancel_notify(running, tester, make_person, frozen_cloc
     event = await make_event(running)
     p, _ = await _quick(running, event, "Ana Seran", "5371051207990011", coord.id)
     person, participant_user = await make_person(name="Ana Seran")
-    await events.link_person(running.app.db, p.id, person.id)
+    await participants.link_person(running.app.db, p.id, person.id)
     await tester.press(user, f"ev:close:{event.id}")
     assert "ditutup" in tester.last(user).text
     assert (await events.get_event(running.app.db, event.id)).status == "closed"
@@ -151,8 +151,8 @@ async def test_attendance_and_followup(running, tester, make_person, frozen_cloc
     assert edited.method == "editMessageText" and "Hadir: 1 dari 2" in edited.text
     await tester.press(user, edited.button("Simpan"))
     assert "1 hadir, 1 tidak hadir" in tester.last(user).text
-    assert (await events.get_registration(running.app.db, ra.registration.id)).status == "attended"
-    assert (await events.get_registration(running.app.db, rb.registration.id)).status == "no_show"
+    assert (await registrations.get_registration(running.app.db, ra.registration.id)).status == "attended"
+    assert (await registrations.get_registration(running.app.db, rb.registration.id)).status == "no_show"
     assert (await events.get_event(running.app.db, event.id)).status == "done"
 
     await tester.command(user, "tindak_lanjut")
@@ -188,12 +188,12 @@ async def _seat_many(running, event, count: int, by: int) -> list:
     regs = []
     async with running.app.db.transaction() as tx:
         for n in range(1, count + 1):
-            p = await events.create_participant(
+            p = await participants.create_participant(
                 tx, kelurahan_code=NAIKOTEN_SATU, name=f"Peserta {n:03d}", nik=f"537105120799{n:04d}",
                 birth_date=None, sex=None, phone=None, address=None, education=None, work_status=None,
                 consent_at=datetime.now(UTC), created_by=by)
-            regs.append((await events.register(tx, event_id=event.id, participant_id=p.id, registered_by=by,
-                                               now=datetime.now(UTC))).registration)
+            regs.append((await registrations.register(tx, event_id=event.id, participant_id=p.id, registered_by=by,
+                                                      now=datetime.now(UTC))).registration)
     assert all(r.status == "registered" for r in regs)
     return regs
 

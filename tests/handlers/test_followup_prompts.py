@@ -9,7 +9,7 @@ import pytest
 
 from bot import jobs
 from bot.roles import Role
-from storage import events
+from storage import participants, registrations
 from tests.handlers.test_registration import make_event
 from tests.jobs_fixtures import wita
 
@@ -28,13 +28,13 @@ async def attended(running, *names, kind="training"):
         if kind != "training":
             await tx.execute("UPDATE events SET kind = :k WHERE id = :id", {"k": kind, "id": event.id})
         for name in names:
-            p = await events.create_participant(
+            p = await participants.create_participant(
                 tx, kelurahan_code=event.kelurahan_code, name=name, nik=str(next(_niks)), birth_date=None,
                 sex=None, phone=None, address=None, education=None, work_status=None, consent_at=STARTED,
                 created_by=None)
-            regs.append((await events.register(tx, event_id=event.id, participant_id=p.id, registered_by=None,
-                                               now=STARTED)).registration)
-        await events.save_attendance(tx, event.id, {r.id for r in regs}, STARTED)
+            regs.append((await registrations.register(tx, event_id=event.id, participant_id=p.id, registered_by=None,
+                                                      now=STARTED)).registration)
+        await registrations.save_attendance(tx, event.id, {r.id for r in regs}, STARTED)
     return event, regs
 
 

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 
 from bot.roles import Role
-from storage import events, people
+from storage import participants, people, registrations
 from tests.conftest import NAIKOTEN_SATU
 from tests.handlers.test_registration import make_event
 from tests.harness import User
@@ -16,11 +16,11 @@ from tests.harness import User
 
 async def add_participant(running, event, name, nik, *, phone=None, by=None):
     async with running.app.db.transaction() as tx:
-        p = await events.create_participant(
+        p = await participants.create_participant(
             tx, kelurahan_code=NAIKOTEN_SATU, name=name, nik=nik, birth_date=None, sex=None, phone=phone,
             address=None, education=None, work_status=None, consent_at=datetime.now(UTC), created_by=by)
-        result = await events.register(tx, event_id=event.id, participant_id=p.id, registered_by=by,
-                                       now=datetime.now(UTC))
+        result = await registrations.register(tx, event_id=event.id, participant_id=p.id, registered_by=by,
+                                              now=datetime.now(UTC))
     return p, result.registration
 
 
@@ -48,7 +48,7 @@ async def test_invite_round_trip_and_cancel_moves_the_waiting_person_up(running,
     assert "Undangan Telegram untuk peserta <b>Ana Seran</b>" in shown and "https://t.me/" in shown
     token = token_of(shown)
 
-    linked = await events.get_participant(db, ana.id)
+    linked = await participants.get_participant(db, ana.id)
     person = await people.get(db, linked.person_id)
     assert (person.name, person.phone, person.kelurahan_code, person.linked) == (
         "Ana Seran", "+6281234567890", NAIKOTEN_SATU, False)
@@ -78,8 +78,8 @@ async def test_invite_round_trip_and_cancel_moves_the_waiting_person_up(running,
     await tester.press(ana_user, tester.last(ana_user).button("Ya"))
     assert "dibatalkan" in tester.last(ana_user).text
     assert "Ana Seran</b> membatalkan" in tester.last(coord_user).text
-    assert (await events.get_registration(db, ana_reg.id)).status == "cancelled"
-    moved = await events.get_registration(db, beni_reg.id)
+    assert (await registrations.get_registration(db, ana_reg.id)).status == "cancelled"
+    moved = await registrations.get_registration(db, beni_reg.id)
     assert moved.status == "registered" and moved.waitlist_position is None
 
     # the list no longer offers an invite for Ana (linked), and does for Beni
@@ -94,7 +94,7 @@ async def test_waitlisted_participant_sees_the_position(running, tester, make_pe
     await add_participant(running, event, "Ana Seran", "5371051207990011", by=coord.id)
     beni, _ = await add_participant(running, event, "Beni Lake", "5371051207990012", by=coord.id)
     person, user = await make_person(Role.PARTICIPANT, name="Beni Lake", language="en")
-    await events.link_person(running.app.db, beni.id, person.id)
+    await participants.link_person(running.app.db, beni.id, person.id)
     await tester.command(user, "events")
     assert "#1" in tester.last(user).text
     await tester.command(user, "help")
@@ -112,7 +112,7 @@ async def test_person_with_the_same_phone_already_on_telegram_is_linked_without_
     await tester.press(coord_user, f"ev:pinv:{reg.id}")
     assert "sudah memakai PEM Bot" in tester.last(coord_user).text
     assert "terhubung dengan data peserta" in tester.last(borrower_user).text
-    assert (await events.get_participant(db, ana.id)).person_id == borrower.id
+    assert (await participants.get_participant(db, ana.id)).person_id == borrower.id
     assert (await people.get(db, borrower.id)).roles == {Role.BORROWER, Role.PARTICIPANT}
     assert await db.fetchval("SELECT count(*) FROM invites") == 0
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'participant.linked'") == 1

@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.roles import Role
-from storage import audit, events
+from storage import audit, events, participants, registrations
 from tests.conftest import NAIKOTEN_SATU
 
 NIK_M = "5371051207990003"  # 12 July 1999, male
@@ -92,10 +92,10 @@ async def test_whole_form_with_every_bad_input(running, tester, make_person):
     await tester.press(user, tester.last(user).button("Konfirmasi"))
     assert "terdaftar di <b>Pelatihan Servis AC</b>" in tester.last(user).text
 
-    p = await events.participant_by_nik(running.app.db, NIK_M)
+    p = await participants.participant_by_nik(running.app.db, NIK_M)
     assert p is not None and p.name == "Yohanes Bria" and p.phone == "+6281234567890" and p.address == "004/001"
     assert p.sex == "M" and p.birth_date.isoformat() == "1999-07-12" and p.consent_at and p.education == "sma"
-    reg = await events.registration_for(running.app.db, event.id, p.id)
+    reg = await registrations.registration_for(running.app.db, event.id, p.id)
     assert reg is not None and reg.status == "registered" and reg.registered_by == coord.id
     logged = await audit.recent(running.app.db, action="registration.created")
     assert logged and NIK_M not in str(logged[0].details)
@@ -133,7 +133,7 @@ async def test_no_consent_stores_nothing(running, tester, make_person):
     await tester.press(user, tester.last(user).button("Tidak"))
     assert "tidak ada data yang disimpan" in tester.last(user).text
     assert await running.app.db.fetchval("SELECT count(*) FROM participants") == 0
-    assert await events.count_registrations(running.app.db, event.id) == 0
+    assert await registrations.count_registrations(running.app.db, event.id) == 0
 
 
 async def test_age_limit_refused(running, tester, make_person):
@@ -172,18 +172,18 @@ async def test_duplicate_and_reuse_of_known_nik(running, tester, make_person):
     await tester.press(user, tester.last(user).button("Konfirmasi"))
     assert "terdaftar di <b>Bengkel Motor</b>" in tester.last(user).text
     assert await running.app.db.fetchval("SELECT count(*) FROM participants") == 1
-    p = await events.participant_by_nik(running.app.db, NIK_M)
+    p = await participants.participant_by_nik(running.app.db, NIK_M)
     assert p.phone == "+6281311112222" and p.address == "005/006"
-    assert (await events.registration_for(running.app.db, other.id, p.id)).status == "registered"
+    assert (await registrations.registration_for(running.app.db, other.id, p.id)).status == "registered"
 
 
 async def _quick(running, event, name, nik, by):
     async with running.app.db.transaction() as tx:
-        p = await events.create_participant(
+        p = await participants.create_participant(
             tx, kelurahan_code=NAIKOTEN_SATU, name=name, nik=nik, birth_date=None, sex=None, phone=None,
             address=None, education=None, work_status=None, consent_at=datetime.now(UTC), created_by=by)
-        return p, await events.register(tx, event_id=event.id, participant_id=p.id, registered_by=by,
-                                        now=datetime.now(UTC))
+        return p, await registrations.register(tx, event_id=event.id, participant_id=p.id, registered_by=by,
+                                               now=datetime.now(UTC))
 
 
 async def test_waiting_list_and_moving_up(running, tester, make_person):
@@ -195,17 +195,17 @@ async def test_waiting_list_and_moving_up(running, tester, make_person):
     assert "daftar tunggu, urutan ke-<b>1</b>" in tester.last(user).text
     # the waiting participant is linked to Telegram and will be told
     linked_person, linked_user = await make_person(name="Yohanes Bria")
-    waiting = await events.participant_by_nik(running.app.db, NIK_M)
-    await events.link_person(running.app.db, waiting.id, linked_person.id)
+    waiting = await participants.participant_by_nik(running.app.db, NIK_M)
+    await participants.link_person(running.app.db, waiting.id, linked_person.id)
 
-    reg = await events.registration_for(running.app.db, event.id, first.id)
+    reg = await registrations.registration_for(running.app.db, event.id, first.id)
     await tester.press(user, f"ev:unreg:{reg.id}")
     await tester.press(user, tester.last(user).button("Ya, batalkan"))
     assert "naik dari daftar tunggu" in tester.last(user).text
     assert "Anda sekarang terdaftar" in tester.last(linked_user).text
-    moved = await events.registration_for(running.app.db, event.id, waiting.id)
+    moved = await registrations.registration_for(running.app.db, event.id, waiting.id)
     assert moved.status == "registered" and moved.waitlist_position is None
-    assert (await events.get_registration(running.app.db, reg.id)).status == "cancelled"
+    assert (await registrations.get_registration(running.app.db, reg.id)).status == "cancelled"
 
 
 async def test_linked_participant_cancels_own_registration(running, tester, make_person):
@@ -213,13 +213,13 @@ async def test_linked_participant_cancels_own_registration(running, tester, make
     event = await make_event(running)
     p, result = await _quick(running, event, "Ana Seran", "5371051207990011", coord.id)
     person, user = await make_person(Role.PARTICIPANT, name="Ana Seran")
-    await events.link_person(running.app.db, p.id, person.id)
+    await participants.link_person(running.app.db, p.id, person.id)
     await tester.command(user, "batal_daftar")
     await tester.press(user, tester.last(user).button("Batalkan"))
     await tester.press(user, tester.last(user).button("Ya"))
     assert "dibatalkan" in tester.last(user).text
     assert "Ana Seran</b> membatalkan" in tester.last(coord_user).text
-    assert (await events.get_registration(running.app.db, result.registration.id)).status == "cancelled"
+    assert (await registrations.get_registration(running.app.db, result.registration.id)).status == "cancelled"
     # somebody else cannot cancel it
     _, stranger = await make_person(name="Orang Lain")
     calls = await tester.press(stranger, f"ev:unreg:{result.registration.id}")
@@ -279,9 +279,9 @@ async def test_skip_while_updating_contact_keeps_the_stored_phone_and_address(ru
     assert "HP: +62812••••7890" in tester.last(user).text and "RT/RW: 005/006" in tester.last(user).text
     await tester.press(user, tester.last(user).button("Konfirmasi"))
     assert "terdaftar di <b>Bengkel Motor</b>" in tester.last(user).text
-    p = await events.participant_by_nik(running.app.db, NIK_M)
+    p = await participants.participant_by_nik(running.app.db, NIK_M)
     assert (p.phone, p.address) == ("+6281234567890", "005/006")
-    assert (await events.registration_for(running.app.db, second.id, p.id)).status == "registered"
+    assert (await registrations.registration_for(running.app.db, second.id, p.id)).status == "registered"
 
     # a new phone, Lewati at the RT/RW step
     third = await make_event(running, title="Cuci Motor")
@@ -289,7 +289,7 @@ async def test_skip_while_updating_contact_keeps_the_stored_phone_and_address(ru
     await tester.send(user, "0813 1111 2222")
     await tester.press(user, tester.last(user).button("Lewati"))
     await tester.press(user, tester.last(user).button("Konfirmasi"))
-    p = await events.participant_by_nik(running.app.db, NIK_M)
+    p = await participants.participant_by_nik(running.app.db, NIK_M)
     assert (p.phone, p.address) == ("+6281311112222", "005/006")
     assert await running.app.db.fetchval("SELECT count(*) FROM participants") == 1
 
@@ -308,14 +308,14 @@ async def test_age_is_checked_on_the_event_date_not_today(running, tester, make_
     assert "3 Desember 2009" in tester.last(user).text  # the summary
     await tester.press(user, tester.last(user).button("Konfirmasi"))
     assert "terdaftar di <b>Pelatihan Servis AC</b>" in tester.last(user).text
-    young = await events.participant_by_nik(running.app.db, NIK_17_IN_5_DAYS)
-    assert (await events.registration_for(running.app.db, event.id, young.id)).status == "registered"
+    young = await participants.participant_by_nik(running.app.db, NIK_17_IN_5_DAYS)
+    assert (await registrations.registration_for(running.app.db, event.id, young.id)).status == "registered"
     # 40 today but 41 on the event day: refused, nothing stored
     await fill_new(tester, user, event, name="Markus Tua", nik=NIK_41_IN_5_DAYS)
     text = tester.last(user).text
     assert "berumur <b>41 tahun</b>" in text and "17–40" in text
-    assert await events.participant_by_nik(running.app.db, NIK_41_IN_5_DAYS) is None
-    assert await events.count_registrations(running.app.db, event.id) == 1
+    assert await participants.participant_by_nik(running.app.db, NIK_41_IN_5_DAYS) is None
+    assert await registrations.count_registrations(running.app.db, event.id) == 1
 
 
 async def test_nik_taken_in_another_kelurahan_before_konfirmasi_is_refused(running, tester, make_person):
@@ -326,7 +326,7 @@ async def test_nik_taken_in_another_kelurahan_before_konfirmasi_is_refused(runni
     assert "Konfirmasi" in " ".join(summary.button_texts)
     # meanwhile another kelurahan registers a participant with the same NIK
     async with running.app.db.transaction() as tx:
-        theirs = await events.create_participant(
+        theirs = await participants.create_participant(
             tx, kelurahan_code="53.71.05.1001", name="Orang Lain", nik=NIK_M, birth_date=None, sex=None,
             phone="+6281399998888", address="001/001", education=None, work_status=None,
             consent_at=datetime.now(UTC), created_by=None)
@@ -335,14 +335,14 @@ async def test_nik_taken_in_another_kelurahan_before_konfirmasi_is_refused(runni
     assert "NIK Yohanes Bria" in tester.last(user).text  # asked again, the rest of the draft kept
     assert await running.app.db.fetchval("SELECT count(*) FROM registrations") == 0
     assert await running.app.db.fetchval("SELECT count(*) FROM participants") == 1
-    assert (await events.get_participant(running.app.db, theirs.id)).name == "Orang Lain"
+    assert (await participants.get_participant(running.app.db, theirs.id)).name == "Orang Lain"
     # another NIK goes through, straight back to the summary
     await tester.send(user, NIK_F)
     await tester.press(user, tester.last(user).button("Benar"))
     assert "Konfirmasi" in " ".join(tester.last(user).button_texts)
     await tester.press(user, tester.last(user).button("Konfirmasi"))
     assert "terdaftar di <b>Pelatihan Servis AC</b>" in tester.last(user).text
-    mine = await events.participant_by_nik(running.app.db, NIK_F)
+    mine = await participants.participant_by_nik(running.app.db, NIK_F)
     assert mine.kelurahan_code == NAIKOTEN_SATU and mine.phone == "+6281234567890"
-    assert (await events.registration_for(running.app.db, event.id, mine.id)).status == "registered"
-    assert await events.registration_for(running.app.db, event.id, theirs.id) is None
+    assert (await registrations.registration_for(running.app.db, event.id, mine.id)).status == "registered"
+    assert await registrations.registration_for(running.app.db, event.id, theirs.id) is None

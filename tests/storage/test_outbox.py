@@ -1,11 +1,12 @@
-"""The outbox repository: dedupe on enqueue, the due query, status changes, cancelling, job slots."""
+"""The outbox repository: dedupe on enqueue, the due query, status changes, cancelling, job slots, notices
+that keep no text once settled."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from storage import outbox
+from storage import outbox, people
 from storage.db import Database
 from storage.outbox import Status
 from tests.jobs_fixtures import add_person, wita
@@ -105,3 +106,28 @@ async def test_job_slot_is_claimed_once(db: Database):
     assert await outbox.claim_job_slot(db, "digest", "2026-12-06", T0) is True
     assert await outbox.slot_taken(db, "digest", "2026-12-05")
     assert await outbox.job_slots(db) == [("digest", "2026-12-05"), ("digest", "2026-12-06")]
+
+
+async def test_a_failed_or_cancelled_notice_keeps_no_text(db):
+    person = await people.create(db, name="A", kelurahan_code="53.71.05.1004")
+    now = datetime.now(UTC)
+    for key in ("n-failed", "n-cancelled", "reminder"):
+        await outbox.enqueue(db, kind="reminder" if key == "reminder" else "notice", recipient_id=person.id,
+                             dedupe_key=key, template="common/notice", context={"text": "Ana Seran"},
+                             not_before=now)
+    await outbox.mark_failed(db, (await outbox.by_key(db, "n-failed")).id, "BadRequest")
+    await outbox.cancel(db, [(await outbox.by_key(db, "n-cancelled")).id], "unreachable")
+    await outbox.cancel(db, [(await outbox.by_key(db, "reminder")).id], "paid")
+    assert (await outbox.by_key(db, "n-failed")).context == {}
+    assert (await outbox.by_key(db, "n-cancelled")).context == {}
+    assert (await outbox.by_key(db, "reminder")).context == {"text": "Ana Seran"}  # only notices are cleared
+
+
+async def test_a_sent_notice_keeps_no_text(db):
+    person = await people.create(db, name="A", kelurahan_code="53.71.05.1004")
+    now = datetime.now(UTC)
+    await outbox.enqueue(db, kind="notice", recipient_id=person.id, dedupe_key="n1", template="common/notice",
+                         context={"text": "Ana Seran, NIK 5371…"}, not_before=now)
+    message = await outbox.by_key(db, "n1")
+    await outbox.mark_sent(db, message.id, now)
+    assert (await outbox.by_key(db, "n1")).context == {}

@@ -10,7 +10,7 @@ import pytest
 from bot import clock
 from bot.roles import Role
 from handlers.forms import FORM_MAX_AGE, expire_stale_forms
-from storage import drafts, events, people
+from storage import drafts, participants, people
 from tests.handlers.test_followup_prompts import attended
 from tests.harness import answers
 
@@ -213,7 +213,7 @@ async def test_one_form_at_a_time_across_declared_and_older_forms(running, teste
 async def test_an_erased_participants_prompt_opens_nothing(running, tester, world):
     user, ana = world["user"], world["ana"]
     async with world["db"].transaction() as tx:
-        await events.erase_participant(tx, ana.participant_id, AFTER)
+        await participants.erase_participant(tx, ana.participant_id, AFTER)
     await tester.press(user, f"fuq:{ana.id}:employed")
     assert await _draft(running, user) is None
     assert await _outcomes(world["db"]) == []

@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime
 
-from storage.events import Event, Registration
+from storage.events import Event
+from storage.registrations import Registration
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 EVENT = Event(id=7, kelurahan_code="53.71.05.1004", title="Pelatihan Servis AC dan Kulkas untuk Pemuda Naikoten Satu",

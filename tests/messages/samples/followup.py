@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from storage.events import FollowupItem
+from storage.outcomes import FollowupItem
 
 ITEM = FollowupItem(registration_id=1, event_id=2, event_title="Pelatihan Servis AC dan Kulkas",
                     starts_at=datetime(2026, 10, 1, 1, 0, tzinfo=UTC), participant_id=3,

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from storage.events import Participant
+from storage.participants import Participant
 from tests.messages.samples.events import EVENT, REG
 
 PARTICIPANT = Participant(id=4, kelurahan_code="53.71.05.1004", name="Yohanes Maria Fernandez Bria Seran",

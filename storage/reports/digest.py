@@ -1,4 +1,4 @@
-"""Repository: the figures of the daily digest, as SQL aggregates grouped by kelurahan.
+"""Read model: the figures of the daily digest, as SQL aggregates grouped by kelurahan, and who receives it.
 
 Every function takes ``kelurahan_code`` (``None`` = the whole city) and returns one row per kelurahan, so the
 daily job computes every kelurahan's digest with a handful of queries and the city view reuses the same ones.
@@ -289,17 +289,6 @@ async def weekly(q: Queryable, first_monday: date, weeks: int, kelurahan_code: s
 async def kelurahan_names(q: Queryable) -> dict[str, str]:
     rows = await q.fetchall("SELECT code, name FROM kelurahan")
     return {r["code"]: r["name"] for r in rows}
-
-
-async def set_opt_in(q: Queryable, person_id: int, opt_in: bool) -> None:
-    await q.execute(
-        "UPDATE people SET digest_opt_in = :v, updated_at = datetime('now') WHERE id = :id",
-        {"v": int(opt_in), "id": person_id},
-    )
-
-
-async def opted_in(q: Queryable, person_id: int) -> bool:
-    return bool(await q.fetchval("SELECT digest_opt_in FROM people WHERE id = :id", {"id": person_id}))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Digest figures against a hand-computed portfolio (storage.digest + bot.jobs.digest.kelurahan_contexts).
+"""Digest figures against a hand-computed portfolio (storage.reports.digest + bot.jobs.digest.kelurahan_contexts).
 
 The fixture, "today" = Saturday 28 November 2026 (WITA), kelurahan Naikoten Satu, fee 0 unless stated:
 
@@ -28,7 +28,8 @@ from bot import clock
 from bot.jobs.digest import city_context, kelurahan_contexts
 from bot.roles import Role
 from messages import MAX_MESSAGE_LENGTH, render
-from storage import digest, people, repayments
+from storage import people, repayments
+from storage.reports import digest
 from tests.handlers.loan_fixtures import make_loan, record, report
 from tests.jobs_fixtures import NAIKOTEN_SATU, WITA, add_person, wita
 
@@ -202,8 +203,8 @@ async def test_weekly_series(portfolio_db):
 
 async def test_opt_in_round_trip(db):
     admin = await add_person(db, "Admin", roles=(Role.ADMIN,))
-    assert await digest.opted_in(db, admin.id) is False
+    assert await people.opted_in(db, admin.id) is False
     assert [r.person_id for r in await digest.digest_recipients(db)] == []
-    await digest.set_opt_in(db, admin.id, True)
-    assert await digest.opted_in(db, admin.id) is True
+    await people.set_opt_in(db, admin.id, True)
+    assert await people.opted_in(db, admin.id) is True
     assert [(r.person_id, r.role) for r in await digest.digest_recipients(db)] == [(admin.id, "admin")]

@@ -1,5 +1,5 @@
-"""Repository: which instalments need a reminder (or a treasurer escalation) today, and which queued
-reminders went stale.
+"""Read model: which instalments need a reminder (or a treasurer escalation) today, and which queued
+reminders went stale (the planning and the clean-up of :mod:`bot.jobs.reminders`).
 
 One set-based query plans a whole day: a small ``VALUES`` table of ``(offset, due_date)`` targets joined to
 the *unpaid* instalments by due date (the ``installments_unpaid_due`` partial index), then to active loans and
@@ -14,6 +14,9 @@ their borrowers. Per planned row it adds, with correlated sub-queries on ``insta
 
 An instalment is *covered* (no reminder, no escalation) when ``pending >= due_through``: once the treasurer
 verifies what was reported, that instalment is paid. "Menunggu verifikasi" counts as reported.
+
+The job queues its reminders with the kind and key of :mod:`storage.outbox_keys`
+(``rem:<installment_id>:<offset>``); :func:`stale_reminder_ids` reads them back through the same definitions.
 """
 
 from __future__ import annotations
@@ -22,10 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from storage import outbox_keys
 from storage.db import Queryable
-
-REMINDER_KIND = "reminder"
-REMINDER_KEY_PREFIX = "rem:"
 
 _REMAINING = "(j.principal_due + j.fee_due - j.principal_paid - j.fee_paid)"
 
@@ -44,10 +45,6 @@ class DueInstallment:
     kelurahan_code: str
     linked: bool  # has a Telegram chat
     reachable: bool  # linked, active and has not blocked the bot
-
-
-def reminder_key(installment_id: int, offset: int) -> str:
-    return f"{REMINDER_KEY_PREFIX}{installment_id}:{offset}"
 
 
 async def due_on(q: Queryable, targets: Mapping[int, date]) -> list[DueInstallment]:
@@ -101,14 +98,15 @@ async def due_on(q: Queryable, targets: Mapping[int, date]) -> list[DueInstallme
 async def stale_reminder_ids(q: Queryable) -> list[int]:
     """Queued reminders that no longer matter: the instalment got paid, its loan is no longer active, or
     pending repayments now cover it. The instalment id is read back from the dedupe key
-    ``rem:<id>:<offset>``."""
+    (:func:`storage.outbox_keys.loan_reminder_key`: ``rem:<id>:<offset>``)."""
     rows = await q.fetchall(
         f"""
         WITH queued AS (
             SELECT o.id,
-                   CAST(substr(o.dedupe_key, 5, instr(substr(o.dedupe_key, 5), ':') - 1) AS INTEGER) AS inst
+                   CAST(substr(o.dedupe_key, length(:prefix) + 1,
+                               instr(substr(o.dedupe_key, length(:prefix) + 1), ':') - 1) AS INTEGER) AS inst
             FROM outbox AS o
-            WHERE o.kind = :kind AND o.status = 'queued' AND o.dedupe_key LIKE 'rem:%'
+            WHERE o.kind = :kind AND o.status = 'queued' AND substr(o.dedupe_key, 1, length(:prefix)) = :prefix
         )
         SELECT queued.id FROM queued
         JOIN installments AS i ON i.id = queued.inst
@@ -121,6 +119,6 @@ async def stale_reminder_ids(q: Queryable) -> list[int]:
                     AND (j.due_date < i.due_date OR (j.due_date = i.due_date AND j.number <= i.number)))
         ORDER BY queued.id
         """,
-        {"kind": REMINDER_KIND},
+        {"kind": outbox_keys.LOAN_REMINDER_KIND, "prefix": outbox_keys.LOAN_REMINDER_PREFIX},
     )
     return [r["id"] for r in rows]

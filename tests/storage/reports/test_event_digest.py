@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from bot.jobs.digest import city_context, kelurahan_contexts
 from bot.roles import Role
 from messages import MAX_MESSAGE_LENGTH, render
-from storage import events
+from storage import events, outcomes, participants, registrations
 from tests.handlers.loan_fixtures import make_loan
 from tests.jobs_fixtures import NAIKOTEN_SATU, WITA, add_person, wita
 
@@ -40,16 +40,16 @@ async def make_event(db, title, starts_at, *, capacity=10, kelurahan=NAIKOTEN_SA
 
 async def sign_up(db, event, name, at, *, kelurahan=NAIKOTEN_SATU):
     async with db.transaction() as tx:
-        p = await events.create_participant(
+        p = await participants.create_participant(
             tx, kelurahan_code=kelurahan, name=name, nik=str(next(_niks)), birth_date=None, sex=None, phone=None,
             address=None, education=None, work_status=None, consent_at=at, created_by=None)
-        await events.register(tx, event_id=event.id, participant_id=p.id, registered_by=None, now=at)
+        await registrations.register(tx, event_id=event.id, participant_id=p.id, registered_by=None, now=at)
     return p
 
 
 async def outcome(db, event, participant, status, at):
     async with db.transaction() as tx:
-        await events.record_outcome(tx, participant_id=participant.id, event_id=event.id, status=status,
+        await outcomes.record_outcome(tx, participant_id=participant.id, event_id=event.id, status=status,
                                     business_type=None, recorded_by=None, now=at)
 
 

@@ -1,0 +1,66 @@
+"""The kinds and dedupe keys of the outbox messages that the jobs queue and the clean-up queries read back.
+
+Each format is defined once, here: the code that queues a message builds its key with the function below
+(:mod:`bot.jobs.events`, :mod:`bot.jobs.reminders`, :mod:`handlers.registration`), and the queries that find
+those messages again (:mod:`storage.reports.events`, :mod:`storage.reports.reminders`,
+:func:`storage.participants.erase_participant`) match on the same ``kind`` and take the prefix from the same
+constant, so the two sides can never disagree.
+
+The formats are frozen: messages already queued in production databases carry them, and a changed prefix
+would leave those rows unfound (never cancelled, never scrubbed).
+
+* ``event_reminder`` · ``evrem:<registration_id>``: the day-before reminder of an event, one per registration;
+* ``followup_prompt`` · ``fu:<registration_id>:<milestone>:<coordinator_id>``: a 30/90-day follow-up prompt;
+* ``reminder`` · ``rem:<installment_id>:<offset>``: a borrower's instalment reminder (``offset`` in days after
+  the due date, negative before);
+* ``notice`` · ``notice:unreg:reg:<registration_id>:reg:<promoted_id or 0>:to:<coordinator_id>``: the notice to a
+  coordinator that a participant cancelled (queued by :mod:`handlers.registration`); it names both
+  registrations (:func:`registration_mark`), so erasing either participant finds it.
+"""
+
+from __future__ import annotations
+
+EVENT_REMINDER_KIND = "event_reminder"
+EVENT_REMINDER_PREFIX = "evrem:"
+
+FOLLOWUP_PROMPT_KIND = "followup_prompt"
+FOLLOWUP_PROMPT_PREFIX = "fu:"
+
+LOAN_REMINDER_KIND = "reminder"
+LOAN_REMINDER_PREFIX = "rem:"
+
+
+def event_reminder_key(registration_id: int) -> str:
+    return f"{EVENT_REMINDER_PREFIX}{registration_id}"
+
+
+def followup_prompt_key(registration_id: int, milestone: int, coordinator_id: int) -> str:
+    return f"{followup_prompt_prefix(registration_id)}{milestone}:{coordinator_id}"
+
+
+def followup_prompt_prefix(registration_id: int) -> str:
+    """What every follow-up prompt key about one registration starts with (any milestone, any coordinator)."""
+    return f"{FOLLOWUP_PROMPT_PREFIX}{registration_id}:"
+
+
+def parse_followup_prompt_key(key: str) -> tuple[int, int] | None:
+    """``(registration_id, milestone)`` of a follow-up prompt key, None when it is not one."""
+    if not key.startswith(FOLLOWUP_PROMPT_PREFIX):
+        return None
+    parts = key[len(FOLLOWUP_PROMPT_PREFIX):].split(":")
+    if len(parts) < 2 or not parts[0].isdigit() or not parts[1].isdigit():
+        return None
+    return int(parts[0]), int(parts[1])
+
+
+def loan_reminder_key(installment_id: int, offset: int) -> str:
+    return f"{LOAN_REMINDER_PREFIX}{installment_id}:{offset}"
+
+
+def unregistered_notice_key(registration_id: int, promoted_id: int | None, coordinator_id: int) -> str:
+    return f"notice:unreg{registration_mark(registration_id)}reg:{promoted_id or 0}:to:{coordinator_id}"
+
+
+def registration_mark(registration_id: int) -> str:
+    """What the key of every notice about a registration contains (see :func:`unregistered_notice_key`)."""
+    return f":reg:{registration_id}:"

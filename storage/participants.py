@@ -1,0 +1,163 @@
+"""Repository: participants of Karang Taruna events (a trainee's identity, contact and consent).
+
+Privacy: the NIK, phone and address are returned to the handlers, which mask them for display; the audit log
+never receives them. :func:`erase_participant` anonymises a participant and keeps their registrations and
+outcomes, so counts stay; it also scrubs the outbox messages about them (keys from :mod:`storage.outbox_keys`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.parsing.nik import clean_nik
+from bot.roles import Role
+from storage import invites, outbox, outbox_keys, people
+from storage.db import Queryable, utc_text
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: int
+    kelurahan_code: str
+    name: str
+    nik: str | None
+    birth_date: date | None
+    sex: str | None
+    phone: str | None
+    address: str | None
+    education: str | None
+    work_status: str | None
+    consent_at: str
+    person_id: int | None
+    created_by: int | None
+    created_at: str
+    erased_at: str | None
+
+    @property
+    def erased(self) -> bool:
+        return self.erased_at is not None
+
+
+def _participant(row) -> Participant:
+    return Participant(
+        id=row["id"], kelurahan_code=row["kelurahan_code"], name=row["name"], nik=row["nik"],
+        birth_date=None if row["birth_date"] is None else date.fromisoformat(row["birth_date"]), sex=row["sex"],
+        phone=row["phone"], address=row["address"], education=row["education"], work_status=row["work_status"],
+        consent_at=row["consent_at"], person_id=row["person_id"], created_by=row["created_by"],
+        created_at=row["created_at"], erased_at=row["erased_at"],
+    )
+
+
+async def get_participant(q: Queryable, participant_id: int) -> Participant | None:
+    row = await q.fetchone("SELECT * FROM participants WHERE id = :id", {"id": participant_id})
+    return None if row is None else _participant(row)
+
+
+async def participant_by_nik(q: Queryable, nik: str) -> Participant | None:
+    row = await q.fetchone("SELECT * FROM participants WHERE nik = :nik", {"nik": nik})
+    return None if row is None else _participant(row)
+
+
+async def participant_for_person(q: Queryable, person_id: int) -> Participant | None:
+    row = await q.fetchone("SELECT * FROM participants WHERE person_id = :p AND erased_at IS NULL",
+                           {"p": person_id})
+    return None if row is None else _participant(row)
+
+
+async def search_participants(q: Queryable, kelurahan_code: str, text: str, *, limit: int = 8) -> list[Participant]:
+    """Participants of a kelurahan by exact NIK (16 digits) or by a part of the name; erased ones never."""
+    digits = clean_nik(text)
+    if len(digits) == 16 and digits.isdigit():
+        rows = await q.fetchall(
+            "SELECT * FROM participants WHERE kelurahan_code = :kel AND nik = :nik AND erased_at IS NULL",
+            {"kel": kelurahan_code, "nik": digits},
+        )
+    else:
+        needle = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await q.fetchall(
+            """
+            SELECT * FROM participants
+            WHERE kelurahan_code = :kel AND erased_at IS NULL AND name LIKE :like ESCAPE '\\'
+            ORDER BY (lower(name) LIKE lower(:prefix) ESCAPE '\\') DESC, name, id LIMIT :limit
+            """,
+            {"kel": kelurahan_code, "like": f"%{needle}%", "prefix": f"{needle}%", "limit": limit},
+        )
+    return [_participant(r) for r in rows]
+
+
+async def create_participant(
+    q: Queryable, *, kelurahan_code: str, name: str, nik: str | None, birth_date: date | None, sex: str | None,
+    phone: str | None, address: str | None, education: str | None, work_status: str | None, consent_at: datetime,
+    created_by: int | None,
+) -> Participant:
+    result = await q.execute(
+        """
+        INSERT INTO participants (kelurahan_code, name, nik, birth_date, sex, phone, address, education,
+                                  work_status, consent_at, created_by)
+        VALUES (:kel, :name, :nik, :birth_date, :sex, :phone, :address, :education, :work_status, :consent_at,
+                :created_by)
+        """,
+        {"kel": kelurahan_code, "name": name, "nik": nik,
+         "birth_date": None if birth_date is None else birth_date.isoformat(), "sex": sex, "phone": phone,
+         "address": address, "education": education, "work_status": work_status,
+         "consent_at": utc_text(consent_at), "created_by": created_by},
+    )
+    assert result.lastrowid is not None
+    participant = await get_participant(q, result.lastrowid)
+    assert participant is not None
+    return participant
+
+
+async def update_contact(q: Queryable, participant_id: int, *, phone: str | None, address: str | None) -> None:
+    await q.execute(
+        "UPDATE participants SET phone = :phone, address = :address, updated_at = datetime('now') WHERE id = :id",
+        {"phone": phone, "address": address, "id": participant_id},
+    )
+
+
+async def link_person(q: Queryable, participant_id: int, person_id: int) -> None:
+    """Link a participant to a ``people`` row (their Telegram account; the person holds no role)."""
+    await q.execute(
+        "UPDATE participants SET person_id = :person, updated_at = datetime('now') WHERE id = :id",
+        {"person": person_id, "id": participant_id},
+    )
+
+
+async def erase_participant(q: Queryable, participant_id: int, now: datetime) -> Participant | None:
+    """Anonymise: name → ``Peserta terhapus #ID``; NIK, birth date, sex, phone and address NULL; unlinked, and the
+    linked person loses the participant role (and is anonymised when it was their only role, see
+    :func:`storage.people.erase_if_roleless`). Registrations and outcomes stay (counts). Returns the participant
+    as it was, or None when unknown."""
+    before = await get_participant(q, participant_id)
+    if before is None:
+        return None
+    if before.person_id is not None:
+        # The Telegram link made for this participant goes too: drop the participant role and, when that was the
+        # person's only reason to be here, anonymise the people row (name, phone, Telegram ids) and what was
+        # queued for them; an unused invite can't re-link the row.
+        await people.remove_role(q, before.person_id, Role.PARTICIPANT)
+        if await people.erase_if_roleless(q, before.person_id):
+            await outbox.scrub(q, recipient_id=before.person_id)
+        await invites.expire_unused(q, before.person_id, now)
+    # Messages about them: their event reminders, the coordinators' follow-up prompts, notices about them.
+    registration_ids = [r["id"] for r in await q.fetchall(
+        "SELECT id FROM registrations WHERE participant_id = :id", {"id": participant_id})]
+    await outbox.scrub(
+        q,
+        keys=[outbox_keys.event_reminder_key(r) for r in registration_ids],
+        key_prefixes=[outbox_keys.followup_prompt_prefix(r) for r in registration_ids],
+        key_contains=[outbox_keys.registration_mark(r) for r in registration_ids],
+    )
+    await q.execute(
+        """
+        UPDATE participants
+        SET name = 'Peserta terhapus #' || id, nik = NULL, birth_date = NULL, sex = NULL, phone = NULL,
+            address = NULL, person_id = NULL, erased_at = coalesce(erased_at, :now), updated_at = datetime('now')
+        WHERE id = :id
+        """,
+        {"id": participant_id, "now": utc_text(now)},
+    )
+    await q.execute("UPDATE outcomes SET business_type = NULL WHERE participant_id = :id", {"id": participant_id})
+    return before
+
