@@ -173,7 +173,8 @@ async def send_due(
     messages = await outbox.due(db, now, limit)
     if not messages:
         return counts.report()
-    until = quiet_until(settings, now)
+    # Quiet hours by the real clock too: `pem-bot tick --at 07:00` typed at 21:30 must not ring phones at night.
+    until = quiet_until(settings, max(now, clock.utcnow()))
     silent = until is not None
     if until is not None:
         scheduled = [m.id for m in messages if m.kind != outbox.NOTICE_KIND]

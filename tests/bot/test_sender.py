@@ -398,3 +398,16 @@ async def test_marking_never_revives_a_cancelled_message(db, settings, frozen_cl
     await outbox.mark_failed(db, mid, "late")
     msg = await outbox.get(db, mid)
     assert (msg.status, msg.last_error, msg.attempts) == (Status.CANCELLED, "erased", 0)
+
+
+async def test_a_tick_for_a_past_morning_typed_at_night_still_waits_for_the_end_of_quiet_hours(
+        db, bot, rec, settings, frozen_clock):
+    """`pem-bot tick --at 07:00` typed at 21:30: the digest it queues must not ring phones at night (review of
+    issue 10). Quiet hours follow the real clock as well as the tick's instant."""
+    person = await add_person(db)
+    morning = wita(2026, 12, 5, 7, 0)
+    await queue(db, person.id, "digest:1", kind="digest", not_before=morning)
+    frozen_clock.set(wita(2026, 12, 5, 21, 30))
+    assert await send(db, bot, settings, morning) == SendReport(deferred=1)
+    assert rec.sent() == []
+    assert (await outbox.by_key(db, "digest:1")).not_before == wita(2026, 12, 6, 7, 0)
