@@ -1,0 +1,75 @@
+"""bot.services.invites directly against a migrated database: outcomes, rows and the audit row."""
+
+from __future__ import annotations
+
+from bot.roles import Role
+from bot.services.invites import InviteOutcome, create_invite, invite_existing
+from storage import audit, people
+from tests.conftest import NAIKOTEN_SATU
+
+PHONE = "+6281234567890"
+
+
+async def _count(db, table: str) -> int:
+    return await db.fetchval(f"SELECT count(*) FROM {table}")
+
+
+async def test_new_person_invite_and_audit_commit_together(db, frozen_clock):
+    result = await create_invite(db, role=Role.TREASURER, name="  Yohanes   Ndun ", kelurahan_code=NAIKOTEN_SATU,
+                                 phone=PHONE, created_by=None, language="en", via="cli")
+    assert result.outcome is InviteOutcome.CREATED and result.ok and result.token
+    assert (result.person.name, result.person.phone, result.person.language) == ("Yohanes Ndun", PHONE, "en")
+    assert result.person.roles == frozenset()  # granted when the link is opened
+    [entry] = await audit.recent(db, action="invite.created")
+    assert (entry.entity_id, entry.kelurahan_code) == (result.invite.id, NAIKOTEN_SATU)
+    assert entry.details == {"person_id": result.person.id, "role": "treasurer", "new_person": True, "via": "cli"}
+    assert result.token not in str(entry.details)
+
+
+async def test_refusals_store_nothing(db, frozen_clock):
+    async with db.transaction() as tx:
+        await people.create(tx, name="Yohana Lake", kelurahan_code="53.71.01.1001", phone=PHONE)
+    refused = [
+        await create_invite(db, role=Role.ADMIN, name="Admin 2", kelurahan_code=NAIKOTEN_SATU),
+        await create_invite(db, role=Role.ADMIN, name="Admin Dua", kelurahan_code=None),
+        await create_invite(db, role=Role.BORROWER, name="Yohana Lake", kelurahan_code=NAIKOTEN_SATU, phone=PHONE),
+        # a city account (no kelurahan) may not take the phone of a kelurahan person either
+        await create_invite(db, role=Role.CITY, name="Staf Bappeda", kelurahan_code=None, phone=PHONE),
+    ]
+    assert [r.outcome for r in refused] == [InviteOutcome.BAD_NAME, InviteOutcome.NEEDS_KELURAHAN,
+                                           InviteOutcome.PHONE_ELSEWHERE, InviteOutcome.PHONE_ELSEWHERE]
+    assert not any(r.ok for r in refused)
+    assert refused[2].person is not None and refused[2].person.kelurahan_code == "53.71.01.1001"
+    assert (await _count(db, "people"), await _count(db, "invites"), await _count(db, "audit_log")) == (1, 0, 0)
+
+
+async def test_same_kelurahan_phone_reuses_the_oldest_person(db, frozen_clock):
+    first = await create_invite(db, role=Role.BORROWER, name="Maria Bria", kelurahan_code=NAIKOTEN_SATU, phone=PHONE)
+    again = await create_invite(db, role=Role.COORDINATOR, name="Maria B.", kelurahan_code=NAIKOTEN_SATU,
+                                phone=PHONE, created_by=first.person.id)
+    assert again.outcome is InviteOutcome.REUSED
+    assert again.person.id == first.person.id and again.person.name == "Maria Bria"
+    assert again.invite.role is Role.COORDINATOR and again.invite.created_by == first.person.id
+    assert await _count(db, "people") == 1
+    latest = (await audit.recent(db, action="invite.created"))[0]
+    assert (latest.actor_person_id, latest.details["new_person"]) == (first.person.id, False)
+
+
+async def test_without_a_phone_every_invite_is_a_new_person(db, frozen_clock):
+    for _ in range(2):
+        result = await create_invite(db, role=Role.BORROWER, name="Maria Bria", kelurahan_code=NAIKOTEN_SATU)
+        assert result.outcome is InviteOutcome.CREATED
+    assert await _count(db, "people") == 2
+
+
+async def test_invite_existing(db, frozen_clock):
+    async with db.transaction() as tx:
+        city = await people.create(tx, name="Staf Bappeda", kelurahan_code=None)
+        kel = await people.create(tx, name="Maria Bria", kelurahan_code=NAIKOTEN_SATU)
+    assert (await invite_existing(db, person_id=999, role=Role.ADMIN)).outcome is InviteOutcome.NO_PERSON
+    needs = await invite_existing(db, person_id=city.id, role=Role.TREASURER)
+    assert needs.outcome is InviteOutcome.NEEDS_KELURAHAN and needs.person.id == city.id
+    ok = await invite_existing(db, person_id=kel.id, role=Role.TREASURER, via="cli")
+    assert ok.outcome is InviteOutcome.EXISTING and ok.invite.person_id == kel.id and ok.token
+    [entry] = await audit.recent(db, action="invite.created")
+    assert entry.details == {"person_id": kel.id, "role": "treasurer", "new_person": False, "via": "cli"}
