@@ -103,7 +103,7 @@ async def create_invite(
                 return InviteResult(InviteOutcome.PHONE_ELSEWHERE, person=holders[0])
         person = existing or await people.create(tx, name=cleaned, kelurahan_code=kelurahan_code, phone=phone,
                                                  language=language)
-        invite, token = await _invite(tx, person, role, created_by=created_by, new_person=existing is None,
+        invite, token = await issue_invite(tx, person, role, created_by=created_by, new_person=existing is None,
                                       via=via)
     outcome = InviteOutcome.CREATED if existing is None else InviteOutcome.REUSED
     return InviteResult(outcome, person, invite, token)
@@ -119,13 +119,15 @@ async def invite_existing(
             return InviteResult(InviteOutcome.NO_PERSON)
         if role.needs_kelurahan and person.kelurahan_code is None:
             return InviteResult(InviteOutcome.NEEDS_KELURAHAN, person=person)
-        invite, token = await _invite(tx, person, role, created_by=created_by, new_person=False, via=via)
+        invite, token = await issue_invite(tx, person, role, created_by=created_by, new_person=False, via=via)
     return InviteResult(InviteOutcome.EXISTING, person, invite, token)
 
 
-async def _invite(
+async def issue_invite(
     tx: Queryable, person: Person, role: Role, *, created_by: int | None, new_person: bool, via: str
 ) -> tuple[Invite, str]:
+    """Inside another use case's transaction (a new loan for an unlinked borrower): the invite and its
+    ``invite.created`` audit row. Returns the invite and the plain token."""
     invite, token = await invites.create(tx, person_id=person.id, role=role, now=clock.utcnow(),
                                          created_by=created_by)
     await audit.record(
