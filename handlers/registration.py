@@ -41,6 +41,12 @@ from bot.parsing.errors import NikError, PhoneError
 from bot.parsing.nik import parse_nik
 from bot.parsing.phone import normalize_phone
 from bot.roles import Role
+from bot.services.registrations import (
+    ContactUpdate,
+    NewParticipant,
+    RegistrationOutcome,
+    register_participant,
+)
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, notify_person, send
 from handlers.events import STAFF, can_manage, int_or_none, tz_of, visible_event
 from handlers.feature import FeatureHandlers
@@ -48,7 +54,7 @@ from handlers.forms import current_form, data, end_form, new_form, pattern, read
 from handlers.invites import NAME_MAX, clean_name
 from messages import label
 from storage import audit, events, people
-from storage.events import Event, Participant
+from storage.events import Event
 
 REGISTER = CommandSpec("daftar", "register", STAFF)
 #: a linked participant (Role.PARTICIPANT) cancels their own registrations with it
@@ -325,65 +331,31 @@ async def pressed(update: Update, context: Context, who: Who) -> str | int | Non
 async def finish(update: Update, context: Context, who: Who, form: dict) -> str | int:
     person = who.require()
     app = app_of(context)
-    now = clock.utcnow()
-    elsewhere = False
-    async with app.db.transaction() as tx:
-        event = await events.get_event(tx, form["event_id"])
-        if event is None or event.kelurahan_code != person.kelurahan_code or not event.registration_open(now):
-            event = None
-        else:
-            participant: Participant | None
-            created_participant = False
-            if form["mode"] == "new":
-                participant = await events.participant_by_nik(tx, form["nik"])
-                if participant is not None and (participant.kelurahan_code != event.kelurahan_code
-                                                or participant.erased):
-                    # created meanwhile in another kelurahan (the check of nik_typed, repeated under the lock)
-                    elsewhere = True
-                elif participant is None:
-                    participant = await events.create_participant(
-                        tx, kelurahan_code=event.kelurahan_code, name=form["name"], nik=form["nik"],
-                        birth_date=date.fromisoformat(form["birth_date"]), sex=form["sex"], phone=form["phone"],
-                        address=form["address"], education=form["education"], work_status=form["work"],
-                        consent_at=now, created_by=person.id)
-                    created_participant = True
-                    await audit.record(tx, "participant.created", actor_person_id=person.id, entity="participant",
-                                       entity_id=participant.id, kelurahan_code=event.kelurahan_code,
-                                       details={"consent": True})
-            else:
-                participant = await events.get_participant(tx, form["participant_id"])
-                assert participant is not None
-                if form.get("update"):
-                    await events.update_contact(tx, participant.id, phone=form["phone"], address=form["address"])
-                    await audit.record(tx, "participant.updated", actor_person_id=person.id,
-                                       entity="participant", entity_id=participant.id,
-                                       kelurahan_code=event.kelurahan_code,
-                                       details={"fields": ["phone", "address"],
-                                                "phone_changed": participant.phone != form["phone"],
-                                                "address_changed": participant.address != form["address"]})
-        if event is not None and not elsewhere:
-            assert participant is not None
-            result = await events.register(tx, event_id=event.id, participant_id=participant.id,
-                                           registered_by=person.id, now=now)
-            if result.created:
-                await audit.record(tx, "registration.created", actor_person_id=person.id, entity="registration",
-                                   entity_id=result.registration.id, kelurahan_code=event.kelurahan_code,
-                                   details={"event_id": event.id, "participant_id": participant.id,
-                                            "status": result.registration.status,
-                                            "new_participant": created_participant})
-    if elsewhere:  # nothing stored: the same answer as at the NIK step, and the NIK is asked again
+    if form["mode"] == "new":
+        new = NewParticipant(
+            name=form["name"], nik=form["nik"], birth_date=date.fromisoformat(form["birth_date"]), sex=form["sex"],
+            phone=form["phone"], address=form["address"], education=form["education"], work_status=form["work"])
+        target: dict = {"new": new}
+    else:
+        contact = ContactUpdate(form["phone"], form["address"]) if form.get("update") else None
+        target = {"participant_id": form["participant_id"], "contact": contact}
+    result = await register_participant(app.db, event_id=form["event_id"], registered_by=person.id,
+                                        kelurahan_code=person.kelurahan_code, now=clock.utcnow(), **target)
+    if result.outcome is RegistrationOutcome.NIK_ELSEWHERE:
+        # nothing stored: the same answer as at the NIK step, and the NIK is asked again
         for key in ("nik", "nik_ok", "birth_date", "sex"):
             form.pop(key, None)
         await send(update, context, who, "registration/invalid", code="nik_elsewhere", error="EventFormError",
                    max_name=NAME_MAX)
         return await ask_next(update, context, who, form)
     end_form(context)
-    if event is None:
+    if result.outcome is RegistrationOutcome.EVENT_CLOSED:
         await send(update, context, who, "registration/event_closed")
-    elif not result.created:
-        await send(update, context, who, "registration/duplicate", event=event, registration=result.registration)
+    elif result.outcome is RegistrationOutcome.DUPLICATE:
+        await send(update, context, who, "registration/duplicate", event=result.event,
+                   registration=result.registration)
     else:
-        await send(update, context, who, "registration/done", event=event, registration=result.registration)
+        await send(update, context, who, "registration/done", event=result.event, registration=result.registration)
     return ConversationHandler.END
 
 
