@@ -21,7 +21,7 @@ from bot.roles import Role
 from bot.services import invites as invite_service
 from bot.services.invites import InviteOutcome, InviteResult
 from messages import render
-from storage import audit, invites, kelurahan, people
+from storage import audit, kelurahan, people
 from storage.db import Database
 from storage.migrate import migrate
 
@@ -226,12 +226,8 @@ async def _import_loans(settings: Settings, rows: list, *, dry_run: bool) -> tup
                     raise _Rollback(result)
                 assert username is not None
                 for person in result.new_borrowers:
-                    invite, token = await invites.create(tx, person_id=person.id, role=Role.BORROWER,
-                                                         now=clock.utcnow())
-                    await audit.record(tx, "invite.created", entity="invite", entity_id=invite.id,
-                                       kelurahan_code=person.kelurahan_code,
-                                       details={"person_id": person.id, "role": str(Role.BORROWER),
-                                                "via": "import"})
+                    _, token = await invite_service.issue_invite(tx, person, Role.BORROWER, created_by=None,
+                                                                 new_person=True, via="import")
                     links.append({"name": person.name, "phone": person.phone, "link": deep_link(username, token)})
         except _Rollback as rollback:
             result = rollback.args[0]
@@ -300,10 +296,8 @@ async def _demo_data(settings: Settings, seed: int) -> dict[str, Any] | None:
                 person = await people.create(tx, name=member.name, kelurahan_code=data.kelurahan_code,
                                              roles=[role], phone=member.phone, language=settings.language)
                 staff[member.role] = person
-                invite, token = await invites.create(tx, person_id=person.id, role=role, now=clock.utcnow())
-                await audit.record(tx, "invite.created", entity="invite", entity_id=invite.id,
-                                   kelurahan_code=data.kelurahan_code,
-                                   details={"person_id": person.id, "role": str(role), "via": "demo-data"})
+                _, token = await invite_service.issue_invite(tx, person, role, created_by=None, new_person=True,
+                                                             via="demo-data")
                 links.append({"name": person.name, "role": str(role), "link": deep_link(username, token)})
             treasurer = staff["treasurer"]
             borrowers = [
