@@ -45,6 +45,7 @@ from bot.services.registrations import (
     ContactUpdate,
     NewParticipant,
     RegistrationOutcome,
+    cancel_registration,
     register_participant,
 )
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, notify_person, send
@@ -53,7 +54,7 @@ from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
 from handlers.invites import NAME_MAX, clean_name
 from messages import label
-from storage import audit, events, people
+from storage import events, people
 from storage.events import Event
 
 REGISTER = CommandSpec("daftar", "register", STAFF)
@@ -434,14 +435,7 @@ async def unregister_pressed(update: Update, context: Context, who: Who) -> None
                    reply_markup=markup)
         return None
     db = app_of(context).db
-    async with db.transaction() as tx:
-        result = await events.cancel_registration(tx, reg.id, clock.utcnow())
-        if result is not None:
-            await audit.record(tx, "registration.cancelled", actor_person_id=who.person_id, entity="registration",
-                               entity_id=reg.id, kelurahan_code=event.kelurahan_code,
-                               details={"event_id": event.id, "status_before": reg.status,
-                                        "promoted_registration": None if result.promoted is None
-                                        else result.promoted.id})
+    result = await cancel_registration(db, reg.id, by=who.person_id, event=event, now=clock.utcnow())
     if result is None:
         return None
     await send(update, context, who, "registration/unregistered", event=event, registration=reg,

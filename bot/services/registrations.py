@@ -111,3 +111,22 @@ async def register_participant(
                                     "status": result.registration.status,
                                     "new_participant": created_participant})
     return RegistrationResult(RegistrationOutcome.REGISTERED, event, result.registration, participant)
+
+
+async def cancel_registration(
+    db: Database, registration_id: int, *, by: int | None, event: Event, now: datetime
+) -> events.CancelResult | None:
+    """Cancel a registered or waitlisted registration of ``event`` (the first on the waiting list moves up when
+    a seat is freed) with its ``registration.cancelled`` audit row. None when it is not cancellable any more
+    (cancelled meanwhile, attended …): nothing is written then. The caller checked that ``by`` may cancel it."""
+    async with db.transaction() as tx:
+        before = await events.get_registration(tx, registration_id)
+        result = await events.cancel_registration(tx, registration_id, now)
+        if result is None or before is None:
+            return None
+        await audit.record(tx, "registration.cancelled", actor_person_id=by, entity="registration",
+                           entity_id=registration_id, kelurahan_code=event.kelurahan_code,
+                           details={"event_id": event.id, "status_before": before.status,
+                                    "promoted_registration": None if result.promoted is None
+                                    else result.promoted.id})
+    return result

@@ -11,6 +11,7 @@ from bot.services.registrations import (
     ContactUpdate,
     NewParticipant,
     RegistrationOutcome,
+    cancel_registration,
     register_participant,
 )
 from storage import audit, events, people
@@ -84,3 +85,17 @@ async def test_refusals_store_nothing(world):
     assert wrong_kel.outcome is RegistrationOutcome.EVENT_CLOSED
     assert await db.fetchval("SELECT count(*) FROM registrations") == 0
     assert not [e for e in await audit.recent(db) if e.action.startswith(("registration.", "participant."))]
+
+
+async def test_cancel_moves_the_waiting_list_up_and_is_audited_once(world):
+    db, coord, event = world
+    seat = await _register(db, coord, event, new=MARIA)
+    other = NewParticipant(**{**MARIA.__dict__, "name": "Yosef Ndun", "nik": "5371051207990002", "sex": "M"})
+    waiting = await _register(db, coord, event, new=other)
+    result = await cancel_registration(db, seat.registration.id, by=coord.id, event=event, now=NOW)
+    assert result is not None and result.promoted.id == waiting.registration.id
+    [entry] = await audit.recent(db, action="registration.cancelled")
+    assert entry.details == {"event_id": event.id, "status_before": "registered",
+                             "promoted_registration": waiting.registration.id}
+    assert await cancel_registration(db, seat.registration.id, by=coord.id, event=event, now=NOW) is None
+    assert len(await audit.recent(db, action="registration.cancelled")) == 1
