@@ -21,7 +21,7 @@ The one rule, for both callers
 * **Kelurahan**: every role except ``city`` needs one (``NEEDS_KELURAHAN`` otherwise).
 
 :func:`invite_existing` is the other intent: a new invite (another role, or a lost link) for a person chosen by
-id (``pem-bot invite --person-id``).
+id (``pem-bot invite --person-id``). :func:`redeem_invite` is the invitee's side (``/start <token>``).
 
 Each call is one transaction: the person (when new), the invite and one ``invite.created`` audit row
 (``details``: person id, role, whether the person is new, and ``via``: ``bot`` or ``cli``) commit together.
@@ -35,10 +35,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import clock
+from bot.invite_tokens import looks_like_token
 from bot.roles import Role
 from storage import audit, invites, people
 from storage.db import Database, Queryable
-from storage.invites import Invite
+from storage.invites import Invite, RedeemResult, RedeemStatus
 from storage.people import Person
 
 NAME_MAX = 80
@@ -121,6 +122,26 @@ async def invite_existing(
             return InviteResult(InviteOutcome.NEEDS_KELURAHAN, person=person)
         invite, token = await issue_invite(tx, person, role, created_by=created_by, new_person=False, via=via)
     return InviteResult(InviteOutcome.EXISTING, person, invite, token)
+
+
+async def redeem_invite(db: Database, token: str, *, telegram_user_id: int, chat_id: int) -> RedeemResult:
+    """``/start <token>``: link the Telegram account and grant the invite's role (:func:`storage.invites.redeem`),
+    with an ``invite.redeemed`` audit row, or an ``invite.refused`` one saying why (never the token)."""
+    async with db.transaction() as tx:
+        if looks_like_token(token):
+            result = await invites.redeem(tx, token, now=clock.utcnow(), telegram_user_id=telegram_user_id,
+                                          chat_id=chat_id)
+        else:
+            result = RedeemResult(RedeemStatus.UNKNOWN)
+        ok = result.status is RedeemStatus.OK
+        await audit.record(
+            tx, "invite.redeemed" if ok else "invite.refused",
+            actor_person_id=result.person.id if ok and result.person is not None else None,
+            actor_telegram_id=telegram_user_id, entity="invite",
+            entity_id=None if result.invite is None else result.invite.id,
+            details={"status": str(result.status), **({"role": str(result.invite.role)} if result.invite else {})},
+        )
+    return result
 
 
 async def issue_invite(

@@ -73,3 +73,20 @@ async def test_invite_existing(db, frozen_clock):
     assert ok.outcome is InviteOutcome.EXISTING and ok.invite.person_id == kel.id and ok.token
     [entry] = await audit.recent(db, action="invite.created")
     assert entry.details == {"person_id": kel.id, "role": "treasurer", "new_person": False, "via": "cli"}
+
+
+async def test_redeem_invite_links_grants_and_audits_each_try(db, frozen_clock):
+    from bot.services.invites import redeem_invite
+    from storage.invites import RedeemStatus
+
+    made = await create_invite(db, role=Role.TREASURER, name="Yohanes Ndun", kelurahan_code=NAIKOTEN_SATU)
+    ok = await redeem_invite(db, made.token, telegram_user_id=4242, chat_id=4242)
+    assert ok.status is RedeemStatus.OK and ok.person.roles == {Role.TREASURER} and ok.person.linked
+    again = await redeem_invite(db, made.token, telegram_user_id=4242, chat_id=4242)
+    junk = await redeem_invite(db, "not a token!", telegram_user_id=7, chat_id=7)
+    assert (again.status, junk.status) == (RedeemStatus.USED, RedeemStatus.UNKNOWN)
+    [redeemed] = await audit.recent(db, action="invite.redeemed")
+    assert (redeemed.actor_person_id, redeemed.actor_telegram_id) == (made.person.id, 4242)
+    refused = await audit.recent(db, action="invite.refused")
+    assert [e.details["status"] for e in refused] == ["unknown", "used"]
+    assert all(made.token not in str(e.details) for e in [redeemed, *refused])
