@@ -21,9 +21,8 @@ Decisions:
   money is handed over); parsed with ``prefer="past"``.
 - Fee: 0–10 % per month with at most two decimals, ``,`` or ``.`` as the decimal mark, an optional ``%``.
 - On Konfirmasi the borrower (if new) and the loan with its schedule are written in one transaction
-  (:func:`bot.services.loans.create_loan`; ``loans.create`` audits ``loan.created``). When the borrower has no
-  Telegram account linked, an invite for the borrower role is created in the same transaction and its link is
-  shown once.
+  (``loans.create`` audits ``loan.created``). When the borrower has no Telegram account linked, an invite for
+  the borrower role is created in the same transaction and its link is shown once.
 """
 
 from __future__ import annotations
@@ -57,14 +56,13 @@ from bot.parsing.errors import AmountError, DateError, PhoneError
 from bot.parsing.money import parse_amount
 from bot.parsing.phone import normalize_phone
 from bot.roles import Role
-from bot.services import loans as loan_service
 from handlers.cash import borrower_rows, search_borrowers
 from handlers.common import Context, Who, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, drop_form, end_form, new_form, pattern, read_button
 from handlers.invites import NAME_MAX, clean_name
 from handlers.menus import refresh_person_menu
-from storage import invites, people
+from storage import audit, invites, loans, people
 
 NEW_LOAN = CommandSpec("pinjaman_baru", "newloan", frozenset({Role.TREASURER, Role.ADMIN}))
 COMMANDS = (NEW_LOAN,)
@@ -370,19 +368,50 @@ async def finish(update: Update, context: Context, who: Who, form: dict) -> str 
     user = who.require()
     kel = user.kelurahan_code
     assert kel is not None
+    link = None
     try:
-        result = await loan_service.create_loan(
-            app.db, kelurahan_code=kel, created_by=user.id, terms=_terms(form), business=form.get("business"),
-            borrower_id=form.get("borrower_id"), name=form.get("name"), phone=form.get("phone"),
-            language=app.settings.language,
-        )
+        async with app.db.transaction() as tx:
+            borrower = None if form.get("borrower_id") is None else await people.get(tx, form["borrower_id"])
+            if borrower is not None and borrower.kelurahan_code != kel:
+                borrower = None
+            if borrower is None:
+                borrower = await people.create(
+                    tx,
+                    name=form["name"],
+                    kelurahan_code=kel,
+                    phone=form.get("phone"),
+                    roles=[Role.BORROWER],
+                    language=app.settings.language,
+                )
+            elif Role.BORROWER not in borrower.roles:
+                await people.add_role(tx, borrower.id, Role.BORROWER)
+            loan = await loans.create(
+                tx,
+                borrower_id=borrower.id,
+                kelurahan_code=kel,
+                terms=_terms(form),
+                business=form.get("business"),
+                created_by=user.id,
+            )
+            if not borrower.linked:
+                invite, token = await invites.create(
+                    tx, person_id=borrower.id, role=Role.BORROWER, now=clock.utcnow(), created_by=user.id
+                )
+                await audit.record(
+                    tx,
+                    "invite.created",
+                    actor_person_id=user.id,
+                    entity="invite",
+                    entity_id=invite.id,
+                    kelurahan_code=kel,
+                    details={"person_id": borrower.id, "role": str(Role.BORROWER), "via": "newloan"},
+                )
+                link = (
+                    deep_link(app.settings.bot_username or context.bot.username, token),
+                    invites.parse_expiry(invite),
+                )
     except LoanTermsError as exc:  # cannot happen after the step checks; kept as a guard
         return await invalid(update, context, who, form, "terms_" + exc.code)
-    loan, borrower = result.loan, result.borrower
-    link = None
-    if result.invite is not None and result.token is not None:
-        link = (deep_link(app.settings.bot_username or context.bot.username, result.token),
-                invites.parse_expiry(result.invite))
     end_form(context)
     first = build_schedule(_terms(form))[0]
     await send(

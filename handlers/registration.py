@@ -41,21 +41,14 @@ from bot.parsing.errors import NikError, PhoneError
 from bot.parsing.nik import parse_nik
 from bot.parsing.phone import normalize_phone
 from bot.roles import Role
-from bot.services.registrations import (
-    ContactUpdate,
-    NewParticipant,
-    RegistrationOutcome,
-    cancel_registration,
-    register_participant,
-)
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, notify_person, send
 from handlers.events import STAFF, can_manage, int_or_none, tz_of, visible_event
 from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
 from handlers.invites import NAME_MAX, clean_name
 from messages import label
-from storage import events, people
-from storage.events import Event
+from storage import audit, events, people
+from storage.events import Event, Participant
 
 REGISTER = CommandSpec("daftar", "register", STAFF)
 #: a linked participant (Role.PARTICIPANT) cancels their own registrations with it
@@ -332,31 +325,65 @@ async def pressed(update: Update, context: Context, who: Who) -> str | int | Non
 async def finish(update: Update, context: Context, who: Who, form: dict) -> str | int:
     person = who.require()
     app = app_of(context)
-    if form["mode"] == "new":
-        new = NewParticipant(
-            name=form["name"], nik=form["nik"], birth_date=date.fromisoformat(form["birth_date"]), sex=form["sex"],
-            phone=form["phone"], address=form["address"], education=form["education"], work_status=form["work"])
-        target: dict = {"new": new}
-    else:
-        contact = ContactUpdate(form["phone"], form["address"]) if form.get("update") else None
-        target = {"participant_id": form["participant_id"], "contact": contact}
-    result = await register_participant(app.db, event_id=form["event_id"], registered_by=person.id,
-                                        kelurahan_code=person.kelurahan_code, now=clock.utcnow(), **target)
-    if result.outcome is RegistrationOutcome.NIK_ELSEWHERE:
-        # nothing stored: the same answer as at the NIK step, and the NIK is asked again
+    now = clock.utcnow()
+    elsewhere = False
+    async with app.db.transaction() as tx:
+        event = await events.get_event(tx, form["event_id"])
+        if event is None or event.kelurahan_code != person.kelurahan_code or not event.registration_open(now):
+            event = None
+        else:
+            participant: Participant | None
+            created_participant = False
+            if form["mode"] == "new":
+                participant = await events.participant_by_nik(tx, form["nik"])
+                if participant is not None and (participant.kelurahan_code != event.kelurahan_code
+                                                or participant.erased):
+                    # created meanwhile in another kelurahan (the check of nik_typed, repeated under the lock)
+                    elsewhere = True
+                elif participant is None:
+                    participant = await events.create_participant(
+                        tx, kelurahan_code=event.kelurahan_code, name=form["name"], nik=form["nik"],
+                        birth_date=date.fromisoformat(form["birth_date"]), sex=form["sex"], phone=form["phone"],
+                        address=form["address"], education=form["education"], work_status=form["work"],
+                        consent_at=now, created_by=person.id)
+                    created_participant = True
+                    await audit.record(tx, "participant.created", actor_person_id=person.id, entity="participant",
+                                       entity_id=participant.id, kelurahan_code=event.kelurahan_code,
+                                       details={"consent": True})
+            else:
+                participant = await events.get_participant(tx, form["participant_id"])
+                assert participant is not None
+                if form.get("update"):
+                    await events.update_contact(tx, participant.id, phone=form["phone"], address=form["address"])
+                    await audit.record(tx, "participant.updated", actor_person_id=person.id,
+                                       entity="participant", entity_id=participant.id,
+                                       kelurahan_code=event.kelurahan_code,
+                                       details={"fields": ["phone", "address"],
+                                                "phone_changed": participant.phone != form["phone"],
+                                                "address_changed": participant.address != form["address"]})
+        if event is not None and not elsewhere:
+            assert participant is not None
+            result = await events.register(tx, event_id=event.id, participant_id=participant.id,
+                                           registered_by=person.id, now=now)
+            if result.created:
+                await audit.record(tx, "registration.created", actor_person_id=person.id, entity="registration",
+                                   entity_id=result.registration.id, kelurahan_code=event.kelurahan_code,
+                                   details={"event_id": event.id, "participant_id": participant.id,
+                                            "status": result.registration.status,
+                                            "new_participant": created_participant})
+    if elsewhere:  # nothing stored: the same answer as at the NIK step, and the NIK is asked again
         for key in ("nik", "nik_ok", "birth_date", "sex"):
             form.pop(key, None)
         await send(update, context, who, "registration/invalid", code="nik_elsewhere", error="EventFormError",
                    max_name=NAME_MAX)
         return await ask_next(update, context, who, form)
     end_form(context)
-    if result.outcome is RegistrationOutcome.EVENT_CLOSED:
+    if event is None:
         await send(update, context, who, "registration/event_closed")
-    elif result.outcome is RegistrationOutcome.DUPLICATE:
-        await send(update, context, who, "registration/duplicate", event=result.event,
-                   registration=result.registration)
+    elif not result.created:
+        await send(update, context, who, "registration/duplicate", event=event, registration=result.registration)
     else:
-        await send(update, context, who, "registration/done", event=result.event, registration=result.registration)
+        await send(update, context, who, "registration/done", event=event, registration=result.registration)
     return ConversationHandler.END
 
 
@@ -435,7 +462,14 @@ async def unregister_pressed(update: Update, context: Context, who: Who) -> None
                    reply_markup=markup)
         return None
     db = app_of(context).db
-    result = await cancel_registration(db, reg.id, by=who.person_id, event=event, now=clock.utcnow())
+    async with db.transaction() as tx:
+        result = await events.cancel_registration(tx, reg.id, clock.utcnow())
+        if result is not None:
+            await audit.record(tx, "registration.cancelled", actor_person_id=who.person_id, entity="registration",
+                               entity_id=reg.id, kelurahan_code=event.kelurahan_code,
+                               details={"event_id": event.id, "status_before": reg.status,
+                                        "promoted_registration": None if result.promoted is None
+                                        else result.promoted.id})
     if result is None:
         return None
     await send(update, context, who, "registration/unregistered", event=event, registration=reg,

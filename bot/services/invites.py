@@ -147,8 +147,8 @@ async def redeem_invite(db: Database, token: str, *, telegram_user_id: int, chat
 async def issue_invite(
     tx: Queryable, person: Person, role: Role, *, created_by: int | None, new_person: bool, via: str
 ) -> tuple[Invite, str]:
-    """Inside another use case's transaction (a new loan for an unlinked borrower): the invite and its
-    ``invite.created`` audit row. Returns the invite and the plain token."""
+    """Inside another use case's transaction (the borrowers of a file import, the demo data's staff): the invite
+    and its ``invite.created`` audit row, written here only. Returns the invite and the plain token."""
     invite, token = await invites.create(tx, person_id=person.id, role=role, now=clock.utcnow(),
                                          created_by=created_by)
     await audit.record(
