@@ -137,7 +137,8 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> tuple[InviteR
     db = await open_database(settings)
     try:
         if args.person_id is not None:
-            result = await invite_service.invite_existing(db, person_id=args.person_id, role=role, via="cli")
+            result = await invite_service.invite_existing(db, person_id=args.person_id, role=role, now=clock.utcnow(),
+                                                          via="cli")
         else:
             kel_code = None
             if role.needs_kelurahan:
@@ -155,7 +156,8 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> tuple[InviteR
                 except PhoneError as exc:
                     raise CliError("bad_phone", value=args.phone, reason=exc.code) from exc
             result = await invite_service.create_invite(db, role=role, name=args.name, kelurahan_code=kel_code,
-                                                        phone=phone, language=settings.language, via="cli")
+                                                        now=clock.utcnow(), phone=phone, language=settings.language,
+                                                        via="cli")
     finally:
         await db.close()
     person = result.person
@@ -226,8 +228,8 @@ async def _import_loans(settings: Settings, rows: list, *, dry_run: bool) -> tup
                     raise _Rollback(result)
                 assert username is not None
                 for person in result.new_borrowers:
-                    _, token = await invite_service.issue_invite(tx, person, Role.BORROWER, created_by=None,
-                                                                 new_person=True, via="import")
+                    _, token = await invite_service.issue_invite(tx, person, Role.BORROWER, now=clock.utcnow(),
+                                                                 created_by=None, new_person=True, via="import")
                     links.append({"name": person.name, "phone": person.phone, "link": deep_link(username, token)})
         except _Rollback as rollback:
             result = rollback.args[0]
@@ -296,8 +298,8 @@ async def _demo_data(settings: Settings, seed: int) -> dict[str, Any] | None:
                 person = await people.create(tx, name=member.name, kelurahan_code=data.kelurahan_code,
                                              roles=[role], phone=member.phone, language=settings.language)
                 staff[member.role] = person
-                _, token = await invite_service.issue_invite(tx, person, role, created_by=None, new_person=True,
-                                                             via="demo-data")
+                _, token = await invite_service.issue_invite(tx, person, role, now=clock.utcnow(), created_by=None,
+                                                             new_person=True, via="demo-data")
                 links.append({"name": person.name, "role": str(role), "link": deep_link(username, token)})
             treasurer = staff["treasurer"]
             borrowers = [

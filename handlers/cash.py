@@ -540,7 +540,8 @@ async def _rev_finish(update: Update, context: Context, who: Who, form: dict) ->
     app = app_of(context)
     end_form(context)
     result = await repayment_service.reverse_repayment(
-        app.db, form["repayment_id"], by=who.require().id, kelurahan_code=who.kelurahan, reason=form["reason"]
+        app.db, form["repayment_id"], by=who.require().id, kelurahan_code=who.kelurahan, reason=form["reason"],
+        now=clock.utcnow(),
     )
     if not result.ok:  # reversed meantime (or, from a forged draft, not this kelurahan's)
         await send(update, context, who, "reverse/invalid", code="not_reversible", view=result.view)

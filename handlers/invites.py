@@ -20,6 +20,7 @@ from enum import StrEnum
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
+from bot import clock
 from bot.commands import CommandSpec
 from bot.invite_tokens import deep_link
 from bot.parsing.errors import PhoneError
@@ -127,7 +128,8 @@ async def finish(update: Update, context: Context, who: Who, form: dict, phone: 
     admin = who.require()
     app = app_of(context)
     result = await invite_service.create_invite(
-        app.db, role=Role(form["role"]), name=form["name"], kelurahan_code=admin.kelurahan_code, phone=phone,
+        app.db, role=Role(form["role"]), name=form["name"], kelurahan_code=admin.kelurahan_code, now=clock.utcnow(),
+        phone=phone,
         created_by=admin.id, language=app.settings.language, via="bot",
     )
     if result.outcome is InviteOutcome.BAD_NAME:  # a draft from before the rule changed

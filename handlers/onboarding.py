@@ -13,6 +13,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler
 
+from bot import clock
 from bot.commands import CommandSpec, commands_for
 from bot.services.invites import redeem_invite
 from handlers.common import Context, Who, app_of, guarded, send
@@ -52,7 +53,8 @@ async def start(update: Update, context: Context, who: Who) -> None:
     token = args[0]
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    result = await redeem_invite(app_of(context).db, token, telegram_user_id=user.id, chat_id=chat.id)
+    result = await redeem_invite(app_of(context).db, token, telegram_user_id=user.id, chat_id=chat.id,
+                                 now=clock.utcnow())
     if result.status is RedeemStatus.OK:
         assert result.person is not None
         await greet(update, context, result.person)

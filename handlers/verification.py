@@ -170,7 +170,7 @@ async def approve(update: Update, context: Context, who: Who) -> None:
         return
     assert update.callback_query is not None
     result = await repayment_service.verify_repayment(app_of(context).db, view.repayment.id, by=who.require().id,
-                                                      kelurahan_code=who.kelurahan)
+                                                      kelurahan_code=who.kelurahan, now=clock.utcnow())
     if await _refused(update, context, who, result, pressed=True):
         return
     if result.outcome is Outcome.OVERPAYMENT:  # a cash entry in the meantime left less owing than this report
@@ -255,7 +255,7 @@ async def _finish_reject(update: Update, context: Context, who: Who, form: dict,
         await send(update, context, who, "verify/not_found")
         return ConversationHandler.END
     result = await repayment_service.reject_repayment(app.db, view.repayment.id, by=who.require().id,
-                                                      kelurahan_code=who.kelurahan, reason=reason)
+                                                      kelurahan_code=who.kelurahan, reason=reason, now=clock.utcnow())
     if await _refused(update, context, who, result, pressed=False):
         return ConversationHandler.END
     decided = result.view

@@ -25,16 +25,17 @@ id (``pem-bot invite --person-id``). :func:`redeem_invite` is the invitee's side
 
 Each call is one transaction: the person (when new), the invite and one ``invite.created`` audit row
 (``details``: person id, role, whether the person is new, and ``via``: ``bot`` or ``cli``) commit together.
-The plain token is returned once and never stored (only its hash, :mod:`bot.invite_tokens`).
+The plain token is returned once and never stored (only its hash, :mod:`bot.invite_tokens`). ``now`` (the
+invite's creation, and its expiry a week later) comes from the caller: a use case does not read the clock.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-from bot import clock
 from bot.invite_tokens import looks_like_token
 from bot.roles import Role
 from storage import audit, invites, people
@@ -84,6 +85,7 @@ async def create_invite(
     role: Role,
     name: str,
     kelurahan_code: str | None,
+    now: datetime,
     phone: str | None = None,
     created_by: int | None = None,
     language: str = "id",
@@ -104,14 +106,14 @@ async def create_invite(
                 return InviteResult(InviteOutcome.PHONE_ELSEWHERE, person=holders[0])
         person = existing or await people.create(tx, name=cleaned, kelurahan_code=kelurahan_code, phone=phone,
                                                  language=language)
-        invite, token = await issue_invite(tx, person, role, created_by=created_by, new_person=existing is None,
-                                      via=via)
+        invite, token = await issue_invite(tx, person, role, now=now, created_by=created_by,
+                                           new_person=existing is None, via=via)
     outcome = InviteOutcome.CREATED if existing is None else InviteOutcome.REUSED
     return InviteResult(outcome, person, invite, token)
 
 
 async def invite_existing(
-    db: Database, *, person_id: int, role: Role, created_by: int | None = None, via: str = "bot"
+    db: Database, *, person_id: int, role: Role, now: datetime, created_by: int | None = None, via: str = "bot"
 ) -> InviteResult:
     """A new invite for the person with ``person_id`` (another role, or a new link after a lost one)."""
     async with db.transaction() as tx:
@@ -120,16 +122,17 @@ async def invite_existing(
             return InviteResult(InviteOutcome.NO_PERSON)
         if role.needs_kelurahan and person.kelurahan_code is None:
             return InviteResult(InviteOutcome.NEEDS_KELURAHAN, person=person)
-        invite, token = await issue_invite(tx, person, role, created_by=created_by, new_person=False, via=via)
+        invite, token = await issue_invite(tx, person, role, now=now, created_by=created_by, new_person=False, via=via)
     return InviteResult(InviteOutcome.EXISTING, person, invite, token)
 
 
-async def redeem_invite(db: Database, token: str, *, telegram_user_id: int, chat_id: int) -> RedeemResult:
+async def redeem_invite(db: Database, token: str, *, telegram_user_id: int, chat_id: int, now: datetime
+                        ) -> RedeemResult:
     """``/start <token>``: link the Telegram account and grant the invite's role (:func:`storage.invites.redeem`),
     with an ``invite.redeemed`` audit row, or an ``invite.refused`` one saying why (never the token)."""
     async with db.transaction() as tx:
         if looks_like_token(token):
-            result = await invites.redeem(tx, token, now=clock.utcnow(), telegram_user_id=telegram_user_id,
+            result = await invites.redeem(tx, token, now=now, telegram_user_id=telegram_user_id,
                                           chat_id=chat_id)
         else:
             result = RedeemResult(RedeemStatus.UNKNOWN)
@@ -145,12 +148,11 @@ async def redeem_invite(db: Database, token: str, *, telegram_user_id: int, chat
 
 
 async def issue_invite(
-    tx: Queryable, person: Person, role: Role, *, created_by: int | None, new_person: bool, via: str
+    tx: Queryable, person: Person, role: Role, *, now: datetime, created_by: int | None, new_person: bool, via: str
 ) -> tuple[Invite, str]:
     """Inside another use case's transaction (the borrowers of a file import, the demo data's staff): the invite
     and its ``invite.created`` audit row, written here only. Returns the invite and the plain token."""
-    invite, token = await invites.create(tx, person_id=person.id, role=role, now=clock.utcnow(),
-                                         created_by=created_by)
+    invite, token = await invites.create(tx, person_id=person.id, role=role, now=now, created_by=created_by)
     await audit.record(
         tx, "invite.created", actor_person_id=created_by, entity="invite", entity_id=invite.id,
         kelurahan_code=person.kelurahan_code,

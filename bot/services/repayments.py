@@ -11,7 +11,8 @@ themselves are checked again here, inside the transaction:
 * **kelurahan isolation**: a treasurer acts on the repayments and loans of their kelurahan only; another
   kelurahan's id is answered like an unknown one (``NOT_FOUND``).
 
-Audit rows (``repayment.reported|recorded|verified|rejected|reversed``) carry ids, amounts and the outstanding
+Decisions take ``now`` from the caller (a use case does not read the runtime's clock). Audit rows
+(``repayment.reported|recorded|verified|rejected|reversed``) carry ids, amounts and the outstanding
 balance before/after; never a NIK, a phone or a receipt file id.
 
 Notices that must commit with the report
@@ -31,11 +32,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
-from bot import clock
 from bot.roles import Role
 from storage import audit, loans, people, repayments
 from storage.db import Database, Queryable
@@ -155,20 +155,21 @@ async def _announce(tx: Queryable, repayment_id: int, notify: QueueNotice[N]) ->
 
 
 # --- treasurer: verify, reject -----------------------------------------------------------------------------
-async def verify_repayment(db: Database, repayment_id: int, *, by: int, kelurahan_code: str | None
+async def verify_repayment(db: Database, repayment_id: int, *, by: int, kelurahan_code: str | None, now: datetime
                            ) -> RepaymentResult[Any]:
     """Approve a pending repayment: it counts from now on and the loan is re-allocated."""
-    return await _decide(db, repayment_id, approve=True, by=by, kelurahan_code=kelurahan_code, reason=None)
+    return await _decide(db, repayment_id, approve=True, by=by, kelurahan_code=kelurahan_code, reason=None, now=now)
 
 
-async def reject_repayment(db: Database, repayment_id: int, *, by: int, kelurahan_code: str | None, reason: str
-                           ) -> RepaymentResult[Any]:
+async def reject_repayment(db: Database, repayment_id: int, *, by: int, kelurahan_code: str | None, reason: str,
+                           now: datetime) -> RepaymentResult[Any]:
     """Reject a pending repayment with a reason (``ValueError`` without one: the caller asks for it first)."""
-    return await _decide(db, repayment_id, approve=False, by=by, kelurahan_code=kelurahan_code, reason=reason)
+    return await _decide(db, repayment_id, approve=False, by=by, kelurahan_code=kelurahan_code, reason=reason,
+                         now=now)
 
 
 async def _decide(db: Database, repayment_id: int, *, approve: bool, by: int, kelurahan_code: str | None,
-                  reason: str | None) -> RepaymentResult[Any]:
+                  reason: str | None, now: datetime) -> RepaymentResult[Any]:
     async with db.transaction() as tx:
         current = await repayments.view(tx, repayment_id)
         if current is None or current.kelurahan_code != kelurahan_code:
@@ -177,7 +178,7 @@ async def _decide(db: Database, repayment_id: int, *, approve: bool, by: int, ke
             return RepaymentResult(Outcome.OWN_PAYMENT, current.repayment, current)
         before = await _summary(tx, current.repayment.loan_id)
         try:
-            decided = await repayments.decide(tx, repayment_id, approve=approve, by=by, now=clock.utcnow(),
+            decided = await repayments.decide(tx, repayment_id, approve=approve, by=by, now=now,
                                               reason=reason, summary=before)
         except repayments.AlreadyDecided as exc:
             return RepaymentResult(Outcome.ALREADY_DECIDED, exc.view.repayment, exc.view)
@@ -196,8 +197,8 @@ async def _decide(db: Database, repayment_id: int, *, approve: bool, by: int, ke
 
 
 # --- treasurer/admin: reverse ------------------------------------------------------------------------------
-async def reverse_repayment(db: Database, repayment_id: int, *, by: int, kelurahan_code: str | None, reason: str
-                            ) -> RepaymentResult[Any]:
+async def reverse_repayment(db: Database, repayment_id: int, *, by: int, kelurahan_code: str | None, reason: str,
+                            now: datetime) -> RepaymentResult[Any]:
     """Reverse a verified repayment with a reason (never deleted) and re-allocate the loan (``ValueError``
     without a reason)."""
     async with db.transaction() as tx:
@@ -206,7 +207,7 @@ async def reverse_repayment(db: Database, repayment_id: int, *, by: int, kelurah
             return RepaymentResult(Outcome.NOT_FOUND)
         before = await _summary(tx, current.repayment.loan_id)
         try:
-            view = await repayments.reverse(tx, repayment_id, by=by, now=clock.utcnow(), reason=reason)
+            view = await repayments.reverse(tx, repayment_id, by=by, now=now, reason=reason)
         except repayments.NotReversible as exc:
             return RepaymentResult(Outcome.NOT_REVERSIBLE, exc.view.repayment, exc.view)
         rep = view.repayment

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from bot import clock
 from bot.roles import Role
 from bot.services.repayments import reverse_repayment
 from storage import audit, loans, repayments
@@ -215,7 +216,8 @@ async def test_reverse_already_reversed_is_refused_at_confirm(running, tester, w
     await _reverse_path(tester, tu, "Ndolu", rep.reference, "Salah orang")
     confirm = tester.last(tu).button("Konfirmasi")
     # someone else reverses it meanwhile, through the same use case (which writes the one audit row)
-    await reverse_repayment(db, rep.id, by=t.id, kelurahan_code=t.kelurahan_code, reason="sudah dibatalkan")
+    await reverse_repayment(db, rep.id, by=t.id, kelurahan_code=t.kelurahan_code, reason="sudah dibatalkan",
+                            now=clock.utcnow())
     await tester.press(tu, confirm)
     assert "tidak bisa dibatalkan lagi" in tester.last(tu).text
     assert len(await audit.recent(db, action="repayment.reversed")) == 1

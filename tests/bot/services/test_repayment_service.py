@@ -15,7 +15,7 @@ from bot.services import repayments as svc
 from bot.services.repayments import Outcome
 from storage import audit, loans, outbox, people, repayments
 from storage.db import Database
-from tests.conftest import NAIKOTEN_SATU
+from tests.conftest import NAIKOTEN_SATU, NOW
 
 KEL = NAIKOTEN_SATU
 OTHER_KEL = "53.71.01.1001"
@@ -132,7 +132,7 @@ async def db_set_status(tx, loan_id: int, status: str) -> None:
 async def test_verify_and_reject_write_their_audit_rows(world):
     db, t1 = world["db"], world["t1"]
     rep = (await _report(world, 600_000, "a")).repayment
-    result = await svc.verify_repayment(db, rep.id, by=t1.id, kelurahan_code=KEL)
+    result = await svc.verify_repayment(db, rep.id, now=NOW, by=t1.id, kelurahan_code=KEL)
     assert result.outcome is Outcome.STORED and result.view.repayment.status == "verified"
     [entry] = await _audit(db, "repayment.verified")
     assert entry.actor_person_id == t1.id
@@ -140,14 +140,15 @@ async def test_verify_and_reject_write_their_audit_rows(world):
 
     rep2 = (await _report(world, 560_000, "b")).repayment
     with pytest.raises(ValueError, match="reason"):
-        await svc.reject_repayment(db, rep2.id, by=t1.id, kelurahan_code=KEL, reason="  ")
-    rejected = await svc.reject_repayment(db, rep2.id, by=t1.id, kelurahan_code=KEL, reason=" Bukti tidak jelas ")
+        await svc.reject_repayment(db, rep2.id, now=NOW, by=t1.id, kelurahan_code=KEL, reason="  ")
+    rejected = await svc.reject_repayment(db, rep2.id, now=NOW, by=t1.id, kelurahan_code=KEL,
+                                          reason=" Bukti tidak jelas ")
     assert rejected.outcome is Outcome.STORED and rejected.view.repayment.status == "rejected"
     [entry] = await _audit(db, "repayment.rejected")
     assert entry.details["reason"] == "Bukti tidak jelas"
     assert entry.details["outstanding_before"] == entry.details["outstanding_after"] == TOTAL - 600_000
 
-    late = await svc.verify_repayment(db, rep2.id, by=world["t2"].id, kelurahan_code=KEL)
+    late = await svc.verify_repayment(db, rep2.id, now=NOW, by=world["t2"].id, kelurahan_code=KEL)
     assert late.outcome is Outcome.ALREADY_DECIDED and late.view.decided_by_name == "Bendahara Satu"
     assert len(await _audit(db, "repayment.verified")) == 1
 
@@ -155,13 +156,13 @@ async def test_verify_and_reject_write_their_audit_rows(world):
 async def test_maker_checker_and_kelurahan_isolation_on_decisions(world):
     db = world["db"]
     own = (await _report(world, 100_000, reporter=world["tb"], loan=world["own_loan"])).repayment
-    assert (await svc.verify_repayment(db, own.id, by=world["tb"].id, kelurahan_code=KEL)).outcome \
+    assert (await svc.verify_repayment(db, own.id, now=NOW, by=world["tb"].id, kelurahan_code=KEL)).outcome \
         is Outcome.OWN_PAYMENT
     rep = (await _report(world)).repayment
-    assert (await svc.verify_repayment(db, rep.id, by=world["elsewhere"].id, kelurahan_code=OTHER_KEL)).outcome \
-        is Outcome.NOT_FOUND
-    assert (await svc.reject_repayment(db, 999, by=world["t1"].id, kelurahan_code=KEL, reason="salah")).outcome \
-        is Outcome.NOT_FOUND
+    elsewhere = await svc.verify_repayment(db, rep.id, now=NOW, by=world["elsewhere"].id, kelurahan_code=OTHER_KEL)
+    assert elsewhere.outcome is Outcome.NOT_FOUND
+    unknown = await svc.reject_repayment(db, 999, now=NOW, by=world["t1"].id, kelurahan_code=KEL, reason="salah")
+    assert unknown.outcome is Outcome.NOT_FOUND
     assert (await repayments.get(db, rep.id)).status == "pending"
     assert not [e for e in await audit.recent(db) if e.action in ("repayment.verified", "repayment.rejected")]
 
@@ -171,7 +172,7 @@ async def test_verifying_more_than_owed_changes_nothing(world):
     rep = (await _report(world, TOTAL, "all")).repayment
     await svc.record_cash_payment(db, loan_id=world["loan"].id, recorded_by=t1.id, kelurahan_code=KEL,
                                   amount=1_000_000, paid_on=date(2026, 6, 20), idempotency_key="cash")
-    result = await svc.verify_repayment(db, rep.id, by=t1.id, kelurahan_code=KEL)
+    result = await svc.verify_repayment(db, rep.id, now=NOW, by=t1.id, kelurahan_code=KEL)
     assert result.outcome is Outcome.OVERPAYMENT and result.outstanding == TOTAL - 1_000_000
     assert (await repayments.get(db, rep.id)).status == "pending"
     assert not await _audit(db, "repayment.verified")
@@ -203,12 +204,12 @@ async def test_record_cash_payment(world):
 async def test_reverse_repayment(world):
     db, t1 = world["db"], world["t1"]
     rep = (await _report(world, TOTAL, "all")).repayment
-    await svc.verify_repayment(db, rep.id, by=t1.id, kelurahan_code=KEL)
+    await svc.verify_repayment(db, rep.id, now=NOW, by=t1.id, kelurahan_code=KEL)
     assert (await loans.get(db, world["loan"].id)).status == "paid_off"
 
-    assert (await svc.reverse_repayment(db, rep.id, by=world["elsewhere"].id, kelurahan_code=OTHER_KEL,
+    assert (await svc.reverse_repayment(db, rep.id, now=NOW, by=world["elsewhere"].id, kelurahan_code=OTHER_KEL,
                                         reason="salah")).outcome is Outcome.NOT_FOUND
-    result = await svc.reverse_repayment(db, rep.id, by=t1.id, kelurahan_code=KEL, reason=" transfer gagal ")
+    result = await svc.reverse_repayment(db, rep.id, now=NOW, by=t1.id, kelurahan_code=KEL, reason=" transfer gagal ")
     assert result.outcome is Outcome.STORED and result.view.repayment.status == "reversed"
     assert (await loans.get(db, world["loan"].id)).status == "active"
     [entry] = await _audit(db, "repayment.reversed")
@@ -216,7 +217,7 @@ async def test_reverse_repayment(world):
     assert (entry.details["outstanding_before"], entry.details["outstanding_after"]) == (0, TOTAL)
     assert (entry.details["loan_status_before"], entry.details["loan_status_after"]) == ("paid_off", "active")
 
-    again = await svc.reverse_repayment(db, rep.id, by=t1.id, kelurahan_code=KEL, reason="lagi")
+    again = await svc.reverse_repayment(db, rep.id, now=NOW, by=t1.id, kelurahan_code=KEL, reason="lagi")
     assert again.outcome is Outcome.NOT_REVERSIBLE and again.view.repayment.status == "reversed"
     assert len(await _audit(db, "repayment.reversed")) == 1
 
@@ -226,5 +227,5 @@ async def test_announce_pending_tells_the_treasurers_of_a_stored_report(world):
     rep = (await _report(world)).repayment
     queued = await svc.announce_pending(world["db"], rep.id, _recording_notify(calls))
     assert len(queued) == 3 and {c[1] for c in calls} == {rep.id}
-    await svc.verify_repayment(world["db"], rep.id, by=world["t1"].id, kelurahan_code=KEL)
+    await svc.verify_repayment(world["db"], rep.id, now=NOW, by=world["t1"].id, kelurahan_code=KEL)
     assert await svc.announce_pending(world["db"], rep.id, _recording_notify(calls)) == ()  # not pending
