@@ -18,8 +18,10 @@ from bot import clock, events_cli, schedule_cli, seed_synthetic
 from bot.config import ConfigError, Settings, check_database_writable, load_settings
 from bot.invite_tokens import deep_link
 from bot.roles import Role
+from bot.services import invites as invite_service
+from bot.services.invites import InviteOutcome, InviteResult
 from messages import render
-from storage import audit, invites, kelurahan, people
+from storage import audit, kelurahan, people
 from storage.db import Database
 from storage.migrate import migrate
 
@@ -128,55 +130,60 @@ async def _bot_username(settings: Settings) -> str:
         return bot.username
 
 
-async def _invite(settings: Settings, args: argparse.Namespace) -> tuple[str, str, str]:
+async def _invite(settings: Settings, args: argparse.Namespace) -> tuple[InviteResult, str]:
+    """Parse the arguments (kelurahan, phone), then the one invite use case (:mod:`bot.services.invites`)."""
     role = Role(args.role)
     username = await _bot_username(settings)
     db = await open_database(settings)
     try:
-        async with db.transaction() as tx:
-            if args.person_id is not None:
-                person = await people.get(tx, args.person_id)
-                if person is None:
-                    raise CliError("no_person", id=args.person_id)
-                if role.needs_kelurahan and person.kelurahan_code is None:
-                    raise CliError("role_needs_kelurahan", role=str(role), id=person.id)
-            else:
-                kel_code = None
-                if role.needs_kelurahan:
-                    kel = await kelurahan.find(tx, args.kelurahan or settings.default_kelurahan)
-                    if kel is None:
-                        raise CliError("no_kelurahan", value=args.kelurahan)
-                    kel_code = kel.code
-                phone = None
-                if args.phone:
-                    from bot.parsing.errors import PhoneError
-                    from bot.parsing.phone import normalize_phone
+        if args.person_id is not None:
+            result = await invite_service.invite_existing(db, person_id=args.person_id, role=role, now=clock.utcnow(),
+                                                          via="cli")
+        else:
+            kel_code = None
+            if role.needs_kelurahan:
+                kel = await kelurahan.find(db, args.kelurahan or settings.default_kelurahan)
+                if kel is None:
+                    raise CliError("no_kelurahan", value=args.kelurahan)
+                kel_code = kel.code
+            phone = None
+            if args.phone:
+                from bot.parsing.errors import PhoneError
+                from bot.parsing.phone import normalize_phone
 
-                    try:
-                        phone = normalize_phone(args.phone)
-                    except PhoneError as exc:
-                        raise CliError("bad_phone", value=args.phone, reason=exc.code) from exc
-                name = " ".join(args.name.split())
-                if not name:
-                    raise CliError("no_name")
-                person = await people.create(tx, name=name, kelurahan_code=kel_code, phone=phone,
-                                             language=settings.language)
-            invite, token = await invites.create(tx, person_id=person.id, role=role, now=clock.utcnow())
-            await audit.record(tx, "invite.created", entity="invite", entity_id=invite.id,
-                               kelurahan_code=person.kelurahan_code,
-                               details={"person_id": person.id, "role": str(role), "via": "cli"})
-        return deep_link(username, token), token, person.name
+                try:
+                    phone = normalize_phone(args.phone)
+                except PhoneError as exc:
+                    raise CliError("bad_phone", value=args.phone, reason=exc.code) from exc
+            result = await invite_service.create_invite(db, role=role, name=args.name, kelurahan_code=kel_code,
+                                                        now=clock.utcnow(), phone=phone, language=settings.language,
+                                                        via="cli")
     finally:
         await db.close()
+    person = result.person
+    if result.outcome is InviteOutcome.NO_PERSON:
+        raise CliError("no_person", id=args.person_id)
+    if result.outcome is InviteOutcome.NEEDS_KELURAHAN:
+        raise CliError("role_needs_kelurahan", role=str(role), id=None if person is None else person.id)
+    if result.outcome is InviteOutcome.BAD_NAME:
+        raise CliError("bad_name", value=args.name, max=invite_service.NAME_MAX)
+    if result.outcome is InviteOutcome.PHONE_ELSEWHERE:
+        assert person is not None
+        raise CliError("phone_elsewhere", value=args.phone, id=person.id, kelurahan=person.kelurahan_code or "-")
+    assert result.token is not None
+    return result, deep_link(username, result.token)
 
 
 def cmd_invite(args: argparse.Namespace) -> int:
     settings = load_settings(require_token=False)
     if args.person_id is None and not args.name:
         raise CliError("name_or_person")
-    link, token, _name = asyncio.run(_invite(settings, args))
+    result, link = asyncio.run(_invite(settings, args))
+    assert result.person is not None
+    if result.outcome is InviteOutcome.REUSED:  # on stderr: stdout stays the link and the token
+        say(settings, "invite_reused", file=sys.stderr, name=result.person.name, id=result.person.id)
     print(link)
-    print(token)
+    print(result.token)
     return 0
 
 
@@ -221,12 +228,8 @@ async def _import_loans(settings: Settings, rows: list, *, dry_run: bool) -> tup
                     raise _Rollback(result)
                 assert username is not None
                 for person in result.new_borrowers:
-                    invite, token = await invites.create(tx, person_id=person.id, role=Role.BORROWER,
-                                                         now=clock.utcnow())
-                    await audit.record(tx, "invite.created", entity="invite", entity_id=invite.id,
-                                       kelurahan_code=person.kelurahan_code,
-                                       details={"person_id": person.id, "role": str(Role.BORROWER),
-                                                "via": "import"})
+                    _, token = await invite_service.issue_invite(tx, person, Role.BORROWER, now=clock.utcnow(),
+                                                                 created_by=None, new_person=True, via="import")
                     links.append({"name": person.name, "phone": person.phone, "link": deep_link(username, token)})
         except _Rollback as rollback:
             result = rollback.args[0]
@@ -295,10 +298,8 @@ async def _demo_data(settings: Settings, seed: int) -> dict[str, Any] | None:
                 person = await people.create(tx, name=member.name, kelurahan_code=data.kelurahan_code,
                                              roles=[role], phone=member.phone, language=settings.language)
                 staff[member.role] = person
-                invite, token = await invites.create(tx, person_id=person.id, role=role, now=clock.utcnow())
-                await audit.record(tx, "invite.created", entity="invite", entity_id=invite.id,
-                                   kelurahan_code=data.kelurahan_code,
-                                   details={"person_id": person.id, "role": str(role), "via": "demo-data"})
+                _, token = await invite_service.issue_invite(tx, person, role, now=clock.utcnow(), created_by=None,
+                                                             new_person=True, via="demo-data")
                 links.append({"name": person.name, "role": str(role), "link": deep_link(username, token)})
             treasurer = staff["treasurer"]
             borrowers = [

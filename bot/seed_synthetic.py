@@ -17,7 +17,7 @@ Decisions
 * Timestamps: reports at 08:00–16:00 WITA on the payment date, verification at 17:00 WITA on the decision
   date, every ``*_at`` clamped to ``now``. A linked borrower reported their own payment; for the others the
   treasurer recorded it (``reported_by`` = treasurer).
-* One ``synthetic.created`` audit entry with the counts, not one per row (the per-row repositories audit every
+* One ``synthetic.created`` audit entry with the counts, not one per row (the use cases, bot/services, audit every
   write; 500,000 audit rows would only measure the audit log).
 * ``today``/``now`` are parameters: the CLI passes the real WITA date, the benchmarks a fixed one so that
   cached databases stay valid.

@@ -25,7 +25,9 @@ Decisions:
   outstanding balance (pending reports are the borrower's claims and do not block a cash entry).
 - Tiny amounts are not asked again here: the summary shows the amount written out before Konfirmasi.
 - The payment date may be any day from the disbursement date to today (WITA).
-- Audit rows are written by the storage layer (``repayment.recorded`` / ``repayment.reversed``).
+- Both writes are use cases of :mod:`bot.services.repayments` (``record_cash_payment``,
+  ``reverse_repayment``): one transaction each, with its audit row (``repayment.recorded`` /
+  ``repayment.reversed``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ from bot.parsing.dates import parse_date_ex
 from bot.parsing.errors import AmountError, DateError
 from bot.parsing.money import parse_amount_ex
 from bot.roles import Role
+from bot.services import repayments as repayment_service
+from bot.services.repayments import Outcome
 from handlers.common import Context, Who, app_of, button, guarded, keyboard, notify_person, send
 from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, drop_form, end_form, new_form, pattern, read_button
@@ -335,21 +339,24 @@ async def cash_button(update: Update, context: Context, who: Who) -> str | int |
 async def _cash_finish(update: Update, context: Context, who: Who, form: dict) -> str | int:
     app = app_of(context)
     treasurer = who.require()
-    try:
-        async with app.db.transaction() as tx:
-            repayment, _ = await repayments.record_verified(
-                tx,
-                loan_id=form["loan_id"],
-                amount=form["amount"],
-                paid_on=date.fromisoformat(form["paid_on"]),
-                method="cash",
-                recorded_by=treasurer.id,
-                idempotency_key=f"cash:{treasurer.id}:{form['id']}",
-                note=form.get("note"),
-            )
-    except repayments.Overpayment as exc:  # someone else's entry in the meantime
+    result = await repayment_service.record_cash_payment(
+        app.db,
+        loan_id=form["loan_id"],
+        recorded_by=treasurer.id,
+        kelurahan_code=who.kelurahan,
+        amount=form["amount"],
+        paid_on=date.fromisoformat(form["paid_on"]),
+        idempotency_key=f"cash:{treasurer.id}:{form['id']}",
+        note=form.get("note"),
+    )
+    if result.outcome is Outcome.OVERPAYMENT:  # someone else's entry in the meantime
         form["step"] = "amount"
-        return await _cash_invalid(update, context, who, form, "overpayment", outstanding=exc.outstanding)
+        return await _cash_invalid(update, context, who, form, "overpayment", outstanding=result.outstanding)
+    if not result.ok:  # not found / own loan: checked when the borrower was chosen, so only a forged draft
+        end_form(context)
+        await send(update, context, who, "cash/invalid", code="not_found", text="")
+        return ConversationHandler.END
+    repayment = result.repayment
     end_form(context)
     summary = await loans.summary(app.db, form["loan_id"])
     assert summary is not None
@@ -538,14 +545,15 @@ async def rev_button(update: Update, context: Context, who: Who) -> str | int | 
 async def _rev_finish(update: Update, context: Context, who: Who, form: dict) -> int:
     app = app_of(context)
     end_form(context)
-    try:
-        async with app.db.transaction() as tx:
-            view = await repayments.reverse(
-                tx, form["repayment_id"], by=who.require().id, now=clock.utcnow(), reason=form["reason"]
-            )
-    except repayments.NotReversible as exc:
-        await send(update, context, who, "reverse/invalid", code="not_reversible", view=exc.view)
+    result = await repayment_service.reverse_repayment(
+        app.db, form["repayment_id"], by=who.require().id, kelurahan_code=who.kelurahan, reason=form["reason"],
+        now=clock.utcnow(),
+    )
+    if not result.ok:  # reversed meantime (or, from a forged draft, not this kelurahan's)
+        await send(update, context, who, "reverse/invalid", code="not_reversible", view=result.view)
         return ConversationHandler.END
+    view = result.view
+    assert view is not None
     summary = await loans.summary(app.db, view.repayment.loan_id)
     assert summary is not None
     borrower = await people.get(app.db, view.borrower_id)

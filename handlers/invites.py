@@ -7,14 +7,14 @@ State diagram::
                  └──► ROLE                  └──► NAME (asked again)   └──► PHONE (asked again)
     /batal at any step ──► END, nothing saved
 
-The person is created in the admin's kelurahan when the form is finished, never before. When the phone number
-already belongs to a person of that kelurahan, the invite is for that person (the role is added when they
-open the link) instead of a duplicate.
+The person is created in the admin's kelurahan when the form is finished, never before, by
+:func:`bot.services.invites.create_invite`, the same use case as ``pem-bot invite`` (its docstring has the rule):
+a phone of a person of that kelurahan makes the invite theirs (the role is added when they open the link)
+instead of a duplicate; a phone of a person of another kelurahan is refused and the phone asked again.
 """
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 
 from telegram import Update
@@ -26,30 +26,22 @@ from bot.invite_tokens import deep_link
 from bot.parsing.errors import PhoneError
 from bot.parsing.phone import normalize_phone
 from bot.roles import INVITABLE_BY_ADMIN, Role
+from bot.services import invites as invite_service
+from bot.services.invites import NAME_MAX, InviteOutcome, clean_name
 from handlers.common import Context, Who, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
-from storage import audit, invites, people
+from storage import invites
 
 INVITE = CommandSpec("undang", "invite", frozenset({Role.ADMIN}))
 COMMANDS = (INVITE,)
 KIND = "undang"
-NAME_MAX = 80
-_NAME_OK = re.compile(r"^[^\W\d_]+(?:[ .,'’-]+[^\W\d_]+)*\.?$")
 
 
 class S(StrEnum):
     ROLE = "undang.role"
     NAME = "undang.name"
     PHONE = "undang.phone"
-
-
-def clean_name(text: str) -> str | None:
-    """Collapse spaces; a name has letters (any script), spaces and . , ' - only, 2–80 characters."""
-    name = " ".join(text.split())
-    if not (2 <= len(name) <= NAME_MAX) or not _NAME_OK.match(name):
-        return None
-    return name
 
 
 async def ask_role(update: Update, context: Context, who: Who, form: dict) -> str:
@@ -132,27 +124,28 @@ async def phone_skipped(update: Update, context: Context, who: Who) -> str | Non
     return await finish(update, context, who, form, None)
 
 
-async def finish(update: Update, context: Context, who: Who, form: dict, phone: str | None) -> int:
+async def finish(update: Update, context: Context, who: Who, form: dict, phone: str | None) -> str | int:
     admin = who.require()
     app = app_of(context)
-    role = Role(form["role"])
-    async with app.db.transaction() as tx:
-        existing = None if phone is None else await people.by_phone(tx, phone, admin.kelurahan_code)
-        person = existing or await people.create(
-            tx, name=form["name"], kelurahan_code=admin.kelurahan_code, phone=phone, language=app.settings.language
-        )
-        invite, token = await invites.create(tx, person_id=person.id, role=role, now=clock.utcnow(),
-                                             created_by=admin.id)
-        await audit.record(
-            tx, "invite.created", actor_person_id=admin.id, entity="invite", entity_id=invite.id,
-            kelurahan_code=admin.kelurahan_code,
-            details={"person_id": person.id, "role": str(role), "new_person": existing is None},
-        )
+    result = await invite_service.create_invite(
+        app.db, role=Role(form["role"]), name=form["name"], kelurahan_code=admin.kelurahan_code, now=clock.utcnow(),
+        phone=phone,
+        created_by=admin.id, language=app.settings.language, via="bot",
+    )
+    if result.outcome is InviteOutcome.BAD_NAME:  # a draft from before the rule changed
+        form.pop("name", None)
+        await send(update, context, who, "invites/name_invalid", max=NAME_MAX)
+        return await ask_name(update, context, who, form)
+    if result.outcome is InviteOutcome.PHONE_ELSEWHERE:
+        await send(update, context, who, "invites/phone_invalid", code="other_kelurahan")
+        return await ask_phone(update, context, who, form)
+    assert result.person is not None and result.invite is not None and result.token is not None
     username = app.settings.bot_username or context.bot.username
     await send(
         update, context, who, "invites/created",
-        name=person.name, typed_name=form["name"], existing=existing is not None, role=str(role),
-        link=deep_link(username, token), expires_at=invites.parse_expiry(invite),
+        name=result.person.name, typed_name=form["name"], existing=result.outcome is InviteOutcome.REUSED,
+        role=str(result.invite.role), link=deep_link(username, result.token),
+        expires_at=invites.parse_expiry(result.invite),
     )
     end_form(context)
     return ConversationHandler.END

@@ -15,11 +15,10 @@ from telegram.ext import CommandHandler
 
 from bot import clock
 from bot.commands import CommandSpec, commands_for
-from bot.invite_tokens import looks_like_token
+from bot.services.invites import redeem_invite
 from handlers.common import Context, Who, app_of, guarded, send
 from handlers.feature import FeatureHandlers
 from handlers.menus import set_person_menu
-from storage import audit, invites
 from storage.invites import RedeemStatus
 from storage.people import Person
 
@@ -54,22 +53,8 @@ async def start(update: Update, context: Context, who: Who) -> None:
     token = args[0]
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    db = app_of(context).db
-    async with db.transaction() as tx:
-        if looks_like_token(token):
-            result = await invites.redeem(tx, token, now=clock.utcnow(), telegram_user_id=user.id, chat_id=chat.id)
-        else:
-            result = invites.RedeemResult(RedeemStatus.UNKNOWN)
-        await audit.record(
-            tx,
-            "invite.redeemed" if result.status is RedeemStatus.OK else "invite.refused",
-            actor_person_id=None if result.person is None or result.status is not RedeemStatus.OK
-            else result.person.id,
-            actor_telegram_id=user.id,
-            entity="invite",
-            entity_id=None if result.invite is None else result.invite.id,
-            details={"status": str(result.status), **({"role": str(result.invite.role)} if result.invite else {})},
-        )
+    result = await redeem_invite(app_of(context).db, token, telegram_user_id=user.id, chat_id=chat.id,
+                                 now=clock.utcnow())
     if result.status is RedeemStatus.OK:
         assert result.person is not None
         await greet(update, context, result.person)

@@ -37,9 +37,9 @@ Decisions
   once and keeps what the next steps show in ``form["figures"]`` (principal, business, outstanding, still owed,
   pending total, the next instalment, the overdue amount). The amount buttons and the summary use those
   figures instead of recomputing the summary (three queries and the allocation) at every step. What matters is
-  re-checked at Konfirmasi inside the reporting transaction: the loan still belongs to the presser and is
-  active (:func:`_owned_in`), and ``repayments.report`` refuses an amount above what is still owed at that
-  moment. A draft without figures (from an older version) falls back to computing them.
+  re-checked at Konfirmasi inside the reporting transaction (:func:`bot.services.repayments.report_repayment`):
+  the loan still belongs to the presser and is active, and ``repayments.report`` refuses an amount above what
+  is still owed at that moment. A draft without figures (from an older version) falls back to computing them.
 * Idempotency: the repayment's key is ``pay:<form id>``, so a double Konfirmasi or a redelivered update
   stores one row (the second press is answered as a stale button, or re-shows the same reference).
 * Ownership: a loan is only ever loaded through :func:`_own_loan`, which checks that the loan belongs to the
@@ -61,11 +61,12 @@ from bot.parsing.dates import parse_date_ex
 from bot.parsing.errors import AmountError, DateError
 from bot.parsing.money import is_tiny_payment, parse_amount_ex
 from bot.roles import Role
+from bot.services import repayments as repayment_service
+from bot.services.repayments import Outcome
 from handlers.common import Context, Who, answer_callback, app_of, button, deliver_notices, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, data, drop_form, end_form, new_form, pattern, read_button
 from storage import loans, repayments
-from storage.db import Queryable
 from storage.loans import LoanSummary
 
 PAY = CommandSpec("bayar", "pay", frozenset({Role.BORROWER}))
@@ -121,13 +122,6 @@ async def _form_figures(context: Context, who: Who, form: dict) -> dict | None:
             return None
         figures = form["figures"] = {**_figures(summary, _today(context)), "loan_id": form["loan_id"]}
     return figures
-
-
-async def _owned_in(tx: Queryable, who: Who, loan_id: int) -> bool:
-    """Inside the reporting transaction: the loan is still an active loan of the person confirming."""
-    loan = await loans.get(tx, loan_id)
-    return loan is not None and who.person is not None and loan.borrower_id == who.person.id \
-        and loan.status == "active"
 
 
 async def _refuse(update: Update, context: Context, who: Who) -> None:
@@ -495,41 +489,34 @@ async def not_text(update: Update, context: Context, who: Who) -> str | int | No
     return await reask(update, context, who, form)
 
 
-class _NotOwned(Exception):
-    """Rolls the reporting transaction back: the loan is not the presser's active loan any more."""
-
-
 async def confirm(update: Update, context: Context, who: Who, form: dict) -> str | int:
-    from handlers.verification import queue_announcements
+    from handlers.verification import treasurer_notice
 
     person = who.require()
-    db = app_of(context).db
-    try:
-        async with db.transaction() as tx:
-            if not await _owned_in(tx, who, form["loan_id"]):  # paid off or reassigned since the form began
-                raise _NotOwned
-            repayment, created = await repayments.report(
-                tx, loan_id=form["loan_id"], amount=form["amount"],
-                paid_on=date.fromisoformat(form["paid_on"]), method=form["method"], reported_by=person.id,
-                idempotency_key=f"pay:{form['id']}",
-                receipt_file_id=form.get("photo"), installment_id=form.get("installment_id"),
-            )
-            # The treasurers' notices are queued with the report: they exist exactly when it does.
-            notices = await queue_announcements(context, tx, repayment.id) if created else []
-    except _NotOwned:
+    # One transaction (bot.services.repayments): the loan is still the presser's active loan, the report, its
+    # audit row and the treasurers' notices; the notices exist exactly when the report does.
+    result = await repayment_service.report_repayment(
+        app_of(context).db, loan_id=form["loan_id"], reported_by=person.id, amount=form["amount"],
+        paid_on=date.fromisoformat(form["paid_on"]), method=form["method"], idempotency_key=f"pay:{form['id']}",
+        receipt_file_id=form.get("photo"), installment_id=form.get("installment_id"),
+        notify=treasurer_notice(context),
+    )
+    if result.outcome is Outcome.NOT_OWNED:  # paid off or reassigned since the form began
         end_form(context)
         await send(update, context, who, "pay/no_loans")
         return ConversationHandler.END
-    except repayments.Overpayment as exc:
+    if result.outcome is Outcome.OVERPAYMENT:
         summary = await _own_loan(context, who, form["loan_id"])
         await send(update, context, who, "pay/amount_too_much", amount=form["amount"],
-                   still_owed=exc.still_owed, pending_total=0 if summary is None else summary.pending_total)
+                   still_owed=result.still_owed, pending_total=0 if summary is None else summary.pending_total)
         form.pop("reviewed", None)
         return await ask_amount(update, context, who, form)
+    repayment = result.repayment
+    assert repayment is not None
     end_form(context)
     await send(update, context, who, "pay/reported", amount=repayment.amount, paid_on=repayment.paid_on,
-               reference=repayment.reference, duplicate=not created)
-    await deliver_notices(context, notices)
+               reference=repayment.reference, duplicate=result.outcome is Outcome.DUPLICATE)
+    await deliver_notices(context, result.notices)
     return ConversationHandler.END
 
 

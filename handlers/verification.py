@@ -2,13 +2,13 @@
 
 Flow::
 
-    borrower /bayar ──► queue_announcements(tx, id) ──► every active treasurer of the loan's kelurahan gets
-                        (in the report's transaction)     the report (a photo message when there is a
-                                                          receipt), with [Setujui] [Tolak]
+    borrower /bayar ──► report_repayment(notify=…) ──► every active treasurer of the loan's kelurahan gets
+                        (in the report's transaction)  the report (a photo message when there is a
+                                                       receipt), with [Setujui] [Tolak]
     /verifikasi ──► list of pending repayments, oldest first, 5 per page [Setujui ref] [Tolak ref] [‹ ›]
 
-    [Setujui] ver:ok:<id> ──► decide(approve) ──► treasurer: done; borrower: verified, sisa, next instalment
-    [Tolak]   ver:no:<id> ──► REASON ──[reason button | typed 3–200 chars]──► decide(reject) ──► END
+    [Setujui] ver:ok:<id> ──► verify_repayment ──► treasurer: done; borrower: verified, sisa, next instalment
+    [Tolak]   ver:no:<id> ──► REASON ──[reason button | typed 3–200 chars]──► reject_repayment ──► END
                                │ bad text / sticker: specific message, asked again
                                └ borrower: the reason and a [Lapor lagi] button (payagain:<loan_id>, /bayar)
 
@@ -42,6 +42,8 @@ from bot import clock, sender
 from bot.commands import CommandSpec
 from bot.roles import Role
 from bot.sender import QueuedNotice
+from bot.services import repayments as repayment_service
+from bot.services.repayments import Outcome, QueueNotice, RepaymentResult
 from handlers.common import (
     Context,
     Who,
@@ -60,6 +62,7 @@ from handlers.forms import current_form, data, end_form, new_form, pattern, read
 from messages import label, normalise_language, render
 from storage import loans, people, repayments
 from storage.db import Queryable
+from storage.people import Person
 
 log = logging.getLogger(__name__)
 
@@ -85,25 +88,21 @@ def decision_rows(repayment_id: int, lang: str, reference: str | None = None) ->
              button("verify.reject_ref", lang, f"ver:no:{repayment_id}", ref=reference)]]
 
 
-async def queue_announcements(context: Context, tx: Queryable, repayment_id: int) -> list[QueuedNotice]:
-    """Inside the transaction that stored a borrower's report: queue a notice to every active treasurer of the
-    loan's kelurahan (but not to the borrower or the reporter: maker-checker), so the notices exist exactly when
-    the report does. Send them with :func:`handlers.common.deliver_notices` once it has committed."""
-    view = await repayments.view(tx, repayment_id)
-    if view is None or view.repayment.status != "pending":
-        return []
+def treasurer_notice(context: Context) -> QueueNotice[QueuedNotice]:
+    """How a treasurer is told about a pending repayment: ``verify/pending`` in their language, with the
+    decision buttons (and the receipt photo), queued in the transaction :mod:`bot.services.repayments` passes,
+    so the notice exists exactly when the report does. Which treasurers is the service's rule. Send the result's
+    notices with :func:`handlers.common.deliver_notices` once it has committed."""
     settings = app_of(context).settings
-    queued = []
-    for treasurer in await people.with_role(tx, Role.TREASURER, view.kelurahan_code):
-        if treasurer.id in (view.borrower_id, view.repayment.reported_by):
-            continue  # maker-checker: nobody checks their own payment
+
+    async def queue(tx: Queryable, treasurer: Person, view: repayments.RepaymentView) -> QueuedNotice | None:
         lang = normalise_language(treasurer.language)
         notice = notice_for(context, treasurer, "verify/pending", view=view,
                             reply_markup=keyboard(decision_rows(view.repayment.id, lang)),
                             photo=view.repayment.receipt_file_id)
-        if notice is not None:
-            queued.append(await sender.queue_notice(tx, settings, notice))
-    return queued
+        return None if notice is None else await sender.queue_notice(tx, settings, notice)
+
+    return queue
 
 
 async def announce_pending(context: Context, repayment_id: int) -> None:
@@ -111,9 +110,7 @@ async def announce_pending(context: Context, repayment_id: int) -> None:
 
     Failures to reach one treasurer never stop the others nor the borrower's report.
     """
-    db = app_of(context).db
-    async with db.transaction() as tx:
-        queued = await queue_announcements(context, tx, repayment_id)
+    queued = await repayment_service.announce_pending(app_of(context).db, repayment_id, treasurer_notice(context))
     await deliver_notices(context, queued)
 
 
@@ -139,6 +136,25 @@ async def _load_for_decision(update: Update, context: Context, who: Who) -> repa
     return view
 
 
+async def _refused(update: Update, context: Context, who: Who, result: RepaymentResult, *, pressed: bool) -> bool:
+    """Explain a decision the service refused (checked again inside its transaction); False when stored.
+    ``pressed``: the update is the Setujui press, not yet answered."""
+    query = update.callback_query if pressed else None
+    if result.outcome is Outcome.ALREADY_DECIDED:
+        if query is not None:
+            await query.answer()
+        await send(update, context, who, "verify/already_decided", view=result.view)
+        return True
+    if result.outcome in (Outcome.NOT_FOUND, Outcome.OWN_PAYMENT):
+        template = "verify/not_found" if result.outcome is Outcome.NOT_FOUND else "verify/own_payment"
+        if query is not None:
+            await answer_callback(update, who, template, alert=True)
+        else:
+            await send(update, context, who, template)
+        return True
+    return False
+
+
 async def _drop_buttons(update: Update) -> None:
     query = update.callback_query
     if query is None:
@@ -153,19 +169,16 @@ async def approve(update: Update, context: Context, who: Who) -> None:
     if view is None:
         return
     assert update.callback_query is not None
-    app = app_of(context)
-    try:
-        async with app.db.transaction() as tx:
-            decided = await repayments.decide(tx, view.repayment.id, approve=True, by=who.require().id,
-                                              now=clock.utcnow())
-    except repayments.AlreadyDecided as exc:
-        await update.callback_query.answer()
-        await send(update, context, who, "verify/already_decided", view=exc.view)
+    result = await repayment_service.verify_repayment(app_of(context).db, view.repayment.id, by=who.require().id,
+                                                      kelurahan_code=who.kelurahan, now=clock.utcnow())
+    if await _refused(update, context, who, result, pressed=True):
         return
-    except repayments.Overpayment as exc:  # a cash entry in the meantime left less owing than this report
+    if result.outcome is Outcome.OVERPAYMENT:  # a cash entry in the meantime left less owing than this report
         await update.callback_query.answer()
-        await send(update, context, who, "verify/overpayment", view=view, outstanding=exc.outstanding)
+        await send(update, context, who, "verify/overpayment", view=view, outstanding=result.outstanding)
         return
+    decided = result.view
+    assert decided is not None
     await update.callback_query.answer()
     await _drop_buttons(update)
     await send(update, context, who, "verify/approved", view=decided)
@@ -241,13 +254,12 @@ async def _finish_reject(update: Update, context: Context, who: Who, form: dict,
     if view is None or view.kelurahan_code != who.kelurahan:
         await send(update, context, who, "verify/not_found")
         return ConversationHandler.END
-    try:
-        async with app.db.transaction() as tx:
-            decided = await repayments.decide(tx, view.repayment.id, approve=False, by=who.require().id,
-                                              now=clock.utcnow(), reason=reason)
-    except repayments.AlreadyDecided as exc:
-        await send(update, context, who, "verify/already_decided", view=exc.view)
+    result = await repayment_service.reject_repayment(app.db, view.repayment.id, by=who.require().id,
+                                                      kelurahan_code=who.kelurahan, reason=reason, now=clock.utcnow())
+    if await _refused(update, context, who, result, pressed=False):
         return ConversationHandler.END
+    decided = result.view
+    assert decided is not None
     await send(update, context, who, "verify/rejected", view=decided, reason=reason)
     borrower = await people.get(app.db, decided.borrower_id)
     if borrower is not None:

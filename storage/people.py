@@ -74,6 +74,12 @@ async def by_phone(q: Queryable, phone: str, kelurahan_code: str | None) -> Pers
     return None if row is None else _row(row)
 
 
+async def all_by_phone(q: Queryable, phone: str) -> list[Person]:
+    """Every person with this phone, in any kelurahan, oldest first (the invite rule, :mod:`bot.services.invites`)."""
+    rows = await q.fetchall(_SELECT + " WHERE p.phone = :phone ORDER BY p.id", {"phone": phone})
+    return [_row(r) for r in rows]
+
+
 async def create(
     q: Queryable,
     *,

@@ -25,7 +25,9 @@ Design
   :class:`AlreadyDecided` / :class:`NotReversible` carrying the current :class:`RepaymentView` (who
   decided first).
 * ``RepaymentView.decided_by_name`` is the reverser for a reversed repayment, else the verifier/rejecter.
-* Audit details carry ids, amounts and outstanding before/after; never a NIK, phone or receipt file id.
+* No audit rows here: the use cases in :mod:`bot.services.repayments` own the transaction and write them. Each
+  write that needs the loan's summary accepts it as the caller already computed it (for its audit row), so it
+  is not computed twice.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ from datetime import date, datetime
 
 from bot import clock
 from bot.loans import LoanState, OverpaymentError, Payment, allocate
-from storage import audit
 from storage import loans as loans_repo
 from storage.db import Queryable, utc_text
 
@@ -197,13 +198,14 @@ async def report(
     receipt_file_id: str | None = None,
     note: str | None = None,
     installment_id: int | None = None,
+    summary: loans_repo.LoanSummary | None = None,
 ) -> tuple[Repayment, bool]:
     """Store a borrower's report as ``pending``; ``(existing, False)`` for a repeated idempotency key."""
     existing = await by_key(tx, idempotency_key)
     if existing is not None:
         return existing, False
     _check_amount(amount, method)
-    summary = await _loan_summary(tx, loan_id)
+    summary = summary or await _loan_summary(tx, loan_id)
     if amount > summary.still_owed:
         raise Overpayment(summary.outstanding, summary.still_owed)
     result = await tx.execute(
@@ -219,13 +221,6 @@ async def report(
         },
     )
     assert result.lastrowid is not None
-    await audit.record(
-        tx, "repayment.reported", actor_person_id=reported_by, entity="repayment", entity_id=result.lastrowid,
-        kelurahan_code=summary.loan.kelurahan_code,
-        details={"loan_id": loan_id, "amount": amount, "paid_on": paid_on, "method": method,
-                 "receipt": receipt_file_id is not None, "outstanding": summary.outstanding,
-                 "pending_before": summary.pending_total, "pending_after": summary.pending_total + amount},
-    )
     repayment = await get(tx, result.lastrowid)
     assert repayment is not None
     return repayment, True
@@ -241,13 +236,14 @@ async def record_verified(
     recorded_by: int,
     idempotency_key: str,
     note: str | None = None,
+    summary: loans_repo.LoanSummary | None = None,
 ) -> tuple[Repayment, bool]:
     """A treasurer's own entry (cash from a borrower): verified at entry and allocated at once."""
     existing = await by_key(tx, idempotency_key)
     if existing is not None:
         return existing, False
     _check_amount(amount, method)
-    summary = await _loan_summary(tx, loan_id)
+    summary = summary or await _loan_summary(tx, loan_id)
     if amount > summary.outstanding:
         raise Overpayment(summary.outstanding, summary.still_owed)
     now = utc_text(clock.utcnow())
@@ -261,20 +257,15 @@ async def record_verified(
          "by": recorded_by, "now": now, "key": idempotency_key},
     )
     assert result.lastrowid is not None
-    state = await reallocate(tx, loan_id)
-    await audit.record(
-        tx, "repayment.recorded", actor_person_id=recorded_by, entity="repayment", entity_id=result.lastrowid,
-        kelurahan_code=summary.loan.kelurahan_code,
-        details={"loan_id": loan_id, "amount": amount, "paid_on": paid_on, "method": method,
-                 "outstanding_before": summary.outstanding, "outstanding_after": state.outstanding},
-    )
+    await reallocate(tx, loan_id)
     repayment = await get(tx, result.lastrowid)
     assert repayment is not None
     return repayment, True
 
 
 async def decide(
-    tx: Queryable, repayment_id: int, *, approve: bool, by: int, now: datetime, reason: str | None = None
+    tx: Queryable, repayment_id: int, *, approve: bool, by: int, now: datetime, reason: str | None = None,
+    summary: loans_repo.LoanSummary | None = None,
 ) -> RepaymentView:
     """Verify or reject a pending repayment. Raises :class:`AlreadyDecided` when it is no longer pending,
     :class:`Overpayment` (changing nothing) when approving would pay more than is owed, ``ValueError`` when a
@@ -286,7 +277,7 @@ async def decide(
     if current.repayment.status != "pending":
         raise AlreadyDecided(current)
     rep = current.repayment
-    summary = await _loan_summary(tx, rep.loan_id)
+    summary = summary or await _loan_summary(tx, rep.loan_id)
     if approve:
         try:
             payments = await loans_repo.verified_payments(tx, rep.loan_id)
@@ -304,13 +295,8 @@ async def decide(
     )
     if updated.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE, kept as the guard
         raise AlreadyDecided(await _require_view(tx, repayment_id))
-    after = await reallocate(tx, rep.loan_id) if approve else summary.state
-    await audit.record(
-        tx, "repayment.verified" if approve else "repayment.rejected", actor_person_id=by, entity="repayment",
-        entity_id=repayment_id, kelurahan_code=current.kelurahan_code,
-        details={"loan_id": rep.loan_id, "amount": rep.amount, "outstanding_before": summary.outstanding,
-                 "outstanding_after": after.outstanding, **({} if approve else {"reason": reason})},
-    )
+    if approve:
+        await reallocate(tx, rep.loan_id)
     return await _require_view(tx, repayment_id)
 
 
@@ -324,7 +310,6 @@ async def reverse(tx: Queryable, repayment_id: int, *, by: int, now: datetime, r
     if current.repayment.status != "verified":
         raise NotReversible(current)
     rep = current.repayment
-    before = await _loan_summary(tx, rep.loan_id)
     updated = await tx.execute(
         """
         UPDATE repayments
@@ -335,15 +320,7 @@ async def reverse(tx: Queryable, repayment_id: int, *, by: int, now: datetime, r
     )
     if updated.rowcount != 1:
         raise NotReversible(await _require_view(tx, repayment_id))
-    after = await reallocate(tx, rep.loan_id)
-    await audit.record(
-        tx, "repayment.reversed", actor_person_id=by, entity="repayment", entity_id=repayment_id,
-        kelurahan_code=current.kelurahan_code,
-        details={"loan_id": rep.loan_id, "amount": rep.amount, "reason": reason,
-                 "outstanding_before": before.outstanding, "outstanding_after": after.outstanding,
-                 "loan_status_before": before.loan.status,
-                 "loan_status_after": "paid_off" if after.is_paid_off else "active"},
-    )
+    await reallocate(tx, rep.loan_id)
     return await _require_view(tx, repayment_id)
 
 

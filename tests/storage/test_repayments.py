@@ -1,4 +1,7 @@
-"""storage.repayments: maker-checker, idempotency, overpayment, races, reversal with exact re-allocation."""
+"""storage.repayments: maker-checker, idempotency, overpayment, races, reversal with exact re-allocation.
+
+The audit rows are written by the use cases (bot.services.repayments): tests/bot/services/test_repayment_service.py.
+"""
 
 from __future__ import annotations
 
@@ -58,9 +61,7 @@ async def test_report_is_pending_and_idempotent(setup):
     assert await db.fetchval("SELECT COUNT(*) FROM repayments") == 1
     # pending does not count: nothing allocated
     assert await installment_paid(db, loan.id) == [(0, 0, None)] * 12
-    [entry] = await audit.recent(db, action="repayment.reported")
-    assert entry.entity_id == rep.id and entry.details["amount"] == 560_000
-    assert entry.details["pending_before"] == 0 and entry.details["pending_after"] == 560_000
+    assert not [e for e in await audit.recent(db) if e.action.startswith("repayment.")]  # the use case's
     assert await repayments.last_method(db, maria.id) == "cash"
 
 
@@ -90,9 +91,6 @@ async def test_approve_allocates_and_reject_needs_reason(setup):
     assert paid[0] == (60_000, 500_000, "2026-06-15") and paid[1] == (40_000, 0, None)
     allocs = await db.fetchall("SELECT * FROM allocations WHERE repayment_id = :r", {"r": rep.id})
     assert sum(a["fee_paid"] + a["principal_paid"] for a in allocs) == 600_000
-    [entry] = await audit.recent(db, action="repayment.verified")
-    assert entry.details["outstanding_before"] == 6_720_000
-    assert entry.details["outstanding_after"] == 6_120_000
 
     rep2, _ = await report(db, loan, maria, 560_000, "b")
     with pytest.raises(ValueError, match="reason"):
@@ -102,9 +100,6 @@ async def test_approve_allocates_and_reject_needs_reason(setup):
         view = await repayments.decide(tx, rep2.id, approve=False, by=t1.id, now=NOW, reason="Bukti tidak jelas")
     assert view.repayment.status == "rejected" and view.repayment.reason == "Bukti tidak jelas"
     assert await installment_paid(db, loan.id) == paid  # a rejection allocates nothing
-    [entry] = await audit.recent(db, action="repayment.rejected")
-    assert entry.details["reason"] == "Bukti tidak jelas"
-    assert entry.details["outstanding_before"] == entry.details["outstanding_after"] == 6_120_000
     with pytest.raises(repayments.AlreadyDecided):
         async with db.transaction() as tx:
             await repayments.decide(tx, rep2.id, approve=True, by=t1.id, now=NOW)
@@ -127,8 +122,6 @@ async def test_two_treasurers_decide_at_once_exactly_one_wins(setup):
     row = await db.fetchone("SELECT status, verified_by FROM repayments WHERE id = :id", {"id": rep.id})
     assert (row["status"], row["verified_by"]) == (
         winners[0].repayment.status, winners[0].repayment.verified_by)
-    decided = [e for e in await audit.recent(db) if e.action in ("repayment.verified", "repayment.rejected")]
-    assert len(decided) == 1
 
 
 async def test_approving_a_racing_overpayment_changes_nothing(setup):
@@ -158,8 +151,7 @@ async def test_record_verified_is_verified_at_entry_and_idempotent(setup):
     assert rep.status == "verified" and rep.verified_by == t1.id and rep.reported_by == t1.id
     paid = await installment_paid(db, loan.id)
     assert paid[:3] == [(60_000, 500_000, "2026-07-16"), (60_000, 500_000, "2026-07-16"), (0, 0, None)]
-    [entry] = await audit.recent(db, action="repayment.recorded")
-    assert (entry.details["outstanding_before"], entry.details["outstanding_after"]) == (6_720_000, 5_600_000)
+    assert not [e for e in await audit.recent(db) if e.action.startswith("repayment.")]
     with pytest.raises(repayments.Overpayment):
         async with db.transaction() as tx:
             await repayments.record_verified(tx, loan_id=loan.id, amount=5_600_001, paid_on=date(2026, 8, 1),
@@ -192,9 +184,6 @@ async def test_reversal_reallocates_exactly(setup):
     assert await db.fetchval("SELECT COUNT(*) FROM repayments") == 4  # never deleted
     summary = await loans.summary(db, loan.id)
     assert summary.paid == sum(p.amount for p in without)
-    [entry] = await audit.recent(db, action="repayment.reversed")
-    assert entry.details["outstanding_after"] - entry.details["outstanding_before"] == 700_000
-    assert entry.details["reason"] == "dobel dicatat"
 
     with pytest.raises(repayments.NotReversible) as err:
         async with db.transaction() as tx:
@@ -223,8 +212,7 @@ async def test_paid_off_and_back_to_active(setup):
         await repayments.reverse(tx, rep.id, by=t1.id, now=NOW + timedelta(hours=1), reason="transfer gagal")
     assert (await loans.get(db, loan.id)).status == "active"
     assert await installment_paid(db, loan.id) == [(0, 0, None)] * 12
-    [entry] = await audit.recent(db, action="repayment.reversed")
-    assert (entry.details["loan_status_before"], entry.details["loan_status_after"]) == ("paid_off", "active")
+    assert not [e for e in await audit.recent(db) if e.action.startswith("repayment.")]
 
 
 async def test_lists_for_kelurahan_and_loan(setup):

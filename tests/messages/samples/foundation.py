@@ -41,6 +41,7 @@ SAMPLES = {
     "plain/labels/common": {"key": "yes"},
     "plain/cli/config_error": {"code": "timezone", "value": "Mars/Olympus"},
     "plain/cli/error": {"code": "no_kelurahan", "value": "Atlantis"},
+    "plain/cli/invite_reused": {"name": "Maria Bria", "id": 7},
     "plain/cli/token_rejected": {},
     "plain/cli/migrated": {"applied": ["0001_init.sql"], "path": "data/pem.sqlite3"},
     "plain/cli/people": {"people": [_PERSON] * 3},
