@@ -55,12 +55,10 @@ class PemApplication(Application):
         await super().shutdown()
 
     async def process_update(self, update: object) -> None:
-        """Handle the update with its statements run on the event loop (:meth:`storage.db.Database.inline`:
-        a thread hop costs more than the statements of an update), then write the persistence through."""
-        with self.db.inline():
-            await super().process_update(update)
-            if self.persistence is not None:
-                await self.update_persistence()
+        """Handle the update, then write the persistence through."""
+        await super().process_update(update)
+        if self.persistence is not None:
+            await self.update_persistence()
 
     async def update_persistence(self) -> None:
         """Write what changed to :class:`~storage.persistence.SQLitePersistence`, in one transaction.

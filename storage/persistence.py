@@ -13,7 +13,7 @@ PTB calls the ``update_*`` methods concurrently (``asyncio.gather``); every writ
 application (:class:`bot.app.PemApplication`) writes changes through after every update, not only every
 ``update_interval`` seconds, so even a crash loses at most the update being processed. It does so inside
 :meth:`SQLitePersistence.batched`: the writes of one update (the draft and the conversation state) are collected
-and run as one transaction in one round trip (issue 6, bench/handlers.py) before ``process_update`` returns.
+and run as one transaction (:meth:`storage.db.Database.execute_batch`) before ``process_update`` returns.
 """
 
 from __future__ import annotations
