@@ -186,7 +186,7 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
 
     async def update_user_data(self, user_id: int, data: dict) -> None:
         if data:
-            await self._write("user_data", str(user_id), data)  # serialised before any await: no copy needed
+            await self._write("user_data", str(user_id), data)
         else:
             await self._delete("user_data", str(user_id))
 

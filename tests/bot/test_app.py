@@ -47,22 +47,6 @@ async def test_the_digest_on_demand_queries_on_the_worker_thread(running, tester
     assert threading.get_ident() not in {tid for tid, _ in seen}
 
 
-def test_the_ptb_internals_update_persistence_relies_on_exist(running):
-    """PemApplication.update_persistence does PTB 22's bookkeeping on PTB's private sets and conversation dicts;
-    a PTB release that renames them must fail here, not in production."""
-    from telegram.ext._handlers.conversationhandler import PendingState
-    from telegram.ext._utils.trackingdict import TrackingDict
-
-    app = running.app
-    for name in ("_chat_ids_to_be_updated_in_persistence", "_chat_ids_to_be_deleted_in_persistence",
-                 "_user_ids_to_be_updated_in_persistence", "_user_ids_to_be_deleted_in_persistence"):
-        assert isinstance(getattr(app, name), set), name
-    assert "forms" in app._conversation_handler_conversations
-    assert all(isinstance(d, TrackingDict) for d in app._conversation_handler_conversations.values())
-    assert hasattr(TrackingDict, "DELETED") and hasattr(TrackingDict, "pop_accessed_write_items")
-    assert callable(PendingState.resolve) and callable(PendingState.done)
-
-
 async def _state_rows(db) -> dict[str, str]:
     rows = await db.fetchall("SELECT kind, data FROM ptb_state ORDER BY kind")
     return {r["kind"]: r["data"] for r in rows}
