@@ -8,9 +8,9 @@ counting while a statement waits for SQLite's lock.
 from __future__ import annotations
 
 import asyncio
+import select
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,9 +18,15 @@ import pytest
 from storage.db import BUSY_TIMEOUT_MS, Database
 
 
+def _sleep(seconds: float) -> None:
+    """Sleep in a thread, also under libfaketime (``time.sleep`` fails there with "Invalid argument", and timed
+    waits on a lock or an event, hence ``threading.Timer``, never end unless ``DONT_FAKE_MONOTONIC`` is set)."""
+    select.select([], [], [], seconds)
+
+
 def _slow(value: int) -> int:
     """A SQL function that keeps aiosqlite's thread busy for a while (to cancel a wait in the middle)."""
-    time.sleep(0.2)
+    _sleep(0.2)
     return value
 
 
@@ -54,15 +60,16 @@ def _hold_write_lock(path: Path) -> sqlite3.Connection:
     return other
 
 
-def _release_later(other: sqlite3.Connection, seconds: float) -> threading.Timer:
+def _release_later(other: sqlite3.Connection, seconds: float) -> threading.Thread:
     """Release from another thread, so that a blocked event loop cannot keep the lock from being released."""
     def release() -> None:
+        _sleep(seconds)
         other.execute("COMMIT")
         other.close()
 
-    timer = threading.Timer(seconds, release)
-    timer.start()
-    return timer
+    thread = threading.Thread(target=release)
+    thread.start()
+    return thread
 
 
 async def _values(db: Database) -> list[int]:
