@@ -20,7 +20,8 @@ part of a larger transaction. ``BEGIN IMMEDIATE`` takes SQLite's write lock at t
 
 Every statement is one trip to aiosqlite's thread (``execute_fetchall`` for reads, ``execute`` for writes,
 ``executemany``), the same for a point lookup and for a kelurahan-wide list: nothing to remember when a new query
-is added. A trip costs ~40 µs on the 2-core production machine (``bench/handlers.py``, ``docs/performance.md``).
+is added. A trip costs ~40 µs on an idle 2-core machine, more when the cores are busy (``bench/handlers.py``,
+``docs/performance.md``: an update makes about eight).
 If a unit of work ever needs to be faster, the way forward is to run the whole of it as one synchronous function
 in one trip to the thread (datasette's ``execute_write_fn`` is the model), never to switch threads per statement.
 
