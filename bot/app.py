@@ -9,7 +9,6 @@ before ``post_init``), the default command menus are set in ``post_init``, and t
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
@@ -55,60 +54,18 @@ class PemApplication(Application):
         await super().shutdown()
 
     async def process_update(self, update: object) -> None:
-        """Handle the update with its statements run on the event loop (:meth:`storage.db.Database.inline`:
-        a thread hop costs more than the statements of an update), then write the persistence through."""
-        with self.db.inline():
-            await super().process_update(update)
-            if self.persistence is not None:
-                await self.update_persistence()
-
-    async def update_persistence(self) -> None:
-        """Write what changed to :class:`~storage.persistence.SQLitePersistence`, in one transaction.
-
-        PTB's own ``update_persistence`` deep-copies every changed ``user_data``/``chat_data`` and runs one task
-        per change through ``asyncio.gather``, to protect persistences that write slowly while handlers go on
-        changing the data. Ours serialises each value the moment it is handed over (inside
-        :meth:`~storage.persistence.SQLitePersistence.batched` nothing awaits until every change is collected),
-        so the copy and the tasks bought nothing and cost about as much as the rest of the write
-        (bench/handlers.py). This does the same bookkeeping as PTB 22's method, on the same (private) sets and
-        conversation dicts; ``tests/bot/test_app.py`` checks them, so a PTB upgrade that renames them fails a
-        test rather than the bot. ``bot_data`` and ``callback_data`` are not stored (see the persistence)."""
+        """Handle the update, then write the persistence through with PTB's own (public) ``update_persistence``,
+        inside :meth:`~storage.persistence.SQLitePersistence.batched`: the writes of the update (the draft and
+        the conversation state) go to SQLite in one transaction before this returns, so a form survives even a
+        ``kill -9``. A value that cannot be stored goes to the error handler (PTB's ``update_persistence``
+        dispatches write errors there), never out of ``process_update``, which would end PTB's update fetcher."""
+        await super().process_update(update)
         persistence = self.persistence
-        if not isinstance(persistence, SQLitePersistence):
-            await super().update_persistence()
-            return
-        from telegram.ext._handlers.conversationhandler import PendingState
-        from telegram.ext._utils.trackingdict import TrackingDict
-
-        writes: list[Awaitable[None]] = []
-        async with persistence.batched():
-            chat_updates, chat_deletes = self._chat_ids_to_be_updated_in_persistence, \
-                self._chat_ids_to_be_deleted_in_persistence
-            self._chat_ids_to_be_updated_in_persistence, self._chat_ids_to_be_deleted_in_persistence = set(), set()
-            writes += [persistence.update_chat_data(i, self.chat_data[i]) for i in chat_updates - chat_deletes]
-            writes += [persistence.drop_chat_data(i) for i in chat_deletes]
-            user_updates, user_deletes = self._user_ids_to_be_updated_in_persistence, \
-                self._user_ids_to_be_deleted_in_persistence
-            self._user_ids_to_be_updated_in_persistence, self._user_ids_to_be_deleted_in_persistence = set(), set()
-            writes += [persistence.update_user_data(i, self.user_data[i]) for i in user_updates - user_deletes]
-            writes += [persistence.drop_user_data(i) for i in user_deletes]
-            for name, states in self._conversation_handler_conversations.items():
-                for key, state in states.pop_accessed_write_items():
-                    if isinstance(state, PendingState):  # a non-blocking callback still running (none today)
-                        if not state.done():
-                            states.mark_as_accessed(key)  # look again next time, as PTB does
-                            state = state.old_state
-                        else:
-                            state = state.resolve()
-                    writes.append(persistence.update_conversation(
-                        name, key, None if state is TrackingDict.DELETED else state))
-            for write in writes:
-                # One bad value (something JSON can't hold) must not stop the others, nor escape: PTB awaits
-                # process_update directly, and an exception there would end its update fetcher for good.
-                try:
-                    await write
-                except Exception as exc:
-                    await self.process_error(update=None, error=exc)
+        if isinstance(persistence, SQLitePersistence):
+            async with persistence.batched():
+                await self.update_persistence()
+        elif persistence is not None:
+            await self.update_persistence()
 
 
 async def _post_init(app: Application) -> None:

@@ -48,28 +48,24 @@ def tick_lock(app: object) -> asyncio.Lock:
 
 async def tick_job(context: CallbackContext) -> None:
     app = context.application
-    # A tick plans and sends in bulk: its statements belong on aiosqlite's thread, never on the event loop,
-    # whatever context APScheduler's timer happened to capture (storage/db.py, Database.inline).
-    with app.db.on_thread():  # type: ignore[attr-defined]
-        try:
-            async with tick_lock(app):
-                await run_due(app.db, app.bot, app.settings, clock.utcnow(), catch_up=False)  # type: ignore[attr-defined]
-        except Exception:
-            log.exception("scheduled tick failed")
-        from handlers.forms import expire_stale_forms
+    try:
+        async with tick_lock(app):
+            await run_due(app.db, app.bot, app.settings, clock.utcnow(), catch_up=False)  # type: ignore[attr-defined]
+    except Exception:
+        log.exception("scheduled tick failed")
+    from handlers.forms import expire_stale_forms
 
-        try:
-            await expire_stale_forms(app, clock.utcnow())
-        except Exception:
-            log.exception("expiring stale form drafts failed")
+    try:
+        await expire_stale_forms(app, clock.utcnow())
+    except Exception:
+        log.exception("expiring stale form drafts failed")
 
 
 async def catch_up(app: PemApplication) -> TickReport | None:
     """The start-up tick; errors are logged, never stop the bot from starting."""
     try:
-        with app.db.on_thread():  # bulk work: see tick_job
-            async with tick_lock(app):
-                report = await run_due(app.db, app.bot, app.settings, clock.utcnow(), catch_up=True)
+        async with tick_lock(app):
+            report = await run_due(app.db, app.bot, app.settings, clock.utcnow(), catch_up=True)
     except Exception:
         log.exception("start-up catch-up failed")
         return None

@@ -44,11 +44,10 @@ async def show(update: Update, context: Context, who: Who) -> None:
     tz = app.settings.timezone
     now = clock.utcnow()
     today = now.astimezone(tz).date()
-    with app.db.on_thread():  # the digest queries scan the kelurahan's (or the city's) loans: not on the loop
-        if Role.CITY in person.roles or person.kelurahan_code is None:
-            await send(update, context, who, "digest/city", **await city_context(app.db, today, tz))
-            return
-        ctx = (await kelurahan_contexts(app.db, today, now, tz, person.kelurahan_code))[person.kelurahan_code]
+    if Role.CITY in person.roles or person.kelurahan_code is None:
+        await send(update, context, who, "digest/city", **await city_context(app.db, today, tz))
+        return
+    ctx = (await kelurahan_contexts(app.db, today, now, tz, person.kelurahan_code))[person.kelurahan_code]
     markup = _optin_markup(who, await people.opted_in(app.db, person.id))
     await send(update, context, who, "digest/daily", reply_markup=markup, **ctx)
 

@@ -98,9 +98,8 @@ async def show_page(update: Update, context: Context, who: Who, page: int) -> No
         await send(update, context, who, "errors/not_allowed")
         return
     today = clock.local_today(app.settings.timezone)
-    with app.db.on_thread():  # aggregates every active loan of the kelurahan: not on the event loop
-        rows, total = await loans.borrowers_overview(app.db, kelurahan, today, offset=page * PAGE_SIZE,
-                                                     limit=PAGE_SIZE)
+    rows, total = await loans.borrowers_overview(app.db, kelurahan, today, offset=page * PAGE_SIZE,
+                                                 limit=PAGE_SIZE)
     if total == 0:
         await send(update, context, who, "loans/no_borrowers")
         return

@@ -286,13 +286,12 @@ async def _show_page(update: Update, context: Context, who: Who, page: int, *, e
     db = app_of(context).db
     kel = who.kelurahan
     assert kel is not None
-    with db.on_thread():  # a kelurahan-wide list: not on the event loop (storage/db.py)
-        items, total = await repayments.pending_for_kelurahan(db, kel, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
-        pages = max(1, -(-total // PAGE_SIZE))
-        if not items and page > 0:  # the list shrank since the button was made
-            page = pages - 1
-            items, total = await repayments.pending_for_kelurahan(db, kel, offset=page * PAGE_SIZE,
-                                                                  limit=PAGE_SIZE)
+    items, total = await repayments.pending_for_kelurahan(db, kel, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if not items and page > 0:  # the list shrank since the button was made
+        page = pages - 1
+        items, total = await repayments.pending_for_kelurahan(db, kel, offset=page * PAGE_SIZE,
+                                                              limit=PAGE_SIZE)
     if total == 0:
         await send(update, context, who, "verify/empty")
         return

@@ -1,5 +1,5 @@
-"""bot/app.py: the statements of an update run on the event loop's thread (storage.db.Database.inline), except
-the digest queries of /ringkasan, which stay on aiosqlite's thread.
+"""bot/app.py: every statement of an update runs on aiosqlite's thread (storage/db.py), never on the event loop,
+and the persistence is written through after every update.
 
 Which thread ran each statement is recorded with SQLite's trace callback, which runs on the executing thread."""
 
@@ -13,16 +13,16 @@ from tests.handlers.loan_fixtures import make_loan
 from tests.harness import BotTester
 
 
-def _trace(running) -> list[tuple[int, str]]:
+async def _trace(running) -> list[tuple[int, str]]:
     seen: list[tuple[int, str]] = []
-    running.app.db.connection._conn.set_trace_callback(lambda sql: seen.append((threading.get_ident(), sql)))
+    await running.app.db.connection.set_trace_callback(lambda sql: seen.append((threading.get_ident(), sql)))
     return seen
 
 
-async def test_a_form_step_runs_its_statements_on_the_event_loop(running, tester: BotTester, make_person):
+async def test_a_form_step_runs_its_statements_on_aiosqlites_thread(running, tester: BotTester, make_person):
     borrower, user = await make_person(Role.BORROWER, name="Ana Seran")
     await make_loan(running.app.db, borrower, principal=1_200_000, disbursed_on=date(2026, 9, 10))
-    seen = _trace(running)
+    seen = await _trace(running)
 
     await tester.command(user, "bayar")
 
@@ -30,40 +30,21 @@ async def test_a_form_step_runs_its_statements_on_the_event_loop(running, tester
     statements = [sql for _, sql in seen]
     assert any("FROM people" in sql for sql in statements)  # the role check
     assert any("INSERT INTO ptb_state" in sql for sql in statements)  # the draft, written through
-    assert {tid for tid, _ in seen} == {threading.get_ident()}
+    assert threading.get_ident() not in {tid for tid, _ in seen}
     # Written and committed: the draft is in the table.
     assert await running.app.db.fetchval("SELECT count(*) FROM ptb_state WHERE kind = 'user_data'") == 1
 
 
 async def test_the_digest_on_demand_queries_on_the_worker_thread(running, tester: BotTester, make_person):
     _, lurah = await make_person(Role.LURAH, name="Pak Lurah")
-    seen = _trace(running)
+    seen = await _trace(running)
 
     await tester.command(lurah, "ringkasan")
 
     assert "Ringkasan PEM" in tester.last(lurah).text
-    loop = threading.get_ident()
-    on_loop = [sql for tid, sql in seen if tid == loop]
-    on_thread = [sql for tid, sql in seen if tid != loop]
-    assert any("FROM people" in sql for sql in on_loop)  # the role check is inline
-    assert any("FROM loans" in sql for sql in on_thread)  # the digest figures are not
-    assert not any("FROM loans" in sql for sql in on_loop)
-
-
-def test_the_ptb_internals_update_persistence_relies_on_exist(running):
-    """PemApplication.update_persistence does PTB 22's bookkeeping on PTB's private sets and conversation dicts;
-    a PTB release that renames them must fail here, not in production."""
-    from telegram.ext._handlers.conversationhandler import PendingState
-    from telegram.ext._utils.trackingdict import TrackingDict
-
-    app = running.app
-    for name in ("_chat_ids_to_be_updated_in_persistence", "_chat_ids_to_be_deleted_in_persistence",
-                 "_user_ids_to_be_updated_in_persistence", "_user_ids_to_be_deleted_in_persistence"):
-        assert isinstance(getattr(app, name), set), name
-    assert "forms" in app._conversation_handler_conversations
-    assert all(isinstance(d, TrackingDict) for d in app._conversation_handler_conversations.values())
-    assert hasattr(TrackingDict, "DELETED") and hasattr(TrackingDict, "pop_accessed_write_items")
-    assert callable(PendingState.resolve) and callable(PendingState.done)
+    assert any("FROM people" in sql for _, sql in seen)  # the role check
+    assert any("FROM loans" in sql for _, sql in seen)  # the digest figures
+    assert threading.get_ident() not in {tid for tid, _ in seen}
 
 
 async def _state_rows(db) -> dict[str, str]:
@@ -92,15 +73,13 @@ async def test_each_update_writes_the_draft_and_the_conversation_state_through(r
     assert await _state_rows(db) == {}  # draft and state gone with the form
 
 
-async def test_the_minute_tick_queries_on_the_worker_thread_even_from_an_inline_context(running):
-    """APScheduler's timers capture the context they were started from; the tick must not inherit ``inline``."""
+async def test_the_minute_tick_queries_on_the_worker_thread(running):
     from telegram.ext import CallbackContext
 
     from bot.scheduler import tick_job
 
-    seen = _trace(running)
-    with running.app.db.inline():
-        await tick_job(CallbackContext(running.app))
+    seen = await _trace(running)
+    await tick_job(CallbackContext(running.app))
     assert seen, "the tick ran no SQL"
     assert threading.get_ident() not in {tid for tid, _ in seen}
 

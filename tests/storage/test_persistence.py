@@ -121,3 +121,33 @@ async def test_a_failed_batch_is_not_raised_and_is_written_at_the_next_update(db
     async with persistence.batched():  # …is tried again at the next update
         await persistence.update_user_data(7, {})
     assert await SQLitePersistence(db).get_user_data() == {}
+
+
+def test_the_writes_of_a_batch_are_one_statement_per_kind_of_write():
+    """An update writes the draft and the conversation state (or deletes both): one statement, one trip."""
+    from storage.persistence import batch_statements
+
+    assert len(batch_statements([("user_data", "1", "{}"), ("conversation:forms", "[1, 1]", '"a"')])) == 1
+    assert len(batch_statements([("user_data", "1", None), ("conversation:forms", "[1, 1]", None)])) == 1
+    assert len(batch_statements([("user_data", "1", "{}"), ("user_data", "2", None)])) == 2
+    [(first, _), (second, _)] = batch_statements([("user_data", "1", "{}"), ("user_data", "1", None)])
+    assert first.lstrip().startswith("INSERT") and second.startswith("DELETE")  # one key twice: in order
+    assert batch_statements([]) == []
+
+
+async def test_merged_batches_write_and_delete_exactly_their_rows(db):
+    persistence = SQLitePersistence(db)
+    async with persistence.batched():
+        await persistence.update_user_data(1, {"a": 1})
+        await persistence.update_user_data(2, {"b": 2})
+        await persistence.update_conversation("forms", (1, 1), "pay.amount")
+    assert await SQLitePersistence(db).get_user_data() == {1: {"a": 1}, 2: {"b": 2}}
+    async with persistence.batched():
+        await persistence.update_user_data(1, {})  # a delete…
+        await persistence.update_user_data(2, {"b": 3})  # …and an upsert in one batch
+    assert await SQLitePersistence(db).get_user_data() == {2: {"b": 3}}
+    assert await SQLitePersistence(db).get_conversations("forms") == {(1, 1): "pay.amount"}
+    async with persistence.batched():
+        await persistence.drop_user_data(2)
+        await persistence.update_conversation("forms", (1, 1), None)
+    assert await db.fetchval("SELECT count(*) FROM ptb_state") == 0

@@ -242,9 +242,9 @@ async def test_one_borrowers_verified_payments_are_found_from_their_loans_not_by
     SQLite has no statistics here (no ANALYZE), so the plan on an empty database is the plan on a big one."""
     db, maria, *_ = setup
     statements: list[str] = []
-    db.connection._conn.set_trace_callback(statements.append)
+    await db.connection.set_trace_callback(statements.append)
     await repayments.verified_for_kelurahan(db, KEL, borrower_id=maria.id)
-    db.connection._conn.set_trace_callback(None)
+    await db.connection.set_trace_callback(None)
     [page_sql, count_sql] = [s for s in statements if "FROM repayments AS r" in s]
     for sql in (page_sql, count_sql):
         plan = " | ".join(r[3] for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql))
