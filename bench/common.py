@@ -2,12 +2,12 @@
 
 * :func:`city_db` builds (once) and returns a synthetic-city database file in :data:`CACHE`
   (``PEM_BENCH_CACHE``, default ``/tmp/pem-bench``) with the ``pem-bot seed-synthetic`` code
-  (:func:`bot.seed_synthetic.seed`), for a fixed :data:`TODAY` so a cached file stays valid on later days.
+  (:func:`bot.cli.seed_synthetic.seed`), for a fixed :data:`TODAY` so a cached file stays valid on later days.
   The file name carries the parameters and :data:`CITY_VERSION`; bump it when the generator changes.
   A half-built file is never reused (it is built under a temporary name and renamed at the end).
 * :func:`fresh_copy` copies a cached city before a benchmark that writes (reminder planning, import), so the
   cache stays pristine.
-* :func:`settings_for` is a real :class:`bot.config.Settings` pointing at a database file (no token, no .env).
+* :func:`settings_for` is a real :class:`bot.runtime.config.Settings` pointing at a database file (no token, no .env).
 * :func:`machine` describes the machine for ``docs/performance.md``.
 
 Run any bench script from the repository root with the project's interpreter (``.venv/bin/python bench/…``).
@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python bench/x.py` puts bench/ first on the path, not the repository
     sys.path.insert(0, str(ROOT))
 
-from bot.config import Settings, load_settings  # noqa: E402
-from bot.seed_synthetic import SeedStats, seed  # noqa: E402
+from bot.cli.seed_synthetic import SeedStats, seed  # noqa: E402
+from bot.runtime.config import Settings, load_settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
 

@@ -6,8 +6,8 @@ Run from the repository root::
 
 Set-up (not timed): a fresh SQLite database on a file, ``--messages`` distinct borrowers linked to Telegram, one
 ``reminders/reminder`` message each queued with :func:`storage.outbox.enqueue` (with the reminder's buttons, as
-the reminder job queues them). Then :func:`bot.sender.send_due` sends them through an ``ExtBot`` with the
-production rate limiter (:func:`bot.app.rate_limiter`) and the sender's default per-chat pacer, over a
+the reminder job queues them). Then :func:`bot.runtime.sender.send_due` sends them through an ``ExtBot`` with the
+production rate limiter (:func:`bot.runtime.app.rate_limiter`) and the sender's default per-chat pacer, over a
 :class:`tests.harness.RecordingRequest` that takes ``--delay`` (30 ms) per call. A subclass here stamps every call
 with the monotonic time it reached the "server".
 
@@ -47,11 +47,11 @@ if str(ROOT) not in sys.path:
 from telegram.ext import AIORateLimiter, ExtBot  # noqa: E402
 
 from bot import clock  # noqa: E402
-from bot.app import OVERALL_RATE, rate_limiter  # noqa: E402
-from bot.config import load_settings  # noqa: E402
+from bot.domain.roles import Role  # noqa: E402
 from bot.jobs.reminders import reminder_buttons  # noqa: E402
-from bot.roles import Role  # noqa: E402
-from bot.sender import ChatPacer, send_due  # noqa: E402
+from bot.runtime.app import OVERALL_RATE, rate_limiter  # noqa: E402
+from bot.runtime.config import load_settings  # noqa: E402
+from bot.runtime.sender import ChatPacer, send_due  # noqa: E402
 from storage import outbox, people  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
@@ -233,7 +233,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay", type=float, default=0.03, help="seconds per API call (default 0.03)")
     parser.add_argument("--only", choices=["clean", "429"])
     parser.add_argument("--limiter", choices=["app", "burst"], default="app",
-                        help="app: bot.app.rate_limiter(); burst: the old 30-per-1-s bucket")
+                        help="app: bot.runtime.app.rate_limiter(); burst: the old 30-per-1-s bucket")
     parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
     args = parser.parse_args(argv)
     runs = [("clean", 0), ("429", 50)]

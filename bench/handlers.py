@@ -8,7 +8,7 @@ Run from the repository root::
 What it does, in one run (setup, creating people and loans, is not timed; only ``process_update`` calls are):
 
 1. **PEM Bot, new core**: a fresh SQLite database on a *file* (in a temporary directory), the real application
-   from :func:`bot.app.build_application` (real :class:`storage.persistence.SQLitePersistence`, written through
+   from :func:`bot.runtime.app.build_application` (real :class:`storage.persistence.SQLitePersistence`, written through
    after every update, the real ``forms`` ConversationHandler), one treasurer and ``--borrowers`` linked
    borrowers, each with a loan made by :func:`storage.loans.create`. Every borrower then goes through the common
    ``/bayar`` path of ``tests/handlers/test_repayment.py``: ``/bayar`` → *Angsuran bulan ini* → *Lewati* →
@@ -65,13 +65,13 @@ from telegram.ext import (  # noqa: E402
     filters,
 )
 
-import bot.app  # noqa: E402
+import bot.runtime.app  # noqa: E402
 from bench import legacy_db  # noqa: E402
 from bot import clock  # noqa: E402
-from bot.app import PemApplication, build_application  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.loans import LoanTerms  # noqa: E402
-from bot.roles import Role  # noqa: E402
+from bot.domain.loans import LoanTerms  # noqa: E402
+from bot.domain.roles import Role  # noqa: E402
+from bot.runtime.app import PemApplication, build_application  # noqa: E402
+from bot.runtime.config import load_settings  # noqa: E402
 from storage import loans, people  # noqa: E402
 from storage.db import ExecResult  # noqa: E402
 from storage.persistence import SQLitePersistence  # noqa: E402
@@ -236,10 +236,10 @@ def _build(core: str, settings: Any, request: RecordingRequest, db_file: Path) -
     if core == "new":
         return build_application(settings, **options)
     if core == "old":
-        with mock.patch.object(bot.app, "PemApplication", LegacyApplication):
+        with mock.patch.object(bot.runtime.app, "PemApplication", LegacyApplication):
             return build_application(settings, db=legacy_db.Database(db_file), **options)  # type: ignore[arg-type]
     pickle_file = db_file.with_suffix(".pickle")
-    with mock.patch.object(bot.app, "SQLitePersistence", return_value=PicklePersistence(pickle_file)):
+    with mock.patch.object(bot.runtime.app, "SQLitePersistence", return_value=PicklePersistence(pickle_file)):
         return build_application(settings, db=PlainDatabase(db_file), **options)  # type: ignore[arg-type]
 
 

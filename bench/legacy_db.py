@@ -25,7 +25,7 @@ Statements on the event loop (``inline``)
 -----------------------------------------
 A trip to aiosqlite's worker thread and back costs ~66 µs on the 2-core production machine (``bench/handlers.py``),
 more than the indexed lookups and small writes a Telegram update makes (5–30 µs each); a ``/bayar`` tap made
-about eight of them. :class:`bot.app.PemApplication` therefore handles every update inside
+about eight of them. :class:`bot.runtime.app.PemApplication` therefore handles every update inside
 :meth:`Database.inline`: while it is active, statements run directly on the connection from the event loop's
 thread, with no hop. It is the same connection (opened with ``check_same_thread=False``) and the same lock, so a
 statement never runs on both threads at once (a task cancelled while it waits for the thread keeps the lock until
@@ -339,7 +339,7 @@ class Database:
     @contextmanager
     def inline(self) -> Iterator[None]:
         """Run the statements made inside the block (in this task and the tasks it starts) on the event loop's
-        thread; see the module docstring. :class:`bot.app.PemApplication` handles every update inside it."""
+        thread; see the module docstring. :class:`bot.runtime.app.PemApplication` handles every update inside it."""
         token = _INLINE.set(True)
         try:
             yield

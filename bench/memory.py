@@ -59,8 +59,8 @@ def has_matplotlib(pid: int) -> bool:
 
 async def queue_reminders(database: Path, count: int) -> int:
     """Queue one reminder to each of ``count`` linked borrowers (their active loan's next instalment)."""
-    from bot import clock
     from bot.jobs.reminders import reminder_buttons
+    from bot.runtime import clock
     from storage import outbox
     from storage.db import Database
 

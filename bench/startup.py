@@ -114,8 +114,8 @@ class BotProcess:
 async def claim_todays_jobs(database: Path) -> None:
     """Run today's jobs into the outbox of ``database`` and cancel what they queued: the bot then starts idle."""
     from bench.common import settings_for
-    from bot import clock
     from bot.jobs import run_jobs
+    from bot.runtime import clock
     from storage.db import Database
 
     settings = settings_for(database)

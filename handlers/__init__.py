@@ -1,6 +1,6 @@
 """Telegram handlers, one module per feature. This module assembles them.
 
-``FEATURES`` lists the feature modules. Each has ``COMMANDS`` (its :class:`~bot.commands.CommandSpec` entries)
+``FEATURES`` lists the feature modules. Each has ``COMMANDS`` (its :class:`~bot.domain.commands.CommandSpec` entries)
 and ``handlers()`` returning a :class:`~handlers.feature.FeatureHandlers`. All forms share the persistent
 ``forms`` conversation (see :mod:`handlers.feature`); ``fallback`` comes last so that it only sees what nobody
 else claimed.
@@ -14,7 +14,7 @@ from functools import cache
 from telegram.ext import Application, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
-from bot.commands import CommandSpec
+from bot.domain.commands import CommandSpec
 from handlers import (
     cash,
     digest,

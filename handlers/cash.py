@@ -39,13 +39,13 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot import clock
-from bot.commands import CommandSpec
-from bot.loans import OverpaymentError, check_new_payment
-from bot.parsing.dates import parse_date_ex
-from bot.parsing.errors import AmountError, DateError
-from bot.parsing.money import parse_amount_ex
-from bot.roles import Role
+from bot.domain.commands import CommandSpec
+from bot.domain.loans import OverpaymentError, check_new_payment
+from bot.domain.parsing.dates import parse_date_ex
+from bot.domain.parsing.errors import AmountError, DateError
+from bot.domain.parsing.money import parse_amount_ex
+from bot.domain.roles import Role
+from bot.runtime import clock
 from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome
 from handlers.common import Context, Who, app_of, button, guarded, keyboard, notify_person, send

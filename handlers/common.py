@@ -19,15 +19,15 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, ConversationHandler
 
-from bot.commands import CommandSpec
-from bot.roles import Role
+from bot.domain.commands import CommandSpec
+from bot.domain.roles import Role
 from messages import label, normalise_language, render
 from storage import audit, people
 from storage.people import Person
 
 if TYPE_CHECKING:
-    from bot.app import PemApplication
-    from bot.sender import Notice, QueuedNotice
+    from bot.runtime.app import PemApplication
+    from bot.runtime.sender import Notice, QueuedNotice
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +108,11 @@ def notice_for(
 ) -> Notice | None:
     """A notice to someone other than the sender, rendered in *their* language; None when they can't be
     reached (not linked, inactive, blocked the bot). ``key`` makes it idempotent (the same key is queued once);
-    ``photo`` is a Telegram file_id. Queue it with :func:`bot.sender.queue_notice`, or use :func:`notify_person`."""
+    ``photo`` is a Telegram file_id. Queue it with :func:`bot.runtime.sender.queue_notice`, or use
+    :func:`notify_person`."""
     if person.telegram_chat_id is None or not person.active or not person.reachable:
         return None
-    from bot.sender import Notice
+    from bot.runtime.sender import Notice
 
     text = render(template, normalise_language(person.language), tz=app_of(context).settings.timezone, **ctx)
     buttons = None
@@ -126,7 +127,7 @@ async def notify_person(
 ) -> bool:
     """Tell someone other than the sender (a treasurer, a borrower), in *their* language, through the outbox.
 
-    The notice (:func:`notice_for`) is queued and sent at once by :func:`bot.sender.send_notice`, so the handler
+    The notice (:func:`notice_for`) is queued and sent at once by :func:`bot.runtime.sender.send_notice`, so the handler
     never fails because of it: a network error leaves it queued for the minute tick, in quiet hours it goes out
     at once but silently, a blocked bot marks the person unreachable.
     Returns False when the person can't be reached (not linked, inactive, blocked the bot, or the message
@@ -135,7 +136,7 @@ async def notify_person(
     notice = notice_for(context, person, template, reply_markup=reply_markup, photo=photo, key=key, **ctx)
     if notice is None:
         return False
-    from bot import sender
+    from bot.runtime import sender
 
     app = app_of(context)
     outcome = await sender.send_notice(app.db, context.bot, app.settings, notice)
@@ -144,9 +145,9 @@ async def notify_person(
 
 
 async def deliver_notices(context: Context, queued: Sequence[QueuedNotice]) -> None:
-    """Send notices queued inside a transaction that has now committed (:func:`bot.sender.queue_notice`).
+    """Send notices queued inside a transaction that has now committed (:func:`bot.runtime.sender.queue_notice`).
     A failure to reach one never stops the others."""
-    from bot import sender
+    from bot.runtime import sender
 
     app = app_of(context)
     for one in queued:

@@ -15,10 +15,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import clock
-from bot.commands import CommandSpec
+from bot.domain.commands import CommandSpec
+from bot.domain.roles import Role
 from bot.jobs.digest import city_context, kelurahan_contexts
-from bot.roles import Role
+from bot.runtime import clock
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
 from storage import audit, people

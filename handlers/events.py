@@ -48,9 +48,8 @@ from zoneinfo import ZoneInfo
 from telegram import InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
-from bot import clock
-from bot.commands import CommandSpec
-from bot.events import (
+from bot.domain.commands import CommandSpec
+from bot.domain.events import (
     CAPACITY_MAX,
     PLACE_MAX,
     SEATED,
@@ -64,8 +63,9 @@ from bot.events import (
     parse_age_range,
     parse_capacity,
 )
-from bot.parsing.dates import parse_date_ex, parse_time
-from bot.roles import Role
+from bot.domain.parsing.dates import parse_date_ex, parse_time
+from bot.domain.roles import Role
+from bot.runtime import clock
 from bot.services.events import create_event, save_attendance
 from handlers.common import (
     Context,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
-from bot.commands import CommandSpec
+from bot.domain.commands import CommandSpec
 from handlers.common import Context, Who, answer_callback, guarded, send
 from handlers.feature import FeatureHandlers
 from handlers.forms import current_form, drop_form

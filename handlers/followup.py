@@ -31,10 +31,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
-from bot import clock
-from bot.commands import CommandSpec
-from bot.events import BUSINESS_MAX, OUTCOMES, clean_business
-from bot.parsing.errors import ParseError
+from bot.domain.commands import CommandSpec
+from bot.domain.events import BUSINESS_MAX, OUTCOMES, clean_business
+from bot.domain.parsing.errors import ParseError
+from bot.runtime import clock
 from bot.services.followup import record_outcome
 from handlers.common import Context, Who, answer_callback, app_of, guarded
 from handlers.events import STAFF

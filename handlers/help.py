@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot.commands import CommandSpec, commands_for
+from bot.domain.commands import CommandSpec, commands_for
 from handlers.common import Context, Who, guarded, send
 from handlers.feature import FeatureHandlers
 from handlers.menus import refresh_person_menu

@@ -20,12 +20,12 @@ from enum import StrEnum
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot import clock
-from bot.commands import CommandSpec
-from bot.invite_tokens import deep_link
-from bot.parsing.errors import PhoneError
-from bot.parsing.phone import normalize_phone
-from bot.roles import INVITABLE_BY_ADMIN, Role
+from bot.domain.commands import CommandSpec
+from bot.domain.invite_tokens import deep_link
+from bot.domain.parsing.errors import PhoneError
+from bot.domain.parsing.phone import normalize_phone
+from bot.domain.roles import INVITABLE_BY_ADMIN, Role
+from bot.runtime import clock
 from bot.services import invites as invite_service
 from bot.services.invites import NAME_MAX, InviteOutcome, clean_name
 from handlers.common import Context, Who, app_of, button, guarded, keyboard, send

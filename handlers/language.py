@@ -8,8 +8,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.commands import CommandSpec
-from bot.roles import ALL_ROLES
+from bot.domain.commands import CommandSpec
+from bot.domain.roles import ALL_ROLES
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
 from handlers.menus import set_person_menu

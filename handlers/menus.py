@@ -13,7 +13,7 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.commands import CommandSpec, commands_for
+from bot.domain.commands import CommandSpec, commands_for
 from messages import render
 from storage.people import Person
 

@@ -25,10 +25,9 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bot import clock
-from bot.commands import CommandSpec
-from bot.invite_tokens import deep_link
-from bot.loans import (
+from bot.domain.commands import CommandSpec
+from bot.domain.invite_tokens import deep_link
+from bot.domain.loans import (
     MAX_FEE_PERCENT,
     MAX_GRACE_MONTHS,
     MAX_PRINCIPAL,
@@ -41,11 +40,12 @@ from bot.loans import (
     add_months,
     build_schedule,
 )
-from bot.parsing.dates import parse_date_ex
-from bot.parsing.errors import AmountError, DateError, ParseError, PhoneError
-from bot.parsing.money import parse_amount_ex
-from bot.parsing.phone import normalize_phone
-from bot.roles import Role
+from bot.domain.parsing.dates import parse_date_ex
+from bot.domain.parsing.errors import AmountError, DateError, ParseError, PhoneError
+from bot.domain.parsing.money import parse_amount_ex
+from bot.domain.parsing.phone import normalize_phone
+from bot.domain.roles import Role
+from bot.runtime import clock
 from bot.services.loans import create_loan
 from handlers.cash import search_borrowers
 from handlers.common import app_of

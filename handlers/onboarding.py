@@ -13,8 +13,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot import clock
-from bot.commands import CommandSpec, commands_for
+from bot.domain.commands import CommandSpec, commands_for
+from bot.runtime import clock
 from bot.services.invites import redeem_invite
 from handlers.common import Context, Who, app_of, guarded, send
 from handlers.feature import FeatureHandlers

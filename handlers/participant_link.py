@@ -30,10 +30,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
-from bot import clock
-from bot.events import RegStatus
-from bot.invite_tokens import deep_link
-from bot.roles import Role
+from bot.domain.events import RegStatus
+from bot.domain.invite_tokens import deep_link
+from bot.domain.roles import Role
+from bot.runtime import clock
 from handlers.common import Context, Who, answer_callback, app_of, guarded, notify_person, send
 from handlers.events import STAFF, can_manage
 from handlers.feature import FeatureHandlers

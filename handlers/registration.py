@@ -35,13 +35,13 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
-from bot import clock
-from bot.commands import CommandSpec
-from bot.events import EDUCATION, WORK_STATUS, EventFormError, check_age, parse_rt_rw
-from bot.parsing.errors import NikError
-from bot.parsing.nik import parse_nik
-from bot.parsing.phone import normalize_phone
-from bot.roles import Role
+from bot.domain.commands import CommandSpec
+from bot.domain.events import EDUCATION, WORK_STATUS, EventFormError, check_age, parse_rt_rw
+from bot.domain.parsing.errors import NikError
+from bot.domain.parsing.nik import parse_nik
+from bot.domain.parsing.phone import normalize_phone
+from bot.domain.roles import Role
+from bot.runtime import clock
 from bot.services.registrations import NewParticipant, Outcome, register_participant
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, notify_person, send
 from handlers.events import STAFF, can_manage, int_or_none, visible_event

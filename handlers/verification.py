@@ -38,10 +38,10 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot import clock, sender
-from bot.commands import CommandSpec
-from bot.roles import Role
-from bot.sender import QueuedNotice
+from bot.domain.commands import CommandSpec
+from bot.domain.roles import Role
+from bot.runtime import clock, sender
+from bot.runtime.sender import QueuedNotice
 from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome, QueueNotice, RepaymentResult
 from handlers.common import (

@@ -31,9 +31,9 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent, get_group_symbol
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 
-from bot.parsing.errors import PhoneError
-from bot.parsing.nik import mask_nik
-from bot.parsing.phone import mask_phone
+from bot.domain.parsing.errors import PhoneError
+from bot.domain.parsing.nik import mask_nik
+from bot.domain.parsing.phone import mask_phone
 
 LANGUAGES = ("id", "en")
 TEMPLATE_DIR = Path(__file__).parent / "templates"

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.events import ACTIVE, SEATED, EventStatus
+from bot.domain.events import ACTIVE, SEATED, EventStatus
 from storage.db import Queryable, parse_utc_text, utc_text
 
 WITA = ZoneInfo("Asia/Makassar")
 
-#: the registration statuses that hold a seat / that are live, as SQL lists (checked against bot.events)
+#: the registration statuses that hold a seat / that are live, as SQL lists (checked against bot.domain.events)
 SEATED_SQL = "('registered', 'attended', 'no_show')"
 ACTIVE_SQL = "('registered', 'attended', 'no_show', 'waitlisted')"
 assert set(SEATED_SQL.replace("'", "").strip("()").split(", ")) == {str(s) for s in SEATED}

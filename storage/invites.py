@@ -1,4 +1,4 @@
-"""Repository: one-time invites. Only the SHA-256 of a token is stored (see :mod:`bot.invite_tokens`)."""
+"""Repository: one-time invites. Only the SHA-256 of a token is stored (see :mod:`bot.domain.invite_tokens`)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.invite_tokens import hash_token, new_token
-from bot.roles import Role
+from bot.domain.invite_tokens import hash_token, new_token
+from bot.domain.roles import Role
 from storage import people
 from storage.db import Queryable, parse_utc_text, utc_text
 from storage.people import Person

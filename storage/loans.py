@@ -2,17 +2,17 @@
 
 Design
 ------
-* A loan's schedule is written once, at :func:`create`, from :func:`bot.loans.build_schedule`; it never
+* A loan's schedule is written once, at :func:`create`, from :func:`bot.domain.loans.build_schedule`; it never
   changes.
 * The truth about what was paid is the set of *verified* repayments. :func:`summary` recomputes the
-  :class:`bot.loans.LoanState` from them with :func:`bot.loans.allocate`, so it is always right. The paid
+  :class:`bot.domain.loans.LoanState` from them with :func:`bot.domain.loans.allocate`, so it is always right. The paid
   columns of ``installments`` and the ``allocations`` rows are a derived copy rewritten by
   :func:`storage.repayments.reallocate` after every verification, record or reversal; they exist so that
   :func:`borrowers_overview` (and digests/reports) can aggregate in SQL without loading every loan.
 * Dates are WITA ``YYYY-MM-DD`` text; ``fee_percent_monthly`` is stored as the Decimal's text
   (``'0'``, ``'1.5'``).
 * :func:`import_rows` is the write side of ``pem-bot import-loans``: it takes rows already validated by
-  :mod:`bot.loan_import` and is idempotent through ``loans.import_key`` (a loan whose key exists is skipped).
+  :mod:`bot.domain.loan_import` and is idempotent through ``loans.import_key`` (a loan whose key exists is skipped).
   Borrowers are matched by NIK, then by phone within the kelurahan, else created.
 """
 
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from bot import clock
-from bot.loan_import import ImportRow
-from bot.loans import Installment as ScheduledInstallment
-from bot.loans import InstallmentState, LoanState, LoanTerms, Payment, allocate, build_schedule
-from bot.roles import Role
+from bot.domain.loan_import import ImportRow
+from bot.domain.loans import Installment as ScheduledInstallment
+from bot.domain.loans import InstallmentState, LoanState, LoanTerms, Payment, allocate, build_schedule
+from bot.domain.roles import Role
+from bot.runtime import clock
 from storage import audit, people
 from storage.db import Queryable, utc_text
 
@@ -136,7 +136,7 @@ async def create(
     created_by: int | None,
     import_key: str | None = None,
 ) -> Loan:
-    """Insert a loan and its schedule (raises :class:`bot.loans.LoanTermsError` for bad terms); audited."""
+    """Insert a loan and its schedule (raises :class:`bot.domain.loans.LoanTermsError` for bad terms); audited."""
     schedule = build_schedule(terms)  # validates the terms first
     now = utc_text(clock.utcnow())
     result = await tx.execute(

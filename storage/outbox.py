@@ -5,7 +5,7 @@ A job never talks to Telegram: it works out what is due and *enqueues* messages 
 so running a job twice for the same instant (a re-run ``pem-bot tick``, a restart's catch-up) adds nothing:
 whatever became of the first message (queued, sent, failed, cancelled), the second is dropped.
 
-The sender (:mod:`bot.sender`) takes :func:`due` messages, renders them in the recipient's language *at send
+The sender (:mod:`bot.runtime.sender`) takes :func:`due` messages, renders them in the recipient's language *at send
 time* and marks each one sent right after the API call returns, in its own statement.
 
 - ``context`` is JSON encoded with :func:`storage.persistence.dumps`, so ``date``/``datetime``/``Decimal``
@@ -37,7 +37,7 @@ Buttons = list[list[tuple[str, str]]]
 _DROP_NOTICE_TEXT = "CASE WHEN kind = 'notice' THEN '{}' ELSE context END"
 
 #: The kind of a notice: a message caused by another person's action (see :func:`enqueue_notice`). Quiet hours
-#: don't hold notices; they go out silently (bot/sender.py).
+#: don't hold notices; they go out silently (bot/runtime/sender.py).
 NOTICE_KIND = "notice"
 
 #: How long a claimed message is reserved for its sender (see :func:`claim`).

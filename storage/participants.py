@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.parsing.nik import clean_nik
-from bot.roles import Role
+from bot.domain.parsing.nik import clean_nik
+from bot.domain.roles import Role
 from storage import invites, outbox, outbox_keys, people
 from storage.db import Queryable, utc_text
 

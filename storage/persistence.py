@@ -10,7 +10,7 @@ anything else raises ``TypeError`` at write time, which surfaces as a bug in tes
 
 PTB calls the ``update_*`` methods concurrently (``asyncio.gather``); every write is one statement through
 :class:`storage.db.Database`, whose lock serialises them, so no write can interleave with another. The
-application (:class:`bot.app.PemApplication`) writes changes through after every update, not only every
+application (:class:`bot.runtime.app.PemApplication`) writes changes through after every update, not only every
 ``update_interval`` seconds, so even a crash loses at most the update being processed. It does so inside
 :meth:`SQLitePersistence.batched`: the writes of one update (the draft and the conversation state) are collected
 and run as one transaction (:meth:`storage.db.Database.execute_batch`) before ``process_update`` returns.

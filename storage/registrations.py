@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.events import ACTIVE, SEATED, EventStatus, RegStatus, seat_status
+from bot.domain.events import ACTIVE, SEATED, EventStatus, RegStatus, seat_status
 from storage.db import Queryable, utc_text
 from storage.events import SEATED_SQL, set_event_status
 

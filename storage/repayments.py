@@ -9,7 +9,7 @@ Life of a repayment::
 Design
 ------
 * Nothing is ever deleted. Only ``allocations`` (derived data) is rewritten, by :func:`reallocate`, which
-  runs :func:`bot.loans.allocate` over all verified repayments of the loan (ordered ``paid_on, id``) and
+  runs :func:`bot.domain.loans.allocate` over all verified repayments of the loan (ordered ``paid_on, id``) and
   rewrites the loan's allocation rows, the instalments' paid columns and ``loans.status`` (active <->
   paid_off; written_off is left alone). Reversal is therefore exact: the result equals allocating without
   the reversed payment.
@@ -35,8 +35,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot import clock
-from bot.loans import LoanState, OverpaymentError, Payment, allocate
+from bot.domain.loans import LoanState, OverpaymentError, Payment, allocate
+from bot.runtime import clock
 from storage import loans as loans_repo
 from storage.db import Queryable, utc_text
 

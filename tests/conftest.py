@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import clock
-from bot.app import PemApplication, build_application
-from bot.config import Settings, load_settings
-from bot.roles import Role
+from bot.domain.roles import Role
+from bot.runtime import clock
+from bot.runtime.app import PemApplication, build_application
+from bot.runtime.config import Settings, load_settings
 from storage import people
 from storage.db import Database
 from storage.migrate import migrate
@@ -162,6 +162,6 @@ async def bot(rec: RecordingRequest) -> AsyncIterator:
 @pytest.fixture
 def no_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
     """No 1 s per-chat spacing in the sender, so tests that send several messages to one chat don't wait."""
-    from bot import sender
+    from bot.runtime import sender
 
     monkeypatch.setattr(sender, "DEFAULT_PACER", sender.ChatPacer(0))

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import ExtBot
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from storage import people
 from storage.db import Database
 from storage.people import Person

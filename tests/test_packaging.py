@@ -16,10 +16,10 @@ def test_package_data_covers_every_non_python_file():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     package_data = config["tool"]["setuptools"]["package-data"]
     for package, patterns in package_data.items():
-        base = ROOT / package
+        base = ROOT.joinpath(*package.split("."))
         shipped = {Path(p) for pattern in patterns for p in glob.glob(pattern, root_dir=base, recursive=True)}
         present = {p.relative_to(base) for p in base.rglob("*")
                    if p.is_file() and p.suffix in {".j2", ".sql", ".csv"}}
         assert present, package
         assert present - shipped == set(), f"{package}: files the wheel would not ship"
-    assert "messages" in package_data and "storage" in package_data and "bot" in package_data
+    assert "messages" in package_data and "storage" in package_data and "bot.domain" in package_data

@@ -2,7 +2,7 @@
 
 A job (:class:`~bot.jobs.base.JobSpec`) is a plain async function of (database, now, settings) that works
 out what is due and *enqueues* messages into the outbox with dedupe keys; it never talks to Telegram. The
-sender (:func:`bot.sender.send_due`) then empties the outbox.
+sender (:func:`bot.runtime.sender.send_due`) then empties the outbox.
 
 Registering a job: a job module (``bot/jobs/<name>.py``) exposes ``JOBS: list[JobSpec]`` and optionally
 ``CLEANUPS: list[Cleanup]``; add the module to the import below and to :data:`ALL_JOBS` / :data:`CLEANUPS`.
@@ -32,11 +32,11 @@ from datetime import datetime, timedelta
 
 from telegram import Bot
 
-from bot.config import Settings
 from bot.jobs import backup, digest, reminders
 from bot.jobs import events as event_jobs
 from bot.jobs.base import Cleanup, JobSpec
-from bot.sender import SendReport, send_due
+from bot.runtime.config import Settings
+from bot.runtime.sender import SendReport, send_due
 from storage import outbox
 from storage.db import Database
 

@@ -12,7 +12,7 @@
   for verification gets ``digest/nudge``, once a day (dedupe ``nudge:<pid>:<date>``).
 
 All figures come from :mod:`storage.reports.digest` (SQL aggregates); each is read once for the whole city and then
-assembled per kelurahan by :mod:`bot.digest`.
+assembled per kelurahan by :mod:`bot.domain.digest`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import logging
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from bot import digest as assemble
+from bot.domain import digest as assemble
 from bot.jobs.base import JobSpec
 from messages import label, normalise_language
 from storage import events as event_repo

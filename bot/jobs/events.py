@@ -32,8 +32,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.domain.roles import Role
 from bot.jobs.base import Cleanup, JobSpec
-from bot.roles import Role
 from storage import events, outbox, outbox_keys, people
 from storage.db import Database
 from storage.reports import events as event_reports

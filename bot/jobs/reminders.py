@@ -29,8 +29,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.domain.roles import Role
 from bot.jobs.base import Cleanup, JobSpec
-from bot.roles import Role
 from storage import outbox, outbox_keys, people
 from storage.db import Database
 from storage.reports import reminders as repo

@@ -5,7 +5,7 @@ The one rule, for both callers
 * **Name**: :func:`clean_name`. Spaces are collapsed; a name is 2–80 characters of letters (any script),
   spaces and ``. , ' -``. No digits: "Admin 2" is refused (people are told apart by their phone, not by a
   number in their name).
-* **Phone** (optional, already normalised to E.164 by the caller with :func:`bot.parsing.phone.normalize_phone`):
+* **Phone** (optional, already normalised to E.164 by the caller with :func:`bot.domain.parsing.phone.normalize_phone`):
 
   - it belongs to a person of the **same kelurahan** → the invite is for **that person** (outcome
     ``REUSED``): no second person with one phone. The role is added when the link is opened, as for every
@@ -25,7 +25,7 @@ id (``pem-bot invite --person-id``). :func:`redeem_invite` is the invitee's side
 
 Each call is one transaction: the person (when new), the invite and one ``invite.created`` audit row
 (``details``: person id, role, whether the person is new, and ``via``: ``bot`` or ``cli``) commit together.
-The plain token is returned once and never stored (only its hash, :mod:`bot.invite_tokens`). ``now`` (the
+The plain token is returned once and never stored (only its hash, :mod:`bot.domain.invite_tokens`). ``now`` (the
 invite's creation, and its expiry a week later) comes from the caller: a use case does not read the clock.
 """
 
@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.invite_tokens import looks_like_token
-from bot.roles import Role
+from bot.domain.invite_tokens import looks_like_token
+from bot.domain.roles import Role
 from storage import audit, invites, people
 from storage.db import Database, Queryable
 from storage.invites import Invite, RedeemResult, RedeemStatus

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.loans import LoanTerms
-from bot.roles import Role
+from bot.domain.loans import LoanTerms
+from bot.domain.roles import Role
 from storage import audit, drafts, invites, loans, people
 from storage.db import Database
 from storage.invites import Invite
@@ -34,7 +34,7 @@ async def create_loan(
     person of ``kelurahan_code``, else a new person with ``name`` and ``phone``) gets the borrower role, the
     loan is created (``loans.create`` audits ``loan.created``), and a borrower not on Telegram gets a one-time
     invite (audited). ``draft_of``: the Telegram user whose form draft this finishes, deleted in the same
-    transaction. Raises :class:`bot.loans.LoanTermsError` for terms the domain refuses (nothing is stored)."""
+    transaction. Raises :class:`bot.domain.loans.LoanTermsError` for terms the domain refuses (nothing is stored)."""
     async with db.transaction() as tx:
         borrower = None if borrower_id is None else await people.get(tx, borrower_id)
         if borrower is not None and borrower.kelurahan_code != kelurahan_code:

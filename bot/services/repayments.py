@@ -20,7 +20,8 @@ Notices that must commit with the report
 A reported payment is announced to every active treasurer of the loan's kelurahan except the borrower and the
 reporter (maker-checker). Which treasurers is this module's rule; *how* they are told (rendering in their
 language, the outbox row, quiet hours) is the caller's, since a use case renders no text and does not know
-:mod:`bot.sender`. The caller therefore passes a :class:`QueueNotice` callback: :func:`report_repayment` calls it
+:mod:`bot.runtime.sender`. The caller therefore passes a :class:`QueueNotice` callback:
+:func:`report_repayment` calls it
 once per treasurer **inside the reporting transaction**, with that transaction, so the outbox rows it inserts
 commit (or roll back) together with the report; whatever it returns (the bot's ``QueuedNotice``) comes back in
 ``RepaymentResult.notices`` for the caller to deliver once the transaction has committed. A callback was
@@ -36,7 +37,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from storage import audit, loans, people, repayments
 from storage.db import Database, Queryable
 from storage.loans import LoanSummary

@@ -18,7 +18,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ConversationHandler
 
-from bot import clock
+from bot.runtime import clock
 from handlers.common import Context, Who, answer_callback, send
 from storage import drafts
 

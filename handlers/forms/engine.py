@@ -14,7 +14,7 @@ The engine (:class:`Dispatcher`) handles, for every declared form alike:
 - **buttons** ``<kind>:<form id>:<step>[:<value>]`` (and ``<kind>:<form id>:skip``), checked against the user's
   draft: a press from an older message (another form id, no open form) only gets the "button expired" notice;
   a value that the current step does not offer (forged callback data) records nothing and asks again;
-- **typed text**: parsed by the step's parser, whose typed error (:class:`bot.parsing.errors.ParseError`) picks
+- **typed text**: parsed by the step's parser, whose typed error (:class:`bot.domain.parsing.errors.ParseError`) picks
   the message (:attr:`Step.invalid` gets ``code`` and the error's ``params``) and
   asks the same question again. **Typing a button's label counts as tapping it.** Text where only buttons are
   offered gets "please use the buttons" and the buttons again;
@@ -58,17 +58,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot import clock
-from bot.commands import CommandSpec
-from bot.parsing.errors import ParseError
-from bot.roles import Role
+from bot.domain.commands import CommandSpec
+from bot.domain.parsing.errors import ParseError
+from bot.domain.roles import Role
+from bot.runtime import clock
 from handlers.common import Context, Who, answer_callback, app_of, guarded, identify, keyboard, send
 from messages import label
 from storage import drafts
 from storage.drafts import Draft
 
 if TYPE_CHECKING:
-    from bot.config import Settings
+    from bot.runtime.config import Settings
     from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -185,7 +185,7 @@ class Step:
     - ``invalid``: the template for a refused answer (gets ``code`` and the error's params);
     - ``skip``: offer *Lewati*, which answers ``None`` (a function of the draft's data when it depends on it);
     - ``accept``: the fields an answer stores (default ``{field: answer}``); it may refuse the answer by raising
-      :class:`~bot.parsing.errors.ParseError` (the question is then asked again, after ``invalid`` if set);
+      :class:`~bot.domain.parsing.errors.ParseError` (the question is then asked again, after ``invalid`` if set);
     - ``when``: whether the step applies to the draft's data (default: always);
     - ``context``: extra values for the template;
     - ``empty``: when ``options`` offers nothing and there is no parser, this template is said and the form ends

@@ -14,7 +14,7 @@ Definitions (``docs`` = /work/shared/domain.md):
 * days in arrears of a loan = ``today`` − due date of its oldest instalment not fully paid (0 if not overdue);
 * PAR30 / PAR1 = whole outstanding principal of active loans with arrears > 30 / > 0 ÷ all outstanding
   principal;
-* collectibility buckets = the thresholds of :func:`bot.loans.collectibility`, as a SQL ``CASE``;
+* collectibility buckets = the thresholds of :func:`bot.domain.loans.collectibility`, as a SQL ``CASE``;
 * collection for a period = allocations (of verified repayments) to instalments due in the period ÷ the
   scheduled amount of those instalments, split on-time (repayment ``paid_on`` ≤ instalment ``due_date``) and late.
 """
@@ -26,7 +26,7 @@ from datetime import date, datetime
 
 from storage.db import Queryable, utc_text
 
-#: Days-in-arrears CASE matching bot.loans.collectibility (1: 0 days, 2: 1–90, 3: 91–120, 4: 121–180, 5: >180)
+#: Days-in-arrears CASE matching bot.domain.loans.collectibility (1: 0 days, 2: 1–90, 3: 91–120, 4: 121–180, 5: >180)
 _BUCKET_SQL = (
     "CASE WHEN dpd = 0 THEN 1 WHEN dpd <= 90 THEN 2 WHEN dpd <= 120 THEN 3 WHEN dpd <= 180 THEN 4 ELSE 5 END"
 )

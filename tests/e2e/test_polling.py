@@ -110,8 +110,8 @@ def _button(call, text_part: str) -> str:
 async def _borrower_treasurer_and_loan(path: str) -> int:
     from datetime import date, timedelta
 
-    from bot.loans import LoanTerms
-    from bot.roles import Role
+    from bot.domain.loans import LoanTerms
+    from bot.domain.roles import Role
     from storage import loans, people
     from storage.db import Database
 

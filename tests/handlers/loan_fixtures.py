@@ -6,7 +6,7 @@ import itertools
 from datetime import date
 from decimal import Decimal
 
-from bot.loans import LoanTerms
+from bot.domain.loans import LoanTerms
 from storage import loans, repayments
 from storage.people import Person
 

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from bot import clock
-from bot.roles import Role
+from bot.domain.roles import Role
+from bot.runtime import clock
 from bot.services.repayments import reverse_repayment
 from storage import audit, loans, repayments
 from tests.handlers.loan_fixtures import make_loan, record

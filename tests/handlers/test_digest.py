@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.domain.roles import Role
 from bot.jobs.digest import run_daily
-from bot.roles import Role
 from storage import audit, outbox, people
 from tests.handlers.loan_fixtures import make_loan, record
 from tests.harness import BotTester

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from handlers import help as help_module
 from storage import people
 from tests.harness import BotTester

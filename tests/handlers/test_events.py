@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from openpyxl import load_workbook
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from storage import audit, events, participants, registrations
 from tests.conftest import NAIKOTEN_SATU
 from tests.handlers.test_registration import _quick, make_event

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot import jobs
-from bot.roles import Role
+from bot.domain.roles import Role
 from storage import participants, registrations
 from tests.handlers.test_registration import make_event
 from tests.jobs_fixtures import wita

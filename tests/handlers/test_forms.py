@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import clock
-from bot.roles import Role
+from bot.domain.roles import Role
+from bot.runtime import clock
 from handlers.forms import FORM_MAX_AGE, expire_stale_forms
 from tests.harness import BotTester
 

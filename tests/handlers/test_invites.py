@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from storage import audit, people
 from tests.harness import BotTester, answers
 

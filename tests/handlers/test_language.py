@@ -7,7 +7,7 @@ from tests.harness import BotTester, answers
 
 
 async def test_switch_to_english_and_back(running, tester: BotTester, make_person):
-    from bot.roles import Role
+    from bot.domain.roles import Role
 
     person, user = await make_person(Role.ADMIN)
     await tester.command(user, "bahasa")
@@ -30,7 +30,7 @@ async def test_switch_to_english_and_back(running, tester: BotTester, make_perso
 
 
 async def test_forged_language_is_stale(running, tester: BotTester, make_person):
-    from bot.roles import Role
+    from bot.domain.roles import Role
 
     person, user = await make_person(Role.BORROWER)
     calls = await tester.press(user, "lang:fr")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.loans import LoanTerms
-from bot.roles import Role
+from bot.domain.loans import LoanTerms
+from bot.domain.roles import Role
 from storage import loans, repayments
 from tests.conftest import NAIKOTEN_SATU
 from tests.harness import answers, texts

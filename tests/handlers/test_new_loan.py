@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from storage import audit, loans, people
 
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import pytest
 from telegram.ext import CallbackContext
 
-from bot import clock
-from bot.roles import Role
-from bot.sender import send_due
+from bot.domain.roles import Role
+from bot.runtime import clock
+from bot.runtime.sender import send_due
 from handlers.verification import announce_pending
 from storage import outbox, repayments
 from storage.db import Database
@@ -158,7 +158,7 @@ async def test_the_treasurers_notice_is_stored_with_the_report_and_sent_even_aft
 async def test_no_report_no_notice(running, tester, world, monkeypatch):
     """The report and its notices commit together: a failure after a notice was queued (here, while queueing
     it) leaves neither the repayment nor the notice behind."""
-    import bot.sender as sender_module
+    import bot.runtime.sender as sender_module
 
     db, b = world["db"], world["b"]
     original = sender_module.queue_notice

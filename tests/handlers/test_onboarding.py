@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import clock
-from bot.roles import Role
+from bot.domain.roles import Role
+from bot.runtime import clock
 from storage import audit, invites, people
 from tests.harness import BotTester, User
 

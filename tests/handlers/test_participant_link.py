@@ -7,7 +7,7 @@ import json
 import re
 from datetime import UTC, datetime
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from storage import participants, people, registrations
 from tests.conftest import NAIKOTEN_SATU
 from tests.handlers.test_registration import make_event

@@ -7,7 +7,7 @@ and explicit dates are not echoed (their summary shows them as before). The froz
 
 from __future__ import annotations
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from storage import loans
 from tests.handlers.loan_fixtures import make_loan
 from tests.harness import texts

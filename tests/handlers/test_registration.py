@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from storage import audit, events, participants, registrations
 from tests.conftest import NAIKOTEN_SATU
 

@@ -11,8 +11,8 @@ from datetime import date
 
 from telegram import Update
 
-from bot.loans import LoanTerms
-from bot.roles import Role
+from bot.domain.loans import LoanTerms
+from bot.domain.roles import Role
 from storage import loans, repayments
 from tests.conftest import NAIKOTEN_SATU
 from tests.harness import BotTester, User, answers, texts

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from handlers import all_commands
 from tests.harness import BotTester
 

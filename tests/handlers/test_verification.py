@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from telegram.ext import CallbackContext
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from handlers.verification import announce_pending
 from storage import audit, repayments
 from tests.handlers.loan_fixtures import make_loan, report

@@ -36,7 +36,7 @@ async def register(db, event, p, now=NOW):
 
 
 async def linked_participant(db, *extra_roles):
-    from bot.roles import Role
+    from bot.domain.roles import Role
 
     async with db.transaction() as tx:
         participant = await participants.create_participant(

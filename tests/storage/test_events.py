@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.events import EventStatus
+from bot.domain.events import EventStatus
 from storage import events
 from tests.storage.event_fixtures import KEL, NOW, make_event, make_participant, register
 

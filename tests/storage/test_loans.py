@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.loans import LoanTerms, LoanTermsError, build_schedule
-from bot.roles import Role
+from bot.domain.loans import LoanTerms, LoanTermsError, build_schedule
+from bot.domain.roles import Role
 from storage import audit, loans, people, repayments
 from storage.db import Database
 from tests.conftest import NAIKOTEN_SATU, NOW

@@ -37,7 +37,7 @@ async def test_final_schema_has_the_foundation_tables_and_columns(db):
 
 
 async def test_kelurahan_seed_matches_the_shipped_list(db):
-    text = resources.files("bot.data").joinpath("kota_kupang_kelurahan.csv").read_text(encoding="utf-8")
+    text = resources.files("bot.domain.data").joinpath("kota_kupang_kelurahan.csv").read_text(encoding="utf-8")
     expected = {(r["kode"], r["kelurahan"], r["kecamatan_kode"]) for r in csv.DictReader(text.splitlines())}
     rows = await db.fetchall("SELECT code, name, kecamatan_code FROM kelurahan")
     assert {(r[0], r[1], r[2]) for r in rows} == expected

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot import clock
-from bot.roles import Role
+from bot.domain.roles import Role
+from bot.runtime import clock
 from storage import invites, outbox, participants, people, registrations
 from tests.storage.event_fixtures import KEL, NOW, linked_participant, make_event, make_participant, register
 

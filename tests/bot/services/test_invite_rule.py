@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
-from bot.roles import Role
+from bot.cli import main as cli
+from bot.domain.roles import Role
 from storage import audit, kelurahan, people
 from tests.conftest import NAIKOTEN_SATU
 

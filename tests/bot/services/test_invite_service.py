@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from bot.services.invites import InviteOutcome, create_invite, invite_existing
 from storage import audit, people
 from tests.conftest import NAIKOTEN_SATU, NOW

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from bot import clock
-from bot.loans import LoanTerms
-from bot.roles import Role
+from bot.domain.loans import LoanTerms
+from bot.domain.roles import Role
+from bot.runtime import clock
 from bot.services import repayments as svc
 from bot.services.repayments import Outcome
 from storage import audit, loans, outbox, people, repayments

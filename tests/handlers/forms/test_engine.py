@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import clock
-from bot.roles import Role
+from bot.domain.roles import Role
+from bot.runtime import clock
 from handlers.forms import FORM_MAX_AGE, expire_stale_forms
 from storage import drafts, participants, people
 from tests.handlers.test_followup_prompts import attended

@@ -1,6 +1,6 @@
 """Samples for the digest templates (worst case: full lists, long names, 51 kelurahan in the city view)."""
 
-from bot.kota_kupang import all_kelurahan
+from bot.domain.kota_kupang import all_kelurahan
 
 _LONG = "Maria Goreti Theresia Bria Seran Nenobais"
 

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-from bot.roles import Role
+from bot.domain.roles import Role
 
 _COMMANDS = [("bantuan", "bantuan"), ("undang", "undang"), ("bahasa", "bahasa"), ("batal", "batal")]
 _PERSON = SimpleNamespace(id=1, name="Maria Goreti Bria Seran", roles=frozenset({Role.ADMIN, Role.TREASURER}),

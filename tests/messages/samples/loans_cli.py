@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.loan_import import RowError
+from bot.domain.loan_import import RowError
 
 _ERRORS = [
     RowError(0, "tenor_months", "missing_column"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.seed_synthetic import SeedStats
+from bot.cli.seed_synthetic import SeedStats
 
 _STATS = SeedStats(kelurahan=51, people=15_505, borrowers=15_300, loans=15_300, active_loans=11_896,
                    installments=238_236, repayments={"verified": 471_041, "pending": 923, "rejected": 423,

@@ -24,9 +24,9 @@ from decimal import Decimal
 
 import pytest
 
-from bot import clock
+from bot.domain.roles import Role
 from bot.jobs.digest import city_context, kelurahan_contexts
-from bot.roles import Role
+from bot.runtime import clock
 from messages import MAX_MESSAGE_LENGTH, render
 from storage import people, repayments
 from storage.reports import digest
@@ -39,7 +39,7 @@ OEBOBO = "53.71.04.1001"
 
 
 def at(moment: datetime):
-    """Freeze bot.clock at ``moment`` (verified_at / reported_at are stamped from it)."""
+    """Freeze bot.runtime.clock at ``moment`` (verified_at / reported_at are stamped from it)."""
     clock.utcnow = lambda: moment.astimezone(UTC)  # restored by the autouse fixture below
 
 
@@ -92,8 +92,8 @@ async def test_portfolio_par_and_buckets(portfolio_db):
 
 
 async def test_buckets_follow_collectibility_thresholds(db):
-    """Loans at 0, 1, 90, 91, 120, 121, 180 and 181 days land in the same buckets as bot.loans.collectibility."""
-    from bot.loans import collectibility
+    """Loans at 0, 1, 90, 91, 120, 121, 180 and 181 days land in the same buckets as bot.domain.loans.collectibility."""
+    from bot.domain.loans import collectibility
 
     borrower = await add_person(db, "Dewi")
     today = date(2026, 11, 15)  # every first due date below then falls on a day <= 28

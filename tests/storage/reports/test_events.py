@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from bot.domain.roles import Role
 from bot.jobs import events as event_jobs
-from bot.roles import Role
 from storage import outbox, outcomes, people, registrations
 from storage.reports import events as event_reports
 from tests.jobs_fixtures import add_person, wita

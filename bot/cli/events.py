@@ -1,0 +1,49 @@
+"""``pem-bot erase-participant ID``: anonymise a Karang Taruna participant (UU 27/2022 right to erasure).
+
+The name becomes ``Peserta terhapus #ID``; the NIK, birth date, sex, phone, address and Telegram link are
+removed and ``erased_at`` is set. Registrations and outcomes stay, so event counts do not change. The erasure
+is written to the audit log (ids only). Erasing twice is harmless. An unknown id exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot.runtime import clock
+from bot.runtime.config import load_settings
+from storage import audit, participants
+
+
+def erase_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("participant_id", type=int, metavar="ID", help="participant id")
+
+
+async def _erase(settings, participant_id: int) -> tuple[bool, bool]:
+    from bot.cli.main import open_database
+
+    db = await open_database(settings)
+    try:
+        async with db.transaction() as tx:
+            before = await participants.erase_participant(tx, participant_id, clock.utcnow())
+            if before is None:
+                return False, False
+            await audit.record(tx, "participant.erased", entity="participant", entity_id=participant_id,
+                               kelurahan_code=before.kelurahan_code,
+                               details={"via": "cli", "already_erased": before.erased})
+        return True, before.erased
+    finally:
+        await db.close()
+
+
+def cmd_erase_participant(args: argparse.Namespace) -> int:
+    from bot.cli.main import say
+
+    settings = load_settings(require_token=False)
+    found, already = asyncio.run(_erase(settings, args.participant_id))
+    if not found:
+        say(settings, "erase_participant", file=sys.stderr, id=args.participant_id, found=False, already=False)
+        return 1
+    say(settings, "erase_participant", id=args.participant_id, found=True, already=already)
+    return 0

@@ -1,1 +1,0 @@
-"""Static data files shipped with the bot; load them with :mod:`importlib.resources` from ``bot.data``."""

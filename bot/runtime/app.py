@@ -1,0 +1,147 @@
+"""The Application factory.
+
+:func:`build_application` wires python-telegram-bot to the database, the persistence, the rate limiter and the
+handlers. The database is opened and migrated at the start of ``initialize()`` (PTB loads the persistence there,
+before ``post_init``), the default command menus are set in ``post_init``, and the database is closed in
+``post_shutdown``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
+
+import handlers
+from bot.runtime.config import Settings
+from handlers.menus import set_default_menus
+from storage.db import Database
+from storage.migrate import migrate
+from storage.persistence import SQLitePersistence
+
+log = logging.getLogger(__name__)
+
+
+class PemApplication(Application):
+    """An Application that knows its settings and database, and writes persistence through after every
+    update (not only every ``update_interval``), so a form survives even an abrupt stop."""
+
+    settings: Settings
+    db: Database
+    #: True when the scheduler runs (ticks every minute, catch-up at start-up); see bot/runtime/scheduler.py.
+    scheduled: bool = False
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+
+    async def initialize(self) -> None:
+        """Open and migrate the database first: PTB loads the persistence inside ``initialize()``."""
+        await self.db.open()
+        applied = await migrate(self.db)
+        if applied:
+            log.info("database migrated: %s", ", ".join(applied))
+        await super().initialize()
+
+    async def shutdown(self) -> None:
+        """Let a start-up catch-up still running finish first: it needs the bot and the database."""
+        if self.scheduled:
+            from bot.runtime.scheduler import finish_catch_up
+
+            await finish_catch_up(self)
+        await super().shutdown()
+
+    async def process_update(self, update: object) -> None:
+        """Handle the update, then write the persistence through with PTB's own (public) ``update_persistence``,
+        inside :meth:`~storage.persistence.SQLitePersistence.batched`: the writes of the update (the draft and
+        the conversation state) go to SQLite in one transaction before this returns, so a form survives even a
+        ``kill -9``. A value that cannot be stored goes to the error handler (PTB's ``update_persistence``
+        dispatches write errors there), never out of ``process_update``, which would end PTB's update fetcher."""
+        await super().process_update(update)
+        persistence = self.persistence
+        if isinstance(persistence, SQLitePersistence):
+            async with persistence.batched():
+                await self.update_persistence()
+        elif persistence is not None:
+            await self.update_persistence()
+
+
+async def _post_init(app: Application) -> None:
+    await set_default_menus(app.bot, handlers.all_commands())
+    if isinstance(app, PemApplication) and app.scheduled:
+        from bot.runtime.scheduler import start_catch_up
+
+        start_catch_up(app)  # in the background: polling must not wait for it (bench/startup.py)
+
+
+async def _post_shutdown(app: Application) -> None:
+    assert isinstance(app, PemApplication)
+    await app.db.close()
+
+
+#: Telegram's broadcast limit: messages per second over all chats.
+OVERALL_RATE = 30
+
+
+def rate_limiter() -> AIORateLimiter:
+    """The production rate limiter (bench/fanout.py measures this very configuration).
+
+    The overall limit is expressed as ONE message per 1/30 s rather than 30 per second: aiolimiter's leaky bucket
+    holds ``max_rate`` tokens, so "30 per 1 s" lets a burst through on top of the steady 30/s (measured: 32
+    calls in one second with the sequential sender; docs/performance.md, section 3). A bucket of one spaces the
+    messages evenly, never more than 30 in any second, at the same steady rate. Groups: 20 per minute.
+    A 429 pauses every request for the time Telegram asks (PTB's own handling), up to 3 retries."""
+    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / OVERALL_RATE,
+                          group_max_rate=20, group_time_period=60, max_retries=3)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    db: Database | None = None,
+    with_updater: bool = True,
+    rate_limit: bool = True,
+    scheduler: bool | None = None,
+) -> PemApplication:
+    """Build the bot. Tests pass a recording ``request``, ``with_updater=False`` and ``rate_limit=False``.
+
+    ``scheduler`` (default: the same as ``with_updater``, so test apps have none) runs the outbox tick every
+    minute and a catch-up tick started in ``post_init`` (in the background; ``shutdown`` waits for it)."""
+    db = db or Database(settings.database)
+    builder: ApplicationBuilder = (
+        ApplicationBuilder()
+        .application_class(PemApplication)
+        .token(settings.token)
+        .persistence(SQLitePersistence(db))
+        .context_types(ContextTypes())
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if settings.api_base_url:
+        base = settings.api_base_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot", 1))
+    if request is not None:
+        builder = builder.request(request)
+        builder = builder.get_updates_request(get_updates_request or request)
+    if not with_updater:
+        builder = builder.updater(None)
+    if rate_limit:
+        builder = builder.rate_limiter(rate_limiter())
+    app = builder.build()
+    assert isinstance(app, PemApplication)
+    app.settings = settings
+    app.db = db
+    handlers.register(app)
+    if with_updater if scheduler is None else scheduler:
+        from bot.runtime.scheduler import setup_scheduler
+
+        app.scheduled = setup_scheduler(app)
+    return app
+
+
+def allowed_updates() -> list[str]:
+    return [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
