@@ -8,7 +8,8 @@ Layers and what each may import of ours:
 - ``jobs`` (``bot/jobs/``): services, storage, the domain and messages;
 - ``handlers``: services, the domain, messages, and storage for reading (a handler never opens a transaction);
 - ``runtime`` (``bot/runtime/``: app factory, scheduler, sender, config, clock): all of these;
-- ``cli`` (``bot/cli/``): services, storage, messages, the domain, and the runtime only from ``bot.cli.run``.
+- ``cli`` (``bot/cli/``): services, storage, messages, the domain, and the runtime and jobs only from
+  ``bot.cli.run`` (``pem-bot run``, ``tick``, ``backup``).
 
 Nothing imports the runtime or the CLI (but the CLI's ``run``). No import of ours inside a function: a cycle is
 broken by moving code to the right layer, not by importing late.
@@ -61,7 +62,8 @@ ALLOWED = {
     "runtime": {"runtime", "jobs", "services", "storage", "domain", "messages", "handlers"},
     "cli": {"cli", "services", "storage", "messages", "domain"},
 }
-#: The one module of the CLI that may import the runtime: it starts the bot.
+#: The one module of the CLI that may import the runtime (and the jobs): it starts the bot, or runs its
+#: scheduled work once (pem-bot tick, pem-bot backup).
 CLI_RUN = "bot.cli.run"
 
 
@@ -147,7 +149,7 @@ def violations(root: Path, packages: tuple[str, ...] = OURS) -> list[Violation]:
             target_layer = layer_of(target)
             if target_layer is None or target_layer == layer:
                 continue
-            allowed = ALLOWED[layer] | ({"runtime"} if module == CLI_RUN else set())
+            allowed = ALLOWED[layer] | ({"runtime", "jobs"} if module == CLI_RUN else set())
             if target_layer not in allowed:
                 found.add(Violation(module, line, "layer", target))
         if layer == "handlers":
@@ -158,27 +160,11 @@ def violations(root: Path, packages: tuple[str, ...] = OURS) -> list[Violation]:
 
 #: Today's violations (see the module docstring): each entry is paid by the redesign, then deleted here.
 KNOWN_DEBT: frozenset[str] = frozenset({
-    "bot.cli.events -> bot.cli.main (local)",
+    "bot.cli.common -> bot.runtime.config (layer)",
     "bot.cli.events -> bot.runtime.clock (layer)",
     "bot.cli.events -> bot.runtime.config (layer)",
-    "bot.cli.main -> bot.domain.loan_import (local)",
-    "bot.cli.main -> bot.domain.parsing.errors (local)",
-    "bot.cli.main -> bot.domain.parsing.phone (local)",
-    "bot.cli.main -> bot.runtime.app (layer)",
-    "bot.cli.main -> bot.runtime.app (local)",
     "bot.cli.main -> bot.runtime.clock (layer)",
     "bot.cli.main -> bot.runtime.config (layer)",
-    "bot.cli.main -> bot.services.demo (local)",
-    "bot.cli.main -> storage.loans (local)",
-    "bot.cli.main -> storage.repayments (local)",
-    "bot.cli.schedule -> bot.cli.main (local)",
-    "bot.cli.schedule -> bot.jobs (layer)",
-    "bot.cli.schedule -> bot.jobs (local)",
-    "bot.cli.schedule -> bot.jobs.backup (layer)",
-    "bot.cli.schedule -> bot.jobs.backup (local)",
-    "bot.cli.schedule -> bot.runtime.clock (layer)",
-    "bot.cli.schedule -> bot.runtime.config (layer)",
-    "bot.cli.seed_synthetic -> bot.cli.main (local)",
     "bot.cli.seed_synthetic -> bot.runtime.clock (layer)",
     "bot.cli.seed_synthetic -> bot.runtime.config (layer)",
     "bot.domain.digest -> matplotlib (stdlib)",

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import sys
 
+from bot.cli.common import open_database, say
 from bot.runtime import clock
 from bot.runtime.config import load_settings
 from storage import audit, participants
@@ -21,8 +22,6 @@ def erase_args(parser: argparse.ArgumentParser) -> None:
 
 
 async def _erase(settings, participant_id: int) -> tuple[bool, bool]:
-    from bot.cli.main import open_database
-
     db = await open_database(settings)
     try:
         async with db.transaction() as tx:
@@ -38,8 +37,6 @@ async def _erase(settings, participant_id: int) -> tuple[bool, bool]:
 
 
 def cmd_erase_participant(args: argparse.Namespace) -> int:
-    from bot.cli.main import say
-
     settings = load_settings(require_token=False)
     found, already = asyncio.run(_erase(settings, args.participant_id))
     if not found:

@@ -9,96 +9,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime, time
+from pathlib import Path
 from typing import Any
 
+from telegram import Bot
+
 from bot.cli import events as events_cli
-from bot.cli import schedule as schedule_cli
+from bot.cli import run as run_cli
 from bot.cli import seed_synthetic
+from bot.cli.common import EXIT_CONFIG, CliError, open_database, say
 from bot.domain.invite_tokens import deep_link
+from bot.domain.loan_import import ImportFileError, check_rows, read_table
+from bot.domain.parsing.errors import PhoneError
+from bot.domain.parsing.phone import normalize_phone
 from bot.domain.roles import Role
 from bot.runtime import clock
 from bot.runtime.config import ConfigError, Settings, check_database_writable, load_settings
 from bot.services import invites as invite_service
+from bot.services.demo import generate
 from bot.services.invites import InviteOutcome, InviteResult
-from messages import render
-from storage import audit, kelurahan, people
+from storage import audit, kelurahan, loans, people, repayments
 from storage.db import Database
 from storage.migrate import migrate
-
-EXIT_CONFIG = 2
-
-
-class CliError(Exception):
-    """A mistake in the command's arguments: rendered from ``plain/cli/error`` and exit status 2."""
-
-    def __init__(self, code: str, **params: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-
-def _lang(settings: Settings | None) -> str:
-    return settings.language if settings is not None else "id"
-
-
-def say(settings: Settings | None, template: str, *, file: Any = None, **ctx: object) -> None:
-    text = render(f"plain/cli/{template}", _lang(settings), **ctx)
-    print(text, file=file or sys.stdout)
-
-
-def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-
-
-async def open_database(settings: Settings) -> Database:
-    check_database_writable(settings.database)
-    db = await Database(settings.database).open()
-    await migrate(db)
-    return db
-
-
-# --- run ------------------------------------------------------------------------------------------------------
-async def _check_token(settings: Settings) -> bool:
-    """One getMe before PTB starts: a rejected token must end with one line, not with the traceback that PTB's
-    bootstrap retry loop logs. Returns False when Telegram can't be reached (run_polling then keeps retrying)."""
-    from telegram import Bot
-    from telegram.error import NetworkError
-
-    kwargs: dict[str, Any] = {}
-    if settings.api_base_url:
-        kwargs["base_url"] = settings.api_base_url.rstrip("/")
-    try:
-        async with Bot(settings.token, **kwargs):
-            return True
-    except NetworkError:
-        return False
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from telegram.error import InvalidToken
-
-    from bot.runtime.app import allowed_updates, build_application
-
-    settings = load_settings()
-    check_database_writable(settings.database)
-    configure_logging(settings)
-    try:
-        if not asyncio.run(_check_token(settings)):
-            logging.getLogger("pem_bot").warning("Telegram is not reachable yet; retrying until it is")
-    except InvalidToken:
-        say(settings, "token_rejected", file=sys.stderr)
-        return EXIT_CONFIG
-    app = build_application(settings)
-    # bootstrap_retries=-1: on patchy networks keep retrying start-up instead of exiting.
-    app.run_polling(allowed_updates=allowed_updates(), close_loop=False, bootstrap_retries=-1)
-    return 0
 
 
 # --- migrate --------------------------------------------------------------------------------------------------
@@ -124,8 +59,6 @@ async def _bot_username(settings: Settings) -> str:
         return settings.bot_username
     if not settings.token:
         raise ConfigError("username_or_token")
-    from telegram import Bot
-
     kwargs: dict[str, Any] = {}
     if settings.api_base_url:
         kwargs["base_url"] = settings.api_base_url.rstrip("/")
@@ -151,9 +84,6 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> tuple[InviteR
                 kel_code = kel.code
             phone = None
             if args.phone:
-                from bot.domain.parsing.errors import PhoneError
-                from bot.domain.parsing.phone import normalize_phone
-
                 try:
                     phone = normalize_phone(args.phone)
                 except PhoneError as exc:
@@ -218,7 +148,6 @@ class _Rollback(Exception):
 
 
 async def _import_loans(settings: Settings, rows: list, *, dry_run: bool) -> tuple[Any, list[dict[str, Any]]]:
-    from storage import loans
 
     username = None if dry_run else await _bot_username(settings)
     db = await open_database(settings)
@@ -252,9 +181,7 @@ def _write_invites_csv(path: str, links: list[dict[str, Any]]) -> None:
 
 
 def cmd_import_loans(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
-    from bot.domain.loan_import import ImportFileError, check_rows, read_table
 
     settings = load_settings(require_token=False)
     path = Path(args.file)
@@ -281,10 +208,7 @@ def cmd_import_loans(args: argparse.Namespace) -> int:
 
 # --- demo-data ------------------------------------------------------------------------------------------------
 async def _demo_data(settings: Settings, seed: int) -> dict[str, Any] | None:
-    from datetime import datetime, time
 
-    from bot.services.demo import generate
-    from storage import loans, repayments
 
     today = clock.local_today(settings.timezone)
     data = generate(seed, today, settings.default_kelurahan)
@@ -380,13 +304,13 @@ def _demo_data_args(parser: argparse.ArgumentParser) -> None:
 
 #: name → (argument setup, handler); the README documents each one.
 SUBCOMMANDS: dict[str, tuple[str, Subcommand]] = {
-    "run": ("start the bot (long polling)", (_no_args, cmd_run)),
+    "run": ("start the bot (long polling)", (_no_args, run_cli.cmd_run)),
     "migrate": ("create or upgrade the database", (_no_args, cmd_migrate)),
     "invite": ("create a one-time invite link", (_invite_args, cmd_invite)),
     "people": ("list people and whether their Telegram is linked", (_people_args, cmd_people)),
-    "tick": ("run the scheduled jobs due now (or --at) and send the outbox", (schedule_cli.tick_args,
-                                                                             schedule_cli.cmd_tick)),
-    "backup": ("copy the database into PEM_BACKUP_DIR now", (_no_args, schedule_cli.cmd_backup)),
+    "tick": ("run the scheduled jobs due now (or --at) and send the outbox", (run_cli.tick_args,
+                                                                             run_cli.cmd_tick)),
+    "backup": ("copy the database into PEM_BACKUP_DIR now", (_no_args, run_cli.cmd_backup)),
     "import-loans": ("import loans and borrowers from a .csv or .xlsx file", (_import_loans_args, cmd_import_loans)),
     "demo-data": ("fill an empty database with a demo kelurahan", (_demo_data_args, cmd_demo_data)),
     "seed-synthetic": ("fill an empty database with a synthetic city (benchmarks)",

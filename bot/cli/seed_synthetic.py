@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from bot.cli.common import CliError, open_database, say
 from bot.domain.kota_kupang import all_kelurahan
 from bot.domain.loans import Payment, allocate, build_schedule
 from bot.domain.synthetic import SYNTHETIC_TELEGRAM_BASE, SynthKelurahan, generate_kelurahan
@@ -260,8 +261,6 @@ def seed_args(parser: argparse.ArgumentParser) -> None:
 
 
 async def _run(settings, args: argparse.Namespace) -> SeedStats | None:
-    from bot.cli.main import open_database
-
     db = await open_database(settings)
     try:
         return await seed(db, kelurahan=args.kelurahan, borrowers_per=args.borrowers_per, years=args.years,
@@ -272,8 +271,6 @@ async def _run(settings, args: argparse.Namespace) -> SeedStats | None:
 
 
 def cmd_seed_synthetic(args: argparse.Namespace) -> int:
-    from bot.cli.main import CliError, say
-
     if not 1 <= args.kelurahan <= len(all_kelurahan()):
         raise CliError("seed_range", name="--kelurahan", min=1, max=len(all_kelurahan()))
     if not 1 <= args.borrowers_per <= 100_000:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import bot.jobs as jobs
-from bot.cli.schedule import parse_at, tick
+from bot.cli.run import parse_at, tick
 from bot.domain.roles import Role
 from bot.jobs import JobSpec, run_due
 from bot.runtime.app import build_application

@@ -1,33 +1,35 @@
-"""``pem-bot tick`` and ``pem-bot backup`` (wired into :data:`bot.cli.main.SUBCOMMANDS`).
+"""The commands that run the bot's own process or its scheduled work once, the one CLI module that may use
+the runtime (tests/test_layers.py): ``pem-bot run``, ``pem-bot tick`` and ``pem-bot backup`` (wired into
+:data:`bot.cli.main.SUBCOMMANDS`).
 
+- ``pem-bot run`` starts the bot with long polling; a rejected token ends with one line and exit status 2.
 - ``pem-bot tick [--at 2026-12-05T07:00]`` runs one catch-up tick (:func:`bot.jobs.run_due` with
-  ``catch_up=True``) at that instant, read as WITA when it has no UTC offset (default: now), against the
-  configured database, sends through the same outbox with a Bot built from the settings, and exits. Running it
-  twice for the same instant sends nothing new (job slots and dedupe keys). It is how an operator re-runs a
-  missed digest (``--at`` that day's 07:00) and how tests travel in time.
+  ``catch_up=True``) at that instant, read as WITA when it has no UTC offset (default: now; at most
+  :data:`MAX_AHEAD` ahead), against the configured database, sends through the same outbox with a Bot built
+  from the settings, and exits. Running it twice for the same instant sends nothing new (job slots and dedupe
+  keys). It is how an operator re-runs a missed digest (``--at`` that day's 07:00).
 - ``pem-bot backup`` copies the database now, exactly like the nightly job.
-
-This module must not import :mod:`bot.cli.main` at import time (``bot.cli.main`` imports it); it does so inside the
-command functions.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
-from collections.abc import Callable
+import logging
+import sys
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from telegram import Bot
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import AIORateLimiter, ExtBot
+
+from bot.cli.common import EXIT_CONFIG, CliError, configure_logging, open_database, say
+from bot.jobs import TickReport, run_due
+from bot.jobs.backup import BackupError, make_backup
 from bot.runtime import clock
-from bot.runtime.config import Settings, load_settings
-
-if TYPE_CHECKING:
-    from telegram import Bot
-
-    from bot.jobs import TickReport
-
+from bot.runtime.app import allowed_updates, build_application
+from bot.runtime.config import Settings, check_database_writable, load_settings
 
 #: How far ahead of the real clock ``--at`` may be (a tick started a little early); later is refused.
 MAX_AHEAD = timedelta(minutes=10)
@@ -38,7 +40,6 @@ def parse_at(text: str | None, settings: Settings) -> datetime:
     :data:`MAX_AHEAD` in the future is refused (``at_future``): jobs run for a day are recorded as done."""
     if not text:
         return clock.utcnow()
-    from bot.cli.main import CliError
 
     try:
         moment = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
@@ -55,8 +56,6 @@ def parse_at(text: str | None, settings: Settings) -> datetime:
 
 def settings_bot(settings: Settings) -> Bot:
     """A Bot like the application's: same API server, overall 30 messages/s, flood-control retries."""
-    from telegram.ext import AIORateLimiter, ExtBot
-
     kwargs: dict[str, Any] = {}
     if settings.api_base_url:
         base = settings.api_base_url.rstrip("/")
@@ -67,9 +66,6 @@ def settings_bot(settings: Settings) -> Bot:
 
 async def tick(settings: Settings, at: datetime, *, bot: Bot | None = None) -> TickReport:
     """Run every job due at ``at`` and send the outbox. Tests pass a ``bot`` over the recording request."""
-    from bot.cli.main import open_database
-    from bot.jobs import run_due
-
     db = await open_database(settings)
     try:
         if bot is not None:
@@ -85,35 +81,11 @@ def tick_args(parser: argparse.ArgumentParser) -> None:
                                      "default: now")
 
 
-def _cli_errors(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Render :class:`bot.cli.main.CliError` here: under ``python -m bot.cli`` the ``main()`` that would catch it is
-    ``__main__``'s copy, whose ``CliError`` is a different class from the one this module imports."""
-
-    @functools.wraps(command)
-    def wrapper(args: argparse.Namespace) -> int:
-        import sys
-
-        from bot.cli.main import EXIT_CONFIG, CliError, say
-
-        try:
-            return command(args)
-        except CliError as exc:
-            say(None, "error", file=sys.stderr, code=exc.code, **exc.params)
-            return EXIT_CONFIG
-
-    return wrapper
-
-
-@_cli_errors
 def cmd_tick(args: argparse.Namespace) -> int:
-    import sys
-
-    from bot.cli.main import EXIT_CONFIG, configure_logging, say
 
     settings = load_settings()
     configure_logging(settings)
     at = parse_at(args.at, settings)
-    from telegram.error import InvalidToken, NetworkError
 
     try:
         report = asyncio.run(tick(settings, at))
@@ -131,8 +103,6 @@ def cmd_tick(args: argparse.Namespace) -> int:
 
 
 async def backup(settings: Settings) -> tuple[str, int]:
-    from bot.cli.main import CliError
-    from bot.jobs.backup import BackupError, make_backup
 
     try:
         path = await make_backup(settings.database, settings, clock.utcnow())
@@ -141,11 +111,39 @@ async def backup(settings: Settings) -> tuple[str, int]:
     return str(path), path.stat().st_size
 
 
-@_cli_errors
 def cmd_backup(args: argparse.Namespace) -> int:
-    from bot.cli.main import say
 
     settings = load_settings(require_token=False)
     path, size = asyncio.run(backup(settings))
     say(settings, "backup", path=path, size=size, keep=settings.backup_keep)
+    return 0
+
+
+# --- run ------------------------------------------------------------------------------------------------------
+async def _check_token(settings: Settings) -> bool:
+    """One getMe before PTB starts: a rejected token must end with one line, not with the traceback that PTB's
+    bootstrap retry loop logs. Returns False when Telegram can't be reached (run_polling then keeps retrying)."""
+    kwargs: dict[str, Any] = {}
+    if settings.api_base_url:
+        kwargs["base_url"] = settings.api_base_url.rstrip("/")
+    try:
+        async with Bot(settings.token, **kwargs):
+            return True
+    except NetworkError:
+        return False
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    check_database_writable(settings.database)
+    configure_logging(settings)
+    try:
+        if not asyncio.run(_check_token(settings)):
+            logging.getLogger("pem_bot").warning("Telegram is not reachable yet; retrying until it is")
+    except InvalidToken:
+        say(settings, "token_rejected", file=sys.stderr)
+        return EXIT_CONFIG
+    app = build_application(settings)
+    # bootstrap_retries=-1: on patchy networks keep retrying start-up instead of exiting.
+    app.run_polling(allowed_updates=allowed_updates(), close_loop=False, bootstrap_retries=-1)
     return 0
