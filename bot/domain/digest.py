@@ -18,13 +18,12 @@ Decisions:
   :data:`EVENT_LIST_LIMIT` then "dan N lainnya", titles cut to :data:`EVENT_TITLE_MAX` characters; and the
   latest outcome per trainee recorded in the last 90 days, counted by status. The city version adds one
   total line of sign-ups only (counts, no names, no titles).
-* The weekly chart is a PNG drawn with matplotlib's Agg backend; its labels are passed in by the caller (they
-  come from the label templates), so this module holds no user-facing text.
+* The weekly chart's figures come from here; the PNG is drawn by :mod:`bot.jobs.charts` (matplotlib is no
+  part of the pure rules).
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -177,30 +176,3 @@ def city_context(
         "rate": ratio(sum(c.on_time + c.late for c in collections.values()), total_due),
         "signups": signups,
     }
-
-
-def weekly_chart_png(
-    weeks: Sequence[Any], *, title: str, collected_label: str, due_label: str, unit_label: str,
-    date_format: str = "%d/%m",
-) -> bytes:
-    """Bars of collections per week against a line of the amount due, as PNG bytes (``weeks``: objects with
-    ``start``, ``collected``, ``due``)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure  # no pyplot: no global state, safe in a server
-
-    fig = Figure(figsize=(8, 4.5), dpi=100)
-    ax = fig.add_subplot()
-    xs = list(range(len(weeks)))
-    ax.bar(xs, [w.collected / 1e6 for w in weeks], color="#2e7d32", label=collected_label)
-    ax.plot(xs, [w.due / 1e6 for w in weeks], color="#c62828", marker="o", label=due_label)
-    ax.set_xticks(xs, [w.start.strftime(date_format) for w in weeks], rotation=45, fontsize=8)
-    ax.set_ylabel(unit_label)
-    ax.set_title(title)
-    ax.legend(loc="upper left", fontsize=8)
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()

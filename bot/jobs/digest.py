@@ -23,6 +23,7 @@ from typing import Any
 
 from bot.domain import digest as assemble
 from bot.jobs.base import JobSpec
+from bot.jobs.charts import weekly_chart_png
 from messages import label, normalise_language
 from storage import events as event_repo
 from storage import outbox
@@ -128,7 +129,7 @@ async def run_weekly(db, now: datetime, settings: Any) -> int:
         lang = normalise_language(r.language)
         if (scope, lang) not in charts:
             weeks = await repo.weekly(db, first, assemble.CHART_WEEKS, None if scope == "city" else scope)
-            charts[(scope, lang)] = assemble.weekly_chart_png(
+            charts[(scope, lang)] = weekly_chart_png(
                 weeks, title=label("digest.chart_title", lang),
                 collected_label=label("digest.chart_collected", lang),
                 due_label=label("digest.chart_due", lang), unit_label=label("digest.chart_unit", lang),
