@@ -133,21 +133,18 @@ async def _load_for_decision(update: Update, context: Context, who: Who) -> repa
     return view
 
 
-async def _refused(update: Update, context: Context, who: Who, result: RepaymentResult, *, pressed: bool) -> bool:
-    """Explain a decision the service refused (checked again inside its transaction); False when stored.
-    ``pressed``: the update is the Setujui press, not yet answered."""
-    query = update.callback_query if pressed else None
+async def _refused(update: Update, context: Context, who: Who, result: RepaymentResult) -> bool:
+    """Explain a Setujui the service refused (checked again inside its transaction); False when stored. The
+    press is not answered yet. (The reject form's refusals end it: :func:`_finish_reject`.)"""
+    query = update.callback_query
+    assert query is not None
     if result.outcome is Outcome.ALREADY_DECIDED:
-        if query is not None:
-            await query.answer()
+        await query.answer()
         await send(update, context, who, "verify/already_decided", view=result.view)
         return True
     if result.outcome in (Outcome.NOT_FOUND, Outcome.OWN_PAYMENT):
         template = "verify/not_found" if result.outcome is Outcome.NOT_FOUND else "verify/own_payment"
-        if query is not None:
-            await answer_callback(update, who, template, alert=True)
-        else:
-            await send(update, context, who, template)
+        await answer_callback(update, who, template, alert=True)
         return True
     return False
 
@@ -168,7 +165,7 @@ async def approve(update: Update, context: Context, who: Who) -> None:
     assert update.callback_query is not None
     result = await repayment_service.verify_repayment(app_of(context).db, view.repayment.id, by=who.require().id,
                                                       kelurahan_code=who.kelurahan, now=clock.utcnow())
-    if await _refused(update, context, who, result, pressed=True):
+    if await _refused(update, context, who, result):
         return
     if result.outcome is Outcome.OVERPAYMENT:  # a cash entry in the meantime left less owing than this report
         await update.callback_query.answer()
