@@ -14,8 +14,8 @@ Flow::
 
 Decisions:
 
-- Setujui is not a form (one tap, no draft); Tolak is a one-state form, so a typed reason survives a
-  restart.
+- Setujui is not a form (one tap, no draft); Tolak opens a declared one-step form (:data:`REJECT_FORM`, opened
+  only by the button), so a typed reason survives a restart; typing a preset's label counts as choosing it.
 - Kelurahan isolation: every press reloads the repayment and refuses, with the same "not found" notice,
   ids that do not exist or belong to another kelurahan (forged callback data tells nothing).
 - Maker-checker: a treasurer cannot decide a repayment they reported or that is on their own loan.
@@ -31,14 +31,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from enum import StrEnum
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from bot.domain.commands import CommandSpec
+from bot.domain.parsing.errors import ParseError
 from bot.domain.roles import Role
 from bot.runtime import clock, sender
 from bot.runtime.sender import QueuedNotice
@@ -58,7 +59,7 @@ from handlers.common import (
     send,
 )
 from handlers.feature import FeatureHandlers
-from handlers.forms import current_form, data, end_form, new_form, pattern, read_button
+from handlers.forms.engine import Ended, Form, Option, Options, Step, Turn, open_form
 from messages import label, normalise_language, render
 from storage import loans, people, repayments
 from storage.db import Queryable
@@ -73,10 +74,6 @@ PAGE_SIZE = 5
 REASON_MIN, REASON_MAX = 3, 200
 #: preset rejection reasons, label keys in plain/labels/verify.j2
 REASONS = ("reason_unclear", "reason_not_received", "reason_amount", "reason_date")
-
-
-class S(StrEnum):
-    REASON = "verify.reason"
 
 
 def decision_rows(repayment_id: int, lang: str, reference: str | None = None) -> list[list[tuple[str, str]]]:
@@ -136,21 +133,18 @@ async def _load_for_decision(update: Update, context: Context, who: Who) -> repa
     return view
 
 
-async def _refused(update: Update, context: Context, who: Who, result: RepaymentResult, *, pressed: bool) -> bool:
-    """Explain a decision the service refused (checked again inside its transaction); False when stored.
-    ``pressed``: the update is the Setujui press, not yet answered."""
-    query = update.callback_query if pressed else None
+async def _refused(update: Update, context: Context, who: Who, result: RepaymentResult) -> bool:
+    """Explain a Setujui the service refused (checked again inside its transaction); False when stored. The
+    press is not answered yet. (The reject form's refusals end it: :func:`_finish_reject`.)"""
+    query = update.callback_query
+    assert query is not None
     if result.outcome is Outcome.ALREADY_DECIDED:
-        if query is not None:
-            await query.answer()
+        await query.answer()
         await send(update, context, who, "verify/already_decided", view=result.view)
         return True
     if result.outcome in (Outcome.NOT_FOUND, Outcome.OWN_PAYMENT):
         template = "verify/not_found" if result.outcome is Outcome.NOT_FOUND else "verify/own_payment"
-        if query is not None:
-            await answer_callback(update, who, template, alert=True)
-        else:
-            await send(update, context, who, template)
+        await answer_callback(update, who, template, alert=True)
         return True
     return False
 
@@ -171,7 +165,7 @@ async def approve(update: Update, context: Context, who: Who) -> None:
     assert update.callback_query is not None
     result = await repayment_service.verify_repayment(app_of(context).db, view.repayment.id, by=who.require().id,
                                                       kelurahan_code=who.kelurahan, now=clock.utcnow())
-    if await _refused(update, context, who, result, pressed=True):
+    if await _refused(update, context, who, result):
         return
     if result.outcome is Outcome.OVERPAYMENT:  # a cash entry in the meantime left less owing than this report
         await update.callback_query.answer()
@@ -200,83 +194,80 @@ async def _tell_borrower_approved(context: Context, view: repayments.RepaymentVi
     )
 
 
-# --- rejection form ----------------------------------------------------------------------------------------
+# --- rejection form (a declared form, handlers/forms/engine.py) --------------------------------------------
 
 
-async def ask_reason(update: Update, context: Context, who: Who, form: dict) -> str:
-    rows = [[button(f"verify.{key}", who.lang, data(KIND, form, "reason", key))] for key in REASONS]
-    await send(update, context, who, "verify/ask_reason", reference=form["reference"], name=form["name"],
-               reply_markup=keyboard(rows))
-    return S.REASON
+async def _reason_options(turn: Turn) -> Options:
+    return [[Option(key, label(f"verify.{key}", turn.lang))] for key in REASONS]
+
+
+def _parse_reason(text: str, turn: Turn) -> dict[str, str]:
+    """A typed reason (3–200 characters once spaces are collapsed), stored as typed."""
+    reason = " ".join(text.split())
+    if not REASON_MIN <= len(reason) <= REASON_MAX:
+        raise ParseError("length")
+    return {"typed": reason}
+
+
+async def _accept_reason(turn: Turn, answer: str | dict[str, str]) -> dict[str, Any]:
+    """A preset (a button, or its label typed) is stored in Indonesian, the programme's language; the borrower's
+    notice shows it in theirs (``preset``)."""
+    if isinstance(answer, dict):
+        return {"reason": answer["typed"], "preset": None}
+    return {"reason": label(f"verify.{answer}", "id"), "preset": answer}
+
+
+async def _reason_context(turn: Turn) -> dict[str, Any]:
+    return {"min": REASON_MIN, "max": REASON_MAX}
 
 
 @guarded(VERIFY)
-async def reject(update: Update, context: Context, who: Who) -> str | int | None:
+async def reject(update: Update, context: Context, who: Who) -> int:
+    """Tolak (on /verifikasi's list or a treasurer's notice): open the reason form on that repayment."""
     view = await _load_for_decision(update, context, who)
     if view is None:
-        return None
+        return ConversationHandler.END
     assert update.callback_query is not None
     await update.callback_query.answer()
-    form = new_form(context, KIND, repayment_id=view.repayment.id, reference=view.repayment.reference,
-                    name=view.borrower_name)
-    return await ask_reason(update, context, who, form)
-
-
-@guarded(VERIFY)
-async def reason_chosen(update: Update, context: Context, who: Who) -> str | int | None:
-    pressed = await read_button(update, context, who, KIND)
-    if pressed is None:
-        return None
-    form, action, value = pressed
-    if action != "reason" or value not in REASONS:
-        return await ask_reason(update, context, who, form)
-    return await _finish_reject(update, context, who, form, label(f"verify.{value}", "id"), value)
-
-
-@guarded(VERIFY)
-async def reason_typed(update: Update, context: Context, who: Who) -> str | int | None:
-    form = current_form(context, KIND)
-    if form is None:
-        return ConversationHandler.END
-    assert update.message is not None
-    reason = " ".join((update.message.text or "").split())
-    if not REASON_MIN <= len(reason) <= REASON_MAX:
-        await send(update, context, who, "verify/reason_invalid", min=REASON_MIN, max=REASON_MAX)
-        return await ask_reason(update, context, who, form)
-    return await _finish_reject(update, context, who, form, reason, None)
-
-
-async def _finish_reject(update: Update, context: Context, who: Who, form: dict, reason: str,
-                         preset: str | None) -> int:
-    app = app_of(context)
-    end_form(context)
-    view = await repayments.view(app.db, form["repayment_id"])
-    if view is None or view.kelurahan_code != who.kelurahan:
-        await send(update, context, who, "verify/not_found")
-        return ConversationHandler.END
-    result = await repayment_service.reject_repayment(app.db, view.repayment.id, by=who.require().id,
-                                                      kelurahan_code=who.kelurahan, reason=reason, now=clock.utcnow())
-    if await _refused(update, context, who, result, pressed=False):
-        return ConversationHandler.END
-    decided = result.view
-    assert decided is not None
-    await send(update, context, who, "verify/rejected", view=decided, reason=reason)
-    borrower = await people.get(app.db, decided.borrower_id)
-    if borrower is not None:
-        lang = normalise_language(borrower.language)
-        markup = keyboard([[button("verify.pay_again", lang, f"payagain:{decided.repayment.loan_id}")]])
-        await notify_person(context, borrower, "verify/borrower_rejected", view=decided, reason=reason,
-                            preset=preset, reply_markup=markup)
+    await open_form(REJECT_FORM, update, context, who, {
+        "repayment_id": view.repayment.id, "reference": view.repayment.reference, "name": view.borrower_name})
     return ConversationHandler.END
 
 
-@guarded(VERIFY)
-async def not_text(update: Update, context: Context, who: Who) -> str | int:
-    form = current_form(context, KIND)
-    if form is None:
-        return ConversationHandler.END
-    await send(update, context, who, "errors/not_text")
-    return await ask_reason(update, context, who, form)
+async def _finish_reject(turn: Turn) -> None:
+    data, who = turn.data, turn.who
+    reason, preset = data["reason"], data["preset"]
+    result = await repayment_service.reject_repayment(turn.db, data["repayment_id"], by=who.require().id,
+                                                      kelurahan_code=who.kelurahan, reason=reason,
+                                                      now=clock.utcnow(), draft_of=turn.user_id)
+    if result.outcome is Outcome.ALREADY_DECIDED:
+        raise Ended("verify/already_decided", view=result.view)
+    if result.outcome is Outcome.NOT_FOUND:
+        raise Ended("verify/not_found")
+    if result.outcome is Outcome.OWN_PAYMENT:
+        raise Ended("verify/own_payment")
+    decided = result.view
+    assert decided is not None
+    await turn.say("verify/rejected", view=decided, reason=reason)
+    borrower = await people.get(turn.db, decided.borrower_id)
+    if borrower is not None:
+        lang = normalise_language(borrower.language)
+        markup = keyboard([[button("verify.pay_again", lang, f"payagain:{decided.repayment.loan_id}")]])
+        await notify_person(turn.context, borrower, "verify/borrower_rejected", view=decided, reason=reason,
+                            preset=preset, reply_markup=markup)
+
+
+REJECT_FORM = Form(
+    kind=KIND,
+    command=None,
+    roles=VERIFY.roles,
+    steps=(
+        Step("reason", "verify/ask_reason", options=_reason_options, parse=_parse_reason, accept=_accept_reason,
+             invalid="verify/reason_invalid", context=_reason_context),
+    ),
+    finish=_finish_reject,
+    entry_points=(CallbackQueryHandler(reject, pattern=r"^ver:no:"),),
+)
 
 
 # --- /verifikasi list --------------------------------------------------------------------------------------
@@ -332,17 +323,8 @@ async def page_pressed(update: Update, context: Context, who: Who) -> None:
 
 
 def handlers() -> FeatureHandlers:
-    text = filters.TEXT & ~filters.COMMAND
-    other = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     return FeatureHandlers(
-        form_entry_points=[CallbackQueryHandler(reject, pattern=r"^ver:no:")],
-        form_states={
-            S.REASON: [
-                CallbackQueryHandler(reason_chosen, pattern=pattern(KIND)),
-                MessageHandler(text, reason_typed),
-                MessageHandler(other, not_text),
-            ],
-        },
+        forms=[REJECT_FORM],
         handlers=[
             CommandHandler(list(VERIFY.names), list_pending),
             CallbackQueryHandler(approve, pattern=r"^ver:ok:"),

@@ -38,7 +38,7 @@ from enum import StrEnum
 
 from bot.domain.invite_tokens import looks_like_token
 from bot.domain.roles import Role
-from storage import audit, invites, people
+from storage import audit, drafts, invites, people
 from storage.db import Database, Queryable
 from storage.invites import Invite, RedeemResult, RedeemStatus
 from storage.people import Person
@@ -90,8 +90,11 @@ async def create_invite(
     created_by: int | None = None,
     language: str = "id",
     via: str = "bot",
+    draft_of: int | None = None,
 ) -> InviteResult:
-    """Invite a person by name (and phone) to ``kelurahan_code`` by the rule of the module docstring."""
+    """Invite a person by name (and phone) to ``kelurahan_code`` by the rule of the module docstring.
+    ``draft_of``: the Telegram user whose form draft (``/undang``) this finishes, deleted in the transaction that
+    stores the invite (a refused invite keeps it: the form asks again)."""
     cleaned = clean_name(name)
     if cleaned is None:
         return InviteResult(InviteOutcome.BAD_NAME)
@@ -108,6 +111,8 @@ async def create_invite(
                                                  language=language)
         invite, token = await issue_invite(tx, person, role, now=now, created_by=created_by,
                                            new_person=existing is None, via=via)
+        if draft_of is not None:
+            await drafts.delete(tx, draft_of)
     outcome = InviteOutcome.CREATED if existing is None else InviteOutcome.REUSED
     return InviteResult(outcome, person, invite, token)
 

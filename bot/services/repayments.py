@@ -38,7 +38,7 @@ from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 from bot.domain.roles import Role
-from storage import audit, loans, people, repayments
+from storage import audit, drafts, loans, people, repayments
 from storage.db import Database, Queryable
 from storage.loans import LoanSummary
 from storage.people import Person
@@ -163,14 +163,16 @@ async def verify_repayment(db: Database, repayment_id: int, *, by: int, keluraha
 
 
 async def reject_repayment(db: Database, repayment_id: int, *, by: int, kelurahan_code: str | None, reason: str,
-                           now: datetime) -> RepaymentResult[Any]:
-    """Reject a pending repayment with a reason (``ValueError`` without one: the caller asks for it first)."""
+                           now: datetime, draft_of: int | None = None) -> RepaymentResult[Any]:
+    """Reject a pending repayment with a reason (``ValueError`` without one: the caller asks for it first).
+    ``draft_of``: the Telegram user whose form draft (the reason form) this finishes, deleted in the transaction
+    that stores the rejection."""
     return await _decide(db, repayment_id, approve=False, by=by, kelurahan_code=kelurahan_code, reason=reason,
-                         now=now)
+                         now=now, draft_of=draft_of)
 
 
 async def _decide(db: Database, repayment_id: int, *, approve: bool, by: int, kelurahan_code: str | None,
-                  reason: str | None, now: datetime) -> RepaymentResult[Any]:
+                  reason: str | None, now: datetime, draft_of: int | None = None) -> RepaymentResult[Any]:
     async with db.transaction() as tx:
         current = await repayments.view(tx, repayment_id)
         if current is None or current.kelurahan_code != kelurahan_code:
@@ -194,6 +196,8 @@ async def _decide(db: Database, repayment_id: int, *, approve: bool, by: int, ke
             details={"loan_id": rep.loan_id, "amount": rep.amount, "outstanding_before": before.outstanding,
                      "outstanding_after": after.outstanding, **({} if approve else {"reason": rep.reason})},
         )
+        if draft_of is not None:
+            await drafts.delete(tx, draft_of)
     return RepaymentResult(Outcome.STORED, rep, decided)
 
 

@@ -166,3 +166,27 @@ async def test_existing_phone_reuses_the_person(running, tester: BotTester, make
     assert "sudah terdaftar atas nama <b>Maria Bria</b>" in tester.last(user).text
     invite = await running.app.db.fetchone("SELECT person_id, role FROM invites")
     assert (invite["person_id"], invite["role"]) == (existing.id, "coordinator")
+
+
+async def test_the_draft_is_in_form_drafts_and_goes_with_the_invite(running, tester: BotTester, make_person):
+    _, user = await make_person(Role.ADMIN)
+    await _at_step(tester, user, 3)
+    assert await _count(running.app.db, "form_drafts") == 1
+    await tester.send(user, "0812-3456-7890")
+    assert "Undangan untuk" in tester.last(user).text
+    assert await _count(running.app.db, "form_drafts") == 0  # deleted by create_invite, in its transaction
+
+
+async def test_a_phone_of_another_kelurahan_asks_the_phone_again(running, tester: BotTester, make_person):
+    await make_person(Role.BORROWER, name="Yohana Lake", phone="+6281234567890", kelurahan="53.71.01.1001")
+    _, user = await make_person(Role.ADMIN)
+    await _at_step(tester, user, 3)
+    await tester.send(user, "0812-3456-7890")
+    texts = tester.texts(user)
+    assert "kelurahan lain" in texts[-2]
+    assert "langkah 3 dari 3" in texts[-1]
+    assert await _count(running.app.db, "invites") == 0
+    assert await _count(running.app.db, "form_drafts") == 1  # the refusal keeps the form open
+    await tester.press(user, tester.last(user).button("Lewati"))
+    assert "Undangan untuk <b>Maria Bria</b>" in tester.last(user).text
+    assert await _count(running.app.db, "invites") == 1

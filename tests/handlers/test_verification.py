@@ -234,3 +234,17 @@ async def test_reason_form_survives_restart(running, world):
     stored = await repayments.get(running.app.db, rep.id)
     assert stored.status == "rejected"
     assert stored.reason == "Bukti transfer palsu"
+
+
+async def test_typing_a_presets_label_chooses_the_preset(running, tester, world):
+    """The engine's rule: typing a button's label counts as tapping it (stored in Indonesian, shown to the
+    borrower in theirs); the draft goes in reject_repayment's transaction."""
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"])
+    await tester.press(world["t2u"], f"ver:no:{rep.id}")
+    assert await db.fetchval("SELECT count(*) FROM form_drafts") == 1
+    await tester.send(world["t2u"], "wrong date")
+    stored = await repayments.get(db, rep.id)
+    assert (stored.status, stored.reason) == ("rejected", "Tanggal salah")
+    assert "Tanggal salah" in tester.last(world["b"]).text
+    assert await db.fetchval("SELECT count(*) FROM form_drafts") == 0
