@@ -5,8 +5,8 @@
 ``/catat_bayar`` (treasurers)::
 
     who [a name typed → borrower buttons] ─► loan (only if >1 active loan) ─► amount
-      ─► date [Hari ini | Kemarin | typed] ─► note [typed | Lewati] ─► summary [Konfirmasi | Batal]
-      ─► record_cash_payment
+      ─► tiny (only for an amount under Rp10.000: [Ya, betul | Ubah]) ─► date [Hari ini | Kemarin | typed]
+      ─► note [typed | Lewati] ─► summary [Konfirmasi | Batal] ─► record_cash_payment
 
 ``/batalkan_bayar`` (treasurers and admins)::
 
@@ -21,6 +21,8 @@ Decisions:
 - A cash entry is verified on entry (``repayments.record_verified``); its idempotency key is derived from the
   person and the form id, so a double Konfirmasi stores it once. The amount is checked against the verified
   outstanding balance (pending reports are the borrower's claims and do not block a cash entry).
+- A typed amount under Rp10.000 (``25``, or ``1.250rb``, which reads as Rp1.250) is asked back, like ``/bayar`` does
+  ("Rp25 — betul?"), before the date: a verified entry must never be a slip of the keyboard.
 - The payment date may be any day from the disbursement date to today (WITA).
 - Both writes are use cases of :mod:`bot.services.repayments` (``record_cash_payment``,
   ``reverse_repayment``): one transaction each, with its audit row (``repayment.recorded`` /
@@ -36,14 +38,14 @@ from bot.domain.commands import CommandSpec
 from bot.domain.loans import OverpaymentError, check_new_payment
 from bot.domain.parsing.dates import parse_date_ex
 from bot.domain.parsing.errors import AmountError, DateError, ParseError
-from bot.domain.parsing.money import parse_amount_ex
+from bot.domain.parsing.money import is_tiny_payment, parse_amount_ex
 from bot.domain.roles import Role
 from bot.runtime import clock
 from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome
 from handlers.common import Context, Who, app_of, notify_person
 from handlers.feature import FeatureHandlers
-from handlers.forms.engine import Ended, Form, Option, Options, Step, Summary, Turn
+from handlers.forms.engine import UNSET, Ended, Form, Option, Options, Step, Summary, Turn
 from messages import label, rupiah, tanggal
 from storage import drafts, loans, people, repayments
 from storage.people import Person
@@ -170,9 +172,23 @@ async def _parse_amount(text: str, turn: Turn) -> int:
         check_new_payment((await _loan_summary(turn)).state, amount)
     except OverpaymentError as exc:
         raise ParseError("overpayment", outstanding=exc.outstanding) from exc
-    if spelled:  # in words: show what was understood before the next question
+    if spelled and not is_tiny_payment(amount):  # in words: show it back (a tiny one is asked back anyway)
         turn.echo("common/read_as", amount=amount)
     return amount
+
+
+def _tiny(data: dict[str, Any]) -> bool:
+    return "amount" in data and is_tiny_payment(data["amount"])
+
+
+async def _tiny_options(turn: Turn) -> Options:
+    return [[Option("yes", label("pay.tiny_yes", turn.lang)), Option("change", label("pay.tiny_change", turn.lang))]]
+
+
+async def _accept_tiny(turn: Turn, value: str) -> dict[str, Any]:
+    if value == "yes":
+        return {"tiny_ok": True}
+    return {"amount": UNSET}  # Ubah: the amount is asked again
 
 
 async def _date_options(turn: Turn) -> Options:
@@ -231,6 +247,7 @@ async def _record(turn: Turn) -> None:
     if result.outcome is Outcome.OVERPAYMENT:  # someone else's entry in the meantime: the amount again
         await turn.say("cash/invalid", code="overpayment", outstanding=result.outstanding)
         form.pop("amount", None)
+        form.pop("tiny_ok", None)
         await turn.advance()
         return
     if not result.ok:  # not found / own loan: checked when the borrower was chosen, so only a forged draft
@@ -264,6 +281,8 @@ RECORD_FORM = Form(
         Step("loan", "cash/ask_loan", field="loan_id", options=_loan_options, accept=_accept_loan,
              when=_several_loans, context=_form_context),
         Step("amount", "cash/ask_amount", parse=_parse_amount, invalid="cash/invalid", context=_amount_context),
+        Step("tiny", "cash/ask_tiny", field="tiny_ok", options=_tiny_options, accept=_accept_tiny, when=_tiny,
+             context=_form_context),
         Step("date", "cash/ask_date", field="paid_on", options=_date_options, parse=_parse_date,
              accept=_accept_date, invalid="cash/invalid", context=_form_context),
         Step("note", "cash/ask_note", parse=_parse_note, skip=True, invalid="cash/invalid", context=_form_context),

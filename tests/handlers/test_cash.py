@@ -261,3 +261,35 @@ async def test_a_borrower_who_blocked_the_bot_is_not_reported_as_told(running, t
     assert "tercatat" in done and "tidak bisa diberi tahu" in done and "sudah diberi tahu" not in done
     assert (await people.get(db, world["borrower"].id)).reachable is False
 
+
+async def test_a_tiny_typed_amount_is_asked_back_before_it_goes_on(running, tester, world):
+    """``25`` or ``1.250rb`` (Rp1.250) is most likely a slip: asked back like /bayar does, never stored unasked."""
+    tu, db = world["tu"], world["db"]
+    await tester.command(tu, "catat_bayar")
+    await tester.send(tu, "ndolu")
+    await tester.press(tu, tester.last(tu).button("Yohanis Ndolu"))
+
+    await tester.send(tu, "25")
+    ask = tester.last(tu)
+    assert "<b>Rp25</b> — betul?" in ask.text and "Rp25.000" in ask.text
+    assert ask.button_texts == ["Ya, betul", "Ubah"]
+    await tester.press(tu, ask.button("Ubah"))
+    assert "Berapa yang dibayar" in tester.last(tu).text
+
+    await tester.send(tu, "1.250rb")
+    assert "<b>Rp1.250</b> — betul?" in tester.last(tu).text
+    await tester.send(tu, "ya, betul")  # a typed label counts as its button
+    assert "Kapan uang Rp1.250 diterima" in tester.last(tu).text
+    await tester.press(tu, tester.last(tu).button("Hari ini"))
+    await tester.press(tu, tester.last(tu).button("Lewati"))
+    summary = tester.last(tu)
+    assert "Rp1.250" in summary.text
+    assert await db.fetchval("SELECT COUNT(*) FROM repayments") == 0
+    await tester.press(tu, summary.button("Konfirmasi"))
+    assert await db.fetchval("SELECT amount FROM repayments") == 1_250
+
+    await tester.command(tu, "catat_bayar")  # an ordinary amount is not asked back
+    await tester.send(tu, "ndolu")
+    await tester.press(tu, tester.last(tu).button("Yohanis Ndolu"))
+    await tester.send(tu, "10rb")
+    assert "Kapan uang Rp10.000 diterima" in tester.last(tu).text

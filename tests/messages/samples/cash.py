@@ -34,6 +34,7 @@ SAMPLES = {
         "next_amount": 1_389_000,
         "next_date": date(2026, 12, 28),
     },
+    "cash/ask_tiny": {"form": {**_FORM, "amount": 999}},
     "cash/ask_date": {"form": _FORM},
     "cash/ask_note": {"form": _FORM},
     "cash/invalid": {
