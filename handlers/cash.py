@@ -45,7 +45,7 @@ from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome
 from handlers.common import Context, Who, app_of, notify_person
 from handlers.feature import FeatureHandlers
-from handlers.forms.engine import UNSET, Ended, Form, Option, Options, Step, Summary, Turn
+from handlers.forms.engine import UNSET, Form, Option, Options, Step, Summary, Turn
 from messages import label, rupiah, tanggal
 from storage import drafts, loans, people, repayments
 from storage.people import Person
@@ -318,13 +318,13 @@ async def _verified(turn: Turn, borrower_id: int, page: int) -> tuple[list[repay
 async def _page(turn: Turn) -> tuple[list[repayments.RepaymentView], int, int]:
     page = turn.data.get("page", 0)
     items, total = await _verified(turn, turn.data["borrower_id"], page)
-    if total == 0:  # all reversed meanwhile
-        raise Ended("reverse/invalid", code="no_payments", name=turn.data["name"])
     return items, total, page
 
 
 async def _pick_options(turn: Turn) -> Options:
     items, total, page = await _page(turn)
+    if total == 0:  # all reversed meanwhile: the step's ``empty`` ends the form
+        return []
     rows = [[Option(str(v.repayment.id), label("cash.pick_ref", turn.lang, ref=v.repayment.reference))]
             for v in items]
     nav = []
@@ -401,7 +401,7 @@ REVERSE_FORM = Form(
         Step("who", "reverse/ask_who", options=_found_options, parse=_search, accept=_accept_rev_who,
              invalid="reverse/invalid", context=_who_context),
         Step("pick", "reverse/pick", field="repayment_id", options=_pick_options, accept=_accept_pick,
-             invalid="reverse/invalid", context=_pick_context),
+             invalid="reverse/invalid", context=_pick_context, empty="reverse/none"),
         Step("reason", "reverse/ask_reason", parse=_parse_reason, invalid="reverse/invalid",
              context=_reason_context),
     ),

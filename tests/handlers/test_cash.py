@@ -293,3 +293,44 @@ async def test_a_tiny_typed_amount_is_asked_back_before_it_goes_on(running, test
     await tester.press(tu, tester.last(tu).button("Yohanis Ndolu"))
     await tester.send(tu, "10rb")
     assert "Kapan uang Rp10.000 diterima" in tester.last(tu).text
+
+
+async def test_reverse_pages_through_payments_and_refuses_an_earlier_pages_button(running, tester, world):
+    db, t, tu = world["db"], world["t"], world["tu"]
+    reps = [await record(db, world["loan"], t, 100_000 + i, date(2026, 10, 1 + i)) for i in range(7)]
+    await tester.command(tu, "batalkan_bayar")
+    await tester.send(tu, "Ndolu")
+    await tester.press(tu, tester.last(tu).button("Yohanis"))
+    first = tester.last(tu)
+    assert "halaman 1 dari 2" in first.text and first.button_texts[-1] == "Berikutnya ›"
+    assert len(first.button_texts) == 6
+    await tester.press(tu, first.button("Berikutnya"))
+    second = tester.last(tu)
+    assert "halaman 2 dari 2" in second.text and second.button_texts[-1] == "‹ Sebelumnya"
+    on_first = next(r for r in reps if r.reference in first.text)
+    await tester.press(tu, first.button(on_first.reference))  # not offered on this page any more
+    assert "halaman 2 dari 2" in tester.last(tu).text
+    await tester.send(tu, "yang pertama")
+    assert "pilih salah satu tombol" in tester.texts(tu)[-2]
+    on_second = next(r for r in reps if r.reference in second.text)
+    await tester.press(tu, second.button(on_second.reference))
+    assert "alasan" in tester.last(tu).text.lower()
+    await tester.send(tu, "Salah tanggal")
+    await tester.press(tu, tester.last(tu).button("Konfirmasi"))
+    assert (await repayments.get(db, on_second.id)).status == "reversed"
+    assert [r.id for r in reps if (await repayments.get(db, r.id)).status == "reversed"] == [on_second.id]
+
+
+async def test_reverse_ends_when_the_payments_were_all_reversed_meanwhile(running, tester, world):
+    db, t, tu = world["db"], world["t"], world["tu"]
+    rep = await record(db, world["loan"], t, 500_000)
+    await tester.command(tu, "batalkan_bayar")
+    await tester.send(tu, "Ndolu")
+    await tester.press(tu, tester.last(tu).button("Yohanis"))
+    pick = tester.last(tu)
+    await reverse_repayment(db, rep.id, by=t.id, kelurahan_code=t.kelurahan_code, reason="sudah dibatalkan",
+                            now=clock.utcnow())
+    await tester.press(tu, pick.button(rep.reference))
+    assert "tidak punya lagi pembayaran terverifikasi" in tester.last(tu).text
+    await tester.send(tu, "Salah orang")  # the form is over: this is no reason
+    assert len(await audit.recent(db, action="repayment.reversed")) == 1

@@ -61,6 +61,7 @@ SAMPLES = {
     },
     "reverse/ask_who": {"form": {}, "count": 8},
     "reverse/ask_reason": {"view": _VIEW, "min": 5, "max": 200},
+    "reverse/none": {},
     "reverse/pick": {
         "name": "Yohanis Benyamin Ndolu Haning",
         "items": [_VIEW] * 5,
