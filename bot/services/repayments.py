@@ -203,9 +203,10 @@ async def _decide(db: Database, repayment_id: int, *, approve: bool, by: int, ke
 
 # --- treasurer/admin: reverse ------------------------------------------------------------------------------
 async def reverse_repayment(db: Database, repayment_id: int, *, by: int, kelurahan_code: str | None, reason: str,
-                            now: datetime) -> RepaymentResult[Any]:
+                            now: datetime, draft_of: int | None = None) -> RepaymentResult[Any]:
     """Reverse a verified repayment with a reason (never deleted) and re-allocate the loan (``ValueError``
-    without a reason)."""
+    without a reason). ``draft_of``: the Telegram user whose form draft this finishes, deleted in the same
+    transaction as the reversal."""
     async with db.transaction() as tx:
         current = await repayments.view(tx, repayment_id)
         if current is None or current.kelurahan_code != kelurahan_code:
@@ -225,6 +226,8 @@ async def reverse_repayment(db: Database, repayment_id: int, *, by: int, kelurah
                      "loan_status_before": before.loan.status,
                      "loan_status_after": "paid_off" if after.is_paid_off else "active"},
         )
+        if draft_of is not None:
+            await drafts.delete(tx, draft_of)
     return RepaymentResult(Outcome.STORED, rep, view)
 
 
@@ -240,9 +243,12 @@ async def record_cash_payment(
     idempotency_key: str,
     note: str | None = None,
     method: str = "cash",
+    draft_of: int | None = None,
 ) -> RepaymentResult[Any]:
     """A treasurer's own entry (cash from a borrower without a phone): verified at entry and allocated at once.
-    Only the verified balance limits it (a doubtful pending report must not block cash in hand)."""
+    Only the verified balance limits it (a doubtful pending report must not block cash in hand). ``draft_of``:
+    the Telegram user whose form draft this finishes, deleted in the same transaction as the entry (also when
+    the idempotency key was used before: that form is finished too)."""
     async with db.transaction() as tx:
         loan = await loans.get(tx, loan_id)
         if loan is None or loan.kelurahan_code != kelurahan_code:
@@ -251,6 +257,8 @@ async def record_cash_payment(
             return RepaymentResult(Outcome.OWN_PAYMENT)
         existing = await repayments.by_key(tx, idempotency_key)
         if existing is not None:
+            if draft_of is not None:
+                await drafts.delete(tx, draft_of)
             return RepaymentResult(Outcome.DUPLICATE, existing)
         before = await _summary(tx, loan_id)
         try:
@@ -267,4 +275,6 @@ async def record_cash_payment(
             details={"loan_id": loan_id, "amount": amount, "paid_on": paid_on, "method": method,
                      "outstanding_before": before.outstanding, "outstanding_after": after.outstanding},
         )
+        if draft_of is not None:
+            await drafts.delete(tx, draft_of)
     return RepaymentResult(Outcome.STORED, repayment)

@@ -229,3 +229,33 @@ async def test_announce_pending_tells_the_treasurers_of_a_stored_report(world):
     assert len(queued) == 3 and {c[1] for c in calls} == {rep.id}
     await svc.verify_repayment(world["db"], rep.id, now=NOW, by=world["t1"].id, kelurahan_code=KEL)
     assert await svc.announce_pending(world["db"], rep.id, _recording_notify(calls)) == ()  # not pending
+
+
+async def test_the_cash_and_reverse_forms_drafts_go_in_the_writing_transaction(world):
+    """``draft_of``: the form's draft is deleted with the entry (or the reversal), and kept when refused."""
+    from storage import drafts
+    from storage.drafts import Draft
+
+    db, t1 = world["db"], world["t1"]
+
+    async def draft(user: int) -> None:
+        await drafts.save(db, Draft(telegram_user_id=user, kind="cash", form_id="abc123", step="summary",
+                                    started_at=NOW, data={}), NOW)
+
+    await draft(501)
+    over = await svc.record_cash_payment(db, loan_id=world["loan"].id, recorded_by=t1.id, kelurahan_code=KEL,
+                                         amount=TOTAL + 1, paid_on=date(2026, 7, 16), idempotency_key="d-1",
+                                         draft_of=501)
+    assert over.outcome is Outcome.OVERPAYMENT and await drafts.get(db, 501) is not None
+    stored = await svc.record_cash_payment(db, loan_id=world["loan"].id, recorded_by=t1.id, kelurahan_code=KEL,
+                                           amount=100_000, paid_on=date(2026, 7, 16), idempotency_key="d-1",
+                                           draft_of=501)
+    assert stored.outcome is Outcome.STORED and await drafts.get(db, 501) is None
+
+    await draft(502)
+    refused = await svc.reverse_repayment(db, stored.repayment.id, now=NOW, by=world["elsewhere"].id,
+                                          kelurahan_code=OTHER_KEL, reason="salah", draft_of=502)
+    assert refused.outcome is Outcome.NOT_FOUND and await drafts.get(db, 502) is not None
+    reversed_ = await svc.reverse_repayment(db, stored.repayment.id, now=NOW, by=t1.id, kelurahan_code=KEL,
+                                            reason="salah catat", draft_of=502)
+    assert reversed_.outcome is Outcome.STORED and await drafts.get(db, 502) is None

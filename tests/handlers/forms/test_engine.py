@@ -193,19 +193,24 @@ async def test_an_abandoned_draft_is_deleted_after_a_day(running, tester, world,
     assert await _outcomes(world["db"]) == []
 
 
-async def test_one_form_at_a_time_across_declared_and_older_forms(running, tester, world, make_person):
-    """Opening an older hand-written form closes the declared one, and the other way round."""
+async def test_one_form_at_a_time(running, tester, world, make_person):
+    """Opening a form replaces the one that was open: its draft is gone and its buttons are stale."""
     user = world["user"]
     async with world["db"].transaction() as tx:
         await people.add_role(tx, world["coord"].id, Role.ADMIN)
     await tester.command(user, "tindak_lanjut")
     await tester.press(user, tester.last(user).button("Ana Seran"))
-    await tester.command(user, "batalkan_bayar")  # an older form (ConversationHandler)
-    assert await _draft(running, user) is None
-    await tester.command(user, "tindak_lanjut")  # back to the declared form: the reversal form is over
-    await tester.send(user, "Maria Bria")  # would have been the reversal's borrower search: here text for buttons
+    status_message = tester.last(user)
+    await tester.command(user, "undang")
+    draft = await _draft(running, user)
+    assert draft.kind == "undang"
+    calls = await tester.press(user, status_message.button("Bekerja"))  # the follow-up form is over
+    assert answers(calls) and (await _draft(running, user)).kind == "undang"
+    await tester.command(user, "tindak_lanjut")  # and back: the invite form is over
+    await tester.send(user, "Maria Bria")  # would have been the invite's name: here text where buttons are asked
     assert "tombol" in tester.texts(user)[-2]
-    assert (await _draft(running, user)).step == "pick"
+    assert (await _draft(running, user)).kind == "tl"
+    assert await world["db"].fetchval("SELECT count(*) FROM invites") == 0
 
 
 async def test_an_erased_participants_prompt_opens_nothing(running, tester, world):

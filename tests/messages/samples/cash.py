@@ -26,15 +26,17 @@ _VIEW = SimpleNamespace(
 _FORM = {"name": "Yohanis Benyamin Ndolu Haning", "amount": 1_250_000, "note": "n" * 200}
 
 SAMPLES = {
-    "cash/ask": {
-        "step": "amount",
+    "cash/ask_who": {"form": _FORM, "count": 8},
+    "cash/ask_loan": {"form": _FORM},
+    "cash/ask_amount": {
         "form": _FORM,
         "outstanding": 25_000_000,
         "next_amount": 1_389_000,
         "next_date": date(2026, 12, 28),
-        "count": 8,
-        "name": "Yohanis",
     },
+    "cash/ask_tiny": {"form": {**_FORM, "amount": 999}},
+    "cash/ask_date": {"form": _FORM},
+    "cash/ask_note": {"form": _FORM},
     "cash/invalid": {
         "code": "date_before_disbursement",
         "day": date(2026, 1, 1),
@@ -57,7 +59,9 @@ SAMPLES = {
         "next_amount": 1_389_000,
         "next_date": date(2026, 12, 28),
     },
-    "reverse/ask": {"step": "reason", "form": {}, "view": _VIEW, "min": 5, "max": 200, "count": 8},
+    "reverse/ask_who": {"form": {}, "count": 8},
+    "reverse/ask_reason": {"view": _VIEW, "min": 5, "max": 200},
+    "reverse/none": {},
     "reverse/pick": {
         "name": "Yohanis Benyamin Ndolu Haning",
         "items": [_VIEW] * 5,
