@@ -1,97 +1,90 @@
 """``/bayar`` (``/pay``), for borrowers: report a repayment in a few taps; the treasurer verifies it later.
 
-State diagram (every state re-asks its question after a bad input, with a message about that input)::
+A declared form (:data:`FORM`, run by :mod:`handlers.forms.engine`; one template per step, ``pay/<step>``)::
 
-    /bayar ──► LOAN ──[loan button]──► AMOUNT        (LOAN is skipped when the borrower has one active loan)
-    payagain:<loan id> ──────────────► AMOUNT
-    payrem:<instalment id> ──────────────────────────────────► PHOTO   (loan and amount already chosen)
-
-    AMOUNT ──[instalment | all overdue | typed amount]──► PHOTO ──[photo | Lewati]──► SUMMARY
-      │ [jumlah lain] → "type it" → AMOUNT
-      └ typed amount < Rp10.000 ──► TINY ──[Ya]──► PHOTO        TINY ──[Ubah]──► AMOUNT
-
-    SUMMARY ──[ubah jumlah]──► AMOUNT ──► SUMMARY
-    SUMMARY ──[ubah tanggal]─► DATE ──[hari ini | kemarin | typed date]──► SUMMARY
-    SUMMARY ──[ubah cara]────► METHOD ──[tunai | transfer | lainnya]──► SUMMARY
-    SUMMARY ──[ubah foto]────► PHOTO ──► SUMMARY
-    SUMMARY ──[Konfirmasi]──► stored once as pending, treasurers told ──► END
-    SUMMARY ──[Batal], or /batal at any step ──► END, nothing saved
+    /bayar ──► loan [Pinjaman N | Batal]            (skipped with one active loan: chosen by the form's check)
+      ─► amount [Angsuran bulan ini | Semua tunggakan | Jumlah lain | Batal | a typed amount]
+           Jumlah lain ─► other ("type it") ─► …     a typed amount < Rp10.000 ─► tiny [Ya, betul | Ubah → other]
+      ─► photo [a photo | Lewati]
+      ─► summary [Ubah jumlah | Ubah tanggal | Ubah cara bayar | Ubah foto | Konfirmasi | Batal]
+           Ubah tanggal ─► date [Hari ini | Kemarin | typed];  Ubah cara bayar ─► method [Tunai | Transfer | Lainnya]
+      ─► report_repayment (stored once as pending, treasurers told, the draft deleted in the same transaction)
+    payagain:<loan id> (after a rejection) ──► amount for that loan
+    payrem:<instalment id> (a reminder's "Sudah bayar") ──► photo (loan and amount already chosen)
 
 Decisions
 ---------
 * **Asked vs defaulted (the 4-tap bound).** Only the amount and the receipt photo are asked on the way to the
-  summary. The payment date defaults to today (WITA) and the method to the borrower's last method
-  (``repayments.last_method``), else cash; both are shown on the summary and changed only through its
-  "ubah" buttons. The common path is therefore: [Pinjaman N, only with several loans] → instalment → Lewati →
-  Konfirmasi = 3 taps (4 with several loans). From a reminder's ``payrem:<instalment id>`` button the loan
-  and amount are known: payrem → Lewati → Konfirmasi = 3 taps.
+  summary. The payment date (``paid_on``) defaults to today (WITA) and the method to the borrower's last
+  method (``repayments.last_method``), else cash; both are filled in when the form opens, shown on the summary
+  and changed only through its "ubah" buttons (editing a field deletes it, so its step is asked). The common
+  path is therefore: [Pinjaman N, only with several loans] → instalment → Lewati → Konfirmasi = 3 taps (4 with
+  several loans). From a reminder's ``payrem:<instalment id>`` button the loan and amount are known:
+  payrem → Lewati → Konfirmasi = 3 taps.
 * The photo is asked rather than defaulted because it cannot be added later and a treasurer verifies much
   faster with one; "Lewati" keeps it one tap.
 * The tiny-amount check ("Rp1.500 — betul?") applies to *typed* amounts only: button amounts come from the
   schedule and can legitimately be small (the rest of a partly paid instalment).
 * Amounts are checked against ``LoanSummary.still_owed`` (outstanding minus other pending reports) when typed
   or tapped, and again by ``repayments.report`` at Konfirmasi (something may have changed since).
-* The draft holds only JSON-friendly values (ids, ints, ISO dates, the photo file id) in
-  ``context.user_data["form"]``, so a restart at any step continues where the borrower was.
+* The draft (``form_drafts``) holds only JSON-friendly values (ids, ints, ISO dates, the photo file id), so a
+  restart at any step continues where the borrower was.
 * **Figures cached in the draft** (issue 6, bench/handlers.py): the amount question computes the loan summary
-  once and keeps what the next steps show in ``form["figures"]`` (principal, business, outstanding, still owed,
-  pending total, the next instalment, the overdue amount). The amount buttons and the summary use those
-  figures instead of recomputing the summary (three queries and the allocation) at every step. What matters is
-  re-checked at Konfirmasi inside the reporting transaction (:func:`bot.services.repayments.report_repayment`):
-  the loan still belongs to the presser and is active, and ``repayments.report`` refuses an amount above what
-  is still owed at that moment. A draft without figures (from an older version) falls back to computing them.
+  once and keeps what the next steps show in ``figures`` (principal, business, outstanding, still owed,
+  pending total, the next instalment, the overdue amount). The amount buttons use those figures instead of
+  recomputing the summary (three queries and the allocation); the summary recomputes them (the balance it
+  shows is today's, even if the form was left overnight). What matters is re-checked at Konfirmasi inside the
+  reporting transaction (:func:`bot.services.repayments.report_repayment`): the loan still belongs to the
+  presser and is active, and ``repayments.report`` refuses an amount above what is still owed at that moment.
 * Idempotency: the repayment's key is ``pay:<form id>``, so a double Konfirmasi or a redelivered update
   stores one row (the second press is answered as a stale button, or re-shows the same reference).
 * Ownership: a loan is only ever loaded through :func:`_own_loan`, which checks that the loan belongs to the
-  person pressing and is active. Forged ``payrem:``/``payagain:``/loan-button data gets an
-  ``errors/not_allowed`` notice and nothing else.
+  person pressing and is active. Forged ``payrem:``/``payagain:`` data gets an ``errors/not_allowed`` notice
+  and nothing else; a loan button only offers the borrower's own active loans.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from enum import StrEnum
+from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from bot.domain.commands import CommandSpec
 from bot.domain.parsing.dates import parse_date_ex
-from bot.domain.parsing.errors import AmountError, DateError
+from bot.domain.parsing.errors import AmountError, DateError, ParseError
 from bot.domain.parsing.money import is_tiny_payment, parse_amount_ex
 from bot.domain.roles import Role
 from bot.runtime import clock
 from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome
-from handlers.common import Context, Who, answer_callback, app_of, button, deliver_notices, guarded, keyboard, send
+from handlers.common import Context, Who, answer_callback, app_of, deliver_notices, guarded, send
 from handlers.feature import FeatureHandlers
-from handlers.forms import current_form, data, drop_form, end_form, new_form, pattern, read_button
+from handlers.forms.engine import UNSET, Ended, Form, Option, Options, Step, Summary, Turn, open_form
+from messages import label
 from storage import loans, repayments
+from storage.db import Database
 from storage.loans import LoanSummary
 
 PAY = CommandSpec("bayar", "pay", frozenset({Role.BORROWER}))
 COMMANDS = (PAY,)
 KIND = "pay"
 METHODS = repayments.METHODS
+#: the fields an [Ubah …] button of the summary asks again (field, label key)
+EDITS = (("amount", "pay.edit_amount"), ("paid_on", "pay.edit_date"), ("method", "pay.edit_method"),
+         ("photo", "pay.edit_photo"))
+#: what an edit clears besides its own field
+CLEARS = {"amount": ("installment_id", "tiny", "amount_other")}
 
 
-class S(StrEnum):
-    LOAN = "pay.loan"
-    AMOUNT = "pay.amount"
-    TINY = "pay.tiny"
-    PHOTO = "pay.photo"
-    SUMMARY = "pay.summary"
-    DATE = "pay.date"
-    METHOD = "pay.method"
+def _today(turn: Turn) -> date:
+    return clock.local_today(turn.settings.timezone)
 
 
-def _today(context: Context) -> date:
-    return clock.local_today(app_of(context).settings.timezone)
-
-
-async def _own_loan(context: Context, who: Who, loan_id: int) -> LoanSummary | None:
+async def _own_loan(db: Database, who: Who, loan_id: int) -> LoanSummary | None:
     """The loan's summary if it is an active loan of the person talking, else None."""
-    summary = await loans.summary(app_of(context).db, loan_id)
+    summary = await loans.summary(db, loan_id)
     if summary is None or who.person is None:
         return None
     if summary.loan.borrower_id != who.person.id or summary.loan.status != "active":
@@ -112,18 +105,239 @@ def _figures(summary: LoanSummary, today: date) -> dict:
     }
 
 
-async def _form_figures(context: Context, who: Who, form: dict) -> dict | None:
+async def _cached_figures(turn: Turn) -> dict | None:
     """The draft's cached figures, computed (and cached) when missing; None when the loan is not the
     presser's active loan any more."""
-    figures = form.get("figures")
-    if figures is None or figures.get("loan_id") != form["loan_id"]:
-        summary = await _own_loan(context, who, form["loan_id"])
+    figures = turn.data.get("figures")
+    if figures is None or figures.get("loan_id") != turn.data["loan_id"]:
+        summary = await _own_loan(turn.db, turn.who, turn.data["loan_id"])
         if summary is None:
             return None
-        figures = form["figures"] = {**_figures(summary, _today(context)), "loan_id": form["loan_id"]}
+        figures = turn.data["figures"] = {**_figures(summary, _today(turn)), "loan_id": turn.data["loan_id"]}
     return figures
 
 
+async def _defaults(db: Database, who: Who, today: date) -> dict[str, Any]:
+    """What the form starts with: the date and method, defaulted (changed only from the summary)."""
+    method = await repayments.last_method(db, who.require().id) or "cash"
+    return {"method": method, "paid_on": today.isoformat()}
+
+
+async def _check(turn: Turn) -> None:
+    """Opening /bayar: the borrower's loans (none: said, ended), the one loan chosen, the defaults."""
+    if "loans" in turn.data:
+        return
+    own = await loans.for_borrower(turn.db, turn.who.require().id)
+    if not own:
+        raise Ended("pay/no_loans")
+    turn.data.update(await _defaults(turn.db, turn.who, _today(turn)), loans=[loan.id for loan in own])
+    if len(own) == 1:
+        turn.data["loan_id"] = own[0].id
+
+
+def _cancel_option(turn: Turn) -> list[Option]:
+    return [Option("cancel", label("cancel", turn.lang))]
+
+
+# --- loan ---------------------------------------------------------------------------------------------------
+async def _own_loans(turn: Turn) -> list[LoanSummary]:
+    if "loans" not in turn.cache:
+        found = [await _own_loan(turn.db, turn.who, loan_id) for loan_id in turn.data["loans"]]
+        turn.cache["loans"] = [s for s in found if s is not None]
+    return turn.cache["loans"]
+
+
+async def _loan_options(turn: Turn) -> Options:
+    rows = [[Option(str(s.loan.id), label("pay.loan", turn.lang, n=n))]
+            for n, s in enumerate(await _own_loans(turn), start=1)]
+    return [*rows, _cancel_option(turn)]
+
+
+async def _loan_context(turn: Turn) -> dict[str, Any]:
+    own = await _own_loans(turn)
+    if not own:  # paid off or reassigned since the form began
+        raise Ended("pay/no_loans")
+    return {"loans": [{"principal": s.loan.principal, "business": s.loan.business,
+                       "disbursed_on": s.loan.disbursed_on, "outstanding": s.outstanding} for s in own]}
+
+
+async def _accept_loan(turn: Turn, value: str) -> dict[str, Any]:
+    if value == "cancel":
+        raise Ended("common/cancelled")
+    return {"loan_id": int(value), "figures": UNSET}
+
+
+# --- amount -------------------------------------------------------------------------------------------------
+def _shown(figures: dict) -> tuple[dict | None, int]:
+    """The next instalment and the overdue amount the question shows (0: no overdue button)."""
+    overdue, inst = figures["overdue"], figures["inst"]
+    installment = None if inst is None else {"number": inst["number"], "remaining": inst["remaining"],
+                                             "due_date": date.fromisoformat(inst["due_date"])}
+    show_overdue = overdue > 0 and (installment is None or overdue != installment["remaining"])
+    return installment, overdue if show_overdue else 0
+
+
+async def _amount_options(turn: Turn) -> Options:
+    figures = await _cached_figures(turn)
+    rows = []
+    if figures is not None:
+        installment, overdue = _shown(figures)
+        if installment is not None:
+            rows.append([Option("inst", label("pay.installment", turn.lang))])
+        if overdue:
+            rows.append([Option("overdue", label("pay.overdue", turn.lang))])
+    return [*rows, [Option("other", label("pay.other", turn.lang))], _cancel_option(turn)]
+
+
+async def _amount_context(turn: Turn) -> dict[str, Any]:
+    figures = await _cached_figures(turn)
+    if figures is None:  # paid off or reassigned since the form began
+        raise Ended("pay/no_loans")
+    if figures["still_owed"] <= 0:
+        raise Ended("pay/nothing_owed", principal=figures["principal"], pending_total=figures["pending_total"])
+    installment, overdue = _shown(figures)
+    return {"principal": figures["principal"], "business": figures["business"],
+            "still_owed": figures["still_owed"], "installment": installment, "overdue": overdue}
+
+
+async def _parse_amount(text: str, turn: Turn) -> int:
+    try:
+        amount, spelled = parse_amount_ex(text)
+    except AmountError as exc:
+        raise ParseError(exc.code, **{**exc.params, "text": text.strip()[:40]}) from exc
+    summary = await _own_loan(turn.db, turn.who, turn.data["loan_id"])
+    if summary is None:
+        raise Ended("pay/no_loans")
+    if amount > summary.still_owed:
+        raise ParseError("too_much", amount=amount, still_owed=summary.still_owed,
+                         pending_total=summary.pending_total)
+    if spelled and not is_tiny_payment(amount):  # in words: show what was understood (tiny: shown anyway)
+        turn.echo("common/read_as", amount=amount)
+    return amount
+
+
+def _typed_amount(amount: int) -> dict[str, Any]:
+    if is_tiny_payment(amount):
+        return {"tiny": amount, "amount_other": UNSET}  # "Rp1.500 — betul?" next
+    return {"amount": amount, "installment_id": None, "amount_other": UNSET}
+
+
+async def _accept_amount(turn: Turn, value: str | int) -> dict[str, Any]:
+    if isinstance(value, int):
+        return _typed_amount(value)
+    if value == "cancel":
+        raise Ended("common/cancelled")
+    if value == "other":
+        return {"amount_other": True}  # the "type it" question next
+    figures = await _cached_figures(turn)  # as shown with the question just answered
+    if figures is None:
+        raise Ended("pay/no_loans")
+    inst = figures["inst"]
+    if value == "inst" and inst is not None:
+        amount, installment_id = inst["remaining"], inst["id"]
+    else:  # "overdue": only offered when something is overdue
+        amount, installment_id = figures["overdue"], None
+    if amount > figures["still_owed"]:
+        raise ParseError("too_much", amount=amount, still_owed=figures["still_owed"],
+                         pending_total=figures["pending_total"])
+    return {"amount": amount, "installment_id": installment_id}
+
+
+async def _accept_other(turn: Turn, value: int) -> dict[str, Any]:
+    return _typed_amount(value)
+
+
+async def _tiny_options(turn: Turn) -> Options:
+    return [[Option("yes", label("pay.tiny_yes", turn.lang)), Option("change", label("pay.tiny_change", turn.lang))]]
+
+
+async def _tiny_context(turn: Turn) -> dict[str, Any]:
+    return {"amount": turn.data["tiny"]}
+
+
+async def _accept_tiny(turn: Turn, value: str) -> dict[str, Any]:
+    if value == "yes":
+        return {"amount": turn.data["tiny"], "installment_id": None, "tiny": UNSET}
+    return {"tiny": UNSET, "amount_other": True}  # Ubah: "type the amount"
+
+
+# --- date and method (from the summary) ---------------------------------------------------------------------
+async def _date_options(turn: Turn) -> Options:
+    return [[Option("today", label("pay.today", turn.lang)), Option("yesterday", label("pay.yesterday", turn.lang))]]
+
+
+def _parse_date(text: str, turn: Turn) -> str:
+    try:
+        day, inferred = parse_date_ex(text, _today(turn), prefer="past")
+    except DateError as exc:
+        raise ParseError(exc.code, **{**exc.params, "text": text.strip()[:40]}) from exc
+    if inferred:  # "jumat", "tgl 25", "2 hari lalu": show the date understood
+        turn.echo("common/read_as", day=day)
+    return day.isoformat()
+
+
+async def _accept_date(turn: Turn, value: str) -> dict[str, Any]:
+    today = _today(turn)
+    day = {"today": today, "yesterday": today - timedelta(days=1)}.get(value) or date.fromisoformat(value)
+    summary = await _own_loan(turn.db, turn.who, turn.data["loan_id"])
+    if summary is None:
+        raise Ended("pay/no_loans")
+    if day > today:
+        raise ParseError("future", day=day)
+    if day < summary.loan.disbursed_on:
+        raise ParseError("before_disbursement", day=day, disbursed_on=summary.loan.disbursed_on)
+    return {"paid_on": day.isoformat()}
+
+
+async def _method_options(turn: Turn) -> Options:
+    return [[Option(m, label(f"pay.method_{m}", turn.lang))] for m in METHODS]
+
+
+# --- summary and the use case -------------------------------------------------------------------------------
+async def _summary_context(turn: Turn) -> dict[str, Any]:
+    turn.data.pop("figures", None)  # the balance on the summary is today's, even if the form was left overnight
+    figures = await _cached_figures(turn)
+    if figures is None:
+        raise Ended("pay/no_loans")
+    form = turn.data
+    return {"principal": figures["principal"], "business": figures["business"], "amount": form["amount"],
+            "paid_on": date.fromisoformat(form["paid_on"]), "method": form["method"],
+            "has_photo": form.get("photo") is not None,
+            "remaining_after": max(figures["outstanding"] - form["amount"], 0)}
+
+
+async def _report(turn: Turn) -> None:
+    from handlers.verification import treasurer_notice
+
+    form = turn.data
+    person = turn.who.require()
+    # One transaction (bot.services.repayments): the loan is still the presser's active loan, the report, its
+    # audit row, the treasurers' notices and the draft's deletion; the notices exist exactly when the report does.
+    result = await repayment_service.report_repayment(
+        turn.db, loan_id=form["loan_id"], reported_by=person.id, amount=form["amount"],
+        paid_on=date.fromisoformat(form["paid_on"]), method=form["method"],
+        idempotency_key=f"pay:{turn.draft.form_id}", receipt_file_id=form.get("photo"),
+        installment_id=form.get("installment_id"), notify=treasurer_notice(turn.context), draft_of=turn.user_id,
+    )
+    if result.outcome is Outcome.NOT_OWNED:  # paid off or reassigned since the form began
+        await turn.say("pay/no_loans")
+        return
+    if result.outcome is Outcome.OVERPAYMENT:  # something was reported or recorded meanwhile: the amount again
+        summary = await _own_loan(turn.db, turn.who, form["loan_id"])
+        await turn.say("pay/amount_too_much", amount=form["amount"], still_owed=result.still_owed,
+                       pending_total=0 if summary is None else summary.pending_total)
+        for key in ("amount", "installment_id", "figures"):
+            form.pop(key, None)
+        await turn.advance()
+        return
+    repayment = result.repayment
+    assert repayment is not None
+    await turn.say("pay/reported", amount=repayment.amount, paid_on=repayment.paid_on,
+                   reference=repayment.reference, duplicate=result.outcome is Outcome.DUPLICATE)
+    await deliver_notices(turn.context, result.notices)
+
+
+# --- entry points from other messages -----------------------------------------------------------------------
 async def _refuse(update: Update, context: Context, who: Who) -> None:
     """A loan that is not the presser's: a notice only, nothing about the loan is shown."""
     if update.callback_query is not None:
@@ -132,169 +346,30 @@ async def _refuse(update: Update, context: Context, who: Who) -> None:
         await send(update, context, who, "errors/not_allowed")
 
 
-# --- questions ----------------------------------------------------------------------------------------------
-async def ask_loan(update: Update, context: Context, who: Who, form: dict) -> str:
-    db = app_of(context).db
-    shown, rows = [], []
-    for n, loan_id in enumerate(form["loans"], start=1):
-        summary = await loans.summary(db, loan_id)
-        assert summary is not None
-        shown.append({"principal": summary.loan.principal, "business": summary.loan.business,
-                      "disbursed_on": summary.loan.disbursed_on, "outstanding": summary.outstanding})
-        rows.append([button("pay.loan", who.lang, data(KIND, form, "loan", loan_id), n=n)])
-    rows.append([button("cancel", who.lang, data(KIND, form, "cancel"))])
-    form["step"] = S.LOAN
-    await send(update, context, who, "pay/choose_loan", loans=shown, reply_markup=keyboard(rows))
-    return S.LOAN
-
-
-async def ask_amount(update: Update, context: Context, who: Who, form: dict) -> str | int:
-    summary = await _own_loan(context, who, form["loan_id"])
-    if summary is None:  # paid off or reassigned since the form began
-        end_form(context)
-        await send(update, context, who, "pay/no_loans")
-        return ConversationHandler.END
-    if summary.still_owed <= 0:
-        end_form(context)
-        await send(update, context, who, "pay/nothing_owed", principal=summary.loan.principal,
-                   pending_total=summary.pending_total)
-        return ConversationHandler.END
-    figures = form["figures"] = {**_figures(summary, _today(context)), "loan_id": form["loan_id"]}
-    overdue, inst = figures["overdue"], figures["inst"]
-    installment = None if inst is None else {"number": inst["number"], "remaining": inst["remaining"],
-                                             "due_date": date.fromisoformat(inst["due_date"])}
-    show_overdue = overdue > 0 and (installment is None or overdue != installment["remaining"])
-    rows = []
-    if installment is not None:
-        rows.append([button("pay.installment", who.lang, data(KIND, form, "amt", "inst"))])
-    if show_overdue:
-        rows.append([button("pay.overdue", who.lang, data(KIND, form, "amt", "overdue"))])
-    rows.append([button("pay.other", who.lang, data(KIND, form, "amt", "other"))])
-    rows.append([button("cancel", who.lang, data(KIND, form, "cancel"))])
-    form["step"] = S.AMOUNT
-    await send(update, context, who, "pay/ask_amount", principal=summary.loan.principal,
-               business=summary.loan.business, still_owed=summary.still_owed, installment=installment,
-               overdue=overdue if show_overdue else 0, reply_markup=keyboard(rows))
-    return S.AMOUNT
-
-
-async def ask_tiny(update: Update, context: Context, who: Who, form: dict) -> str:
-    rows = [[button("pay.tiny_yes", who.lang, data(KIND, form, "tiny", "yes")),
-             button("pay.tiny_change", who.lang, data(KIND, form, "tiny", "change"))]]
-    form["step"] = S.TINY
-    await send(update, context, who, "pay/confirm_tiny", amount=form["tiny"], reply_markup=keyboard(rows))
-    return S.TINY
-
-
-async def ask_photo(update: Update, context: Context, who: Who, form: dict) -> str:
-    form["step"] = S.PHOTO
-    markup = keyboard([[button("skip", who.lang, data(KIND, form, "skip"))]])
-    await send(update, context, who, "pay/ask_photo", reply_markup=markup)
-    return S.PHOTO
-
-
-async def ask_date(update: Update, context: Context, who: Who, form: dict) -> str:
-    form["step"] = S.DATE
-    rows = [[button("pay.today", who.lang, data(KIND, form, "date", "today")),
-             button("pay.yesterday", who.lang, data(KIND, form, "date", "yesterday"))]]
-    await send(update, context, who, "pay/ask_date", reply_markup=keyboard(rows))
-    return S.DATE
-
-
-async def ask_method(update: Update, context: Context, who: Who, form: dict) -> str:
-    form["step"] = S.METHOD
-    rows = [[button(f"pay.method_{m}", who.lang, data(KIND, form, "method", m))] for m in METHODS]
-    await send(update, context, who, "pay/ask_method", reply_markup=keyboard(rows))
-    return S.METHOD
-
-
-async def show_summary(update: Update, context: Context, who: Who, form: dict) -> str | int:
-    form.pop("figures", None)  # the balance on the summary is today's, even if the form was left overnight
-    figures = await _form_figures(context, who, form)
-    if figures is None:
-        end_form(context)
-        await send(update, context, who, "pay/no_loans")
-        return ConversationHandler.END
-    form["step"] = S.SUMMARY
-    form["reviewed"] = True
-    rows = [
-        [button("pay.edit_amount", who.lang, data(KIND, form, "edit", "amount")),
-         button("pay.edit_date", who.lang, data(KIND, form, "edit", "date"))],
-        [button("pay.edit_method", who.lang, data(KIND, form, "edit", "method")),
-         button("pay.edit_photo", who.lang, data(KIND, form, "edit", "photo"))],
-        [button("confirm", who.lang, data(KIND, form, "confirm"))],
-        [button("cancel", who.lang, data(KIND, form, "cancel"))],
-    ]
-    await send(update, context, who, "pay/summary", principal=figures["principal"],
-               business=figures["business"], amount=form["amount"],
-               paid_on=date.fromisoformat(form["paid_on"]), method=form["method"],
-               has_photo=form.get("photo") is not None,
-               remaining_after=max(figures["outstanding"] - form["amount"], 0), reply_markup=keyboard(rows))
-    return S.SUMMARY
-
-
-async def reask(update: Update, context: Context, who: Who, form: dict) -> str | int:
-    """Ask the question of the step the form is at (after a bad input or a restart)."""
-    step = form.get("step")
-    if step == S.LOAN or "loan_id" not in form:
-        return await ask_loan(update, context, who, form)
-    if step == S.TINY and "tiny" in form:
-        return await ask_tiny(update, context, who, form)
-    if step == S.PHOTO and "amount" in form:
-        return await ask_photo(update, context, who, form)
-    if step == S.DATE and "amount" in form:
-        return await ask_date(update, context, who, form)
-    if step == S.METHOD and "amount" in form:
-        return await ask_method(update, context, who, form)
-    if step == S.SUMMARY and "amount" in form:
-        return await show_summary(update, context, who, form)
-    return await ask_amount(update, context, who, form)
-
-
-async def after_amount(update: Update, context: Context, who: Who, form: dict) -> str | int:
-    """The amount is set: back to the summary when editing from there, else on to the photo."""
-    if form.get("reviewed"):
-        return await show_summary(update, context, who, form)
-    return await ask_photo(update, context, who, form)
-
-
-# --- entry points -------------------------------------------------------------------------------------------
-async def _start(context: Context, who: Who, **fields: object) -> dict:
-    person = who.require()
-    db = app_of(context).db
-    method = await repayments.last_method(db, person.id) or "cash"
-    return new_form(context, KIND, method=method, paid_on=_today(context).isoformat(), photo=None, **fields)
-
-
-@guarded(PAY)
-async def begin(update: Update, context: Context, who: Who) -> str | int:
-    own = await loans.for_borrower(app_of(context).db, who.require().id)
-    if not own:
-        end_form(context)
-        await send(update, context, who, "pay/no_loans")
-        return ConversationHandler.END
-    form = await _start(context, who, loans=[loan.id for loan in own])
-    if len(own) == 1:
-        form["loan_id"] = own[0].id
-        return await ask_amount(update, context, who, form)
-    return await ask_loan(update, context, who, form)
-
-
 def _callback_int(update: Update) -> int | None:
     assert update.callback_query is not None
     value = (update.callback_query.data or "").partition(":")[2]
     return int(value) if value.isdigit() else None
 
 
+async def _open_for(update: Update, context: Context, who: Who, summary: LoanSummary, **data: Any) -> int:
+    app = app_of(context)
+    await answer_callback(update, who)
+    today = clock.local_today(app.settings.timezone)
+    start = {**await _defaults(app.db, who, today), "loans": [summary.loan.id], "loan_id": summary.loan.id}
+    await open_form(FORM, update, context, who, {**start, **data})
+    return ConversationHandler.END
+
+
 @guarded(PAY)
-async def from_reminder(update: Update, context: Context, who: Who) -> str | int | None:
+async def from_reminder(update: Update, context: Context, who: Who) -> int | None:
     """``payrem:<instalment id>``: the loan and that instalment's remaining amount are already chosen."""
     installment_id = _callback_int(update)
     db = app_of(context).db
     found: tuple[LoanSummary, int] | None = None
     if installment_id is not None:
         for loan in await loans.for_borrower(db, who.require().id):
-            summary = await _own_loan(context, who, loan.id)
+            summary = await _own_loan(db, who, loan.id)
             numbers = {v: k for k, v in (summary.installment_ids if summary else {}).items()}
             if summary is not None and installment_id in numbers:
                 found = (summary, numbers[installment_id])
@@ -302,239 +377,49 @@ async def from_reminder(update: Update, context: Context, who: Who) -> str | int
     if found is None:
         await _refuse(update, context, who)
         return None
-    await answer_callback(update, who)
     summary, number = found
-    form = await _start(context, who, loans=[summary.loan.id], loan_id=summary.loan.id)
     state = next(s for s in summary.state.installments if s.installment.number == number)
     amount = min(state.remaining, summary.still_owed)
     if amount <= 0:  # already paid (or reported): let the borrower choose
-        return await ask_amount(update, context, who, form)
-    form["amount"] = amount
-    form["installment_id"] = installment_id
-    return await ask_photo(update, context, who, form)
+        return await _open_for(update, context, who, summary)
+    return await _open_for(update, context, who, summary, amount=amount, installment_id=installment_id)
 
 
 @guarded(PAY)
-async def pay_again(update: Update, context: Context, who: Who) -> str | int | None:
+async def pay_again(update: Update, context: Context, who: Who) -> int | None:
     """``payagain:<loan id>`` (after a rejection): /bayar for that loan."""
     loan_id = _callback_int(update)
-    summary = None if loan_id is None else await _own_loan(context, who, loan_id)
+    summary = None if loan_id is None else await _own_loan(app_of(context).db, who, loan_id)
     if summary is None:
         await _refuse(update, context, who)
         return None
-    await answer_callback(update, who)
-    form = await _start(context, who, loans=[summary.loan.id], loan_id=summary.loan.id)
-    return await ask_amount(update, context, who, form)
+    return await _open_for(update, context, who, summary)
 
 
-# --- answers ------------------------------------------------------------------------------------------------
-@guarded(PAY)
-async def pressed(update: Update, context: Context, who: Who) -> str | int | None:
-    """Every button of the form. The action decides; a press that does not fit re-asks the current step."""
-    read = await read_button(update, context, who, KIND)
-    if read is None:
-        return None
-    form, action, value = read
-    if action == "cancel":
-        return await drop_form(update, context, who)
-    if action == "loan":
-        if not value.isdigit() or int(value) not in form["loans"]:
-            return await reask(update, context, who, form)
-        if await _own_loan(context, who, int(value)) is None:
-            await _refuse(update, context, who)
-            return None
-        form["loan_id"] = int(value)
-        return await ask_amount(update, context, who, form)
-    if "loan_id" not in form:
-        return await reask(update, context, who, form)
-    if action == "amt":
-        return await amount_button(update, context, who, form, value)
-    if action == "tiny" and "tiny" in form:
-        amount = form.pop("tiny")
-        if value == "yes":
-            form["amount"], form["installment_id"] = amount, None
-            return await after_amount(update, context, who, form)
-        await send(update, context, who, "pay/type_amount")
-        form["step"] = S.AMOUNT
-        return S.AMOUNT
-    if "amount" not in form:
-        return await reask(update, context, who, form)
-    if action == "skip":
-        form["photo"] = None
-        return await show_summary(update, context, who, form)
-    if action == "edit":
-        ask = {"amount": ask_amount, "date": ask_date, "method": ask_method, "photo": ask_photo}.get(value)
-        return await (ask or reask)(update, context, who, form)
-    if action == "date" and value in ("today", "yesterday"):
-        day = _today(context) - timedelta(days=0 if value == "today" else 1)
-        return await set_date(update, context, who, form, day)
-    if action == "method" and value in METHODS:
-        form["method"] = value
-        return await show_summary(update, context, who, form)
-    if action == "confirm" and form.get("step") == S.SUMMARY:
-        return await confirm(update, context, who, form)
-    return await reask(update, context, who, form)
-
-
-async def amount_button(update: Update, context: Context, who: Who, form: dict, value: str) -> str | int:
-    if value == "other":
-        form["step"] = S.AMOUNT
-        await send(update, context, who, "pay/type_amount")
-        return S.AMOUNT
-    figures = await _form_figures(context, who, form)  # as shown with the question just answered
-    if figures is None:
-        return await ask_amount(update, context, who, form)  # ends the form with a message
-    inst = figures["inst"]
-    if value == "inst" and inst is not None:
-        amount, installment_id = inst["remaining"], inst["id"]
-    elif value == "overdue" and figures["overdue"] > 0:
-        amount, installment_id = figures["overdue"], None
-    else:
-        return await ask_amount(update, context, who, form)
-    if amount > figures["still_owed"]:
-        await send(update, context, who, "pay/amount_too_much", amount=amount, still_owed=figures["still_owed"],
-                   pending_total=figures["pending_total"])
-        return await ask_amount(update, context, who, form)
-    form["amount"], form["installment_id"] = amount, installment_id
-    return await after_amount(update, context, who, form)
-
-
-@guarded(PAY)
-async def text_typed(update: Update, context: Context, who: Who) -> str | int | None:
-    form = current_form(context, KIND)
-    if form is None:
-        return await begin.__wrapped__(update, context, who)  # draft lost: start over
-    assert update.message is not None
-    text = update.message.text or ""
-    step = form.get("step")
-    if step == S.AMOUNT and "loan_id" in form:
-        return await amount_typed(update, context, who, form, text)
-    if step == S.DATE and "amount" in form:
-        try:
-            day, inferred = parse_date_ex(text, _today(context), prefer="past")
-        except DateError as exc:
-            await send(update, context, who, "pay/date_invalid", code=exc.code,
-                       **{**exc.params, "text": text.strip()[:40]})
-            return await ask_date(update, context, who, form)
-        return await set_date(update, context, who, form, day, echo=inferred)
-    if step == S.PHOTO:
-        await send(update, context, who, "pay/photo_expected")
-        return await ask_photo(update, context, who, form)
-    await send(update, context, who, "common/use_buttons")
-    return await reask(update, context, who, form)
-
-
-async def amount_typed(update: Update, context: Context, who: Who, form: dict, text: str) -> str | int:
-    try:
-        amount, spelled = parse_amount_ex(text)
-    except AmountError as exc:
-        await send(update, context, who, "pay/amount_invalid", code=exc.code,
-                   **{**exc.params, "text": text.strip()[:40]})
-        return await ask_amount(update, context, who, form)
-    summary = await _own_loan(context, who, form["loan_id"])
-    if summary is None:
-        return await ask_amount(update, context, who, form)
-    if amount > summary.still_owed:
-        await send(update, context, who, "pay/amount_too_much", amount=amount, still_owed=summary.still_owed,
-                   pending_total=summary.pending_total)
-        return await ask_amount(update, context, who, form)
-    if is_tiny_payment(amount):
-        form["tiny"] = amount
-        return await ask_tiny(update, context, who, form)  # which shows the amount back anyway
-    if spelled:  # in words: show what was understood before the next question
-        await send(update, context, who, "common/read_as", amount=amount)
-    form["amount"], form["installment_id"] = amount, None
-    return await after_amount(update, context, who, form)
-
-
-async def set_date(
-    update: Update, context: Context, who: Who, form: dict, day: date, *, echo: bool = False
-) -> str | int:
-    summary = await _own_loan(context, who, form["loan_id"])
-    if summary is None:
-        return await show_summary(update, context, who, form)  # ends the form with a message
-    if day > _today(context):
-        await send(update, context, who, "pay/date_future", day=day)
-        return await ask_date(update, context, who, form)
-    if day < summary.loan.disbursed_on:
-        await send(update, context, who, "pay/date_before_disbursement", day=day,
-                   disbursed_on=summary.loan.disbursed_on)
-        return await ask_date(update, context, who, form)
-    form["paid_on"] = day.isoformat()
-    if echo:  # "jumat", "tgl 25", "2 hari lalu": show the date understood
-        await send(update, context, who, "common/read_as", day=day)
-    return await show_summary(update, context, who, form)
-
-
-@guarded(PAY)
-async def photo_sent(update: Update, context: Context, who: Who) -> str | int | None:
-    form = current_form(context, KIND)
-    if form is None:
-        return None
-    if form.get("step") != S.PHOTO or "amount" not in form:
-        await send(update, context, who, "errors/not_text")
-        return await reask(update, context, who, form)
-    assert update.message is not None
-    form["photo"] = max(update.message.photo, key=lambda p: p.width * p.height).file_id
-    return await show_summary(update, context, who, form)
-
-
-@guarded(PAY)
-async def not_text(update: Update, context: Context, who: Who) -> str | int | None:
-    form = current_form(context, KIND)
-    if form is None:
-        return None
-    template = "pay/photo_expected" if form.get("step") == S.PHOTO else "errors/not_text"
-    await send(update, context, who, template)
-    return await reask(update, context, who, form)
-
-
-async def confirm(update: Update, context: Context, who: Who, form: dict) -> str | int:
-    from handlers.verification import treasurer_notice
-
-    person = who.require()
-    # One transaction (bot.services.repayments): the loan is still the presser's active loan, the report, its
-    # audit row and the treasurers' notices; the notices exist exactly when the report does.
-    result = await repayment_service.report_repayment(
-        app_of(context).db, loan_id=form["loan_id"], reported_by=person.id, amount=form["amount"],
-        paid_on=date.fromisoformat(form["paid_on"]), method=form["method"], idempotency_key=f"pay:{form['id']}",
-        receipt_file_id=form.get("photo"), installment_id=form.get("installment_id"),
-        notify=treasurer_notice(context),
-    )
-    if result.outcome is Outcome.NOT_OWNED:  # paid off or reassigned since the form began
-        end_form(context)
-        await send(update, context, who, "pay/no_loans")
-        return ConversationHandler.END
-    if result.outcome is Outcome.OVERPAYMENT:
-        summary = await _own_loan(context, who, form["loan_id"])
-        await send(update, context, who, "pay/amount_too_much", amount=form["amount"],
-                   still_owed=result.still_owed, pending_total=0 if summary is None else summary.pending_total)
-        form.pop("reviewed", None)
-        return await ask_amount(update, context, who, form)
-    repayment = result.repayment
-    assert repayment is not None
-    end_form(context)
-    await send(update, context, who, "pay/reported", amount=repayment.amount, paid_on=repayment.paid_on,
-               reference=repayment.reference, duplicate=result.outcome is Outcome.DUPLICATE)
-    await deliver_notices(context, result.notices)
-    return ConversationHandler.END
+FORM = Form(
+    kind=KIND,
+    command=PAY,
+    check=_check,
+    steps=(
+        Step("loan", "pay/choose_loan", field="loan_id", options=_loan_options, accept=_accept_loan,
+             context=_loan_context),
+        Step("tiny", "pay/confirm_tiny", field="amount", options=_tiny_options, accept=_accept_tiny,
+             context=_tiny_context, when=lambda data: "tiny" in data),
+        Step("other", "pay/type_amount", field="amount", parse=_parse_amount, accept=_accept_other,
+             invalid="pay/amount_invalid", when=lambda data: bool(data.get("amount_other"))),
+        Step("amount", "pay/ask_amount", options=_amount_options, parse=_parse_amount, accept=_accept_amount,
+             invalid="pay/amount_invalid", context=_amount_context),
+        Step("photo", "pay/ask_photo", photo=True, skip=True, invalid="pay/photo_expected"),
+        Step("date", "pay/ask_date", field="paid_on", options=_date_options, parse=_parse_date,
+             accept=_accept_date, invalid="pay/date_invalid"),
+        Step("method", "pay/ask_method", options=_method_options),
+    ),
+    summary=Summary("pay/summary", edits=EDITS, context=_summary_context, clears=CLEARS, per_row=2, cancel=True),
+    finish=_report,
+    entry_points=(CallbackQueryHandler(from_reminder, pattern=r"^payrem:\d+$"),
+                  CallbackQueryHandler(pay_again, pattern=r"^payagain:\d+$")),
+)
 
 
 def handlers() -> FeatureHandlers:
-    text = filters.TEXT & ~filters.COMMAND
-    photo = filters.PHOTO
-    other = ~filters.TEXT & ~filters.COMMAND & ~filters.PHOTO & ~filters.StatusUpdate.ALL
-    in_form = [
-        CallbackQueryHandler(pressed, pattern=pattern(KIND)),
-        MessageHandler(text, text_typed),
-        MessageHandler(photo, photo_sent),
-        MessageHandler(other, not_text),
-    ]
-    return FeatureHandlers(
-        form_entry_points=[
-            CommandHandler(list(PAY.names), begin),
-            CallbackQueryHandler(from_reminder, pattern=r"^payrem:\d+$"),
-            CallbackQueryHandler(pay_again, pattern=r"^payagain:\d+$"),
-        ],
-        form_states={state: list(in_form) for state in S},
-    )
+    return FeatureHandlers(forms=[FORM])

@@ -105,15 +105,22 @@ async def report_repayment(
     receipt_file_id: str | None = None,
     installment_id: int | None = None,
     notify: QueueNotice[N] | None = None,
+    draft_of: int | None = None,
 ) -> RepaymentResult[N]:
     """A borrower's report, stored ``pending``, with its audit row and (``notify``) the treasurers' notices in
-    the same transaction. A repeated ``idempotency_key`` stores nothing and notifies nobody (``DUPLICATE``)."""
+    the same transaction. A repeated ``idempotency_key`` stores nothing and notifies nobody (``DUPLICATE``).
+    ``draft_of``: the Telegram user whose form draft this finishes, deleted in the same transaction unless the
+    amount is refused (``OVERPAYMENT``: the form asks it again)."""
     async with db.transaction() as tx:
         loan = await loans.get(tx, loan_id)
         if loan is None or loan.borrower_id != reported_by or loan.status != "active":
+            if draft_of is not None:
+                await drafts.delete(tx, draft_of)
             return RepaymentResult(Outcome.NOT_OWNED)
         existing = await repayments.by_key(tx, idempotency_key)
         if existing is not None:
+            if draft_of is not None:
+                await drafts.delete(tx, draft_of)
             return RepaymentResult(Outcome.DUPLICATE, existing)
         summary = await _summary(tx, loan_id)
         try:
@@ -132,6 +139,8 @@ async def report_repayment(
                      "pending_before": summary.pending_total, "pending_after": summary.pending_total + amount},
         )
         notices = await _announce(tx, repayment.id, notify) if notify is not None else ()
+        if draft_of is not None:
+            await drafts.delete(tx, draft_of)
     return RepaymentResult(Outcome.STORED, repayment, notices=notices)
 
 

@@ -19,6 +19,7 @@ The engine (:class:`Dispatcher`) handles, for every declared form alike:
   asks the same question again. **Typing a button's label counts as tapping it.** Text where only buttons are
   offered gets "please use the buttons" and the buttons again;
 - **other input** (a sticker, a photo where text is expected): "please answer with text" and the question again;
+  a step declared with ``photo=True`` is answered by a photo (its ``file_id``) instead;
 - **/batal** (``/cancel``): the draft is deleted, nothing is saved;
 - **one form at a time**: starting a form replaces whatever form the user had open (a declared one, or one of
   the older hand-written conversations still running in ``handlers.forms``' ConversationHandler).
@@ -210,6 +211,10 @@ class Step:
     #: step is open; it returns True when the step is answered (e.g. Simpan), False to draw it again.
     show: Callable[[Turn, bool], Awaitable[None]] | None = None
     press: Callable[[Turn, str, str], Awaitable[bool]] | None = None
+    #: a photo answers the step (with its largest size's ``file_id``); text that is not a button's label, a
+    #: sticker or a file gets ``invalid`` (code ``not_photo``; default "please answer with text") and the
+    #: question again
+    photo: bool = False
 
     @property
     def key(self) -> str:
@@ -371,7 +376,11 @@ class Dispatcher:
         await _ended_or(turn, _advance(turn))
 
     async def _ask(self, turn: Turn, step: Step) -> bool:
-        return await _ask(turn, step)
+        try:
+            return await _ask(turn, step)
+        except Ended as ended:  # a step's options or context found the form can't go on
+            await _end(turn, ended)
+            return False
 
     # --- answers -----------------------------------------------------------------------------------------------
     async def _turn(self, update: Update, context: Context) -> Turn | None:
@@ -421,9 +430,12 @@ class Dispatcher:
 
     async def _refuse(self, turn: Turn, step: Step, code: str, params: dict[str, Any]) -> None:
         turn.echoes.clear()
+        await _ended_or(turn, self._refusal(turn, step, code, params))
+
+    async def _refusal(self, turn: Turn, step: Step, code: str, params: dict[str, Any]) -> None:
         if step.invalid is not None:
             await turn.say(step.invalid, code=code, **{**turn.data, **await step.context(turn), **params})
-        await self._ask(turn, step)
+        await _ask(turn, step)
 
     @_checks_roles_itself
     async def _pressed(self, update: Update, context: Context) -> None:
@@ -495,6 +507,13 @@ class Dispatcher:
         if step.skippable(turn.data) and _fold(text) == _fold(label("skip", turn.lang)):
             await self._answer(turn, step, None)
             raise ApplicationHandlerStop
+        if step.parse is None and step.photo:  # text where a photo is expected
+            if step.invalid is not None:
+                await self._refuse(turn, step, "not_photo", {})
+            else:
+                await turn.say("errors/not_text")
+                await self._ask(turn, step)
+            raise ApplicationHandlerStop
         if step.parse is None:
             await turn.say("common/use_buttons")
             await self._ask(turn, step)
@@ -520,6 +539,13 @@ class Dispatcher:
         if not await self._guard(turn):
             raise ApplicationHandlerStop
         step = turn.form.step(turn.draft.step)
+        assert update.message is not None
+        if step is not None and step.photo and update.message.photo:
+            await self._answer(turn, step, max(update.message.photo, key=lambda p: p.width * p.height).file_id)
+            raise ApplicationHandlerStop
+        if step is not None and step.photo and step.invalid is not None:
+            await self._refuse(turn, step, "not_photo", {})
+            raise ApplicationHandlerStop
         await turn.say("errors/not_text")
         if step is not None:
             await self._ask(turn, step)

@@ -13,7 +13,7 @@ from telegram import Update
 
 from bot.domain.loans import LoanTerms
 from bot.domain.roles import Role
-from storage import loans, repayments
+from storage import drafts, loans, repayments
 from tests.conftest import NAIKOTEN_SATU
 from tests.harness import BotTester, User, answers, texts
 
@@ -434,7 +434,7 @@ async def test_summary_figures_are_cached_but_konfirmasi_rechecks_the_loan(runni
     await tester.command(user, "bayar")
     await tester.press(user, tester.last(user).button("Angsuran bulan ini"))
     await tester.press(user, tester.last(user).button("Lewati"))
-    form = running.app.user_data[user.id]["form"]
+    form = (await drafts.get(running.app.db, user.id)).data
     assert form["figures"]["still_owed"] == 6_000_000 and form["figures"]["inst"]["remaining"] == 500_000
     other, _ = await make_person(Role.BORROWER, name="Bona")
     await running.app.db.execute("UPDATE loans SET borrower_id = :b WHERE id = :id", {"b": other.id, "id": loan.id})
@@ -443,7 +443,7 @@ async def test_summary_figures_are_cached_but_konfirmasi_rechecks_the_loan(runni
 
     assert "tidak punya pinjaman aktif" in texts(calls)[-1]
     assert await _rows(running) == []
-    assert "form" not in running.app.user_data[user.id]
+    assert await drafts.get(running.app.db, user.id) is None
 
 
 async def test_konfirmasi_refuses_an_amount_that_became_too_much_after_the_figures_were_cached(

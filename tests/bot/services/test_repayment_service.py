@@ -259,3 +259,27 @@ async def test_the_cash_and_reverse_forms_drafts_go_in_the_writing_transaction(w
     reversed_ = await svc.reverse_repayment(db, stored.repayment.id, now=NOW, by=t1.id, kelurahan_code=KEL,
                                             reason="salah catat", draft_of=502)
     assert reversed_.outcome is Outcome.STORED and await drafts.get(db, 502) is None
+
+
+async def test_report_deletes_the_form_draft_in_its_transaction_unless_the_amount_is_refused(world, db):
+    """``draft_of``: the /bayar draft goes with a stored (or duplicate, or no longer owned) report, in the same
+    transaction; an overpayment keeps it, so the form asks the amount again."""
+    from storage import drafts
+    from storage.drafts import Draft
+
+    async def draft(user_id: int) -> None:
+        await drafts.save(db, Draft(telegram_user_id=user_id, kind="pay", form_id="f1", step="summary",
+                                    started_at=clock.utcnow(), data={}), clock.utcnow())
+
+    w = world
+    await draft(7)
+    refused = await svc.report_repayment(db, loan_id=w["loan"].id, reported_by=w["maria"].id, amount=99_000_000,
+                                         paid_on=date(2026, 6, 15), method="cash", idempotency_key="d0", draft_of=7)
+    assert refused.outcome is Outcome.OVERPAYMENT and await drafts.get(db, 7) is not None
+    for key, reporter, outcome in (("d1", w["maria"], Outcome.STORED), ("d1", w["maria"], Outcome.DUPLICATE),
+                                   ("d2", w["t1"], Outcome.NOT_OWNED)):
+        await draft(7)
+        result = await svc.report_repayment(db, loan_id=w["loan"].id, reported_by=reporter.id, amount=560_000,
+                                            paid_on=date(2026, 6, 15), method="cash", idempotency_key=key,
+                                            draft_of=7)
+        assert result.outcome is outcome and await drafts.get(db, 7) is None, outcome

@@ -378,3 +378,50 @@ async def test_a_registration_survives_a_restart_and_an_event_closing_meanwhile_
     assert "Pendaftaran acara ini sudah ditutup" in running.tester.last(user).text
     assert await _draft(running, user) is None
     assert await running.app.db.fetchval("SELECT count(*) FROM participants") == 0
+
+
+async def test_a_photo_step_takes_a_photo_or_lewati_and_refuses_anything_else(running, tester, make_person):
+    """``Step(photo=True)`` (/bayar's receipt): a photo answers with its largest size's file_id; text, a sticker
+    or a file gets the step's ``invalid`` and the question again; a photo at any other step is "not text"."""
+    from tests.handlers.loan_fixtures import make_loan
+
+    borrower, user = await make_person(Role.BORROWER, name="Ana Seran")
+    await make_loan(running.app.db, borrower)
+    await tester.command(user, "bayar")
+    await tester.photo(user, "too-early")  # the amount step expects text or a button
+    assert "teks" in tester.texts(user)[-2].lower() and "Berapa yang Anda bayar" in tester.texts(user)[-1]
+    assert "photo" not in (await _draft(running, user)).data
+    await tester.press(user, tester.last(user).button("Angsuran bulan ini"))
+    assert (await _draft(running, user)).step == "photo"
+    for wrong in (lambda: tester.send(user, "sudah"), lambda: tester.sticker(user), lambda: tester.document(user)):
+        await wrong()
+        texts = tester.texts(user)
+        assert "perlu <b>foto</b>" in texts[-2] and "Kirim fotonya" in texts[-1]
+    assert (await _draft(running, user)).step == "photo"
+    await tester.photo(user, "receipt")
+    draft = await _draft(running, user)
+    assert (draft.step, draft.data["photo"]) == ("summary", "receipt")  # the largest size, not receipt-small
+    await tester.press(user, tester.last(user).button("Ubah foto"))
+    await tester.press(user, tester.last(user).button("Lewati"))
+    draft = await _draft(running, user)
+    assert (draft.step, draft.data["photo"]) == ("summary", None)
+
+
+async def test_ended_from_a_steps_context_on_a_repeated_question_ends_the_form(running, tester, make_person):
+    """A step's functions may raise ``Ended`` on every path that asks, a repeated question too (here /bayar's
+    loan choice, both loans reassigned while it was open, then a sticker)."""
+    from tests.handlers.loan_fixtures import make_loan
+
+    borrower, user = await make_person(Role.BORROWER, name="Ana Seran")
+    other, _ = await make_person(Role.BORROWER, name="Beni Lake")
+    for _ in range(2):
+        await make_loan(running.app.db, borrower)
+    await tester.command(user, "bayar")
+    assert (await _draft(running, user)).step == "loan"
+    await running.app.db.execute("UPDATE loans SET borrower_id = :b WHERE borrower_id = :a",
+                                 {"a": borrower.id, "b": other.id})
+
+    await tester.sticker(user)
+
+    assert "tidak punya pinjaman aktif" in tester.last(user).text
+    assert await _draft(running, user) is None
