@@ -55,6 +55,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import aiosqlite  # noqa: E402
+from storage.persistence import SQLitePersistence  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import (  # noqa: E402
     Application,
@@ -74,7 +75,6 @@ from bot.runtime.app import PemApplication, build_application  # noqa: E402
 from bot.runtime.config import load_settings  # noqa: E402
 from storage import loans, people  # noqa: E402
 from storage.db import ExecResult  # noqa: E402
-from storage.persistence import SQLitePersistence  # noqa: E402
 from tests.harness import BotTester, Call, RecordingRequest, User  # noqa: E402
 
 KELURAHAN = "53.71.05.1004"  # Naikoten Satu

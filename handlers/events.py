@@ -522,7 +522,7 @@ ATTENDANCE_FORM = Form(
 def handlers() -> FeatureHandlers:
     return FeatureHandlers(
         forms=[NEW_EVENT_FORM, ATTENDANCE_FORM],
-        form_entry_points=[
+        handlers=[
             CommandHandler(list(EVENTS.names), list_events),
             CallbackQueryHandler(event_action, pattern=r"^ev:(show|list|csv|xlsx|close|cancel|cancelok):"),
         ],

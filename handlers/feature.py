@@ -1,9 +1,8 @@
-"""What a feature module hands to the application.
+"""What a feature module hands to the application (assembled by :func:`handlers.register`).
 
-Every form of the bot is a set of states inside **one** persistent ``ConversationHandler`` named ``forms``
-(built in :mod:`handlers`), with ``allow_reentry=True``: a user has at most one form open, and any form command
-starts a fresh form, replacing the old one. States are ``StrEnum`` members whose values are namespaced by
-feature (``"undang.name"``), so the states of different features never collide and persist as plain text.
+A feature's forms are declared (:class:`~handlers.forms.engine.Form`) and run by the form engine, which also
+registers their entry points; ``handlers`` are the feature's plain commands and buttons. A user has at most one
+form open; a plain command or button works while a form is open and leaves it where it was.
 """
 
 from __future__ import annotations
@@ -20,13 +19,9 @@ Handlers = list[BaseHandler]
 
 @dataclass
 class FeatureHandlers:
-    #: commands or buttons that open one of this feature's forms
-    form_entry_points: Handlers = field(default_factory=list)
-    #: this feature's form states
-    form_states: dict[object, Handlers] = field(default_factory=dict)
-    #: everything else (plain commands, buttons outside forms)
+    #: plain commands and buttons (not answers to a form)
     handlers: Handlers = field(default_factory=list)
-    #: this feature's declared forms (handlers/forms/engine.py); they replace form_entry_points/form_states
+    #: this feature's declared forms (handlers/forms/engine.py)
     forms: list[Form] = field(default_factory=list)
 
 

@@ -13,9 +13,8 @@ Decisions
 * Personal financial data (UU 27/2022): a borrower only ever sees their own loans (the view is keyed on the
   person behind the Telegram account, never on callback data), and ``brw:show`` checks that the borrower
   belongs to the viewer's kelurahan; a forged id gets ``errors/not_allowed`` and nothing else.
-* The ``loanview`` and ``brw:`` buttons are plain handlers, outside the shared ``forms`` conversation: its
-  stale-button fallback only catches form buttons (``handlers.forms.ANY_FORM_BUTTON``), so they work while the
-  user has a form open and leave that form where it was.
+* The ``loanview`` and ``brw:`` buttons are plain handlers: the form engine only claims its own forms' buttons,
+  so they work while the user has a form open and leave that form where it was.
 * Page changes send a new message (simple and robust on every client) rather than editing the old one.
 """
 

@@ -113,5 +113,5 @@ async def invite_pressed(update: Update, context: Context, who: Who) -> None:
 
 
 def handlers() -> FeatureHandlers:
-    # an entry point of the forms conversation returning None: works while a form is open, leaves it alone
-    return FeatureHandlers(form_entry_points=[CallbackQueryHandler(invite_pressed, pattern=rf"^{PREFIX}")])
+    # a plain button: works while a form is open, leaves it alone
+    return FeatureHandlers(handlers=[CallbackQueryHandler(invite_pressed, pattern=rf"^{PREFIX}")])

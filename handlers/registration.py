@@ -437,7 +437,7 @@ async def unregister_pressed(update: Update, context: Context, who: Who) -> None
 def handlers() -> FeatureHandlers:
     return FeatureHandlers(
         forms=[FORM],
-        form_entry_points=[
+        handlers=[
             CommandHandler(list(UNREGISTER.names), unregister),
             CallbackQueryHandler(unregister_pressed, pattern=r"^ev:(unreg|unregok):"),
         ],

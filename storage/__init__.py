@@ -10,7 +10,7 @@
   stale-message clean-up) and write nothing.
 - :mod:`storage.outbox_keys` defines the kinds and dedupe-key formats of the jobs' outbox messages, once, for the
   jobs that queue them and the queries that find them again.
-- :mod:`storage.persistence` is the python-telegram-bot persistence class backed by the same connection.
+- :mod:`storage.codec` is the JSON codec of what is stored as JSON text (drafts, outbox contexts).
 
 No SQL is written anywhere else in the project.
 """

@@ -213,9 +213,7 @@ class Database:
             await tx.executemany(sql, seq)
 
     async def execute_batch(self, statements: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
-        """Run several writes in one transaction (the persistence writes of an update,
-        :meth:`storage.persistence.SQLitePersistence.batched`); all or nothing. One statement runs alone
-        (autocommit)."""
+        """Run several writes in one transaction; all or nothing. One statement runs alone (autocommit)."""
         batch = list(statements)
         if len(batch) == 1:
             await self.execute(*batch[0])

@@ -2,7 +2,7 @@
 
 A draft is what someone has answered so far in a form that is not finished: its ``kind`` (the form's callback
 prefix), a short random ``form_id`` (carried by every button of the form, so a press on an older message is
-recognised as stale), the ``step`` being asked, and ``data`` (JSON, through :func:`storage.persistence.dumps`, so
+recognised as stale), the ``step`` being asked, and ``data`` (JSON, through :func:`storage.codec.dumps`, so
 dates and Decimals survive). The form engine (:mod:`handlers.forms.engine`) writes it in the same statement or
 transaction as the step that changed it, and the use case that finishes the form deletes it in the transaction
 that stores the result (:func:`delete`), so a restart or a kill -9 never loses an answer nor resurrects a
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from storage.codec import dumps, loads
 from storage.db import Queryable, parse_utc_text, utc_text
-from storage.persistence import dumps, loads
 
 
 @dataclass

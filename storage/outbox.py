@@ -8,7 +8,7 @@ whatever became of the first message (queued, sent, failed, cancelled), the seco
 The sender (:mod:`bot.runtime.sender`) takes :func:`due` messages, renders them in the recipient's language *at send
 time* and marks each one sent right after the API call returns, in its own statement.
 
-- ``context`` is JSON encoded with :func:`storage.persistence.dumps`, so ``date``/``datetime``/``Decimal``
+- ``context`` is JSON encoded with :func:`storage.codec.dumps`, so ``date``/``datetime``/``Decimal``
   values survive the round trip;
 - ``buttons`` is JSON: rows of ``[label_key, callback_data]`` (labels rendered at send time), NULL if none;
 - ``photo`` is PNG bytes (a chart), NULL if none; the rendered text is then the caption;
@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from storage.codec import dumps, loads
 from storage.db import Queryable, parse_utc_text, utc_text
-from storage.persistence import dumps, loads
 
 Buttons = list[list[tuple[str, str]]]
 

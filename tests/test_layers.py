@@ -192,7 +192,6 @@ KNOWN_DEBT: frozenset[str] = frozenset({
     "handlers.events -> handlers.registration (local)",
     "handlers.events -> messages (local)",
     "handlers.followup -> bot.runtime.clock (layer)",
-    "handlers.forms -> bot.runtime.clock (layer)",
     "handlers.forms.engine -> bot.runtime.clock (layer)",
     "handlers.forms.engine -> bot.runtime.config (layer)",
     "handlers.help -> handlers (local)",

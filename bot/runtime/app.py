@@ -1,9 +1,9 @@
 """The Application factory.
 
-:func:`build_application` wires python-telegram-bot to the database, the persistence, the rate limiter and the
-handlers. The database is opened and migrated at the start of ``initialize()`` (PTB loads the persistence there,
-before ``post_init``), the default command menus are set in ``post_init``, and the database is closed in
-``post_shutdown``.
+:func:`build_application` wires python-telegram-bot to the database, the rate limiter and the handlers. There
+is no PTB persistence: form drafts live in the ``form_drafts`` table (:mod:`storage.drafts`), written by the
+form engine in the step's own statement. The database is opened and migrated at the start of ``initialize()``,
+the default command menus are set in ``post_init``, and the database is closed in ``post_shutdown``.
 """
 
 from __future__ import annotations
@@ -20,14 +20,12 @@ from bot.runtime.config import Settings
 from handlers.menus import set_default_menus
 from storage.db import Database
 from storage.migrate import migrate
-from storage.persistence import SQLitePersistence
 
 log = logging.getLogger(__name__)
 
 
 class PemApplication(Application):
-    """An Application that knows its settings and database, and writes persistence through after every
-    update (not only every ``update_interval``), so a form survives even an abrupt stop."""
+    """An Application that knows its settings and database (and whether the scheduler runs)."""
 
     settings: Settings
     db: Database
@@ -38,7 +36,7 @@ class PemApplication(Application):
         super().__init__(**kwargs)
 
     async def initialize(self) -> None:
-        """Open and migrate the database first: PTB loads the persistence inside ``initialize()``."""
+        """Open and migrate the database before PTB initialises (handlers may query it from the first update)."""
         await self.db.open()
         applied = await migrate(self.db)
         if applied:
@@ -52,20 +50,6 @@ class PemApplication(Application):
 
             await finish_catch_up(self)
         await super().shutdown()
-
-    async def process_update(self, update: object) -> None:
-        """Handle the update, then write the persistence through with PTB's own (public) ``update_persistence``,
-        inside :meth:`~storage.persistence.SQLitePersistence.batched`: the writes of the update (the draft and
-        the conversation state) go to SQLite in one transaction before this returns, so a form survives even a
-        ``kill -9``. A value that cannot be stored goes to the error handler (PTB's ``update_persistence``
-        dispatches write errors there), never out of ``process_update``, which would end PTB's update fetcher."""
-        await super().process_update(update)
-        persistence = self.persistence
-        if isinstance(persistence, SQLitePersistence):
-            async with persistence.batched():
-                await self.update_persistence()
-        elif persistence is not None:
-            await self.update_persistence()
 
 
 async def _post_init(app: Application) -> None:
@@ -116,7 +100,6 @@ def build_application(
         ApplicationBuilder()
         .application_class(PemApplication)
         .token(settings.token)
-        .persistence(SQLitePersistence(db))
         .context_types(ContextTypes())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

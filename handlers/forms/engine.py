@@ -21,18 +21,19 @@ The engine (:class:`Dispatcher`) handles, for every declared form alike:
 - **other input** (a sticker, a photo where text is expected): "please answer with text" and the question again;
   a step declared with ``photo=True`` is answered by a photo (its ``file_id``) instead;
 - **/batal** (``/cancel``): the draft is deleted, nothing is saved;
-- **one form at a time**: starting a form replaces whatever form the user had open (a declared one, or one of
-  the older hand-written conversations still running in ``handlers.forms``' ConversationHandler).
+- **one form at a time**: starting a form replaces whatever form the user had open (the one draft row per user
+  is overwritten).
 
 Drafts live in the ``form_drafts`` table (:mod:`storage.drafts`), one per user, written at every step in one
 statement; the use case that finishes a form deletes the draft in the transaction that stores its result
 (``draft_of=`` on the service), so a half-finished form survives a restart, and a finished one can't be
-confirmed twice. Drafts older than a day are deleted by the minute tick (:func:`handlers.forms.expire_stale_forms`).
+confirmed twice. Drafts older than a day are deleted by the minute tick
+(:func:`handlers.forms.expire_stale_forms`).
 
-How it sits in PTB: a form's entry points (its command, and any button that opens it) are entry points of the
-one ``forms`` ConversationHandler that the older forms still share, returning ``END``, so opening a declared form
-ends an older conversation; the :class:`Dispatcher`'s handlers run in group ``-1``, before everything else, and
-stop the update (``ApplicationHandlerStop``) only when it belonged to the user's open declared form.
+How it sits in PTB: :meth:`Dispatcher.register` adds the dispatcher's handlers in group ``-1``, before
+everything else, which stop the update (``ApplicationHandlerStop``) only when it belonged to the user's open
+form, and each form's entry points (a ``CommandHandler`` for its command, and its :attr:`Form.entry_points`) as
+plain handlers in the default group; there is no ``ConversationHandler`` and no PTB persistence.
 """
 
 from __future__ import annotations
@@ -53,9 +54,7 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
@@ -74,11 +73,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: The group of the dispatcher's handlers: before the ``forms`` conversation and every feature's handlers.
+#: The group of the dispatcher's handlers: before the forms' entry points and every feature's handlers.
 GROUP = -1
-#: The group of the check that closes a declared form when an older form is opened (before :data:`GROUP`: in a
-#: group only the first matching handler runs).
-SUPERSEDE_GROUP = -2
 #: Reserved button action: answer the current step with ``None`` (see :attr:`Step.skip`).
 SKIP = "skip"
 #: Telegram's limit for callback data.
@@ -312,8 +308,8 @@ def _fold(text: str) -> str:
 
 
 class Dispatcher:
-    """Runs the declared forms. ``handlers()`` are added in :data:`GROUP`; ``entry_points()`` go into the
-    ``forms`` ConversationHandler's entry points (see the module docstring)."""
+    """Runs the declared forms. ``handlers()`` are added in :data:`GROUP`, ``entry_points()`` in the default group
+    (see the module docstring)."""
 
     def __init__(self, forms: Sequence[Form]) -> None:
         kinds = [f.kind for f in forms]
@@ -321,7 +317,6 @@ class Dispatcher:
             raise RuntimeError(f"two declared forms share a kind: {kinds}")
         self.forms = {f.kind: f for f in forms}
         self._own_entry_points: list[BaseHandler] = []
-        self._superseding: list[BaseHandler] = []
 
     # --- wiring ------------------------------------------------------------------------------------------------
     def entry_points(self) -> list[BaseHandler]:
@@ -333,22 +328,11 @@ class Dispatcher:
                 self._own_entry_points.extend(form.entry_points)
         return list(self._own_entry_points)
 
-    @_checks_roles_itself
-    async def _supersede(self, update: Update, context: Context) -> None:
-        """An older form is being opened: the declared form the user had open is closed (nothing saved)."""
-        user = update.effective_user
-        if user is None or not (update.callback_query is not None or (
-                update.message is not None and (update.message.text or "").startswith("/"))):
-            return
-        if any(h.check_update(update) for h in self._superseding):
-            await drafts.delete(app_of(context).db, user.id)
-
-    def register(self, application: Application, superseding: Sequence[BaseHandler] = ()) -> None:
-        """Add the dispatcher's handlers. ``superseding``: the entry points of the older forms; an update that
-        opens one of them closes the user's declared form first (one form at a time)."""
-        self._superseding = [h for h in superseding if h not in self._own_entry_points]
-        application.add_handler(TypeHandler(Update, self._supersede), group=SUPERSEDE_GROUP)
+    def register(self, application: Application) -> None:
+        """Add the dispatcher's handlers (group :data:`GROUP`) and the forms' entry points (default group: a
+        feature's handlers that come after them match other commands and buttons)."""
         application.add_handlers(self.handlers(), group=GROUP)
+        application.add_handlers(self.entry_points())
 
     def handlers(self) -> list[BaseHandler]:
         other = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
@@ -360,10 +344,9 @@ class Dispatcher:
             CommandHandler(["batal", "cancel"], self._cancel),
         ]
 
-    def _opener(self, form: Form) -> Callable[[Update, Context, Who], Awaitable[int]]:
-        async def open_form(update: Update, context: Context, who: Who) -> int:
+    def _opener(self, form: Form) -> Callable[[Update, Context, Who], Awaitable[None]]:
+        async def open_form(update: Update, context: Context, who: Who) -> None:
             await self.open(form, update, context, who)
-            return ConversationHandler.END
 
         return open_form
 
@@ -557,7 +540,7 @@ class Dispatcher:
     async def _cancel(self, update: Update, context: Context) -> None:
         turn = await self._turn(update, context)
         if turn is None:
-            return  # no declared form open: /batal goes on to the older forms and the fallback
+            return  # no form open: /batal goes on to the fallback ("nothing to cancel")
         await drafts.delete(turn.db, turn.user_id)
         await turn.say("common/cancelled")
         raise ApplicationHandlerStop
@@ -570,8 +553,6 @@ async def open_form(form: Form, update: Update, context: Context, who: Who,
     other messages (a scheduled prompt) and have checked what they pass in."""
     user = update.effective_user
     assert user is not None
-    if context.user_data is not None:
-        context.user_data.pop("form", None)  # an older hand-written form's draft (handlers.forms)
     draft = Draft(telegram_user_id=user.id, kind=form.kind, form_id=secrets.token_hex(3), step="",
                   started_at=clock.utcnow(), data=dict(data or {}))
     turn = Turn(update, context, who, form, draft)

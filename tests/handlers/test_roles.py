@@ -106,22 +106,11 @@ def test_readme_lists_every_command_with_its_alias():
         assert row in readme, f"/{spec.name} missing from the README command table"
 
 
-def _callbacks(handler):
-    from telegram.ext import ConversationHandler
-
-    if isinstance(handler, ConversationHandler):
-        for inner in [*handler.entry_points, *handler.fallbacks,
-                      *(h for hs in handler.states.values() for h in hs)]:
-            yield from _callbacks(inner)
-    else:
-        yield handler.callback
-
-
 def test_every_registered_handler_checks_the_role(running):
     """Each callback the application can call is wrapped by @guarded (role and chat-type check)."""
     unguarded = [
         f"{cb.__module__}.{cb.__qualname__}"
-        for group in running.app.handlers.values() for handler in group for cb in _callbacks(handler)
+        for group in running.app.handlers.values() for handler in group for cb in [handler.callback]
         if not getattr(cb, "pem_guarded", False)
     ]
     assert unguarded == []

@@ -27,7 +27,8 @@ async def test_fresh_database_gets_every_migration_then_rerun_is_a_noop(db_path)
 
 async def test_final_schema_has_the_foundation_tables_and_columns(db):
     tables = {r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"kecamatan", "kelurahan", "people", "person_roles", "invites", "audit_log", "ptb_state"} <= tables
+    assert {"kecamatan", "kelurahan", "people", "person_roles", "invites", "audit_log", "form_drafts"} <= tables
+    assert "ptb_state" not in tables  # 0008: the retired PTB persistence (old drafts, NIKs before consent)
     columns = {r["name"] for r in await db.fetchall("PRAGMA table_info(people)")}
     assert {"name", "phone", "kelurahan_code", "telegram_user_id", "telegram_chat_id", "language", "active",
             "reachable", "created_at", "updated_at"} <= columns
