@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes, ConversationHandler
+from telegram.ext import ContextTypes
 
 from bot.domain.commands import CommandSpec
 from bot.domain.roles import Role
@@ -201,7 +201,7 @@ def guarded(
                     await answer_callback(update, who, refusal, alert=True)
                 else:
                     await send(update, context, who, refusal)
-                return ConversationHandler.END
+                return None
             return await fn(update, context, who)
 
         wrapper.pem_guarded = True  # type: ignore[attr-defined]  # checked by tests/handlers/test_roles.py

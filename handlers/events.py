@@ -46,7 +46,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InputFile, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain.commands import CommandSpec
 from bot.domain.events import (
@@ -495,18 +495,18 @@ async def _save_attendance(turn: Turn) -> None:
 
 
 @guarded(STAFF)
-async def attendance_begin(update: Update, context: Context, who: Who) -> int:
+async def attendance_begin(update: Update, context: Context, who: Who) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     event = await visible_event(context, who, int_or_none(query.data.split(":")[2]) or 0)
     if event is None or not event.started(clock.utcnow()) or event.status not in ("open", "closed", "done"):
         await answer_callback(update, who, "events/not_found", alert=True)
-        return ConversationHandler.END
+        return None
     await query.answer()
     regs = await registrations.event_registrations(app_of(context).db, event.id, statuses=["attended"], limit=1_000_000)
     await open_form(ATTENDANCE_FORM, update, context, who,
                     {"event_id": event.id, "present": [r.id for r in regs], "page": 0, "shown": []})
-    return ConversationHandler.END
+    return None
 
 
 ATTENDANCE_FORM = Form(

@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot.domain.commands import CommandSpec
 from bot.domain.events import BUSINESS_MAX, OUTCOMES, clean_business
@@ -106,7 +106,7 @@ async def _finish(turn: Turn) -> None:
 
 
 @guarded(FOLLOWUP)
-async def prompt_pressed(update: Update, context: Context, who: Who) -> int:
+async def prompt_pressed(update: Update, context: Context, who: Who) -> None:
     """A status button of a scheduled follow-up prompt: open the form on that trainee with that status."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -118,10 +118,10 @@ async def prompt_pressed(update: Update, context: Context, who: Who) -> int:
     if (trainee is None or event is None or participant is None or participant.erased or status not in OUTCOMES
             or event.kind != "training" or who.kelurahan is None):
         await answer_callback(update, who, "events/not_found", alert=True)
-        return ConversationHandler.END
+        return None
     await query.answer()
     await open_form(FORM, update, context, who, {**trainee, "status": status})
-    return ConversationHandler.END
+    return None
 
 
 FORM = Form(

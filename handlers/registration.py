@@ -33,7 +33,7 @@ from datetime import date
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain.commands import CommandSpec
 from bot.domain.events import EDUCATION, WORK_STATUS, EventFormError, check_age, parse_rt_rw
@@ -304,17 +304,17 @@ async def _register(turn: Turn) -> None:
 
 
 @guarded(REGISTER)
-async def begin_for_event(update: Update, context: Context, who: Who) -> int:
+async def begin_for_event(update: Update, context: Context, who: Who) -> None:
     """``ev:reg:<event>`` on the event's details: /daftar on that event."""
     query = update.callback_query
     assert query is not None and query.data is not None
     event = await visible_event(context, who, int_or_none(query.data.split(":")[2]) or 0)
     if event is None or not event.registration_open(clock.utcnow()):
         await answer_callback(update, who, "registration/event_closed", alert=True)
-        return ConversationHandler.END
+        return None
     await query.answer()
     await open_form(FORM, update, context, who, {"event_id": event.id})
-    return ConversationHandler.END
+    return None
 
 
 FORM = Form(

@@ -49,7 +49,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot.domain.commands import CommandSpec
 from bot.domain.parsing.dates import parse_date_ex
@@ -352,17 +352,17 @@ def _callback_int(update: Update) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-async def _open_for(update: Update, context: Context, who: Who, summary: LoanSummary, **data: Any) -> int:
+async def _open_for(update: Update, context: Context, who: Who, summary: LoanSummary, **data: Any) -> None:
     app = app_of(context)
     await answer_callback(update, who)
     today = clock.local_today(app.settings.timezone)
     start = {**await _defaults(app.db, who, today), "loans": [summary.loan.id], "loan_id": summary.loan.id}
     await open_form(FORM, update, context, who, {**start, **data})
-    return ConversationHandler.END
+    return None
 
 
 @guarded(PAY)
-async def from_reminder(update: Update, context: Context, who: Who) -> int | None:
+async def from_reminder(update: Update, context: Context, who: Who) -> None:
     """``payrem:<instalment id>``: the loan and that instalment's remaining amount are already chosen."""
     installment_id = _callback_int(update)
     db = app_of(context).db
@@ -386,7 +386,7 @@ async def from_reminder(update: Update, context: Context, who: Who) -> int | Non
 
 
 @guarded(PAY)
-async def pay_again(update: Update, context: Context, who: Who) -> int | None:
+async def pay_again(update: Update, context: Context, who: Who) -> None:
     """``payagain:<loan id>`` (after a rejection): /bayar for that loan."""
     loan_id = _callback_int(update)
     summary = None if loan_id is None else await _own_loan(app_of(context).db, who, loan_id)

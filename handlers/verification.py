@@ -36,7 +36,7 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain.commands import CommandSpec
 from bot.domain.parsing.errors import ParseError
@@ -222,16 +222,16 @@ async def _reason_context(turn: Turn) -> dict[str, Any]:
 
 
 @guarded(VERIFY)
-async def reject(update: Update, context: Context, who: Who) -> int:
+async def reject(update: Update, context: Context, who: Who) -> None:
     """Tolak (on /verifikasi's list or a treasurer's notice): open the reason form on that repayment."""
     view = await _load_for_decision(update, context, who)
     if view is None:
-        return ConversationHandler.END
+        return None
     assert update.callback_query is not None
     await update.callback_query.answer()
     await open_form(REJECT_FORM, update, context, who, {
         "repayment_id": view.repayment.id, "reference": view.repayment.reference, "name": view.borrower_name})
-    return ConversationHandler.END
+    return None
 
 
 async def _finish_reject(turn: Turn) -> None:
