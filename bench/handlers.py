@@ -8,8 +8,8 @@ Run from the repository root::
 What it does, in one run (setup, creating people and loans, is not timed; only ``process_update`` calls are):
 
 1. **PEM Bot, new core**: a fresh SQLite database on a *file* (in a temporary directory), the real application
-   from :func:`bot.runtime.app.build_application` (real :class:`storage.persistence.SQLitePersistence`, written through
-   after every update, the real ``forms`` ConversationHandler), one treasurer and ``--borrowers`` linked
+   from :func:`bot.runtime.app.build_application` (no PTB persistence: the form engine writes the draft to
+   ``form_drafts`` in the step's own statement), one treasurer and ``--borrowers`` linked
    borrowers, each with a loan made by :func:`storage.loans.create`. Every borrower then goes through the common
    ``/bayar`` path of ``tests/handlers/test_repayment.py``: ``/bayar`` → *Angsuran bulan ini* → *Lewati* →
    *Konfirmasi* — four updates, each fed to ``Application.process_update`` by :class:`tests.harness.BotTester`
@@ -17,12 +17,13 @@ What it does, in one run (setup, creating people and loans, is not timed; only `
    as in production. The run checks that one pending repayment row per borrower exists afterwards.
 2. **PEM Bot, old core**: the same, with ``main``'s storage core before issue 11 (``bench/legacy_db.py``, a copy
    of the old ``storage/db.py``: statements on the event loop, aiosqlite's private API) and ``main``'s
-   ``PemApplication`` (:class:`LegacyApplication`: updates handled inside ``Database.inline()``, the hand-made
-   ``update_persistence``).
+   ``PemApplication`` (:class:`LegacyApplication`: updates handled inside ``Database.inline()``). Since every
+   form moved to the engine it has no persistence either (its hand-made ``update_persistence`` went with
+   ``storage/persistence.py``), so it is the old statement path under today's handlers.
 3. **Peer, a typical PTB bot**: the same handlers, templates and SQL, but with what a typical PTB bot uses for
-   storage: PTB's own ``PicklePersistence`` (written after every update through PTB's ``update_persistence``, for
-   the same crash safety) and plain aiosqlite calls (:class:`PlainDatabase`: ``async with db.execute(...) as
-   cursor: await cursor.fetchone()``, ``await db.commit()`` after a write).
+   storage: PTB's own ``PicklePersistence`` (:class:`PeerApplication`, written after every update through PTB's
+   ``update_persistence``, for the same crash safety) and plain aiosqlite calls (:class:`PlainDatabase`:
+   ``async with db.execute(...) as cursor: await cursor.fetchone()``, ``await db.commit()`` after a write).
 4. Two PTB baselines for context: an ``Application`` with one echo ``MessageHandler``, and a PTB
    ``CommandHandler``/``CallbackQueryHandler`` making, for each step, exactly the Telegram calls PEM Bot made in
    the first conversation (same texts and keyboards, callback answers, the treasurer's message), with no database
@@ -43,7 +44,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -55,7 +56,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import aiosqlite  # noqa: E402
-from storage.persistence import SQLitePersistence  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import (  # noqa: E402
     Application,
@@ -68,9 +68,9 @@ from telegram.ext import (  # noqa: E402
 
 import bot.runtime.app  # noqa: E402
 from bench import legacy_db  # noqa: E402
-from bot import clock  # noqa: E402
 from bot.domain.loans import LoanTerms  # noqa: E402
 from bot.domain.roles import Role  # noqa: E402
+from bot.runtime import clock  # noqa: E402
 from bot.runtime.app import PemApplication, build_application  # noqa: E402
 from bot.runtime.config import load_settings  # noqa: E402
 from storage import loans, people  # noqa: E402
@@ -88,62 +88,31 @@ CORES = ("new", "old", "peer")
 
 class LegacyApplication(PemApplication):
     """``main``'s ``PemApplication`` before issue 11, for the old-core run: every update handled inside
-    :meth:`bench.legacy_db.Database.inline` (statements on the event loop), and its own ``update_persistence`` on
-    PTB's private attributes (copied unchanged)."""
+    :meth:`bench.legacy_db.Database.inline` (statements on the event loop). No persistence: the forms' drafts
+    are in ``form_drafts`` on both cores."""
 
     async def process_update(self, update: object) -> None:
         with self.db.inline():  # type: ignore[attr-defined]
             await Application.process_update(self, update)
-            if self.persistence is not None:
-                await self.update_persistence()
 
-    async def update_persistence(self) -> None:
-        """Write what changed to :class:`~storage.persistence.SQLitePersistence`, in one transaction.
 
-        PTB's own ``update_persistence`` deep-copies every changed ``user_data``/``chat_data`` and runs one task
-        per change through ``asyncio.gather``, to protect persistences that write slowly while handlers go on
-        changing the data. Ours serialises each value the moment it is handed over (inside
-        :meth:`~storage.persistence.SQLitePersistence.batched` nothing awaits until every change is collected),
-        so the copy and the tasks bought nothing and cost about as much as the rest of the write
-        (bench/handlers.py). This does the same bookkeeping as PTB 22's method, on the same (private) sets and
-        conversation dicts; ``tests/bot/test_app.py`` checks them, so a PTB upgrade that renames them fails a
-        test rather than the bot. ``bot_data`` and ``callback_data`` are not stored (see the persistence)."""
-        persistence = self.persistence
-        if not isinstance(persistence, SQLitePersistence):
-            await super().update_persistence()
-            return
-        from telegram.ext._handlers.conversationhandler import PendingState
-        from telegram.ext._utils.trackingdict import TrackingDict
+class PeerApplication(PemApplication):
+    """The peer: what a typical PTB bot does for crash safety, PTB's ``update_persistence`` after every update
+    (here on a ``PicklePersistence``)."""
 
-        writes: list[Awaitable[None]] = []
-        async with persistence.batched():
-            chat_updates, chat_deletes = self._chat_ids_to_be_updated_in_persistence, \
-                self._chat_ids_to_be_deleted_in_persistence
-            self._chat_ids_to_be_updated_in_persistence, self._chat_ids_to_be_deleted_in_persistence = set(), set()
-            writes += [persistence.update_chat_data(i, self.chat_data[i]) for i in chat_updates - chat_deletes]
-            writes += [persistence.drop_chat_data(i) for i in chat_deletes]
-            user_updates, user_deletes = self._user_ids_to_be_updated_in_persistence, \
-                self._user_ids_to_be_deleted_in_persistence
-            self._user_ids_to_be_updated_in_persistence, self._user_ids_to_be_deleted_in_persistence = set(), set()
-            writes += [persistence.update_user_data(i, self.user_data[i]) for i in user_updates - user_deletes]
-            writes += [persistence.drop_user_data(i) for i in user_deletes]
-            for name, states in self._conversation_handler_conversations.items():
-                for key, state in states.pop_accessed_write_items():
-                    if isinstance(state, PendingState):  # a non-blocking callback still running (none today)
-                        if not state.done():
-                            states.mark_as_accessed(key)  # look again next time, as PTB does
-                            state = state.old_state
-                        else:
-                            state = state.resolve()
-                    writes.append(persistence.update_conversation(
-                        name, key, None if state is TrackingDict.DELETED else state))
-            for write in writes:
-                # One bad value (something JSON can't hold) must not stop the others, nor escape: PTB awaits
-                # process_update directly, and an exception there would end its update fetcher for good.
-                try:
-                    await write
-                except Exception as exc:
-                    await self.process_error(update=None, error=exc)
+    async def process_update(self, update: object) -> None:
+        await super().process_update(update)
+        if self.persistence is not None:
+            await self.update_persistence()
+
+
+def _peer_builder(pickle_file: Path) -> Any:
+    """``ApplicationBuilder`` with a ``PicklePersistence`` set (the bot's own builds none)."""
+
+    def builder() -> ApplicationBuilder:
+        return ApplicationBuilder().persistence(PicklePersistence(pickle_file))
+
+    return builder
 
 
 class _PlainQueries:
@@ -239,7 +208,8 @@ def _build(core: str, settings: Any, request: RecordingRequest, db_file: Path) -
         with mock.patch.object(bot.runtime.app, "PemApplication", LegacyApplication):
             return build_application(settings, db=legacy_db.Database(db_file), **options)  # type: ignore[arg-type]
     pickle_file = db_file.with_suffix(".pickle")
-    with mock.patch.object(bot.runtime.app, "SQLitePersistence", return_value=PicklePersistence(pickle_file)):
+    with mock.patch.object(bot.runtime.app, "ApplicationBuilder", _peer_builder(pickle_file)), \
+            mock.patch.object(bot.runtime.app, "PemApplication", PeerApplication):
         return build_application(settings, db=PlainDatabase(db_file), **options)  # type: ignore[arg-type]
 
 
