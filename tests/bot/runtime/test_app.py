@@ -55,3 +55,29 @@ async def test_the_minute_tick_queries_on_the_worker_thread(running):
     await tick_job(CallbackContext(running.app))
     assert seen, "the tick ran no SQL"
     assert threading.get_ident() not in {tid for tid, _ in seen}
+
+
+def test_the_handlers_are_the_engine_then_plain_handlers_with_the_fallback_last(running):
+    """No ConversationHandler and no PTB persistence: the form engine in group -1, every form's entry points and
+    the features' handlers in group 0, the fallback's catch-all button handler last (PTB runs the first match)."""
+    from telegram.ext import CallbackQueryHandler, ConversationHandler
+
+    from handlers import fallback
+    from handlers.forms.engine import GROUP
+
+    app = running.app
+    assert app.persistence is None
+    assert sorted(app.handlers) == [GROUP, 0]
+    assert not any(isinstance(h, ConversationHandler) for group in app.handlers.values() for h in group)
+    last = app.handlers[0][-1]
+    assert isinstance(last, CallbackQueryHandler) and last.pattern is None
+    assert last.callback is fallback.stale_button
+
+
+async def test_a_plain_command_in_a_form_leaves_the_form_open(running, tester: BotTester, make_person):
+    _, admin = await make_person(Role.ADMIN)
+    await tester.command(admin, "undang")
+    await tester.press(admin, tester.last(admin).button("Peminjam"))
+    await tester.command(admin, "acara")  # a plain command (it used to sit among the conversation's entry points)
+    await tester.send(admin, "Maria Bria")
+    assert "langkah 3 dari 3" in tester.last(admin).text
