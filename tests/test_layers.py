@@ -4,6 +4,7 @@ Layers and what each may import of ours:
 
 - ``domain`` (``bot/domain/``): nothing but itself, the standard library and ``DOMAIN_LIBRARIES`` (phonenumbers);
 - ``storage``, ``messages``: the domain;
+- no Telegram (``python-telegram-bot``) in the domain, storage, messages, services or jobs;
 - ``services`` (``bot/services/``): the domain and storage;
 - ``jobs`` (``bot/jobs/``): services, storage, the domain and messages;
 - ``handlers``: services, the domain, messages, and storage for reading (a handler never opens a transaction);
@@ -65,6 +66,9 @@ ALLOWED = {
 #: Third-party libraries the domain may use: pure functions over data, no I/O, no state. phonenumbers is
 #: Google's libphonenumber rules for Indonesian numbers (the developers' guide names it for phone numbers).
 DOMAIN_LIBRARIES = frozenset({"phonenumbers"})
+#: Layers that never talk to Telegram (the Bot API is the runtime's and the handlers' business; jobs only queue
+#: outbox rows, but their runner still takes the Bot to hand to the sender: a listed debt).
+NO_TELEGRAM = frozenset({"domain", "storage", "messages", "services", "jobs"})
 #: The one module of the CLI that may import the runtime (and the jobs): it starts the bot, or runs its
 #: scheduled work once (pem-bot tick, pem-bot backup).
 CLI_RUN = "bot.cli.run"
@@ -146,6 +150,8 @@ def violations(root: Path, packages: tuple[str, ...] = OURS) -> list[Violation]:
             if top not in OURS:
                 if layer == "domain" and top not in sys.stdlib_module_names | DOMAIN_LIBRARIES | {"__future__"}:
                     found.add(Violation(module, line, "stdlib", top))
+                elif top == "telegram" and layer in NO_TELEGRAM:
+                    found.add(Violation(module, line, "telegram", top))
                 continue
             if local:
                 found.add(Violation(module, line, "local", target))
@@ -174,6 +180,7 @@ KNOWN_DEBT: frozenset[str] = frozenset({
     "bot.domain.synthetic -> bot.services.demo (layer)",
     "bot.jobs -> bot.runtime.config (layer)",
     "bot.jobs -> bot.runtime.sender (layer)",
+    "bot.jobs -> telegram (telegram)",
     "bot.jobs.backup -> bot.runtime.config (layer)",
     "bot.jobs.base -> bot.runtime.config (layer)",
     "bot.runtime.app -> bot.runtime.scheduler (local)",
@@ -281,6 +288,8 @@ def test_a_clean_tree_has_no_violation(tmp_path):
     ({"storage/loans.py": "from . import db\nfrom ..bot.services import pay\n", "storage/db.py": ""},
      ("storage.loans", "layer", "bot.services")),
     ({"handlers/stray/thing.py": "", "bot/stray.py": ""}, ("bot.stray", "unplaced", "?")),
+    ({"storage/persistence.py": "from telegram.ext import BasePersistence\n"},
+     ("storage.persistence", "telegram", "telegram")),
 ])
 def test_each_rule_is_enforced(tmp_path, files, expected):
     """The checker finds a violation of each rule (so the real-tree test can fail)."""
