@@ -36,8 +36,7 @@ from typing import Any
 
 from bot.domain.commands import CommandSpec
 from bot.domain.loans import OverpaymentError, check_new_payment
-from bot.domain.parsing.dates import parse_date_ex
-from bot.domain.parsing.errors import AmountError, DateError, ParseError
+from bot.domain.parsing.errors import AmountError, ParseError
 from bot.domain.parsing.money import is_tiny_payment, parse_amount_ex
 from bot.domain.roles import Role
 from bot.runtime import clock
@@ -45,7 +44,7 @@ from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome
 from handlers.common import Context, Who, app_of, notify_person
 from handlers.feature import FeatureHandlers
-from handlers.forms.engine import UNSET, Form, Option, Options, Step, Summary, Turn
+from handlers.forms.engine import UNSET, Form, Option, Options, Step, Summary, Turn, read_date
 from messages import label, rupiah, tanggal
 from storage import drafts, loans, people, repayments
 from storage.people import Person
@@ -196,13 +195,7 @@ async def _date_options(turn: Turn) -> Options:
 
 
 def _parse_date(text: str, turn: Turn) -> str:
-    try:
-        day, inferred = parse_date_ex(text, _today(turn), prefer="past")
-    except DateError as exc:
-        raise ParseError("date_" + exc.code, **exc.params) from exc
-    if inferred:  # "jumat", "tgl 25", "2 hari lalu": show the date understood
-        turn.echo("common/read_as", day=day)
-    return day.isoformat()
+    return read_date(turn, text, code_prefix="date_").isoformat()
 
 
 async def _accept_date(turn: Turn, value: str) -> dict[str, Any]:

@@ -63,7 +63,7 @@ from bot.domain.events import (
     parse_age_range,
     parse_capacity,
 )
-from bot.domain.parsing.dates import parse_date_ex, parse_time
+from bot.domain.parsing.dates import parse_time
 from bot.domain.roles import Role
 from bot.runtime import clock
 from bot.services.events import create_event, save_attendance
@@ -79,7 +79,7 @@ from handlers.common import (
     send,
 )
 from handlers.feature import FeatureHandlers
-from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn, open_form
+from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn, open_form, read_date
 from messages import label, render
 from storage import audit, events, people, registrations
 from storage.events import Event
@@ -129,11 +129,7 @@ def _now_and_tz(turn: Turn) -> tuple[datetime, ZoneInfo]:
 
 def _future_day(text: str, turn: Turn) -> date:
     """A date typed for an event; "jumat", "tgl 25" or "3 hari lagi" is shown back as the date understood."""
-    now, tz = _now_and_tz(turn)
-    day, inferred = parse_date_ex(text, now.astimezone(tz).date(), prefer="future")
-    if inferred:
-        turn.echo("common/read_as", day=day)
-    return day
+    return read_date(turn, text, prefer="future")
 
 
 def _parse_day(text: str, turn: Turn) -> str:

@@ -40,8 +40,7 @@ from bot.domain.loans import (
     add_months,
     build_schedule,
 )
-from bot.domain.parsing.dates import parse_date_ex
-from bot.domain.parsing.errors import AmountError, DateError, ParseError, PhoneError
+from bot.domain.parsing.errors import AmountError, ParseError, PhoneError
 from bot.domain.parsing.money import parse_amount_ex
 from bot.domain.parsing.phone import normalize_phone
 from bot.domain.roles import Role
@@ -50,7 +49,7 @@ from bot.services.loans import create_loan
 from handlers.cash import search_borrowers
 from handlers.common import app_of
 from handlers.feature import FeatureHandlers
-from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn
+from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn, read_date
 from handlers.invites import NAME_MAX, clean_name
 from handlers.menus import refresh_person_menu
 from messages import label
@@ -179,16 +178,11 @@ async def _date_options(turn: Turn) -> Options:
 
 def _parse_date(text: str, turn: Turn) -> str:
     today = _today(turn)
-    try:
-        day, inferred = parse_date_ex(text, today, prefer="past")
-    except DateError as exc:
-        raise ParseError("date_" + exc.code, **exc.params) from exc
+    day = read_date(turn, text, code_prefix="date_")  # "tgl 25", "senin", "2 hari lalu" are shown back
     if day > today + timedelta(days=FUTURE_DAYS):
         raise ParseError("date_too_far", day=day)
     if day < add_months(today, -12 * PAST_YEARS):  # not .replace(year=…): 29 February has no match
         raise ParseError("date_too_old", day=day)
-    if inferred:  # "tgl 25", "senin", "2 hari lalu": show the date understood
-        turn.echo("common/read_as", day=day)
     return day.isoformat()
 
 

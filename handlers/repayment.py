@@ -52,8 +52,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.domain.commands import CommandSpec
-from bot.domain.parsing.dates import parse_date_ex
-from bot.domain.parsing.errors import AmountError, DateError, ParseError
+from bot.domain.parsing.errors import AmountError, ParseError
 from bot.domain.parsing.money import is_tiny_payment, parse_amount_ex
 from bot.domain.roles import Role
 from bot.runtime import clock
@@ -61,7 +60,7 @@ from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome
 from handlers.common import Context, Who, answer_callback, app_of, deliver_notices, guarded, send
 from handlers.feature import FeatureHandlers
-from handlers.forms.engine import UNSET, Ended, Form, Option, Options, Step, Summary, Turn, open_form
+from handlers.forms.engine import UNSET, Ended, Form, Option, Options, Step, Summary, Turn, open_form, read_date
 from messages import label
 from storage import loans, repayments
 from storage.db import Database
@@ -267,13 +266,7 @@ async def _date_options(turn: Turn) -> Options:
 
 
 def _parse_date(text: str, turn: Turn) -> str:
-    try:
-        day, inferred = parse_date_ex(text, _today(turn), prefer="past")
-    except DateError as exc:
-        raise ParseError(exc.code, **{**exc.params, "text": text.strip()[:40]}) from exc
-    if inferred:  # "jumat", "tgl 25", "2 hari lalu": show the date understood
-        turn.echo("common/read_as", day=day)
-    return day.isoformat()
+    return read_date(turn, text, code_prefix="", text=text.strip()[:40]).isoformat()
 
 
 async def _accept_date(turn: Turn, value: str) -> dict[str, Any]:

@@ -44,7 +44,8 @@ import secrets
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -59,7 +60,8 @@ from telegram.ext import (
 )
 
 from bot.domain.commands import CommandSpec
-from bot.domain.parsing.errors import ParseError
+from bot.domain.parsing.dates import parse_date_ex
+from bot.domain.parsing.errors import DateError, ParseError
 from bot.domain.roles import Role
 from bot.runtime import clock
 from handlers.common import Context, Who, answer_callback, app_of, guarded, identify, keyboard, send
@@ -139,6 +141,10 @@ class Turn:
     @property
     def user_id(self) -> int:
         return self.draft.telegram_user_id
+
+    def today(self) -> date:
+        """Today in the bot's time zone (WITA)."""
+        return clock.local_today(self.settings.timezone)
 
     def echo(self, template: str, /, **ctx: Any) -> None:
         """From a parser: show back what was understood (an amount in words, "jumat" as a date) once the answer
@@ -638,3 +644,20 @@ async def _summary_choice(turn: Turn, choice: str) -> None:
         await _advance(turn)
     else:
         await _show_summary(turn)
+
+
+def read_date(turn: Turn, text: str, /, *, prefer: Literal["past", "future"] = "past", code_prefix: str | None = None,
+              **params: Any) -> date:
+    """A date typed at a step, relative to ``turn.today()``. A day of the month, a weekday or "2 hari lalu" is
+    shown back (:meth:`Turn.echo`). A refused date raises its :class:`DateError` as it is, or, with
+    ``code_prefix`` or ``params``, a :class:`ParseError` whose code is prefixed (``date_``) and whose params
+    gain ``params``, for the step's ``invalid`` template."""
+    try:
+        day, inferred = parse_date_ex(text, turn.today(), prefer=prefer)
+    except DateError as exc:
+        if code_prefix is None and not params:
+            raise
+        raise ParseError((code_prefix or "") + exc.code, **{**exc.params, **params}) from exc
+    if inferred:
+        turn.echo("common/read_as", day=day)
+    return day
