@@ -39,7 +39,6 @@ from bot.domain.loans import OverpaymentError, check_new_payment
 from bot.domain.parsing.errors import AmountError, ParseError
 from bot.domain.parsing.money import is_tiny_payment, parse_amount_ex
 from bot.domain.roles import Role
-from bot.runtime import clock
 from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome
 from handlers.common import Context, Who, app_of, notify_person
@@ -103,7 +102,7 @@ async def _form_context(turn: Turn) -> dict[str, Any]:
 
 
 def _today(turn: Turn) -> date:
-    return clock.local_today(turn.settings.timezone)
+    return turn.today()
 
 
 # --- /catat_bayar -------------------------------------------------------------------------------------------
@@ -250,7 +249,7 @@ async def _record(turn: Turn) -> None:
     repayment = result.repayment
     summary = await loans.summary(turn.db, form["loan_id"])
     assert summary is not None
-    nxt = summary.state.next_due(clock.local_today(app.settings.timezone))
+    nxt = summary.state.next_due(app.today())
     borrower = await people.get(turn.db, form["borrower_id"])
     told = borrower is not None and await notify_person(
         turn.context,
@@ -365,7 +364,7 @@ async def _reverse(turn: Turn) -> None:
     form = turn.data
     result = await repayment_service.reverse_repayment(
         turn.db, form["repayment_id"], by=turn.who.require().id, kelurahan_code=turn.who.kelurahan,
-        reason=form["reason"], now=clock.utcnow(), draft_of=turn.user_id,
+        reason=form["reason"], now=turn.now(), draft_of=turn.user_id,
     )
     if not result.ok:  # reversed meantime (or, from a forged draft, not this kelurahan's)
         await drafts.delete(turn.db, turn.user_id)

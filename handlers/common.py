@@ -12,6 +12,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -56,6 +57,16 @@ class Who:
 
 def app_of(context: Context) -> PemApplication:
     return context.application  # type: ignore[return-value]
+
+
+def now_of(context: Context) -> datetime:
+    """The current time (UTC), from the application's clock (frozen in tests)."""
+    return app_of(context).now()
+
+
+def today_of(context: Context) -> date:
+    """Today in the bot's time zone (WITA), from the application's clock."""
+    return app_of(context).today()
 
 
 async def identify(update: Update, context: Context) -> Who:

@@ -18,7 +18,6 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.domain.commands import CommandSpec
 from bot.domain.roles import Role
 from bot.jobs.digest import city_context, kelurahan_contexts
-from bot.runtime import clock
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
 from storage import audit, people
@@ -42,7 +41,7 @@ async def show(update: Update, context: Context, who: Who) -> None:
     person = who.require()
     app = app_of(context)
     tz = app.settings.timezone
-    now = clock.utcnow()
+    now = app.now()
     today = now.astimezone(tz).date()
     if Role.CITY in person.roles or person.kelurahan_code is None:
         await send(update, context, who, "digest/city", **await city_context(app.db, today, tz))

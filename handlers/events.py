@@ -65,7 +65,6 @@ from bot.domain.events import (
 )
 from bot.domain.parsing.dates import parse_time
 from bot.domain.roles import Role
-from bot.runtime import clock
 from bot.services.events import create_event, save_attendance
 from handlers.common import (
     Context,
@@ -76,6 +75,7 @@ from handlers.common import (
     guarded,
     keyboard,
     notify_person,
+    now_of,
     send,
 )
 from handlers.feature import FeatureHandlers
@@ -124,7 +124,7 @@ def int_or_none(text: str) -> int | None:
 
 # --- /acara_baru: a declared form (handlers/forms/engine.py) -------------------------------------------------
 def _now_and_tz(turn: Turn) -> tuple[datetime, ZoneInfo]:
-    return clock.utcnow(), turn.settings.timezone
+    return turn.now(), turn.settings.timezone
 
 
 def _future_day(text: str, turn: Turn) -> date:
@@ -192,7 +192,7 @@ async def _create(turn: Turn) -> None:
     tz = turn.settings.timezone
     data = turn.data
     start = _start(data, tz)
-    if start <= clock.utcnow():  # the draft waited too long
+    if start <= turn.now():  # the draft waited too long
         for key in ("date", "time", "starts_at", "deadline"):
             data.pop(key, None)
         await turn.say("events/invalid", code="time_past", error="EventFormError", **await _limits(turn))
@@ -242,7 +242,7 @@ async def list_events(update: Update, context: Context, who: Who) -> None:
 
         await registration.own_registrations(update, context, who)
         return None
-    now = clock.utcnow()
+    now = now_of(context)
     found = await events.listed_events(app_of(context).db, who.kelurahan or "", now)
     rows = [[(label("events.event_button", who.lang, title=e.title[:40],
                     day=render("plain/events/day", who.lang, moment=e.starts_at, tz=tz_of(context))),
@@ -270,7 +270,7 @@ def _detail_buttons(event: Event, who: Who, now: datetime) -> list[list[tuple[st
 
 
 async def show_event(update: Update, context: Context, who: Who, event: Event) -> None:
-    now = clock.utcnow()
+    now = now_of(context)
     await send(update, context, who, "events/detail", event=event, now=now,
                reply_markup=keyboard(_detail_buttons(event, who, now)))
 
@@ -314,7 +314,7 @@ async def send_participants(update: Update, context: Context, who: Who, event: E
     total = await registrations.count_registrations(db, event.id)
     regs = await registrations.event_registrations(db, event.id, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
     rows = []
-    if can_manage(who) and not event.started(clock.utcnow()):
+    if can_manage(who) and not event.started(now_of(context)):
         for r in regs:
             if r.status not in ("registered", "waitlisted"):
                 continue
@@ -485,7 +485,7 @@ async def _save_attendance(turn: Turn) -> None:
     data = turn.data
     saved, event = await save_attendance(turn.db, event_id=data["event_id"], present=set(data["present"]),
                                          shown=set(data.get("shown", [])), by=turn.who.person_id,
-                                         now=clock.utcnow(), draft_of=turn.user_id)
+                                         now=turn.now(), draft_of=turn.user_id)
     await turn.say("events/attendance_saved", event=event, attended=saved.attended, no_show=saved.no_show,
                    unchecked=saved.unchecked)
 
@@ -495,7 +495,7 @@ async def attendance_begin(update: Update, context: Context, who: Who) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     event = await visible_event(context, who, int_or_none(query.data.split(":")[2]) or 0)
-    if event is None or not event.started(clock.utcnow()) or event.status not in ("open", "closed", "done"):
+    if event is None or not event.started(now_of(context)) or event.status not in ("open", "closed", "done"):
         await answer_callback(update, who, "events/not_found", alert=True)
         return None
     await query.answer()

@@ -34,7 +34,6 @@ from telegram.ext import CallbackQueryHandler
 from bot.domain.commands import CommandSpec
 from bot.domain.events import BUSINESS_MAX, OUTCOMES, clean_business
 from bot.domain.parsing.errors import ParseError
-from bot.runtime import clock
 from bot.services.followup import record_outcome
 from handlers.common import Context, Who, answer_callback, app_of, guarded
 from handlers.events import STAFF
@@ -53,7 +52,7 @@ PROMPT_PREFIX = "fuq"
 async def _candidates(turn: Turn) -> list:
     if "candidates" not in turn.cache:
         turn.cache["candidates"] = await outcomes.followup_candidates(turn.db, turn.who.kelurahan or "",
-                                                                      clock.utcnow())
+                                                                      turn.now())
     return turn.cache["candidates"]
 
 
@@ -96,7 +95,7 @@ async def _save(turn: Turn) -> None:
     data = turn.data
     await record_outcome(turn.db, participant_id=data["participant_id"], event_id=data["event_id"],
                          status=data["status"], business_type=data["business"], recorded_by=turn.who.person_id,
-                         kelurahan_code=turn.who.kelurahan, now=clock.utcnow(), draft_of=turn.user_id)
+                         kelurahan_code=turn.who.kelurahan, now=turn.now(), draft_of=turn.user_id)
     await turn.say("followup/saved", name=data["name"], status=data["status"], business=data["business"])
 
 

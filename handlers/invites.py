@@ -23,7 +23,6 @@ from bot.domain.invite_tokens import deep_link
 from bot.domain.parsing.errors import ParseError
 from bot.domain.parsing.phone import normalize_phone
 from bot.domain.roles import INVITABLE_BY_ADMIN, Role
-from bot.runtime import clock
 from bot.services import invites as invite_service
 from bot.services.invites import NAME_MAX, InviteOutcome, clean_name
 from handlers.feature import FeatureHandlers
@@ -56,7 +55,7 @@ async def _finish(turn: Turn) -> None:
     data = turn.data
     result = await invite_service.create_invite(
         turn.db, role=Role(data["role"]), name=data["name"], kelurahan_code=admin.kelurahan_code,
-        now=clock.utcnow(), phone=data["phone"], created_by=admin.id, language=turn.settings.language, via="bot",
+        now=turn.now(), phone=data["phone"], created_by=admin.id, language=turn.settings.language, via="bot",
         draft_of=turn.user_id,
     )
     if result.outcome is InviteOutcome.BAD_NAME:  # a draft from before the rule changed: the name again

@@ -27,7 +27,6 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain.commands import CommandSpec
 from bot.domain.roles import Role
-from bot.runtime import clock
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
 from storage import loans, people, repayments
@@ -42,7 +41,7 @@ RECENT_PAYMENTS = 5
 async def loan_entries(context: Context, borrower_id: int) -> list[dict[str, Any]]:
     """Everything the ``loans/detail`` template shows, for each loan of a borrower."""
     app = app_of(context)
-    today = clock.local_today(app.settings.timezone)
+    today = app.today()
     entries = []
     for loan in await loans.for_borrower(app.db, borrower_id, include_closed=True):
         summary = await loans.summary(app.db, loan.id)
@@ -96,7 +95,7 @@ async def show_page(update: Update, context: Context, who: Who, page: int) -> No
     if kelurahan is None:
         await send(update, context, who, "errors/not_allowed")
         return
-    today = clock.local_today(app.settings.timezone)
+    today = app.today()
     rows, total = await loans.borrowers_overview(app.db, kelurahan, today, offset=page * PAGE_SIZE,
                                                  limit=PAGE_SIZE)
     if total == 0:

@@ -44,7 +44,6 @@ from bot.domain.parsing.errors import AmountError, ParseError, PhoneError
 from bot.domain.parsing.money import parse_amount_ex
 from bot.domain.parsing.phone import normalize_phone
 from bot.domain.roles import Role
-from bot.runtime import clock
 from bot.services.loans import create_loan
 from handlers.cash import search_borrowers
 from handlers.common import app_of
@@ -97,7 +96,7 @@ def parse_fee(text: str) -> Decimal | None:
 
 
 def _today(turn: Turn) -> date:
-    return clock.local_today(turn.settings.timezone)
+    return turn.today()
 
 
 async def _context(turn: Turn) -> dict[str, Any]:
@@ -244,7 +243,7 @@ async def _create(turn: Turn) -> None:
     try:
         made = await create_loan(turn.db, kelurahan_code=kel, terms=_terms(form), business=form.get("business"),
                                  created_by=user.id, borrower_id=form.get("borrower_id"), name=form["name"],
-                                 phone=form.get("phone"), language=app.settings.language, now=clock.utcnow(),
+                                 phone=form.get("phone"), language=app.settings.language, now=turn.now(),
                                  draft_of=turn.user_id)
     except LoanTermsError as exc:  # cannot happen after the step checks; kept as a guard
         await turn.say("new_loan/invalid", code="terms_" + exc.code, **LIMITS)

@@ -14,9 +14,8 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.domain.commands import CommandSpec, commands_for
-from bot.runtime import clock
 from bot.services.invites import redeem_invite
-from handlers.common import Context, Who, app_of, guarded, send
+from handlers.common import Context, Who, app_of, guarded, now_of, send
 from handlers.feature import FeatureHandlers
 from handlers.menus import set_person_menu
 from storage.invites import RedeemStatus
@@ -54,7 +53,7 @@ async def start(update: Update, context: Context, who: Who) -> None:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     result = await redeem_invite(app_of(context).db, token, telegram_user_id=user.id, chat_id=chat.id,
-                                 now=clock.utcnow())
+                                 now=now_of(context))
     if result.status is RedeemStatus.OK:
         assert result.person is not None
         await greet(update, context, result.person)

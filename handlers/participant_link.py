@@ -33,7 +33,6 @@ from telegram.ext import CallbackQueryHandler
 from bot.domain.events import RegStatus
 from bot.domain.invite_tokens import deep_link
 from bot.domain.roles import Role
-from bot.runtime import clock
 from handlers.common import Context, Who, answer_callback, app_of, guarded, notify_person, send
 from handlers.events import STAFF, can_manage
 from handlers.feature import FeatureHandlers
@@ -61,7 +60,7 @@ async def invite_pressed(update: Update, context: Context, who: Who) -> None:
             or event.kelurahan_code != who.kelurahan or participant.erased):
         await answer_callback(update, who, "events/not_found", alert=True)
         return None
-    now = clock.utcnow()
+    now = app.now()
     if reg.status not in (RegStatus.REGISTERED, RegStatus.WAITLISTED) or event.started(now):
         await answer_callback(update, who, "registration/not_cancellable", alert=True)
         return None

@@ -41,9 +41,19 @@ from bot.domain.parsing.errors import NikError
 from bot.domain.parsing.nik import parse_nik
 from bot.domain.parsing.phone import normalize_phone
 from bot.domain.roles import Role
-from bot.runtime import clock
 from bot.services.registrations import NewParticipant, Outcome, register_participant
-from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, notify_person, send
+from handlers.common import (
+    Context,
+    Who,
+    answer_callback,
+    app_of,
+    button,
+    guarded,
+    keyboard,
+    notify_person,
+    now_of,
+    send,
+)
 from handlers.events import STAFF, can_manage, int_or_none, visible_event
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import UNSET, Ended, Form, Option, Options, Step, Summary, Turn, open_form
@@ -74,7 +84,7 @@ def _existing(data: dict) -> bool:
 async def _open_event(turn: Turn, event_id: int) -> Event | None:
     """The event when it is the user's kelurahan's and still takes registrations."""
     event = await visible_event(turn.context, turn.who, event_id)
-    return event if event is not None and event.registration_open(clock.utcnow()) else None
+    return event if event is not None and event.registration_open(turn.now()) else None
 
 
 async def _the_event(turn: Turn) -> Event:
@@ -113,7 +123,7 @@ async def _context(turn: Turn) -> dict[str, Any]:
 
 # --- event and find ---------------------------------------------------------------------------------------------
 async def _event_options(turn: Turn) -> Options:
-    found = await events.registrable_events(turn.db, turn.who.kelurahan or "", clock.utcnow())
+    found = await events.registrable_events(turn.db, turn.who.kelurahan or "", turn.now())
     return [[Option(str(e.id), e.title[:50])] for e in found]
 
 
@@ -172,7 +182,7 @@ def _parse_name(text: str, turn: Turn) -> str:
 
 async def _parse_nik(text: str, turn: Turn) -> Any:
     try:
-        info = parse_nik(text, clock.local_today(turn.settings.timezone))
+        info = parse_nik(text, turn.today())
     except NikError as exc:
         raise NikError(f"nik_{exc.code}", **exc.params) from exc
     existing = await participants.participant_by_nik(turn.db, info.nik)
@@ -195,7 +205,7 @@ async def _nik_options(turn: Turn) -> Options:
 
 
 async def _nik_context(turn: Turn) -> dict[str, Any]:
-    info = parse_nik(turn.data["nik"], clock.local_today(turn.settings.timezone))
+    info = parse_nik(turn.data["nik"], turn.today())
     return {"nik": info.nik, "birth_date": info.birth_date, "sex": info.sex, "regency_known": info.regency_known,
             "regency": info.regency_name, "province": info.province_name, "regency_code": info.regency_code}
 
@@ -239,7 +249,7 @@ async def _consent_options(turn: Turn) -> Options:
 async def _accept_consent(turn: Turn, value: str) -> dict[str, Any]:
     if value != "yes":
         raise Ended("registration/no_consent")  # nothing is stored without consent
-    return {"consent": clock.utcnow().isoformat()}
+    return {"consent": turn.now().isoformat()}
 
 
 def _text_step(name: str, parse: Any, **kw: Any) -> Step:
@@ -288,7 +298,7 @@ async def _register(turn: Turn) -> None:
                              education=data["education"], work_status=data["work"])
     done = await register_participant(
         turn.db, event_id=data["event_id"], kelurahan_code=person.kelurahan_code or "", by=person.id,
-        now=clock.utcnow(), new=new, participant_id=data.get("participant_id"),
+        now=turn.now(), new=new, participant_id=data.get("participant_id"),
         contact=(data["phone"], data["address"]) if data.get("update") else None, draft_of=turn.user_id)
     if done.outcome == Outcome.ELSEWHERE:  # nothing stored: the NIK step's answer, and the NIK is asked again
         for key in NIK_FIELDS:
@@ -309,7 +319,7 @@ async def begin_for_event(update: Update, context: Context, who: Who) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     event = await visible_event(context, who, int_or_none(query.data.split(":")[2]) or 0)
-    if event is None or not event.registration_open(clock.utcnow()):
+    if event is None or not event.registration_open(now_of(context)):
         await answer_callback(update, who, "registration/event_closed", alert=True)
         return None
     await query.answer()
@@ -352,7 +362,7 @@ async def own_registrations(update: Update, context: Context, who: Who) -> None:
     if participant is None or not who.person.active:
         await send(update, context, who, "errors/not_allowed")
         return
-    regs = await registrations.registrations_of_participant(app_of(context).db, participant.id, clock.utcnow())
+    regs = await registrations.registrations_of_participant(app_of(context).db, participant.id, now_of(context))
     items = []
     for reg in regs:
         event = await events.get_event(app_of(context).db, reg.event_id)
@@ -367,7 +377,7 @@ async def unregister(update: Update, context: Context, who: Who) -> None:
     if not can_manage(who):
         await own_registrations(update, context, who)
         return None
-    found = await events.listed_events(app_of(context).db, who.kelurahan or "", clock.utcnow(), recent_days=0)
+    found = await events.listed_events(app_of(context).db, who.kelurahan or "", now_of(context), recent_days=0)
     rows = [[(e.title[:50], f"ev:list:{e.id}:0")] for e in found]
     await send(update, context, who, "registration/unregister_pick", count=len(found),
                reply_markup=keyboard(rows) if rows else None)
@@ -398,7 +408,7 @@ async def unregister_pressed(update: Update, context: Context, who: Who) -> None
         await answer_callback(update, who, "events/not_found", alert=True)
         return None
     reg, event = found
-    if reg.status not in ("registered", "waitlisted") or event.started(clock.utcnow()):
+    if reg.status not in ("registered", "waitlisted") or event.started(now_of(context)):
         await answer_callback(update, who, "registration/not_cancellable", alert=True)
         return None
     await query.answer()
@@ -409,7 +419,7 @@ async def unregister_pressed(update: Update, context: Context, who: Who) -> None
         return None
     db = app_of(context).db
     async with db.transaction() as tx:
-        result = await registrations.cancel_registration(tx, reg.id, clock.utcnow())
+        result = await registrations.cancel_registration(tx, reg.id, now_of(context))
         if result is not None:
             await audit.record(tx, "registration.cancelled", actor_person_id=who.person_id, entity="registration",
                                entity_id=reg.id, kelurahan_code=event.kelurahan_code,

@@ -55,7 +55,6 @@ from bot.domain.commands import CommandSpec
 from bot.domain.parsing.errors import AmountError, ParseError
 from bot.domain.parsing.money import is_tiny_payment, parse_amount_ex
 from bot.domain.roles import Role
-from bot.runtime import clock
 from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome
 from handlers.common import Context, Who, answer_callback, app_of, deliver_notices, guarded, send
@@ -78,7 +77,7 @@ CLEARS = {"amount": ("installment_id", "tiny", "amount_other")}
 
 
 def _today(turn: Turn) -> date:
-    return clock.local_today(turn.settings.timezone)
+    return turn.today()
 
 
 async def _own_loan(db: Database, who: Who, loan_id: int) -> LoanSummary | None:
@@ -348,7 +347,7 @@ def _callback_int(update: Update) -> int | None:
 async def _open_for(update: Update, context: Context, who: Who, summary: LoanSummary, **data: Any) -> None:
     app = app_of(context)
     await answer_callback(update, who)
-    today = clock.local_today(app.settings.timezone)
+    today = app.today()
     start = {**await _defaults(app.db, who, today), "loans": [summary.loan.id], "loan_id": summary.loan.id}
     await open_form(FORM, update, context, who, {**start, **data})
     return None

@@ -41,7 +41,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.domain.commands import CommandSpec
 from bot.domain.parsing.errors import ParseError
 from bot.domain.roles import Role
-from bot.runtime import clock, sender
+from bot.runtime import sender
 from bot.runtime.sender import QueuedNotice
 from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome, QueueNotice, RepaymentResult
@@ -56,6 +56,7 @@ from handlers.common import (
     keyboard,
     notice_for,
     notify_person,
+    now_of,
     send,
 )
 from handlers.feature import FeatureHandlers
@@ -164,7 +165,7 @@ async def approve(update: Update, context: Context, who: Who) -> None:
         return
     assert update.callback_query is not None
     result = await repayment_service.verify_repayment(app_of(context).db, view.repayment.id, by=who.require().id,
-                                                      kelurahan_code=who.kelurahan, now=clock.utcnow())
+                                                      kelurahan_code=who.kelurahan, now=now_of(context))
     if await _refused(update, context, who, result):
         return
     if result.outcome is Outcome.OVERPAYMENT:  # a cash entry in the meantime left less owing than this report
@@ -185,7 +186,7 @@ async def _tell_borrower_approved(context: Context, view: repayments.RepaymentVi
     summary = await loans.summary(app.db, view.repayment.loan_id)
     if borrower is None or summary is None:
         return
-    today = clock.local_today(app.settings.timezone)
+    today = app.today()
     nxt = summary.state.next_due(today)
     await notify_person(
         context, borrower, "verify/borrower_approved", view=view, outstanding=summary.state.outstanding,
@@ -239,7 +240,7 @@ async def _finish_reject(turn: Turn) -> None:
     reason, preset = data["reason"], data["preset"]
     result = await repayment_service.reject_repayment(turn.db, data["repayment_id"], by=who.require().id,
                                                       kelurahan_code=who.kelurahan, reason=reason,
-                                                      now=clock.utcnow(), draft_of=turn.user_id)
+                                                      now=turn.now(), draft_of=turn.user_id)
     if result.outcome is Outcome.ALREADY_DECIDED:
         raise Ended("verify/already_decided", view=result.view)
     if result.outcome is Outcome.NOT_FOUND:

@@ -9,6 +9,7 @@ the default command menus are set in ``post_init``, and the database is closed i
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 from typing import Any
 
 from telegram import Update
@@ -16,6 +17,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import BaseRequest
 
 import handlers
+from bot.runtime import clock
 from bot.runtime.config import Settings
 from handlers.menus import set_default_menus
 from storage.db import Database
@@ -34,6 +36,15 @@ class PemApplication(Application):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+
+    def now(self) -> datetime:
+        """The current time (UTC) from the runtime's clock, which tests freeze; handlers ask here
+        (``handlers.common.now_of``) instead of importing the runtime."""
+        return clock.utcnow()
+
+    def today(self) -> date:
+        """Today in the bot's time zone (WITA)."""
+        return clock.local_today(self.settings.timezone)
 
     async def initialize(self) -> None:
         """Open and migrate the database before PTB initialises (handlers may query it from the first update)."""

@@ -44,7 +44,7 @@ import secrets
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from telegram import Update
@@ -63,7 +63,6 @@ from bot.domain.commands import CommandSpec
 from bot.domain.parsing.dates import parse_date_ex
 from bot.domain.parsing.errors import DateError, ParseError
 from bot.domain.roles import Role
-from bot.runtime import clock
 from handlers.common import Context, Who, answer_callback, app_of, guarded, identify, keyboard, send
 from messages import label
 from storage import drafts
@@ -142,9 +141,13 @@ class Turn:
     def user_id(self) -> int:
         return self.draft.telegram_user_id
 
+    def now(self) -> datetime:
+        """The current time (UTC), from the application's clock."""
+        return app_of(self.context).now()
+
     def today(self) -> date:
         """Today in the bot's time zone (WITA)."""
-        return clock.local_today(self.settings.timezone)
+        return app_of(self.context).today()
 
     def echo(self, template: str, /, **ctx: Any) -> None:
         """From a parser: show back what was understood (an amount in words, "jumat" as a date) once the answer
@@ -451,7 +454,7 @@ class Dispatcher:
                 await self._answer(turn, step, True)
             else:
                 await _draw(turn, step, edit=True)
-                await drafts.save(turn.db, turn.draft, clock.utcnow())
+                await drafts.save(turn.db, turn.draft, turn.now())
         elif action == SKIP and step.skippable(turn.data):
             await self._answer(turn, step, None)
         elif action == step.verb and step.options is not None:
@@ -560,7 +563,7 @@ async def open_form(form: Form, update: Update, context: Context, who: Who,
     user = update.effective_user
     assert user is not None
     draft = Draft(telegram_user_id=user.id, kind=form.kind, form_id=secrets.token_hex(3), step="",
-                  started_at=clock.utcnow(), data=dict(data or {}))
+                  started_at=app_of(context).now(), data=dict(data or {}))
     turn = Turn(update, context, who, form, draft)
     await _ended_or(turn, _advance(turn))
 
@@ -587,14 +590,14 @@ async def _advance(turn: Turn) -> None:
     if step is None and turn.form.summary is not None:
         turn.draft.step = SUMMARY_STEP
         await _show_summary(turn)
-        await drafts.save(turn.db, turn.draft, clock.utcnow())
+        await drafts.save(turn.db, turn.draft, turn.now())
         return
     if step is None:
         await turn.form.finish(turn)
         return
     turn.draft.step = step.name
     if await _ask(turn, step):
-        await drafts.save(turn.db, turn.draft, clock.utcnow())
+        await drafts.save(turn.db, turn.draft, turn.now())
 
 
 async def _draw(turn: Turn, step: Step, *, edit: bool) -> None:
