@@ -18,7 +18,7 @@ all 51 digests         ``kelurahan_contexts(None)`` (what the 07:00 job reads; i
 reminder planning      ``bot.jobs.reminders.run`` at 08:00 on a fresh copy (plan + enqueue)    ≤ 1 s
 /pinjaman              ``handlers.loan_view.loan_entries`` (``loans.for_borrower``, ``summary``,  p95 ≤ 10 ms
                        ``repayments.recent_for_loan``) for 1,000 random borrowers
-import 1,000 rows      ``pem-bot import-loans FILE`` through ``bot.cli.main.main`` on a fresh copy     ≤ 5 s
+import 1,000 rows      ``pem-bot import-loans FILE`` through ``bot.cli.run.main`` on a fresh copy     ≤ 5 s
 =====================  ======================================================================  ==============
 
 Digest figures are the median of 5 runs after one warm-up (a warm page cache, like the running bot); the
@@ -194,7 +194,7 @@ async def _import_file(path: Path, target: Path) -> None:
 
 
 def _import(path: Path, results: dict[str, float], counts: dict[str, int]) -> None:
-    from bot.cli import main as cli
+    from bot.cli import run as cli
 
     copy = fresh_copy(path, "import-run")
     csv_path = CACHE / "import-1000.csv"

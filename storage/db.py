@@ -48,6 +48,8 @@ from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
+from bot.domain.settings import ConfigError
+
 Params = Mapping[str, Any] | None
 T = TypeVar("T")
 
@@ -254,3 +256,13 @@ class Database:
         """The raw connection under the lock, for the migrator."""
         async with self._lock:
             yield self.connection
+
+
+def check_database_writable(path: Path) -> None:
+    """Create the database's folder and make sure the file can be written, or raise ConfigError."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        raise ConfigError("database", path=str(path), reason=exc.strerror or str(exc)) from exc

@@ -69,7 +69,7 @@ from storage import drafts
 from storage.drafts import Draft
 
 if TYPE_CHECKING:
-    from bot.runtime.config import Settings
+    from bot.domain.settings import Settings
     from storage.db import Database
 
 log = logging.getLogger(__name__)

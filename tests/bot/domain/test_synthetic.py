@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli import main as cli
+from bot.cli import run as cli
 from bot.domain.loans import Payment, allocate, build_schedule
 from bot.domain.synthetic import generate_kelurahan
 from storage import loans, repayments
