@@ -310,6 +310,7 @@ async def _report(turn: Turn) -> None:
         paid_on=date.fromisoformat(form["paid_on"]), method=form["method"],
         idempotency_key=f"pay:{turn.draft.form_id}", receipt_file_id=form.get("photo"),
         installment_id=form.get("installment_id"), notify=treasurer_notice(turn.context), draft_of=turn.user_id,
+        now=turn.now(),
     )
     if result.outcome is Outcome.NOT_OWNED:  # paid off or reassigned since the form began
         await turn.say("pay/no_loans")

@@ -195,8 +195,6 @@ KNOWN_DEBT: frozenset[str] = frozenset({
     "handlers.registration -> db.transaction() (transaction)",
     "handlers.repayment -> handlers.verification (local)",
     "handlers.verification -> bot.runtime.sender (layer)",
-    "storage.loans -> bot.runtime.clock (layer)",
-    "storage.repayments -> bot.runtime.clock (layer)",
 })
 
 

@@ -157,7 +157,7 @@ async def _import_loans(
     try:
         try:
             async with db.transaction() as tx:
-                result = await loans.import_rows(tx, rows, language=settings.language)
+                result = await loans.import_rows(tx, rows, language=settings.language, now=process.now())
                 if dry_run:
                     raise _Rollback(result)
                 assert username is not None
@@ -240,12 +240,12 @@ async def _demo_data(settings: Settings, process: Process, seed: int) -> dict[st
                 borrower = borrowers[demo_loan.borrower]
                 loan = await loans.create(tx, borrower_id=borrower.id, kelurahan_code=data.kelurahan_code,
                                           terms=demo_loan.terms, business=demo_loan.business,
-                                          created_by=treasurer.id)
+                                          created_by=treasurer.id, now=process.now())
                 for k, payment in enumerate(demo_loan.payments):
                     rep, _ = await repayments.report(
                         tx, loan_id=loan.id, amount=payment.amount, paid_on=payment.paid_on,
                         method=payment.method, reported_by=borrower.id,
-                        idempotency_key=f"demo:{seed}:{n}:{k}")
+                        idempotency_key=f"demo:{seed}:{n}:{k}", now=process.now())
                     if payment.status == "verified":
                         decided = datetime.combine(payment.paid_on, time(17), settings.timezone)
                         await repayments.decide(tx, rep.id, approve=True, by=treasurer.id,
