@@ -66,6 +66,7 @@ from bot.domain.events import (
 from bot.domain.parsing.dates import parse_time
 from bot.domain.roles import Role
 from bot.services.events import create_event, save_attendance
+from handlers import registration
 from handlers.common import (
     Context,
     Who,
@@ -78,14 +79,13 @@ from handlers.common import (
     now_of,
     send,
 )
+from handlers.event_access import STAFF, VIEWERS, can_manage, can_view, int_or_none, visible_event
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn, open_form, read_date
-from messages import label, render
+from messages import environment, label, render
 from storage import audit, events, people, registrations
 from storage.events import Event
 
-STAFF = frozenset({Role.COORDINATOR, Role.ADMIN})
-VIEWERS = STAFF | {Role.LURAH}
 NEW_EVENT = CommandSpec("acara_baru", "newevent", STAFF)
 #: a linked participant (Role.PARTICIPANT) gets their own registrations instead (handlers.registration)
 EVENTS = CommandSpec("acara", "events", VIEWERS | {Role.PARTICIPANT})
@@ -102,26 +102,6 @@ def tz_of(context: Context):
 
 
 # --- shared with registration and follow-up -------------------------------------------------------------------
-async def visible_event(context: Context, who: Who, event_id: int) -> Event | None:
-    """The event when it belongs to the user's kelurahan, else None (never reveal another kelurahan's)."""
-    event = await events.get_event(app_of(context).db, event_id)
-    if event is None or who.person is None or event.kelurahan_code != who.person.kelurahan_code:
-        return None
-    return event
-
-
-def can_manage(who: Who) -> bool:
-    return who.person is not None and who.person.active and who.person.has_any(STAFF)
-
-
-def can_view(who: Who) -> bool:
-    return who.person is not None and who.person.active and who.person.has_any(VIEWERS)
-
-
-def int_or_none(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
-
-
 # --- /acara_baru: a declared form (handlers/forms/engine.py) -------------------------------------------------
 def _now_and_tz(turn: Turn) -> tuple[datetime, ZoneInfo]:
     return turn.now(), turn.settings.timezone
@@ -238,8 +218,6 @@ NEW_EVENT_FORM = Form(
 @guarded(EVENTS)
 async def list_events(update: Update, context: Context, who: Who) -> None:
     if not can_view(who):
-        from handlers import registration
-
         await registration.own_registrations(update, context, who)
         return None
     now = now_of(context)
@@ -340,8 +318,6 @@ def full_identity(who: Who) -> bool:
 
 
 async def export_rows(context: Context, who: Who, event: Event) -> tuple[list[str], list[list[object]]]:
-    from messages import environment
-
     regs = await registrations.event_registrations(app_of(context).db, event.id,
                                                    statuses=[*map(str, SEATED), "waitlisted", "cancelled"])
     full = full_identity(who)

@@ -13,6 +13,7 @@ from bot.domain.roles import ALL_ROLES
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
 from handlers.menus import set_person_menu
+from handlers.registry import all_commands
 from messages import LANGUAGES
 from storage import audit, people
 
@@ -43,8 +44,6 @@ async def chosen(update: Update, context: Context, who: Who) -> None:
     await query.answer()
     new_who = Who(await people.get(db, person.id), lang)
     await send(update, context, new_who, "language/changed")
-    from handlers import all_commands
-
     assert new_who.person is not None
     await set_person_menu(context.bot, all_commands(), new_who.person)
 

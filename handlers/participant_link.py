@@ -34,7 +34,7 @@ from bot.domain.events import RegStatus
 from bot.domain.invite_tokens import deep_link
 from bot.domain.roles import Role
 from handlers.common import Context, Who, answer_callback, app_of, guarded, notify_person, send
-from handlers.events import STAFF, can_manage
+from handlers.event_access import STAFF, can_manage
 from handlers.feature import FeatureHandlers
 from storage import audit, events, invites, participants, people, registrations
 

@@ -54,7 +54,7 @@ from handlers.common import (
     now_of,
     send,
 )
-from handlers.events import STAFF, can_manage, int_or_none, visible_event
+from handlers.event_access import STAFF, can_manage, int_or_none, visible_event
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import UNSET, Ended, Form, Option, Options, Step, Summary, Turn, open_form
 from handlers.invites import NAME_MAX, clean_name

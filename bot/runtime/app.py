@@ -19,6 +19,7 @@ from telegram.request import BaseRequest
 import handlers
 from bot.runtime import clock
 from bot.runtime.config import Settings
+from bot.runtime.scheduler import finish_catch_up, setup_scheduler, start_catch_up
 from handlers.menus import set_default_menus
 from storage.db import Database
 from storage.migrate import migrate
@@ -57,8 +58,6 @@ class PemApplication(Application):
     async def shutdown(self) -> None:
         """Let a start-up catch-up still running finish first: it needs the bot and the database."""
         if self.scheduled:
-            from bot.runtime.scheduler import finish_catch_up
-
             await finish_catch_up(self)
         await super().shutdown()
 
@@ -66,8 +65,6 @@ class PemApplication(Application):
 async def _post_init(app: Application) -> None:
     await set_default_menus(app.bot, handlers.all_commands())
     if isinstance(app, PemApplication) and app.scheduled:
-        from bot.runtime.scheduler import start_catch_up
-
         start_catch_up(app)  # in the background: polling must not wait for it (bench/startup.py)
 
 
@@ -131,8 +128,6 @@ def build_application(
     app.db = db
     handlers.register(app)
     if with_updater if scheduler is None else scheduler:
-        from bot.runtime.scheduler import setup_scheduler
-
         app.scheduled = setup_scheduler(app)
     return app
 
