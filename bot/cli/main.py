@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from telegram import Bot
 from bot.cli import events as events_cli
 from bot.cli import seed_synthetic
 from bot.cli.common import EXIT_CONFIG, CliError, Process, open_database, say
+from bot.domain.demo import generate
 from bot.domain.invite_tokens import deep_link
 from bot.domain.loan_import import ImportFileError, check_rows, read_table
 from bot.domain.parsing.errors import PhoneError
@@ -29,9 +29,9 @@ from bot.domain.parsing.phone import normalize_phone
 from bot.domain.roles import Role
 from bot.domain.settings import ConfigError, Settings
 from bot.services import invites as invite_service
-from bot.services.demo import generate
+from bot.services.demo import create_demo_data
 from bot.services.invites import InviteOutcome, InviteResult
-from storage import audit, kelurahan, loans, people, repayments
+from storage import kelurahan, loans, people
 from storage.db import Database, check_database_writable
 from storage.migrate import migrate
 
@@ -210,52 +210,17 @@ def cmd_import_loans(args: argparse.Namespace) -> int:
 
 # --- demo-data ------------------------------------------------------------------------------------------------
 async def _demo_data(settings: Settings, process: Process, seed: int) -> dict[str, Any] | None:
-
-
-    today = process.today(settings)
-    data = generate(seed, today, settings.default_kelurahan)
+    data = generate(seed, process.today(settings), settings.default_kelurahan)
     username = await _bot_username(settings)
     db = await open_database(settings)
     try:
-        async with db.transaction() as tx:
-            if not await loans.database_is_empty(tx):
-                return None
-            staff: dict[str, people.Person] = {}
-            links: list[dict[str, Any]] = []
-            for member in data.staff:
-                role = Role(member.role)
-                person = await people.create(tx, name=member.name, kelurahan_code=data.kelurahan_code,
-                                             roles=[role], phone=member.phone, language=settings.language)
-                staff[member.role] = person
-                _, token = await invite_service.issue_invite(tx, person, role, now=process.now(), created_by=None,
-                                                             new_person=True, via="demo-data")
-                links.append({"name": person.name, "role": str(role), "link": deep_link(username, token)})
-            treasurer = staff["treasurer"]
-            borrowers = [
-                await people.create(tx, name=b.name, kelurahan_code=data.kelurahan_code, roles=[Role.BORROWER],
-                                    phone=b.phone, language=settings.language)
-                for b in data.borrowers
-            ]
-            for n, demo_loan in enumerate(data.loans):
-                borrower = borrowers[demo_loan.borrower]
-                loan = await loans.create(tx, borrower_id=borrower.id, kelurahan_code=data.kelurahan_code,
-                                          terms=demo_loan.terms, business=demo_loan.business,
-                                          created_by=treasurer.id, now=process.now())
-                for k, payment in enumerate(demo_loan.payments):
-                    rep, _ = await repayments.report(
-                        tx, loan_id=loan.id, amount=payment.amount, paid_on=payment.paid_on,
-                        method=payment.method, reported_by=borrower.id,
-                        idempotency_key=f"demo:{seed}:{n}:{k}", now=process.now())
-                    if payment.status == "verified":
-                        decided = datetime.combine(payment.paid_on, time(17), settings.timezone)
-                        await repayments.decide(tx, rep.id, approve=True, by=treasurer.id,
-                                                now=min(decided, process.now()))
-            await audit.record(tx, "demo.created", kelurahan_code=data.kelurahan_code,
-                               details={"seed": seed, "loans": len(data.loans),
-                                        "principal": data.total_principal})
-        return {"data": data, "links": links}
+        links = await create_demo_data(db, data, seed=seed, now=process.now(), timezone=settings.timezone,
+                                       language=settings.language, bot_username=username)
     finally:
         await db.close()
+    if links is None:
+        return None
+    return {"data": data, "links": [{"name": i.name, "role": i.role, "link": i.link} for i in links]}
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
