@@ -65,6 +65,7 @@ from bot.domain.events import (
 )
 from bot.domain.parsing.dates import parse_time
 from bot.domain.roles import Role
+from bot.services import events as event_service
 from bot.services.events import create_event, save_attendance
 from handlers import registration
 from handlers.common import (
@@ -83,7 +84,7 @@ from handlers.event_access import STAFF, VIEWERS, can_manage, can_view, int_or_n
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn, open_form, read_date
 from messages import environment, label, render
-from storage import audit, events, people, registrations
+from storage import events, people, registrations
 from storage.events import Event
 
 NEW_EVENT = CommandSpec("acara_baru", "newevent", STAFF)
@@ -367,20 +368,15 @@ async def send_export(update: Update, context: Context, who: Who, event: Event, 
     assert chat is not None
     await context.bot.send_document(chat.id, InputFile(content, filename=name), caption=caption,
                                     parse_mode="HTML")
-    async with app_of(context).db.transaction() as tx:
-        await audit.record(tx, "event.exported", actor_person_id=who.person_id, entity="event", entity_id=event.id,
-                           kelurahan_code=event.kelurahan_code,
-                           details={"format": fmt, "rows": len(rows), "masked": not full_identity(who)})
+    await event_service.record_export(app_of(context).db, event, by=who.person_id, fmt=fmt, rows=len(rows),
+                                      masked=not full_identity(who))
 
 
 async def close_event(update: Update, context: Context, who: Who, event: Event) -> None:
     if event.status != EventStatus.OPEN:
         await show_event(update, context, who, event)
         return
-    async with app_of(context).db.transaction() as tx:
-        await events.set_event_status(tx, event.id, EventStatus.CLOSED)
-        await audit.record(tx, "event.closed", actor_person_id=who.person_id, entity="event", entity_id=event.id,
-                           kelurahan_code=event.kelurahan_code, details={"seated": event.seated})
+    await event_service.close_event(app_of(context).db, event, by=who.person_id)
     await send(update, context, who, "events/closed", event=event)
 
 
@@ -389,12 +385,7 @@ async def cancel_event(update: Update, context: Context, who: Who, event: Event)
     if event.status not in (EventStatus.OPEN, EventStatus.CLOSED):
         await show_event(update, context, who, event)
         return
-    regs = await registrations.event_registrations(db, event.id, statuses=["registered", "waitlisted"])
-    async with db.transaction() as tx:
-        await events.set_event_status(tx, event.id, EventStatus.CANCELLED)
-        await audit.record(tx, "event.cancelled", actor_person_id=who.person_id, entity="event",
-                           entity_id=event.id, kelurahan_code=event.kelurahan_code,
-                           details={"registrations": len(regs), "status_before": event.status})
+    regs = await event_service.cancel_event(db, event, by=who.person_id)
     told = 0
     for coordinator in await people.with_role(db, Role.COORDINATOR, event.kelurahan_code):
         if coordinator.id != who.person_id:

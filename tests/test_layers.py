@@ -176,14 +176,6 @@ KNOWN_DEBT: frozenset[str] = frozenset({
     "handlers.common -> bot.runtime.app (layer)",
     "handlers.common -> bot.runtime.sender (layer)",
     "handlers.common -> bot.runtime.sender (local)",
-    "handlers.common -> db.transaction() (transaction)",
-    "handlers.digest -> bot.jobs.digest (layer)",
-    "handlers.digest -> db.transaction() (transaction)",
-    "handlers.errors -> db.transaction() (transaction)",
-    "handlers.events -> db.transaction() (transaction)",
-    "handlers.language -> db.transaction() (transaction)",
-    "handlers.participant_link -> db.transaction() (transaction)",
-    "handlers.registration -> db.transaction() (transaction)",
     "handlers.verification -> bot.runtime.sender (layer)",
 })
 
