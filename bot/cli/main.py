@@ -21,9 +21,10 @@ from telegram import Bot
 from bot.cli import events as events_cli
 from bot.cli import seed_synthetic
 from bot.cli.common import EXIT_CONFIG, CliError, Process, open_database, say
+from bot.cli.loan_file import read_table
 from bot.domain.demo import generate
 from bot.domain.invite_tokens import deep_link
-from bot.domain.loan_import import ImportFileError, check_rows, read_table
+from bot.domain.loan_import import ImportFileError, check_rows
 from bot.domain.parsing.errors import PhoneError
 from bot.domain.parsing.phone import normalize_phone
 from bot.domain.roles import Role

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from bot.domain.loan_import import ImportFileError, check_rows, import_key, make_table, read_table
+from bot.cli.loan_file import read_table
+from bot.domain.loan_import import ImportFileError, check_rows, import_key, make_table
 from bot.runtime import clock
 from storage import loans, people
 from storage.db import Database
