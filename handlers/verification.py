@@ -296,7 +296,7 @@ async def _show_page(update: Update, context: Context, who: Who, page: int, *, e
     if nav:
         rows.append(nav)
     text_ctx = {"items": items, "total": total, "page": page + 1, "pages": pages,
-                "first": page * PAGE_SIZE + 1}
+                "first": page * PAGE_SIZE + 1, "twins": await repayment_service.duplicate_references(db, items)}
     if edit and update.callback_query is not None:
         text = render("verify/list", who.lang, tz=app_of(context).settings.timezone, **text_ctx)
         try:

@@ -32,6 +32,7 @@ Design
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -401,6 +402,19 @@ async def recent_for_loan(q: Queryable, loan_id: int, limit: int = 5) -> list[Re
     rows = await q.fetchall(
         "SELECT * FROM repayments WHERE loan_id = :loan ORDER BY paid_on DESC, id DESC LIMIT :limit",
         {"loan": loan_id, "limit": limit},
+    )
+    return [_repayment(r) for r in rows]
+
+
+async def pending_for_loans(q: Queryable, loan_ids: Sequence[int]) -> list[Repayment]:
+    """Every pending repayment of these loans, in id order (for the duplicate rule, bot.domain.reporting)."""
+    if not loan_ids:
+        return []
+    names = {f"l{i}": loan_id for i, loan_id in enumerate(loan_ids)}
+    rows = await q.fetchall(
+        f"SELECT * FROM repayments WHERE status = 'pending' AND loan_id IN ({', '.join(':' + n for n in names)})"
+        " ORDER BY id",
+        names,
     )
     return [_repayment(r) for r in rows]
 

@@ -37,6 +37,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
+from bot.domain.reporting import ReportedPayment, matching_report, possible_duplicates
 from bot.domain.roles import Role
 from storage import audit, drafts, loans, people, repayments
 from storage.db import Database, Queryable
@@ -142,6 +143,31 @@ async def report_repayment(
         if draft_of is not None:
             await drafts.delete(tx, draft_of)
     return RepaymentResult(Outcome.STORED, repayment, notices=notices)
+
+
+def _reported(r: Repayment) -> ReportedPayment:
+    return ReportedPayment(id=r.id, loan_id=r.loan_id, amount=r.amount, paid_on=r.paid_on,
+                           installment_id=r.installment_id)
+
+
+async def matching_pending_report(q: Queryable, *, loan_id: int, amount: int, paid_on: date,
+                                  installment_id: int | None = None) -> Repayment | None:
+    """A pending report of the same loan and amount, paid within a few days of ``paid_on``
+    (:func:`bot.domain.reporting.matching_report`): the borrower is asked before reporting it again."""
+    pending = {r.id: r for r in await repayments.pending_for_loans(q, [loan_id])}
+    found = matching_report([_reported(r) for r in pending.values()], loan_id=loan_id, amount=amount,
+                            paid_on=paid_on, installment_id=installment_id)
+    return None if found is None else pending[found.id]
+
+
+async def duplicate_references(q: Queryable, shown: list[RepaymentView]) -> dict[int, list[str]]:
+    """For the pending repayments ``shown`` (a /verifikasi page): the references of the other pending reports
+    of their loans that may be the same payment (:func:`bot.domain.reporting.possible_duplicates`)."""
+    pending = await repayments.pending_for_loans(q, sorted({v.repayment.loan_id for v in shown}))
+    by_id = {r.id: r for r in pending}
+    twins = possible_duplicates([_reported(r) for r in pending])
+    return {v.repayment.id: [by_id[t].reference for t in twins[v.repayment.id]]
+            for v in shown if v.repayment.id in twins}
 
 
 async def announce_pending(db: Database, repayment_id: int, notify: QueueNotice[N]) -> tuple[N, ...]:

@@ -12,7 +12,8 @@ _VIEW = SimpleNamespace(repayment=_REP, borrower_id=7, borrower_name="Yohanis Be
 
 SAMPLES = {
     "verify/pending": {"view": _VIEW},
-    "verify/list": {"items": [_VIEW] * 5, "total": 23, "page": 2, "pages": 5, "first": 6},
+    "verify/list": {"items": [_VIEW] * 5, "total": 23, "page": 2, "pages": 5, "first": 6,
+                    "twins": {_VIEW.repayment.id: ["PB-00013", "PB-00014"]}},
     "verify/empty": {},
     "verify/approved": {"view": _VIEW},
     "verify/rejected": {"view": _VIEW, "reason": "x" * 200},
