@@ -367,7 +367,8 @@ async def _report(turn: Turn) -> None:
     repayment = result.repayment
     assert repayment is not None
     await turn.say("pay/reported", amount=repayment.amount, paid_on=repayment.paid_on,
-                   reference=repayment.reference, duplicate=result.outcome is Outcome.DUPLICATE)
+                   reference=repayment.reference, duplicate=result.outcome is Outcome.DUPLICATE,
+                   checked_by=None if result.checked_by is None else str(result.checked_by))
     await deliver_notices(turn.context, result.notices)
 
 

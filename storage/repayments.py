@@ -381,6 +381,16 @@ async def pending_for_kelurahan(
                        {"kel": kelurahan_code}, offset, limit)
 
 
+async def pending_reported_before(q: Queryable, cutoff: datetime) -> list[RepaymentView]:
+    """Every pending repayment of the city reported before ``cutoff`` (the daily nudge), by kelurahan."""
+    rows = await q.fetchall(
+        f"SELECT {_FIELDS} {_FROM} WHERE r.status = 'pending' AND r.reported_at < :cutoff"
+        " ORDER BY l.kelurahan_code, r.reported_at, r.id",
+        {"cutoff": utc_text(cutoff)},
+    )
+    return [_view(r) for r in rows]
+
+
 async def verified_for_kelurahan(
     q: Queryable, kelurahan_code: str, *, borrower_id: int | None = None, offset: int = 0, limit: int = 5
 ) -> tuple[list[RepaymentView], int]:

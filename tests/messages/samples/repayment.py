@@ -61,5 +61,6 @@ SAMPLES = {
         "paid_on": date(2026, 11, 28),
         "reference": "PB-00042",
         "duplicate": True,
+        "checked_by": "fallback",
     },
 }

@@ -20,6 +20,7 @@ SAMPLES = {
     "verify/already_decided": {"view": _VIEW},
     "verify/not_found": {},
     "verify/own_payment": {},
+    "verify/not_checker": {},
     "verify/overpayment": {"view": _VIEW, "outstanding": 750_000},
     "verify/ask_reason": {"reference": "PB-00012", "name": "Yohanis Benyamin Ndolu Haning"},
     "verify/reason_invalid": {"min": 3, "max": 200},
