@@ -80,7 +80,7 @@ from handlers.common import (
 )
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn, open_form, read_date
-from messages import label, render
+from messages import MAX_MESSAGE_LENGTH, label, render, shorten
 from storage import audit, events, people, registrations
 from storage.events import Event
 
@@ -386,7 +386,8 @@ async def send_export(update: Update, context: Context, who: Who, event: Event, 
         out = io.BytesIO()
         book.save(out)
         content = out.getvalue()
-    caption = render("events/export_caption", who.lang, event=event, count=len(rows), masked=not full_identity(who))
+    caption = shorten(render("events/export_caption", who.lang, event=event, count=len(rows),
+                             masked=not full_identity(who)))  # a caption is at most 1,024 characters
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_document(chat.id, InputFile(content, filename=name), caption=caption,
@@ -466,7 +467,7 @@ async def _show_attendance(turn: Turn, edit: bool) -> None:
            "unseen": max(unseen, 0)}
     query = turn.update.callback_query
     if edit and query is not None and query.message is not None:
-        text = render("events/attendance", lang, tz=turn.settings.timezone, **ctx)
+        text = shorten(render("events/attendance", lang, tz=turn.settings.timezone, **ctx), MAX_MESSAGE_LENGTH)
         await query.edit_message_text(text, parse_mode="HTML", reply_markup=keyboard(rows))
     else:
         await turn.say("events/attendance", reply_markup=keyboard(rows), **ctx)

@@ -64,7 +64,7 @@ from handlers.common import (
 )
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import Ended, Form, Option, Options, Step, Turn, open_form
-from messages import label, normalise_language, render
+from messages import MAX_MESSAGE_LENGTH, label, normalise_language, render, shorten
 from storage import loans, people, repayments
 from storage.db import Queryable
 from storage.people import Person
@@ -311,7 +311,8 @@ async def _show_page(update: Update, context: Context, who: Who, page: int, *, e
     text_ctx = {"items": items, "total": total, "page": page + 1, "pages": pages,
                 "first": page * PAGE_SIZE + 1, "twins": await repayment_service.duplicate_references(db, items)}
     if edit and update.callback_query is not None:
-        text = render("verify/list", who.lang, tz=app_of(context).settings.timezone, **text_ctx)
+        text = shorten(render("verify/list", who.lang, tz=app_of(context).settings.timezone, **text_ctx),
+                       MAX_MESSAGE_LENGTH)  # an edit is one message
         try:
             await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML,
                                                           reply_markup=keyboard(rows))

@@ -99,7 +99,8 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> tuple[InviteR
     if result.outcome is InviteOutcome.NEEDS_KELURAHAN:
         raise CliError("role_needs_kelurahan", role=str(role), id=None if person is None else person.id)
     if result.outcome is InviteOutcome.BAD_NAME:
-        raise CliError("bad_name", value=args.name, max=invite_service.NAME_MAX)
+        shown = args.name if len(args.name) <= 40 else args.name[:40] + "…"  # not 5,000 characters back
+        raise CliError("bad_name", value=shown, max=invite_service.NAME_MAX)
     if result.outcome is InviteOutcome.PHONE_ELSEWHERE:
         assert person is not None
         raise CliError("phone_elsewhere", value=args.phone, id=person.id, kelurahan=person.kelurahan_code or "-")
