@@ -24,7 +24,7 @@ from bot.cli.common import EXIT_CONFIG, CliError, open_database, say
 from bot.domain.invite_tokens import deep_link
 from bot.domain.loan_import import ImportFileError, check_rows, read_table
 from bot.domain.parsing.errors import PhoneError
-from bot.domain.parsing.phone import normalize_phone
+from bot.domain.parsing.phone import format_phone_national, normalize_phone
 from bot.domain.roles import Role
 from bot.runtime import clock
 from bot.runtime.config import ConfigError, Settings, check_database_writable, load_settings
@@ -172,13 +172,17 @@ async def _import_loans(settings: Settings, rows: list, *, dry_run: bool) -> tup
 
 
 def _write_invites_csv(path: str, links: list[dict[str, Any]]) -> None:
+    """The invite links as CSV for a spreadsheet: UTF-8 with a BOM (Excel reads the names' accents right) and
+    the phone written nationally, ``0812-3456-7890``, which Excel and LibreOffice keep as text (``+62…``
+    became a number without its plus)."""
     import csv
 
-    with open(path, "w", newline="", encoding="utf-8") as out:
+    with open(path, "w", newline="", encoding="utf-8-sig") as out:
         writer = csv.writer(out)
         writer.writerow(["name", "phone", "link"])
         for link in links:
-            writer.writerow([link["name"], link["phone"] or "", link["link"]])
+            writer.writerow([link["name"], format_phone_national(link["phone"]) if link["phone"] else "",
+                             link["link"]])
 
 
 def cmd_import_loans(args: argparse.Namespace) -> int:
