@@ -44,7 +44,7 @@ async def _to_education(tester, user, event) -> None:
 
 
 async def test_registration_education_and_consent_typed(running, tester, make_person):
-    coord, user = await make_person(Role.COORDINATOR, name="Maria Goreti")
+    _, user = await make_person(Role.COORDINATOR, name="Maria Goreti")
     event = await make_event(running)
     await _to_education(tester, user, event)
     await tester.send(user, "sma")
