@@ -23,9 +23,10 @@ from openpyxl.styles import Font
 from telegram import InputFile, Update
 
 from bot.domain.events import SEATED
+from bot.services.events import record_export
 from handlers.common import Context, Who, app_of
 from messages import environment, label, render, shorten
-from storage import audit, registrations
+from storage import registrations
 from storage.events import Event
 
 #: columns of the full export (coordinators, admins) and of the masked one (the lurah)
@@ -104,7 +105,5 @@ async def send_export(update: Update, context: Context, who: Who, event: Event, 
     assert chat is not None
     await context.bot.send_document(chat.id, InputFile(content, filename=name), caption=caption,
                                     parse_mode="HTML")
-    async with app_of(context).db.transaction() as tx:
-        await audit.record(tx, "event.exported", actor_person_id=who.person_id, entity="event", entity_id=event.id,
-                           kelurahan_code=event.kelurahan_code,
-                           details={"format": FORMAT, "rows": len(rows), "masked": not full})
+    await record_export(app_of(context).db, event, actor_person_id=who.person_id, file_format=FORMAT,
+                        rows=len(rows), masked=not full)

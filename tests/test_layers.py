@@ -194,7 +194,6 @@ KNOWN_DEBT: frozenset[str] = frozenset({
     "handlers.errors -> db.transaction() (transaction)",
     "handlers.events -> db.transaction() (transaction)",
     "handlers.events -> handlers.registration (local)",
-    "handlers.events -> messages (local)",
     "handlers.forms.engine -> bot.runtime.config (layer)",
     "handlers.help -> handlers (local)",
     "handlers.language -> db.transaction() (transaction)",

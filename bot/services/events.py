@@ -47,3 +47,12 @@ async def save_attendance(
         if draft_of is not None:
             await drafts.delete(tx, draft_of)
     return saved, event
+
+
+async def record_export(db: Database, event: Event, *, actor_person_id: int | None, file_format: str, rows: int,
+                        masked: bool) -> None:
+    """Audit a participant export (who took which event's list, how many rows, masked or not)."""
+    async with db.transaction() as tx:
+        await audit.record(tx, "event.exported", actor_person_id=actor_person_id, entity="event",
+                           entity_id=event.id, kelurahan_code=event.kelurahan_code,
+                           details={"format": file_format, "rows": rows, "masked": masked})
