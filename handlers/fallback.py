@@ -82,7 +82,8 @@ def stale_button_handler() -> CallbackQueryHandler:
 def handlers() -> FeatureHandlers:
     private = filters.ChatType.PRIVATE
     return FeatureHandlers(handlers=[
-        cancel_handler(), stale_button_handler(),
+        cancel_handler(),
         MessageHandler(filters.COMMAND & private, unknown_command),
         MessageHandler(filters.TEXT & ~filters.COMMAND & private, unclaimed_text),
+        stale_button_handler(),  # the catch-all button handler stays the very last one
     ])
