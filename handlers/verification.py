@@ -44,6 +44,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain.commands import CommandSpec
 from bot.domain.parsing.errors import ParseError
+from bot.domain.roles import Role
 from bot.runtime import sender
 from bot.runtime.sender import QueuedNotice
 from bot.services import repayments as repayment_service
@@ -91,15 +92,18 @@ def decision_rows(repayment_id: int, lang: str, reference: str | None = None) ->
 
 
 def treasurer_notice(context: Context) -> QueueNotice[QueuedNotice]:
-    """How a treasurer is told about a pending repayment: ``verify/pending`` in their language, with the
-    decision buttons (and the receipt photo), queued in the transaction :mod:`bot.services.repayments` passes,
-    so the notice exists exactly when the report does. Which treasurers is the service's rule. Send the result's
+    """How a checker is told about a pending repayment: ``verify/pending`` in their language, with the
+    decision buttons (and the receipt photo), a possible-duplicate warning, and why a lurah or admin is asked;
+    queued in the transaction :mod:`bot.services.repayments` passes, so the notice exists exactly when the
+    report does. Who is told is the service's rule (:func:`bot.domain.roles.checkers`). Send the result's
     notices with :func:`handlers.common.deliver_notices` once it has committed."""
     settings = app_of(context).settings
 
     async def queue(tx: Queryable, treasurer: Person, view: repayments.RepaymentView) -> QueuedNotice | None:
         lang = normalise_language(treasurer.language)
-        notice = notice_for(context, treasurer, "verify/pending", view=view,
+        twins = (await repayment_service.duplicate_references(tx, [view])).get(view.repayment.id, [])
+        notice = notice_for(context, treasurer, "verify/pending", view=view, twins=twins,
+                            fallback=Role.TREASURER not in treasurer.roles,  # a lurah or admin: no treasurer can
                             reply_markup=keyboard(decision_rows(view.repayment.id, lang)),
                             photo=view.repayment.receipt_file_id)
         return None if notice is None else await sender.queue_notice(tx, settings, notice)

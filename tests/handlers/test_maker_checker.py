@@ -54,8 +54,10 @@ async def test_the_lurah_and_admin_check_the_only_treasurers_own_report(running,
     assert (rep["status"], rep["reported_by"]) == ("pending", lone["maria"].id)
 
     # the notice goes to the lurah and the admin, not to Maria (no Setujui on her own report)
-    assert any("Pembayaran menunggu verifikasi" in t for t in tester.texts(lone["lu"]))
-    assert any("Payment waiting for verification" in t for t in tester.texts(lone["au"]))
+    assert any("Pembayaran menunggu verifikasi" in t and "tidak ada bendahara lain" in t
+               for t in tester.texts(lone["lu"]))
+    assert any("Payment waiting for verification" in t and "no other treasurer" in t
+               for t in tester.texts(lone["au"]))
     assert not any("Setujui" in b for c in running.request.sent(lone["mu"].chat_id) for b in c.button_texts)
 
     # Maria's /verifikasi doesn't offer her own report

@@ -61,7 +61,7 @@ async def test_a_partly_reported_instalment_offers_its_rest(running, tester, mak
 
 
 async def test_a_report_matching_a_pending_one_asks_before_storing(running, tester, make_person):
-    _, user, _, _, first = await _with_pending(running, make_person)
+    _, user, _, t_user, first = await _with_pending(running, make_person)
 
     await tester.command(user, "bayar")
     await tester.send(user, "500rb")
@@ -80,6 +80,8 @@ async def test_a_report_matching_a_pending_one_asks_before_storing(running, test
     await tester.press(user, tester.last(user).button("Konfirmasi"))
     rows = await _rows(running)
     assert [(r["amount"], r["status"]) for r in rows] == [(500_000, "pending"), (500_000, "pending")]
+    notice = tester.last(t_user).text  # the treasurer's notice of the second report warns
+    assert "Mungkin laporan ganda" in notice and first.reference in notice
 
 
 async def test_the_same_amount_weeks_apart_is_not_a_duplicate(running, tester, make_person):

@@ -11,7 +11,7 @@ _VIEW = SimpleNamespace(repayment=_REP, borrower_id=7, borrower_name="Yohanis Be
                         reporter_name="Maria Goreti Bria Seran", decided_by_name="Fransiska Lerik Manafe")
 
 SAMPLES = {
-    "verify/pending": {"view": _VIEW},
+    "verify/pending": {"view": _VIEW, "twins": ["PB-00013", "PB-00014"], "fallback": True},
     "verify/list": {"items": [_VIEW] * 5, "total": 23, "page": 2, "pages": 5, "first": 6,
                     "twins": {_VIEW.repayment.id: ["PB-00013", "PB-00014"]}},
     "verify/empty": {},
