@@ -118,7 +118,8 @@ async def _cached_figures(turn: Turn) -> dict | None:
         summary = await _own_loan(turn.db, turn.who, turn.data["loan_id"])
         if summary is None:
             return None
-        pending = await repayments.pending_for_loans(turn.db, [summary.loan.id])
+        # the reports waiting, listed in the question: one more query only when there are some
+        pending = await repayments.pending_for_loans(turn.db, [summary.loan.id]) if summary.pending_total else []
         figures = turn.data["figures"] = {**_figures(summary, _today(turn), pending), "loan_id": turn.data["loan_id"]}
     return figures
 
@@ -152,6 +153,11 @@ async def _check_duplicate(turn: Turn) -> None:
         return
     key = f"{data['loan_id']}:{data['amount']}:{data['paid_on']}:{data.get('installment_id')}"
     if data.get("dup_for") == key:
+        return
+    figures = data.get("figures")
+    if figures is not None and figures.get("loan_id") == data["loan_id"] and not figures.get("pending_total"):
+        data.update(dup_for=key, dup=None)  # nothing was waiting when the amount was asked: no query
+        data.pop("again", None)
         return
     match = await repayment_service.matching_pending_report(
         turn.db, loan_id=data["loan_id"], amount=data["amount"], paid_on=date.fromisoformat(data["paid_on"]),

@@ -98,10 +98,14 @@ def treasurer_notice(context: Context) -> QueueNotice[QueuedNotice]:
     report does. Who is told is the service's rule (:func:`bot.domain.roles.checkers`). Send the result's
     notices with :func:`handlers.common.deliver_notices` once it has committed."""
     settings = app_of(context).settings
+    twins_of: dict[int, list[str]] = {}
 
     async def queue(tx: Queryable, treasurer: Person, view: repayments.RepaymentView) -> QueuedNotice | None:
         lang = normalise_language(treasurer.language)
-        twins = (await repayment_service.duplicate_references(tx, [view])).get(view.repayment.id, [])
+        if view.repayment.id not in twins_of:  # once per report, however many checkers are told
+            found = await repayment_service.duplicate_references(tx, [view])
+            twins_of[view.repayment.id] = found.get(view.repayment.id, [])
+        twins = twins_of[view.repayment.id]
         notice = notice_for(context, treasurer, "verify/pending", view=view, twins=twins,
                             fallback=Role.TREASURER not in treasurer.roles,  # a lurah or admin: no treasurer can
                             reply_markup=keyboard(decision_rows(view.repayment.id, lang)),

@@ -142,8 +142,8 @@ async def report_repayment(
                      "receipt": receipt_file_id is not None, "outstanding": summary.outstanding,
                      "pending_before": summary.pending_total, "pending_after": summary.pending_total + amount},
         )
-        checked_by, _ = await _checkers(tx, loan.kelurahan_code, {loan.borrower_id, reported_by})
-        notices = await _announce(tx, repayment.id, notify) if notify is not None else ()
+        checked_by, told = await _checkers(tx, loan.kelurahan_code, {loan.borrower_id, reported_by})
+        notices = await _announce(tx, repayment.id, notify, told) if notify is not None else ()
         if draft_of is not None:
             await drafts.delete(tx, draft_of)
     return RepaymentResult(Outcome.STORED, repayment, notices=notices, checked_by=checked_by)
@@ -180,12 +180,15 @@ async def announce_pending(db: Database, repayment_id: int, notify: QueueNotice[
         return await _announce(tx, repayment_id, notify)
 
 
-async def _announce(tx: Queryable, repayment_id: int, notify: QueueNotice[N]) -> tuple[N, ...]:
+async def _announce(tx: Queryable, repayment_id: int, notify: QueueNotice[N], told: list[Person] | None = None
+                    ) -> tuple[N, ...]:
+    """Queue the notices of a pending repayment to its checkers (``told``, when the caller computed them)."""
     view = await repayments.view(tx, repayment_id)
     if view is None or view.repayment.status != "pending":
         return ()
     queued = []
-    _, told = await _checkers(tx, view.kelurahan_code, _makers(view))
+    if told is None:
+        _, told = await _checkers(tx, view.kelurahan_code, _makers(view))
     for checker in told:  # maker-checker: never the borrower or the reporter (bot.domain.roles.checkers)
         notice = await notify(tx, checker, view)
         if notice is not None:
