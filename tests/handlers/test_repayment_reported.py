@@ -122,3 +122,20 @@ async def test_verifikasi_flags_possible_duplicates(running, tester, make_person
     assert f"sama dengan {second.reference}" in text and f"sama dengan {first.reference}" in text
     assert other.reference in text and f"sama dengan {other.reference}" not in text
     assert text.index(other.reference) > text.rindex("Mungkin laporan ganda"), "the Rp250.000 one is not flagged"
+
+
+async def test_a_reminder_button_for_an_instalment_already_reported_does_not_prefill_it(running, tester,
+                                                                                      make_person):
+    _, user, loan, _, first = await _with_pending(running, make_person)
+    summary = await loans.summary(running.app.db, loan.id)
+    await tester.press(user, f"payrem:{summary.installment_ids[1]}")  # instalment 1 is the one reported
+    ask = tester.last(user)
+    assert "Berapa yang Anda bayar" in ask.text and first.reference in ask.text
+    assert "Angsuran ke-2 (Okt 2026)" in ask.button_texts
+    # instalment 2's reminder still prefills instalment 2
+    await tester.press(user, f"payrem:{summary.installment_ids[2]}")
+    assert "foto bukti" in tester.last(user).text.lower()
+    await tester.press(user, tester.last(user).button("Lewati"))
+    await tester.press(user, tester.last(user).button("Konfirmasi"))
+    rows = await _rows(running)
+    assert [(r["amount"], r["installment_id"]) for r in rows][-1] == (500_000, summary.installment_ids[2])
