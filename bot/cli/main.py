@@ -26,7 +26,7 @@ from bot.domain.demo import generate
 from bot.domain.invite_tokens import deep_link
 from bot.domain.loan_import import ImportFileError, check_rows
 from bot.domain.parsing.errors import PhoneError
-from bot.domain.parsing.phone import normalize_phone
+from bot.domain.parsing.phone import format_phone_national, normalize_phone
 from bot.domain.roles import Role
 from bot.domain.settings import ConfigError, Settings
 from bot.services import invites as invite_service
@@ -100,7 +100,8 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> tuple[InviteR
     if result.outcome is InviteOutcome.NEEDS_KELURAHAN:
         raise CliError("role_needs_kelurahan", role=str(role), id=None if person is None else person.id)
     if result.outcome is InviteOutcome.BAD_NAME:
-        raise CliError("bad_name", value=args.name, max=invite_service.NAME_MAX)
+        shown = args.name if len(args.name) <= 40 else args.name[:40] + "…"  # not 5,000 characters back
+        raise CliError("bad_name", value=shown, max=invite_service.NAME_MAX)
     if result.outcome is InviteOutcome.PHONE_ELSEWHERE:
         assert person is not None
         raise CliError("phone_elsewhere", value=args.phone, id=person.id, kelurahan=person.kelurahan_code or "-")
@@ -174,13 +175,17 @@ async def _import_loans(
 
 
 def _write_invites_csv(path: str, links: list[dict[str, Any]]) -> None:
+    """The invite links as CSV for a spreadsheet: UTF-8 with a BOM (Excel reads the names' accents right) and
+    the phone written nationally, ``0812-3456-7890``, which Excel and LibreOffice keep as text (``+62…``
+    became a number without its plus)."""
     import csv
 
-    with open(path, "w", newline="", encoding="utf-8") as out:
+    with open(path, "w", newline="", encoding="utf-8-sig") as out:
         writer = csv.writer(out)
         writer.writerow(["name", "phone", "link"])
         for link in links:
-            writer.writerow([link["name"], link["phone"] or "", link["link"]])
+            writer.writerow([link["name"], format_phone_national(link["phone"]) if link["phone"] else "",
+                             link["link"]])
 
 
 def cmd_import_loans(args: argparse.Namespace) -> int:

@@ -77,10 +77,23 @@ def test_import_loans_dry_run_and_invites_out(env: Path, tmp_path: Path, capsys)
     links = tmp_path / "undangan.csv"
     assert cli.main(["import-loans", str(path), "--invites-out", str(links)]) == 0
     assert "ditulis ke" in capsys.readouterr().out
-    with links.open(encoding="utf-8") as f:
+    assert links.read_bytes().startswith(b"\xef\xbb\xbf"), "a BOM: Excel reads the file as UTF-8"
+    with links.open(encoding="utf-8-sig") as f:
         written = list(csv.DictReader(f))
     assert [r["name"] for r in written] == ["Maria Bria", "Yohanes Ndun"]
-    assert written[0]["phone"] == "+6281234567890" and written[0]["link"].startswith("https://t.me/pem_test_bot")
+    assert written[0]["link"].startswith("https://t.me/pem_test_bot")
+    # read the way a spreadsheet types a CSV cell: "+6281…" would become the number 6281…; this stays text
+    assert [spreadsheet_cell(r["phone"]) for r in written] == ["0812-3456-7890", "0813-1111-2222"]
+
+
+def spreadsheet_cell(text: str) -> object:
+    """How Excel and LibreOffice type an unquoted CSV cell by default: something a number can be read from
+    becomes that number (a leading + dropped, only 15 significant digits kept), the rest stays text."""
+    try:
+        number = float(text.replace(" ", ""))
+    except ValueError:
+        return text
+    return float(f"{number:.15g}")
 
 
 def test_import_loans_bad_extension(env: Path, tmp_path: Path, capsys):
