@@ -40,6 +40,7 @@ DEFAULTS: dict[str, str] = {
     "PEM_REMINDER_OFFSETS": "-3,0,1,7",
     "PEM_REMINDER_TIME": "08:00",
     "PEM_DIGEST_TIME": "07:00",
+    "PEM_RECEIPT_KEY": "",
 }
 
 
@@ -69,6 +70,9 @@ class Settings:
     reminder_offsets: tuple[int, ...] = (-3, 0, 1, 7)
     reminder_time: time = time(8, 0)
     digest_time: time = time(7, 0)
+    #: PEM_RECEIPT_KEY: the secret of the receipts' verification codes (bot/domain/receipts.py); None: the key
+    #: kept beside the database is used (storage/receipts.py, fallback_key).
+    receipt_key: bytes | None = None
 
 
 def read_environment(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> dict[str, str]:
@@ -115,6 +119,9 @@ def load_settings(
         raise ConfigError("base_url", value=base_url)
 
     schedule = _schedule_settings(value)
+    receipt_key = value["PEM_RECEIPT_KEY"]
+    if receipt_key and len(receipt_key) < 16:
+        raise ConfigError("receipt_key", minimum=16)
 
     return Settings(
         token=token,
@@ -125,6 +132,7 @@ def load_settings(
         default_kelurahan=kelurahan.code,
         language=language,
         log_level=level,
+        receipt_key=receipt_key.encode() if receipt_key else None,
         **schedule,
     )
 
