@@ -7,7 +7,7 @@ import logging
 import sys
 from typing import Any
 
-from bot.runtime.config import Settings, check_database_writable
+from bot.runtime.config import Settings, check_database_writable, load_settings
 from messages import render
 from storage.db import Database
 from storage.migrate import migrate
@@ -39,6 +39,11 @@ def configure_logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def cli_settings() -> Settings:
+    """The configuration a command that needs no bot token reads (``PEM_*`` and ``.env``)."""
+    return load_settings(require_token=False)
 
 
 async def open_database(settings: Settings) -> Database:

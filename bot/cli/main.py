@@ -18,6 +18,7 @@ from typing import Any
 from telegram import Bot
 
 from bot.cli import events as events_cli
+from bot.cli import receipts as receipts_cli
 from bot.cli import run as run_cli
 from bot.cli import seed_synthetic
 from bot.cli.common import EXIT_CONFIG, CliError, open_database, say
@@ -317,6 +318,8 @@ SUBCOMMANDS: dict[str, tuple[str, Subcommand]] = {
                        (seed_synthetic.seed_args, seed_synthetic.cmd_seed_synthetic)),
     "erase-participant": ("anonymise a training participant (keeps the counts)",
                           (events_cli.erase_args, events_cli.cmd_erase_participant)),
+    "check-receipt": ("check that a receipt (kuitansi) is genuine and still valid",
+                      (receipts_cli.check_args, receipts_cli.cmd_check_receipt)),
 }
 
 
