@@ -15,6 +15,7 @@ from telegram.ext import Application
 
 from bot.domain.commands import CommandSpec
 from handlers import (
+    card,
     cash,
     digest,
     errors,
@@ -41,6 +42,7 @@ FEATURES = (
     help,
     repayment,
     loan_view,
+    card,
     receipts,
     verification,
     cash,

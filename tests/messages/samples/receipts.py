@@ -21,3 +21,15 @@ SAMPLES = {
     "plain/cli/check_receipt": {"outcome": "void", "receipt": _RECEIPT, "number": "N", "pdf": "/tmp/k.pdf"},
     "receipts/check_result": {"outcome": "valid", "receipt": _RECEIPT, "number": "N" * 40},
 }
+
+_CARD = SimpleNamespace(borrower_name="Yohanis Benyamin Ndolu Haning " * 3, principal=25_000_000,
+                        disbursed_on=date(2025, 1, 31), outstanding=12_500_000, days_in_arrears=183,
+                        today=date(2026, 11, 28))
+SAMPLES.update({
+    "card/caption": {"card": _CARD},
+    "card/none": {},
+    "card/pick_loan": {},
+    "card/ask_who": {"count": 8},
+    "card/ask_loan": {"form": {"name": "Yohanis Benyamin Ndolu Haning"}},
+    "card/invalid": {"code": "not_found", "text": "x" * 60},
+})
