@@ -29,6 +29,7 @@ from bot.domain.parsing.phone import normalize_phone
 from bot.domain.roles import Role
 from bot.runtime import clock
 from bot.runtime.config import ConfigError, Settings, check_database_writable, load_settings
+from bot.services import disbursements as disbursement_service
 from bot.services import invites as invite_service
 from bot.services.demo import generate
 from bot.services.invites import InviteOutcome, InviteResult
@@ -164,6 +165,7 @@ async def _import_loans(settings: Settings, rows: list, *, dry_run: bool) -> tup
                     _, token = await invite_service.issue_invite(tx, person, Role.BORROWER, now=clock.utcnow(),
                                                                  created_by=None, new_person=True, via="import")
                     links.append({"name": person.name, "phone": person.phone, "link": deep_link(username, token)})
+                await disbursement_service.ask_imported(tx, result.created_loans, now=clock.utcnow())
         except _Rollback as rollback:
             result = rollback.args[0]
         return result, links

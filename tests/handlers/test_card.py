@@ -30,8 +30,8 @@ async def world(running, make_person):
     db = running.app.db
     borrower, b_user = await make_person(Role.BORROWER, name="Yohanis Ndolu")
     t, t_user = await make_person(Role.TREASURER, name="Fransiska Manafe")
-    lurah, l_user = await make_person(Role.LURAH, name="Pak Lurah")
-    other, o_user = await make_person(Role.TREASURER, name="Orang Lain", kelurahan=OTHER_KEL)
+    _lurah, l_user = await make_person(Role.LURAH, name="Pak Lurah")
+    _other, o_user = await make_person(Role.TREASURER, name="Orang Lain", kelurahan=OTHER_KEL)
     loan = await make_loan(db, borrower)
     kel = t.kelurahan_code
     results = []
