@@ -114,3 +114,18 @@ async def test_konfirmasi_dana_asks_again(running, tester, world):
     await tester.press(world["b"], f"dsb:yes:{loan.id}")
     await tester.command(world["b"], "confirm_funds")
     assert "Tidak ada pencairan" in tester.last(world["b"]).text
+
+
+async def test_the_lurah_digest_lists_disputed_and_unconfirmed_loans(running, tester, world, make_person):
+    db = world["db"]
+    disputed_loan = await make_loan(db, world["borrower"])
+    ina, _ = await make_person(Role.BORROWER, name="Mama Ina", linked=False)
+    await make_loan(db, ina, principal=3_000_000)
+    await tester.press(world["b"], f"dsb:no:{disputed_loan.id}")
+    await tester.send(world["b"], "Uangnya belum pernah saya terima")
+    await tester.command(world["l"], "ringkasan")
+    text = tester.last(world["l"]).text
+    assert "<b>Pencairan dibantah peminjam</b>: 1" in text
+    assert "🚨 Yohanis Ndolu · Rp6.000.000 (28 September 2026): Uangnya belum pernah saya terima" in text
+    assert "<b>Pencairan belum dikonfirmasi</b>: 1 (Rp3.000.000)" in text
+    assert "• Mama Ina · Rp3.000.000, cair 28 September 2026" in text
