@@ -8,17 +8,20 @@ The question ``disbursement/ask`` comes through the outbox (:mod:`bot.services.d
   note (3–200 characters; a restart keeps it), then :func:`bot.services.disbursements.dispute` and an alert,
   at once, to the lurah and the admins of the kelurahan (``disbursement/alert``, through the outbox as a notice).
 
-Only the loan's borrower may answer (the service checks it again); a second answer shows the first one.
+Only the loan's borrower may answer (the service checks it again); a second answer shows the first one. Typing
+a button's label ("ya, sudah terima") counts as tapping it when one question is open; with several open, each is
+asked again with its buttons.
 """
 
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain.commands import CommandSpec
 from bot.domain.parsing.errors import ParseError
@@ -28,7 +31,7 @@ from bot.services.disbursements import Answer
 from handlers.common import Context, Who, answer_callback, app_of, guarded, keyboard, notify_person, now_of, send
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import Ended, Form, Step, Turn, open_form
-from messages import label
+from messages import LANGUAGES, label
 from storage import disbursements
 
 CONFIRM = CommandSpec("konfirmasi_dana", "confirm_funds", frozenset({Role.BORROWER}))
@@ -130,11 +133,57 @@ NOTE_FORM = Form(
 )
 
 
+# --- typing a button's label counts as tapping it --------------------------------------------------------------
+
+
+class _AnswerLabel(filters.MessageFilter):
+    """Private text that reads as one of the two answers' labels, in either language."""
+
+    def filter(self, message: Message) -> bool:
+        return _answer_of(message.text or "") is not None
+
+
+def _fold(text: str) -> str:
+    """Letters and digits only, case and accents ignored: "ya sudah terima" reads as "✅ Ya, sudah terima"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return " ".join("".join(c if unicodedata.category(c)[0] in "LN" else " " for c in decomposed).casefold().split())
+
+
+def _answer_of(text: str) -> str | None:
+    folded = _fold(text)
+    for answer in ("yes", "no"):
+        if folded in {_fold(label(f"disbursement.{answer}", lang)) for lang in LANGUAGES}:
+            return answer
+    return None
+
+
+@guarded(CONFIRM)
+async def answer_typed(update: Update, context: Context, who: Who) -> None:
+    """The label typed: with one question open it answers it; with several, each is shown again with its buttons
+    (which loan is meant must be chosen); with none, says so."""
+    assert update.effective_message is not None
+    answer = _answer_of(update.effective_message.text or "")
+    open_ = await service.open_questions(app_of(context).db, who.require().id)
+    if len(open_) != 1:
+        await ask_again(update, context, who)
+        return
+    d = open_[0]
+    if answer == "yes":
+        result = await service.confirm(app_of(context).db, d.loan_id, by=who.require().id, now=now_of(context))
+        template = "disbursement/confirmed" if result.outcome is Answer.STORED else "disbursement/already"
+        await send(update, context, who, template, d=result.disbursement)
+        return
+    await open_form(NOTE_FORM, update, context, who, {"loan_id": d.loan_id, "principal": d.principal,
+                                                      "disbursed_on": d.disbursed_on.isoformat()})
+
+
 def handlers() -> FeatureHandlers:
     return FeatureHandlers(
         forms=[NOTE_FORM],
         handlers=[
             CommandHandler(list(CONFIRM.names), ask_again),
             CallbackQueryHandler(yes_pressed, pattern=r"^dsb:yes:\d+$"),
+            MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & _AnswerLabel(),
+                           answer_typed),
         ],
     )

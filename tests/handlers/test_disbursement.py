@@ -22,7 +22,7 @@ from tests.harness import User
 @pytest.fixture
 async def world(running, make_person):
     borrower, b_user = await make_person(Role.BORROWER, name="Yohanis Ndolu")
-    t, t_user = await make_person(Role.TREASURER, name="Fransiska Manafe")
+    t, _t_user = await make_person(Role.TREASURER, name="Fransiska Manafe")
     _lurah, l_user = await make_person(Role.LURAH, name="Pak Lurah")
     _admin, a_user = await make_person(Role.ADMIN, name="Ibu Admin", language="en")
     _far, far_user = await make_person(Role.LURAH, name="Lurah Lain", kelurahan="53.71.01.1001")
@@ -129,3 +129,15 @@ async def test_the_lurah_digest_lists_disputed_and_unconfirmed_loans(running, te
     assert "🚨 Yohanis Ndolu · Rp6.000.000 (28 September 2026): Uangnya belum pernah saya terima" in text
     assert "<b>Pencairan belum dikonfirmasi</b>: 1 (Rp3.000.000)" in text
     assert "• Mama Ina · Rp3.000.000, cair 28 September 2026" in text
+
+
+async def test_typing_the_label_answers_the_one_open_question(running, tester, world):
+    loan = await make_loan(world["db"], world["borrower"])
+    await tester.send(world["b"], "ya sudah terima")
+    assert "Tercatat: Anda sudah menerima" in tester.last(world["b"]).text
+    assert (await disbursements.get(world["db"], loan.id)).status == "confirmed"
+    second = await make_loan(world["db"], world["borrower"])
+    await tester.send(world["b"], "BELUM / TIDAK SESUAI")
+    assert "Mohon tulis singkat" in tester.last(world["b"]).text
+    await tester.send(world["b"], "baru terima setengah")
+    assert (await disbursements.get(world["db"], second.id)).status == "disputed"

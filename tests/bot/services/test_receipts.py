@@ -4,7 +4,7 @@ voided by a reversal, genuine/forged checks, and the PDF read back with pypdf.""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -196,3 +196,33 @@ async def test_a_name_outside_latin1_is_printed(world):
     text = pdf_text(receipt_pdf(await receipts.as_issued(db, result.receipt), "id"))
     assert "José Ngữ Ştefan" in text
     assert "Seratus ribu rupiah" in text
+
+
+async def test_two_verifications_at_once_get_consecutive_numbers(world):
+    import asyncio
+
+    db = world["db"]
+    reps = [await svc.report_repayment(db, loan_id=world["loan"].id, reported_by=world["maria"].id, amount=100_000,
+                                       paid_on=date(2026, 6, 15), method="cash", idempotency_key=f"c{n}")
+            for n in range(4)]
+    results = await asyncio.gather(*(svc.verify_repayment(db, r.repayment.id, now=NOW, by=world["t1"].id,
+                                                          kelurahan_code=KEL) for r in reps))
+    assert sorted(r.receipt.seq for r in results) == [1, 2, 3, 4]
+    assert len({r.receipt.number for r in results}) == 4
+
+
+async def test_the_sequence_starts_again_in_a_new_wita_year(world):
+    db = world["db"]
+    late = await _verified(world, 100_000, "y1", now=datetime(2026, 12, 31, 15, 59, tzinfo=UTC))
+    new_year = await _verified(world, 100_000, "y2", now=datetime(2026, 12, 31, 16, 0, tzinfo=UTC))
+    assert (late.receipt.number, new_year.receipt.number) == ("NKT1-2026-000001", "NKT1-2027-000001")
+    assert await db.fetchval("SELECT COUNT(*) FROM receipt_counters") == 2
+
+
+async def test_without_the_unicode_font_names_are_transliterated(world, monkeypatch):
+    from messages import documents
+
+    monkeypatch.setattr(documents, "_font_dir", lambda: None)
+    result = await _verified(world, 100_000, "j", loan=world["loan2"], reporter=world["jose"])
+    text = pdf_text(receipt_pdf(await receipts.as_issued(world["db"], result.receipt), "id"))
+    assert "José Ngu Stefan" in text and "Seratus ribu rupiah" in text
