@@ -24,14 +24,14 @@ def test_number_format_and_parse():
     assert parse_number("NKT1-2026-000000") is None
     assert parse_number("NKT1/2026/1") is None
     assert parse_number("") is None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="starts at 1"):
         format_number("NKT1", 2026, 0)
 
 
 def test_the_year_is_the_wita_year():
     assert receipt_year(datetime(2026, 12, 31, 15, 59, tzinfo=UTC)) == 2026  # 23:59 WITA
     assert receipt_year(datetime(2026, 12, 31, 16, 0, tzinfo=UTC)) == 2027  # 00:00 WITA on 1 January
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="naive"):
         receipt_year(datetime(2026, 12, 31, 16, 0))
 
 
@@ -49,7 +49,7 @@ def test_the_code_depends_on_key_number_amount_and_date():
     assert code_matches((b"old" * 8, KEY), code.lower().replace("-", " "), "NKT1-2026-000001", 500_000,
                         date(2026, 11, 27))
     assert not code_matches((b"old" * 8,), code, "NKT1-2026-000001", 500_000, date(2026, 11, 27))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="key"):
         verification_code(b"", "NKT1-2026-000001", 1, date(2026, 1, 1))
 
 
