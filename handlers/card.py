@@ -23,7 +23,6 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.domain.commands import CommandSpec
 from bot.domain.parsing.errors import ParseError
 from bot.domain.roles import Role
-from handlers.cash import search_borrowers
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import Form, Option, Options, Step, Turn, open_form
@@ -102,7 +101,10 @@ async def card_pressed(update: Update, context: Context, who: Who) -> None:
 
 
 async def _search(text: str, turn: Turn) -> list[dict[str, Any]]:
-    found = await search_borrowers(turn.context, turn.who, text)
+    """Borrowers of the user's kelurahan by name (the user included: reading a card is no maker-checker act)."""
+    text = " ".join(text.split())
+    found = [] if len(text) < 2 or turn.who.kelurahan is None else await people.search_by_name(
+        turn.db, turn.who.kelurahan, text, role=Role.BORROWER, limit=8)
     if not found:
         raise ParseError("not_found", text=text.strip()[:60])
     return [{"id": p.id, "name": p.name} for p in found]

@@ -31,6 +31,7 @@ from bot.runtime import clock
 from bot.runtime.config import ConfigError, Settings, check_database_writable, load_settings
 from bot.services import disbursements as disbursement_service
 from bot.services import invites as invite_service
+from bot.services import receipts as receipt_service
 from bot.services.demo import generate
 from bot.services.invites import InviteOutcome, InviteResult
 from storage import audit, kelurahan, loans, people, repayments
@@ -237,6 +238,7 @@ async def _demo_data(settings: Settings, seed: int) -> dict[str, Any] | None:
                                     phone=b.phone, language=settings.language)
                 for b in data.borrowers
             ]
+            verified: list[tuple[datetime, int]] = []
             for n, demo_loan in enumerate(data.loans):
                 borrower = borrowers[demo_loan.borrower]
                 loan = await loans.create(tx, borrower_id=borrower.id, kelurahan_code=data.kelurahan_code,
@@ -248,9 +250,14 @@ async def _demo_data(settings: Settings, seed: int) -> dict[str, Any] | None:
                         method=payment.method, reported_by=borrower.id,
                         idempotency_key=f"demo:{seed}:{n}:{k}")
                     if payment.status == "verified":
-                        decided = datetime.combine(payment.paid_on, time(17), settings.timezone)
-                        await repayments.decide(tx, rep.id, approve=True, by=treasurer.id,
-                                                now=min(decided, clock.utcnow()))
+                        decided = min(datetime.combine(payment.paid_on, time(17), settings.timezone),
+                                      clock.utcnow())
+                        await repayments.decide(tx, rep.id, approve=True, by=treasurer.id, now=decided)
+                        verified.append((decided, rep.id))
+            # the verified payments' receipts (issue 15), numbered in the order they were verified
+            for decided, repayment_id in sorted(verified):
+                await receipt_service.issue_in(tx, db, repayment_id=repayment_id, by=treasurer.id, now=decided,
+                                               receipt_key=settings.receipt_key, kelurahan_code=data.kelurahan_code)
             await audit.record(tx, "demo.created", kelurahan_code=data.kelurahan_code,
                                details={"seed": seed, "loans": len(data.loans),
                                         "principal": data.total_principal})

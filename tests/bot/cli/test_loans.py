@@ -111,6 +111,11 @@ def test_demo_data_is_deterministic_and_refuses_a_full_database(env: Path, tmp_p
     assert allocated == [(by_status["verified"][1],)]  # installments agree with verified payments
     assert len(persons) == 34
     assert query(env, "SELECT COUNT(*) FROM person_roles WHERE role = 'treasurer'") == [(1,)]
+    # every verified demo payment has its receipt, numbered without gaps per year in the order verified
+    assert query(env, "SELECT COUNT(*), SUM(amount) FROM receipts") == [by_status["verified"]]
+    for (year,) in query(env, "SELECT DISTINCT year FROM receipts"):
+        seqs = [r[0] for r in query(env, f"SELECT seq FROM receipts WHERE year = {year} ORDER BY issued_at, id")]
+        assert seqs == list(range(1, len(seqs) + 1))
 
     assert cli.main(["demo-data"]) == 1
     assert "sudah berisi data" in capsys.readouterr().err
