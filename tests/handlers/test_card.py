@@ -11,6 +11,8 @@ from pypdf import PdfReader
 
 from bot.domain.roles import Role
 from bot.services import repayments as svc
+from messages.documents import card_pdf
+from storage import people
 from storage.reports import card as card_model
 from tests.handlers.loan_fixtures import make_loan
 
@@ -103,3 +105,19 @@ async def test_pinjaman_offers_the_card_and_the_receipts(running, tester, world)
     assert "🧾 NKT1-2026-000002" in detail.text and "NKT1-2026-000003 BATAL" in detail.text
     assert detail.button("Kartu angsuran") == f"card:{world['loan'].id}"
     assert detail.button("NKT1-2026-000001").startswith("rcpt:")
+
+
+async def test_an_instalment_paid_in_many_parts_spans_pages(running, world):
+    db, t = world["db"], await _treasurer(world)
+    for n in range(45):  # 45 payments of Rp10.000 on instalment 3: one line each, the table goes on a page
+        await svc.record_cash_payment(db, loan_id=world["loan"].id, recorded_by=t.id, kelurahan_code=t.kelurahan_code,
+                                      amount=10_000, paid_on=date(2026, 11, 27), idempotency_key=f"many-{n}")
+    card = await card_model.card(db, world["loan"].id, date(2026, 11, 28))
+    reader = PdfReader(io.BytesIO(card_pdf(card, "id")))
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert len(reader.pages) >= 2
+    assert "NKT1-2026-000004" in text and "NKT1-2026-000048" in text and "Rp10.000" in text
+
+
+async def _treasurer(world):
+    return next(p for p in await people.with_role(world["db"], Role.TREASURER, "53.71.05.1004"))
