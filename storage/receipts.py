@@ -257,17 +257,19 @@ async def issued_between(q: Queryable, kelurahan_code: str, start_utc: str, end_
 _MEMORY_KEYS: dict[str, bytes] = {}
 
 
-def fallback_key(database_path: Path) -> bytes:
+def fallback_key(database_path: Path, *, create: bool = True) -> bytes | None:
     """The key kept beside the database (``<database>.receipt-key``, mode 0600), created at its first use. Used
     when ``PEM_RECEIPT_KEY`` is not set, and always accepted when checking a code (so setting the variable later
-    keeps the older receipts valid). An in-memory database gets a key for the life of the process."""
+    keeps the older receipts valid). An in-memory database gets a key for the life of the process. ``create=False``:
+    None when there is none yet (a deployment with ``PEM_RECEIPT_KEY`` never gets the file)."""
     if str(database_path) == ":memory:":
         return _MEMORY_KEYS.setdefault(":memory:", secrets.token_bytes(32))
     path = database_path.with_name(database_path.name + ".receipt-key")
     try:
         return bytes.fromhex(path.read_text(encoding="ascii").strip())
     except FileNotFoundError:
-        pass
+        if not create:
+            return None
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(32)
     try:

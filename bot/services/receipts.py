@@ -23,12 +23,17 @@ from storage.receipts import Receipt
 
 
 def signing_key(db: Database, receipt_key: bytes | None) -> bytes:
-    return receipt_key or receipts.fallback_key(db.path)
+    if receipt_key:
+        return receipt_key
+    key = receipts.fallback_key(db.path)
+    assert key is not None
+    return key
 
 
 def accepted_keys(db: Database, receipt_key: bytes | None) -> tuple[bytes, ...]:
-    fallback = receipts.fallback_key(db.path)
-    return (receipt_key, fallback) if receipt_key and receipt_key != fallback else (fallback,)
+    """The keys a code may have been made with: ``PEM_RECEIPT_KEY``, and the fallback key if there is one."""
+    fallback = receipts.fallback_key(db.path, create=receipt_key is None)
+    return tuple(k for k in dict.fromkeys((receipt_key, fallback)) if k)
 
 
 async def issue_in(tx: Queryable, db: Database, *, repayment_id: int, by: int | None, now: datetime,

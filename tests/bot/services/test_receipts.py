@@ -222,7 +222,18 @@ async def test_the_sequence_starts_again_in_a_new_wita_year(world):
 async def test_without_the_unicode_font_names_are_transliterated(world, monkeypatch):
     from messages import documents
 
-    monkeypatch.setattr(documents, "_font_dir", lambda: None)
+    monkeypatch.setattr(documents, "_fonts", lambda: None)
     result = await _verified(world, 100_000, "j", loan=world["loan2"], reporter=world["jose"])
     text = pdf_text(receipt_pdf(await receipts.as_issued(world["db"], result.receipt), "id"))
     assert "José Ngu Stefan" in text and "Seratus ribu rupiah" in text
+
+
+async def test_with_an_environment_key_no_key_file_is_made(world):
+    db = world["db"]
+    env_key = b"0123456789abcdef-production"
+    rep = await svc.report_repayment(db, loan_id=world["loan"].id, reported_by=world["maria"].id, amount=560_000,
+                                     paid_on=date(2026, 7, 15), method="cash", idempotency_key="e")
+    r = (await svc.verify_repayment(db, rep.repayment.id, now=NOW, by=world["t1"].id, kelurahan_code=KEL,
+                                    receipt_key=env_key)).receipt
+    assert (await receipt_service.check_receipt(db, r.number, r.code, receipt_key=env_key)).outcome is Check.VALID
+    assert not db.path.with_name(db.path.name + ".receipt-key").exists()
