@@ -41,6 +41,9 @@ from messages import label, normalise_language, rupiah, tanggal
 from messages.terbilang import terbilang
 
 log = logging.getLogger(__name__)
+#: fontTools logs every table it subsets at INFO (fpdf2 subsets the font of every PDF it writes): at the bot's
+#: INFO level that is dozens of lines per document. Only its errors are worth a log line.
+logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 WITA = ZoneInfo("Asia/Makassar")
 FONT = "DejaVu"
