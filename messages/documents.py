@@ -178,13 +178,14 @@ class _Doc(FPDF):
         return bytes(self.output())
 
 
-def _day(value: date | datetime | str, lang: str) -> str:
+def _day(value: date | datetime | str, lang: str, *, short: bool = False) -> str:
+    """``28 November 2026`` (``short``: ``28 Nov 2026``, for table cells), the WITA day of a timestamp."""
     if isinstance(value, str):
         value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value[:19]).replace(
             tzinfo=ZoneInfo("UTC"))
     if isinstance(value, datetime):
         value = value.astimezone(WITA).date()
-    return tanggal(value, lang, "d MMMM y")
+    return tanggal(value, lang, "d MMM y" if short else "d MMMM y")
 
 
 def receipt_pdf(issued: Any, lang: str) -> bytes:
@@ -280,17 +281,17 @@ def card_pdf(card: Any, lang: str) -> bytes:
     for row in card.rows:
         # one line per payment applied to the instalment: an instalment paid in many small parts continues on
         # further rows (a single tall cell could not be split over two pages)
-        payments = [(rupiah(p.amount, lang), _day(p.paid_on, lang), p.receipt_number or lb("no_receipt"))
+        payments = [(rupiah(p.amount, lang), _day(p.paid_on, lang, short=True), p.receipt_number or lb("no_receipt"))
                     for p in row.payments] or [("-", "-", "-")]
         for k, (amount, day, number) in enumerate(payments):
             first = k == 0
             rows.append([
-                str(row.number) if first else "", _day(row.due_date, lang) if first else "",
+                str(row.number) if first else "", _day(row.due_date, lang, short=True) if first else "",
                 rupiah(row.amount_due, lang) if first else "", amount, day, number,
                 rupiah(row.remaining, lang) if first else "",
                 (str(row.days_late) if row.days_late else "-") if first else "",
             ])
-    rows.append([lb("total"), "", rupiah(card.total_due, lang), rupiah(card.total_paid, lang), "", "",
+    rows.append(["", lb("total"), rupiah(card.total_due, lang), rupiah(card.total_paid, lang), "", "",
                  rupiah(card.outstanding, lang), ""])
     doc.table_rows(header, rows, (9, 27, 23, 23, 27, 34, 23, 14),
                    ("CENTER", "LEFT", "RIGHT", "RIGHT", "LEFT", "LEFT", "RIGHT", "CENTER"))
