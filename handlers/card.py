@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date
 from typing import Any
@@ -49,7 +50,8 @@ async def send_card(context: Context, chat_id: int, loan_id: int, lang: str) -> 
         return False
     caption = render("card/caption", lang, tz=app.settings.timezone, card=card)
     try:
-        document = InputFile(card_pdf(card, lang), filename=f"kartu-angsuran-{loan_id}.pdf")
+        pdf = await asyncio.to_thread(card_pdf, card, lang)  # CPU-bound: other chats go on meanwhile
+        document = InputFile(pdf, filename=f"kartu-angsuran-{loan_id}.pdf")
         await context.bot.send_document(chat_id, document, caption=caption, parse_mode=ParseMode.HTML)
     except TelegramError:
         log.warning("could not send the card of loan %s to chat %s", loan_id, chat_id, exc_info=True)

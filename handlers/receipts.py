@@ -19,6 +19,7 @@ Decisions
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import InputFile, Message, Update
@@ -79,7 +80,8 @@ async def send_receipt(context: Context, chat_id: int, receipt: Receipt, lang: s
         else:
             issued = await receipts.as_issued(app.db, receipt)
             suffix = "-BATAL" if receipt.void else ""
-            document = InputFile(receipt_pdf(issued, lang), filename=f"kuitansi-{receipt.number}{suffix}.pdf")
+            pdf = await asyncio.to_thread(receipt_pdf, issued, lang)  # CPU-bound: other chats go on meanwhile
+            document = InputFile(pdf, filename=f"kuitansi-{receipt.number}{suffix}.pdf")
         message = await context.bot.send_document(chat_id, document, caption=caption, parse_mode=ParseMode.HTML,
                                                   disable_notification=_quiet(context))
     except TelegramError:

@@ -12,7 +12,8 @@ be missing, the core Helvetica is used with every name transliterated to Latin-1
 has them, others stripped: ``ễ`` → ``e``).
 
 The functions take plain objects (duck-typed: the handlers pass the storage read models) and return the PDF's
-bytes; nothing here reads the database or the clock.
+bytes; nothing here reads the database or the clock. They are CPU-bound (0.1–0.4 s, bench/documents.py): the
+handlers run them in a worker thread (``asyncio.to_thread``) so that the other chats are served meanwhile.
 """
 
 from __future__ import annotations
