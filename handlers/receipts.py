@@ -14,7 +14,9 @@ Decisions
   only for the same state (:func:`storage.receipts.set_file_id`; voiding clears it) and the Indonesian version.
 * Who may get a receipt: its borrower, and the treasurers, lurah and admins of its kelurahan. Anyone else
   (and a forged id) gets ``errors/not_allowed``. ``/cek_kuitansi`` shows the amount, dates and kelurahan of a
-  genuine receipt only when the code matches: a guessed number with a wrong code tells nothing.
+  genuine receipt only when the code matches: a guessed number with a wrong code tells nothing. To its borrower
+  and their kelurahan's staff the answer also carries the receipt's button (any receipt, not only the latest
+  five that ``/pinjaman`` offers).
 """
 
 from __future__ import annotations
@@ -155,8 +157,11 @@ async def check(update: Update, context: Context, who: Who) -> None:
     app = app_of(context)
     result = await receipt_service.check_receipt(app.db, number[:40], code[:20],
                                                  receipt_key=app.settings.receipt_key)
+    markup = None
+    if result.receipt is not None and may_see(who.person, result.receipt.kelurahan_code, result.receipt.borrower_id):
+        markup = keyboard([[receipt_button(result.receipt, who.lang)]])  # their own (or their kelurahan's): the PDF
     await send(update, context, who, "receipts/check_result", outcome=str(result.outcome), receipt=result.receipt,
-               number=number[:40])
+               number=number[:40], reply_markup=markup)
 
 
 def handlers() -> FeatureHandlers:

@@ -129,6 +129,9 @@ async def test_cek_kuitansi(running, tester, world):
 
     await tester.command(s, "cek_kuitansi", receipt.number, receipt.code)
     assert "asli dan berlaku" in tester.last(s).text and "Rp500.000" in tester.last(s).text
+    assert tester.last(s).buttons == []  # not theirs: no PDF
+    await tester.command(world["b"], "cek_kuitansi", receipt.number, receipt.code)
+    assert tester.last(world["b"]).button(receipt.number) == f"rcpt:{receipt.id}"  # their own: the PDF again
     await tester.command(s, "cek_kuitansi", receipt.number.lower(), *receipt.code.split("-"))
     assert "asli dan berlaku" in tester.last(s).text
     await tester.command(s, "cek_kuitansi", receipt.number, "ZZZZ-ZZZZ")
