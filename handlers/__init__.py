@@ -14,8 +14,10 @@ from telegram.ext import Application
 
 from bot.domain.commands import CommandSpec
 from handlers import (
+    card,
     cash,
     digest,
+    disbursement,
     errors,
     events,
     fallback,
@@ -28,6 +30,7 @@ from handlers import (
     new_loan,
     onboarding,
     participant_link,
+    receipts,
     registration,
     registry,
     repayment,
@@ -42,6 +45,9 @@ FEATURES = (
     help,
     repayment,
     loan_view,
+    card,
+    receipts,
+    disbursement,
     verification,
     cash,
     new_loan,

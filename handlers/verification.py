@@ -49,6 +49,7 @@ from bot.runtime import sender
 from bot.runtime.sender import QueuedNotice
 from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome, QueueNotice, RepaymentResult
+from handlers import receipts as receipt_handlers
 from handlers.common import (
     Context,
     Who,
@@ -182,7 +183,8 @@ async def approve(update: Update, context: Context, who: Who) -> None:
         return
     assert update.callback_query is not None
     result = await repayment_service.verify_repayment(app_of(context).db, view.repayment.id, by=who.require().id,
-                                                      kelurahan_code=who.kelurahan, now=now_of(context))
+                                                      kelurahan_code=who.kelurahan, now=now_of(context),
+                                                      receipt_key=app_of(context).settings.receipt_key)
     if await _refused(update, context, who, result):
         return
     if result.outcome is Outcome.OVERPAYMENT:  # a cash entry in the meantime left less owing than this report
@@ -193,6 +195,7 @@ async def approve(update: Update, context: Context, who: Who) -> None:
     assert decided is not None
     await update.callback_query.answer()
     await _drop_buttons(update)
+    await receipt_handlers.deliver_issued(update, context, who, result.receipt)  # the kuitansi (issue 15)
     await send(update, context, who, "verify/approved", view=decided)
     await _tell_borrower_approved(context, decided)
 

@@ -19,6 +19,7 @@ from typing import Any
 from telegram import Bot
 
 from bot.cli import events as events_cli
+from bot.cli import receipts as receipts_cli
 from bot.cli import seed_synthetic
 from bot.cli.common import EXIT_CONFIG, CliError, Process, open_database, say
 from bot.cli.loan_file import read_table
@@ -29,6 +30,7 @@ from bot.domain.parsing.errors import PhoneError
 from bot.domain.parsing.phone import format_phone_national, normalize_phone
 from bot.domain.roles import Role
 from bot.domain.settings import ConfigError, Settings
+from bot.services import disbursements as disbursement_service
 from bot.services import invites as invite_service
 from bot.services.demo import create_demo_data
 from bot.services.invites import InviteOutcome, InviteResult
@@ -167,6 +169,7 @@ async def _import_loans(
                     _, token = await invite_service.issue_invite(tx, person, Role.BORROWER, now=process.now(),
                                                                  created_by=None, new_person=True, via="import")
                     links.append({"name": person.name, "phone": person.phone, "link": deep_link(username, token)})
+                await disbursement_service.ask_imported(tx, result.created_loans, now=process.now())
         except _Rollback as rollback:
             result = rollback.args[0]
         return result, links
@@ -221,7 +224,8 @@ async def _demo_data(settings: Settings, process: Process, seed: int) -> dict[st
     db = await open_database(settings)
     try:
         links = await create_demo_data(db, data, seed=seed, now=process.now(), timezone=settings.timezone,
-                                       language=settings.language, bot_username=username)
+                                       language=settings.language, bot_username=username,
+                                       receipt_key=settings.receipt_key)
     finally:
         await db.close()
     if links is None:
@@ -287,6 +291,8 @@ COMMANDS: dict[str, tuple[str, Subcommand]] = {
                        (seed_synthetic.seed_args, seed_synthetic.cmd_seed_synthetic)),
     "erase-participant": ("anonymise a training participant (keeps the counts)",
                           (events_cli.erase_args, events_cli.cmd_erase_participant)),
+    "check-receipt": ("check that a receipt (kuitansi) is genuine and still valid",
+                      (receipts_cli.check_args, receipts_cli.cmd_check_receipt)),
 }
 
 

@@ -39,6 +39,7 @@ from bot.domain.invite_tokens import looks_like_token
 from bot.domain.names import NAME_MAX as NAME_MAX
 from bot.domain.names import clean_name
 from bot.domain.roles import Role
+from bot.services import disbursements as disbursement_service
 from storage import audit, drafts, invites, people
 from storage.db import Database, Queryable
 from storage.invites import Invite, RedeemResult, RedeemStatus
@@ -139,6 +140,10 @@ async def redeem_invite(db: Database, token: str, *, telegram_user_id: int, chat
             entity_id=None if result.invite is None else result.invite.id,
             details={"status": str(result.status), **({"role": str(result.invite.role)} if result.invite else {})},
         )
+        if ok and result.person is not None:  # issue 15: now linked, they confirm their loans' disbursement
+            linked = await people.get(tx, result.person.id)
+            if linked is not None:
+                await disbursement_service.ask_in(tx, linked, now=now)
     return result
 
 

@@ -11,6 +11,11 @@ themselves are checked again here, inside the transaction:
 * **kelurahan isolation**: a treasurer acts on the repayments and loans of their kelurahan only; another
   kelurahan's id is answered like an unknown one (``NOT_FOUND``).
 
+Receipts (issue 15): a payment that starts to count (verified, or recorded by a treasurer) gets its numbered
+receipt in the same transaction (:func:`bot.services.receipts.issue_in`), and a reversal voids it
+(:func:`bot.services.receipts.void_in`); ``receipt_key`` is ``PEM_RECEIPT_KEY`` (None: the key beside the
+database).
+
 Decisions take ``now`` from the caller (a use case does not read the runtime's clock). Audit rows
 (``repayment.reported|recorded|verified|rejected|reversed``) carry ids, amounts and the outstanding
 balance before/after; never a NIK, a phone or a receipt file id.
@@ -39,10 +44,12 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from bot.domain.reporting import ReportedPayment, matching_report, possible_duplicates
 from bot.domain.roles import FALLBACK_CHECKERS, CheckedBy, Role, checkers
+from bot.services import receipts as receipt_service
 from storage import audit, drafts, loans, people, repayments
 from storage.db import Database, Queryable
 from storage.loans import LoanSummary
 from storage.people import Person
+from storage.receipts import Receipt
 from storage.repayments import Repayment, RepaymentView
 
 N = TypeVar("N")
@@ -80,6 +87,9 @@ class RepaymentResult(Generic[N]):
     notices: tuple[N, ...] = ()
     #: report_repayment: who checks it (another treasurer; the lurah and admins; nobody), for the reporter
     checked_by: CheckedBy | None = None
+    #: verify/record: the receipt issued in the same transaction; reverse: that receipt, now void (None for a
+    #: payment verified before receipts existed)
+    receipt: Receipt | None = None
 
     @property
     def ok(self) -> bool:
@@ -255,10 +265,11 @@ async def checkers_to_nudge(q: Queryable, cutoff: datetime) -> list[tuple[Person
 
 
 # --- treasurer: verify, reject -----------------------------------------------------------------------------
-async def verify_repayment(db: Database, repayment_id: int, *, by: int, kelurahan_code: str | None, now: datetime
-                           ) -> RepaymentResult[Any]:
-    """Approve a pending repayment: it counts from now on and the loan is re-allocated."""
-    return await _decide(db, repayment_id, approve=True, by=by, kelurahan_code=kelurahan_code, reason=None, now=now)
+async def verify_repayment(db: Database, repayment_id: int, *, by: int, kelurahan_code: str | None, now: datetime,
+                           receipt_key: bytes | None = None) -> RepaymentResult[Any]:
+    """Approve a pending repayment: it counts from now on, the loan is re-allocated and its receipt issued."""
+    return await _decide(db, repayment_id, approve=True, by=by, kelurahan_code=kelurahan_code, reason=None, now=now,
+                         receipt_key=receipt_key)
 
 
 async def reject_repayment(db: Database, repayment_id: int, *, by: int, kelurahan_code: str | None, reason: str,
@@ -271,7 +282,8 @@ async def reject_repayment(db: Database, repayment_id: int, *, by: int, keluraha
 
 
 async def _decide(db: Database, repayment_id: int, *, approve: bool, by: int, kelurahan_code: str | None,
-                  reason: str | None, now: datetime, draft_of: int | None = None) -> RepaymentResult[Any]:
+                  reason: str | None, now: datetime, draft_of: int | None = None,
+                  receipt_key: bytes | None = None) -> RepaymentResult[Any]:
     async with db.transaction() as tx:
         current = await repayments.view(tx, repayment_id)
         if current is None or current.kelurahan_code != kelurahan_code:
@@ -297,9 +309,13 @@ async def _decide(db: Database, repayment_id: int, *, approve: bool, by: int, ke
             details={"loan_id": rep.loan_id, "amount": rep.amount, "outstanding_before": before.outstanding,
                      "outstanding_after": after.outstanding, **({} if approve else {"reason": rep.reason})},
         )
+        receipt = None
+        if approve:
+            receipt = await receipt_service.issue_in(tx, db, repayment_id=repayment_id, by=by, now=now,
+                                                     receipt_key=receipt_key, kelurahan_code=current.kelurahan_code)
         if draft_of is not None:
             await drafts.delete(tx, draft_of)
-    return RepaymentResult(Outcome.STORED, rep, decided)
+    return RepaymentResult(Outcome.STORED, rep, decided, receipt=receipt)
 
 
 # --- treasurer/admin: reverse ------------------------------------------------------------------------------
@@ -327,9 +343,12 @@ async def reverse_repayment(db: Database, repayment_id: int, *, by: int, kelurah
                      "loan_status_before": before.loan.status,
                      "loan_status_after": "paid_off" if after.is_paid_off else "active"},
         )
+        receipt = await receipt_service.void_in(tx, repayment_id=repayment_id, by=by, now=now,
+                                                reason=rep.reversal_reason or reason,
+                                                kelurahan_code=current.kelurahan_code)
         if draft_of is not None:
             await drafts.delete(tx, draft_of)
-    return RepaymentResult(Outcome.STORED, rep, view)
+    return RepaymentResult(Outcome.STORED, rep, view, receipt=receipt)
 
 
 # --- treasurer: record cash --------------------------------------------------------------------------------
@@ -346,11 +365,13 @@ async def record_cash_payment(
     now: datetime,
     method: str = "cash",
     draft_of: int | None = None,
+    receipt_key: bytes | None = None,
 ) -> RepaymentResult[Any]:
     """A treasurer's own entry (cash from a borrower without a phone): verified at entry and allocated at once.
     Only the verified balance limits it (a doubtful pending report must not block cash in hand). ``draft_of``:
     the Telegram user whose form draft this finishes, deleted in the same transaction as the entry (also when
-    the idempotency key was used before: that form is finished too)."""
+    the idempotency key was used before: that form is finished too). The receipt is issued in the same transaction,
+    at ``now``."""
     async with db.transaction() as tx:
         loan = await loans.get(tx, loan_id)
         if loan is None or loan.kelurahan_code != kelurahan_code:
@@ -361,7 +382,8 @@ async def record_cash_payment(
         if existing is not None:
             if draft_of is not None:
                 await drafts.delete(tx, draft_of)
-            return RepaymentResult(Outcome.DUPLICATE, existing)
+            return RepaymentResult(Outcome.DUPLICATE, existing,
+                                   receipt=await receipt_service.receipt_of(tx, existing.id))
         before = await _summary(tx, loan_id)
         try:
             repayment, _ = await repayments.record_verified(
@@ -377,6 +399,10 @@ async def record_cash_payment(
             details={"loan_id": loan_id, "amount": amount, "paid_on": paid_on, "method": method,
                      "outstanding_before": before.outstanding, "outstanding_after": after.outstanding},
         )
+        assert repayment.verified_at is not None
+        receipt = await receipt_service.issue_in(
+            tx, db, repayment_id=repayment.id, by=recorded_by, now=now,
+            receipt_key=receipt_key, kelurahan_code=loan.kelurahan_code)
         if draft_of is not None:
             await drafts.delete(tx, draft_of)
-    return RepaymentResult(Outcome.STORED, repayment)
+    return RepaymentResult(Outcome.STORED, repayment, receipt=receipt)
