@@ -41,7 +41,7 @@ from bot.domain.parsing.money import is_tiny_payment, parse_amount_ex
 from bot.domain.roles import Role
 from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome
-from handlers.common import Context, Who, app_of, notify_person
+from handlers.common import Context, Who, app_of, notices_are_silent, notify_person
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import UNSET, Form, Option, Options, Step, Summary, Turn, read_date
 from messages import label, rupiah, tanggal
@@ -261,7 +261,7 @@ async def _record(turn: Turn) -> None:
         next_date=None if nxt is None else nxt.installment.due_date,
     )
     await turn.say("cash/done", repayment=repayment, name=form["name"], outstanding=summary.state.outstanding,
-                   told=told)
+                   told=told, silent=notices_are_silent(turn.context))
 
 
 RECORD_FORM = Form(
@@ -383,7 +383,8 @@ async def _reverse(turn: Turn) -> None:
         reason=form["reason"],
         outstanding=summary.state.outstanding,
     )
-    await turn.say("reverse/done", view=view, outstanding=summary.state.outstanding, told=told)
+    await turn.say("reverse/done", view=view, outstanding=summary.state.outstanding, told=told,
+                   silent=notices_are_silent(turn.context))
 
 
 REVERSE_FORM = Form(

@@ -155,6 +155,15 @@ async def notify_person(
     return outcome not in {"forbidden", "failed", "cancelled"}
 
 
+def notices_are_silent(context: Context) -> bool:
+    """Whether a notice sent now goes out without sound (quiet hours send notices at once, silently, never
+    held): what a "the borrower has been told" must say (``verify/told``)."""
+    from bot.runtime import sender
+
+    app = app_of(context)
+    return sender.is_silent(app.settings, app.now())
+
+
 async def deliver_notices(context: Context, queued: Sequence[QueuedNotice]) -> None:
     """Send notices queued inside a transaction that has now committed (:func:`bot.runtime.sender.queue_notice`).
     A failure to reach one never stops the others."""

@@ -55,6 +55,7 @@ from handlers.common import (
     guarded,
     keyboard,
     notice_for,
+    notices_are_silent,
     notify_person,
     now_of,
     send,
@@ -176,19 +177,20 @@ async def approve(update: Update, context: Context, who: Who) -> None:
     assert decided is not None
     await update.callback_query.answer()
     await _drop_buttons(update)
-    await send(update, context, who, "verify/approved", view=decided)
-    await _tell_borrower_approved(context, decided)
+    told = await _tell_borrower_approved(context, decided)
+    await send(update, context, who, "verify/approved", view=decided, told=told, silent=notices_are_silent(context))
 
 
-async def _tell_borrower_approved(context: Context, view: repayments.RepaymentView) -> None:
+async def _tell_borrower_approved(context: Context, view: repayments.RepaymentView) -> bool:
+    """Tell the borrower; False when they can't be reached on Telegram."""
     app = app_of(context)
     borrower = await people.get(app.db, view.borrower_id)
     summary = await loans.summary(app.db, view.repayment.loan_id)
     if borrower is None or summary is None:
-        return
+        return False
     today = app.today()
     nxt = summary.state.next_due(today)
-    await notify_person(
+    return await notify_person(
         context, borrower, "verify/borrower_approved", view=view, outstanding=summary.state.outstanding,
         next_amount=None if nxt is None else nxt.remaining,
         next_date=None if nxt is None else nxt.installment.due_date,
@@ -249,13 +251,14 @@ async def _finish_reject(turn: Turn) -> None:
         raise Ended("verify/own_payment")
     decided = result.view
     assert decided is not None
-    await turn.say("verify/rejected", view=decided, reason=reason)
     borrower = await people.get(turn.db, decided.borrower_id)
+    told = False
     if borrower is not None:
         lang = normalise_language(borrower.language)
         markup = keyboard([[button("verify.pay_again", lang, f"payagain:{decided.repayment.loan_id}")]])
-        await notify_person(turn.context, borrower, "verify/borrower_rejected", view=decided, reason=reason,
-                            preset=preset, reply_markup=markup)
+        told = await notify_person(turn.context, borrower, "verify/borrower_rejected", view=decided,
+                                   reason=reason, preset=preset, reply_markup=markup)
+    await turn.say("verify/rejected", view=decided, reason=reason, told=told, silent=notices_are_silent(turn.context))
 
 
 REJECT_FORM = Form(

@@ -334,3 +334,23 @@ async def test_reverse_ends_when_the_payments_were_all_reversed_meanwhile(runnin
     assert "tidak punya lagi pembayaran terverifikasi" in tester.last(tu).text
     await tester.send(tu, "Salah orang")  # the form is over: this is no reason
     assert len(await audit.recent(db, action="repayment.reversed")) == 1
+
+
+async def test_cash_entry_in_quiet_hours_says_the_borrower_was_told_silently(running, tester, world, frozen_clock):
+    """Issue 14, item 8: a notice in quiet hours goes out at once without sound, and the words say so."""
+    from tests.jobs_fixtures import wita
+
+    tu, db = world["tu"], world["db"]
+    frozen_clock.set(wita(2026, 11, 28, 22, 15))
+    await tester.command(tu, "catat_bayar")
+    await tester.send(tu, "yohanis")
+    await tester.press(tu, tester.last(tu).button("Yohanis Ndolu"))
+    await tester.send(tu, "500rb")
+    await tester.press(tu, tester.last(tu).button("Hari ini"))
+    await tester.press(tu, tester.last(tu).button("Lewati"))
+    await tester.press(tu, tester.last(tu).button("Konfirmasi"))
+
+    done = tester.last(tu).text
+    assert "tercatat" in done and "tanpa bunyi karena jam tenang" in done
+    assert tester.last(world["b"]).params["disable_notification"] is True
+    assert await _paid(db, world["loan"].id) == [500_000] + [0] * 11

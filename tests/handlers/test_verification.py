@@ -11,6 +11,7 @@ from handlers.verification import announce_pending
 from storage import audit, repayments
 from tests.handlers.loan_fixtures import make_loan, report
 from tests.harness import answers
+from tests.jobs_fixtures import wita
 
 OTHER_KEL = "53.71.01.1001"
 
@@ -248,3 +249,58 @@ async def test_typing_a_presets_label_chooses_the_preset(running, tester, world)
     assert (stored.status, stored.reason) == ("rejected", "Tanggal salah")
     assert "Tanggal salah" in tester.last(world["b"]).text
     assert await db.fetchval("SELECT count(*) FROM form_drafts") == 0
+
+
+# --- issue 14, item 8: the words after a decision say what really happened to the borrower's notice ---------
+
+
+async def test_approve_in_quiet_hours_says_the_borrower_was_told_silently(running, tester, world, frozen_clock):
+    db = world["db"]
+    frozen_clock.set(wita(2026, 11, 28, 23, 0))
+    rep = await report(db, world["loan"], world["borrower"])
+
+    await tester.press(world["t1u"], f"ver:ok:{rep.id}")
+
+    said = tester.last(world["t1u"]).text
+    assert "sudah diverifikasi" in said
+    assert "diberi tahu sekarang, tanpa bunyi karena jam tenang" in said
+    to_borrower = [c for c in running.request.sent(world["b"].chat_id) if "diverifikasi" in c.text]
+    assert len(to_borrower) == 1 and to_borrower[0].params["disable_notification"] is True
+    assert (await repayments.get(db, rep.id)).status == "verified"
+
+
+async def test_reject_in_quiet_hours_says_so_in_english(running, tester, world, frozen_clock):
+    db = world["db"]
+    frozen_clock.set(wita(2026, 11, 29, 5, 30))
+    rep = await report(db, world["loan"], world["borrower"])
+    await tester.press(world["t2u"], f"ver:no:{rep.id}")
+    await tester.press(world["t2u"], tester.last(world["t2u"]).button("not received"))
+
+    said = tester.last(world["t2u"]).text
+    assert "rejected" in said
+    assert "told now, without sound because of quiet hours" in said
+    assert tester.last(world["b"]).params["disable_notification"] is True
+    assert (await repayments.get(db, rep.id)).status == "rejected"
+
+
+async def test_approve_by_day_rings_and_says_plainly_told(running, tester, world, frozen_clock):
+    frozen_clock.set(wita(2026, 11, 28, 10, 0))
+    rep = await report(world["db"], world["loan"], world["borrower"])
+    await tester.press(world["t1u"], f"ver:ok:{rep.id}")
+    said = tester.last(world["t1u"]).text
+    assert "Peminjam sudah diberi tahu." in said and "jam tenang" not in said
+    assert tester.last(world["b"]).params["disable_notification"] is False
+
+
+async def test_approve_for_an_unreachable_borrower_says_tell_them_yourself(running, tester, world):
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"])
+    await db.execute("UPDATE people SET reachable = 0 WHERE id = :p", {"p": world["borrower"].id})
+
+    await tester.press(world["t1u"], f"ver:ok:{rep.id}")
+
+    said = tester.last(world["t1u"]).text
+    assert "tidak bisa diberi tahu lewat Telegram" in said
+    assert "sudah diberi tahu" not in said
+    assert not [c for c in running.request.sent(world["b"].chat_id) if "diverifikasi" in c.text]
+    assert (await repayments.get(db, rep.id)).status == "verified"
