@@ -61,6 +61,8 @@ async def test_new_borrower_whole_path_with_bad_inputs_edits_and_invite(running,
 
     summary = tester.last(tu)
     assert "Maria Goreti Bria" in summary.text and "0812-3456-7890" in summary.text
+    # issue 14, item 9: the borrower's line ends before the principal's
+    assert "Peminjam: <b>Maria Goreti Bria</b> (baru, HP 0812-3456-7890)\nPokok: <b>Rp6.000.000</b>" in summary.text
     assert "Rp6.000.000" in summary.text and "31 Oktober 2026" in summary.text
     assert "10 bulan" in summary.text and "Masa tenggang: 1 bulan" in summary.text and "0,5%" in summary.text
     # first instalment: 31 Oct + 1 grace + 1 month = 31 Dec; 600.000 principal + 30.000 fee
