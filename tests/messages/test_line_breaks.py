@@ -3,6 +3,7 @@ message together ("…0812-3456-7899)Pokok: …", issue 14, item 9). A template 
 
 from __future__ import annotations
 
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +18,7 @@ def _glued_lines(lang: str) -> list[str]:
         if "plain" in path.relative_to(TEMPLATE_DIR).parts:
             continue
         lines = path.read_text(encoding="utf-8").split("\n")
-        for number, (line, following) in enumerate(zip(lines, lines[1:], strict=False), start=1):
+        for number, (line, following) in enumerate(pairwise(lines), start=1):
             text = line.strip()
             ends_in_block = text.endswith("%}") and not text.endswith("+%}") and not text.endswith("-%}")
             if ends_in_block and not text.startswith("{%") and following.strip() \
