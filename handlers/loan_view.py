@@ -3,7 +3,10 @@ kelurahan's treasurer, admin and lurah.
 
 * ``/pinjaman`` and the reminder's "Lihat pinjaman" button (callback ``loanview``) show each of the borrower's
   loans: principal, paid (verified), outstanding, pending total, next instalment (amount, due date), days
-  overdue and the last 5 payments with their status. Paid-off loans are included (marked "lunas").
+  overdue and the last 5 payments with their status. Paid-off loans are included (marked "lunas"). A loan
+  with a service fee (jasa) shows principal and fee apart: the fee per month and in all, paid and outstanding
+  split into principal and fee, what pays it off today (the early-payoff rule, :mod:`bot.domain.loans`) and
+  the fees an early payoff waived.
 * ``/peminjam`` lists the active loans of the viewer's kelurahan from ``loans.borrowers_overview``, riskiest
   first, ``PAGE_SIZE`` per page, with ‹ › buttons (``brw:page:<n>``) and one button per borrower
   (``brw:show:<person id>``) opening the same detail as ``/pinjaman`` plus the borrower's masked phone.
@@ -26,6 +29,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain.commands import CommandSpec
+from bot.domain.loans import fee_per_installment
 from bot.domain.roles import Role
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
@@ -48,8 +52,18 @@ async def loan_entries(context: Context, borrower_id: int) -> list[dict[str, Any
         assert summary is not None
         nxt = summary.next_due
         next_due = None if nxt is None else {"remaining": nxt.remaining, "due_date": nxt.installment.due_date}
+        state = summary.state
         entries.append({
             "principal": loan.principal,
+            "fee_percent": loan.fee_percent_monthly,
+            "fee_per_month": fee_per_installment(loan.principal, loan.fee_percent_monthly),
+            "fees_scheduled": state.fees_scheduled,
+            "principal_paid": state.principal_paid,
+            "fees_paid": state.fees_paid,
+            "outstanding_principal": state.outstanding_principal,
+            "outstanding_fee": state.outstanding_fee,
+            "fees_waived": state.fees_waived,
+            "payoff_today": summary.owed_on(today),
             "business": loan.business,
             "status": loan.status,
             "disbursed_on": loan.disbursed_on,
