@@ -159,6 +159,45 @@ async def _drop_buttons(update: Update) -> None:
         await query.edit_message_reply_markup(None)
 
 
+def _notice_of(update: Update, view: repayments.RepaymentView) -> dict[str, Any] | None:
+    """Where the pressed message is when it is this repayment's own notice (a text, or a receipt photo with a
+    caption) rather than a /verifikasi page: its buttons are exactly Setujui / Tolak of this repayment (a
+    page's carry the references)."""
+    query = update.callback_query
+    message = None if query is None else query.message
+    if message is None or not hasattr(message, "reply_markup"):
+        return None
+    markup = message.reply_markup
+    photo = bool(getattr(message, "photo", None))
+    if markup is None:
+        if not photo:
+            return None
+    else:
+        buttons = [b for row in markup.inline_keyboard for b in row]
+        repayment = view.repayment
+        if [b.callback_data for b in buttons] != [f"ver:ok:{repayment.id}", f"ver:no:{repayment.id}"]:
+            return None
+        if any(repayment.reference in b.text for b in buttons):
+            return None
+    return {"chat": message.chat.id, "message": message.message_id, "photo": photo}
+
+
+async def _show_decision(context: Context, who: Who, notice: dict[str, Any] | None,
+                         view: repayments.RepaymentView) -> None:
+    """Replace a notice's text (or its photo's caption) with the decision, so it no longer asks for one
+    (issue 14, item 11). Best effort: an old or changed message is left as it is."""
+    if notice is None:
+        return
+    text = render("verify/notice_decided", who.lang, tz=app_of(context).settings.timezone, view=view)
+    with contextlib.suppress(TelegramError):
+        if notice["photo"]:
+            await context.bot.edit_message_caption(chat_id=notice["chat"], message_id=notice["message"],
+                                                   caption=text, parse_mode=ParseMode.HTML, reply_markup=None)
+        else:
+            await context.bot.edit_message_text(text, chat_id=notice["chat"], message_id=notice["message"],
+                                                parse_mode=ParseMode.HTML, reply_markup=None)
+
+
 @guarded(VERIFY)
 async def approve(update: Update, context: Context, who: Who) -> None:
     view = await _load_for_decision(update, context, who)
@@ -176,7 +215,11 @@ async def approve(update: Update, context: Context, who: Who) -> None:
     decided = result.view
     assert decided is not None
     await update.callback_query.answer()
-    await _drop_buttons(update)
+    notice = _notice_of(update, decided)
+    if notice is None:
+        await _drop_buttons(update)
+    else:
+        await _show_decision(context, who, notice, decided)
     told = await _tell_borrower_approved(context, decided)
     await send(update, context, who, "verify/approved", view=decided, told=told, silent=notices_are_silent(context))
 
@@ -233,7 +276,8 @@ async def reject(update: Update, context: Context, who: Who) -> None:
     assert update.callback_query is not None
     await update.callback_query.answer()
     await open_form(REJECT_FORM, update, context, who, {
-        "repayment_id": view.repayment.id, "reference": view.repayment.reference, "name": view.borrower_name})
+        "repayment_id": view.repayment.id, "reference": view.repayment.reference, "name": view.borrower_name,
+        "notice": _notice_of(update, view)})
     return None
 
 
@@ -251,6 +295,7 @@ async def _finish_reject(turn: Turn) -> None:
         raise Ended("verify/own_payment")
     decided = result.view
     assert decided is not None
+    await _show_decision(turn.context, who, data.get("notice"), decided)
     borrower = await people.get(turn.db, decided.borrower_id)
     told = False
     if borrower is not None:

@@ -3,6 +3,8 @@ role refusals and kelurahan isolation."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from telegram.ext import CallbackContext
 
@@ -304,3 +306,63 @@ async def test_approve_for_an_unreachable_borrower_says_tell_them_yourself(runni
     assert "sudah diberi tahu" not in said
     assert not [c for c in running.request.sent(world["b"].chat_id) if "diverifikasi" in c.text]
     assert (await repayments.get(db, rep.id)).status == "verified"
+
+
+# --- issue 14, item 11: a decided notice no longer asks for a decision -------------------------------------
+
+
+async def _press_on(tester, user, notice, data: str):
+    """Press ``data`` on the message the bot sent as ``notice`` (a photo with its caption, or a text), the way
+    Telegram sends the callback: with that message, its buttons and all."""
+    markup = notice.params["reply_markup"]
+    markup = json.loads(markup) if isinstance(markup, str) else markup
+    message = {"message_id": 4242, "date": 1_764_000_000, "chat": {"id": user.chat_id, "type": "private"},
+               "from": {"id": 7000000001, "is_bot": True, "first_name": "PEM Bot"}, "reply_markup": markup}
+    if notice.method == "sendPhoto":
+        message |= {"photo": [{"file_id": "receipt-1", "file_unique_id": "u", "width": 1, "height": 1}],
+                    "caption": notice.text}
+    else:
+        message |= {"text": notice.text}
+    query = {"id": "q-notice", "from": {"id": user.id, "is_bot": False, "first_name": "T", "language_code": "id"},
+             "chat_instance": "ci", "data": data, "message": message}
+    return await tester._process({"callback_query": query})
+
+
+async def test_approving_from_a_photo_notice_edits_its_caption_to_the_decision(running, tester, world):
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"], photo="receipt-1")
+    await announce_pending(CallbackContext(running.app), rep.id)
+    notice = next(c for c in running.request.of("sendPhoto") if c.chat_id == world["t1u"].chat_id)
+    assert "tekan <b>Setujui</b> atau <b>Tolak</b>" in notice.text
+
+    calls = await _press_on(tester, world["t1u"], notice, f"ver:ok:{rep.id}")
+
+    [edit] = [c for c in calls if c.method == "editMessageCaption"]
+    assert int(edit.params["message_id"]) == 4242
+    assert "Setujui" not in edit.text and "Tolak" not in edit.text
+    assert "✅" in edit.text and rep.reference in edit.text and "diverifikasi oleh Fransiska Manafe" in edit.text
+    assert not edit.buttons
+    assert (await repayments.get(db, rep.id)).status == "verified"
+
+
+async def test_rejecting_from_a_text_notice_edits_it_to_the_decision_in_english(running, tester, world):
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"])
+    await announce_pending(CallbackContext(running.app), rep.id)
+    notice = next(c for c in running.request.of("sendMessage") if c.chat_id == world["t2u"].chat_id)
+
+    await _press_on(tester, world["t2u"], notice, f"ver:no:{rep.id}")
+    calls = await tester.press(world["t2u"], tester.last(world["t2u"]).button("not received"))
+
+    [edit] = [c for c in calls if c.method == "editMessageText" and int(c.params["message_id"]) == 4242]
+    assert "❌" in edit.text and "Rejected by Agus Lerik. Reason: Uang belum diterima" in edit.text
+    assert "Approve" not in edit.text and not edit.buttons
+    assert (await repayments.get(db, rep.id)).status == "rejected"
+
+
+async def test_approving_from_the_verifikasi_list_only_drops_its_buttons(running, tester, world):
+    rep = await report(world["db"], world["loan"], world["borrower"])
+    await tester.command(world["t1u"], "verifikasi")
+    page = tester.last(world["t1u"])
+    calls = await _press_on(tester, world["t1u"], page, page.button(f"✅ {rep.reference}"))
+    assert [c.method for c in calls if c.method.startswith("edit")] == ["editMessageReplyMarkup"]

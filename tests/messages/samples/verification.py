@@ -17,6 +17,7 @@ SAMPLES = {
     "verify/approved": {"view": _VIEW, "told": True, "silent": True},
     "verify/rejected": {"view": _VIEW, "reason": "x" * 200, "told": False, "silent": False},
     "verify/told": {"told": True, "silent": True},
+    "verify/notice_decided": {"view": _VIEW},
     "verify/already_decided": {"view": _VIEW},
     "verify/not_found": {},
     "verify/own_payment": {},
