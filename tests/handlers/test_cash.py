@@ -354,3 +354,20 @@ async def test_cash_entry_in_quiet_hours_says_the_borrower_was_told_silently(run
     assert "tercatat" in done and "tanpa bunyi karena jam tenang" in done
     assert tester.last(world["b"]).params["disable_notification"] is True
     assert await _paid(db, world["loan"].id) == [500_000] + [0] * 11
+
+
+async def test_english_search_result_counts_in_the_singular(running, tester, world, make_person):
+    """Issue 14, item 13: "Found 1 borrower", not "Found 1 borrowers"."""
+    _, en_user = await make_person(Role.TREASURER, name="Agus Lerik", language="en")
+    await tester.command(en_user, "record")
+    await tester.send(en_user, "ndolu")
+    found = tester.last(en_user)
+    assert "Found 1 borrower." in found.text
+    await tester.send(en_user, "yo")  # Yohanis Ndolu and Yosefina Offline (Yohanis Lain is elsewhere)
+    assert "Found 2 borrowers." in tester.last(en_user).text
+    await tester.press(en_user, tester.last(en_user).button("Yohanis Ndolu"))
+    await tester.send(en_user, "500rb")
+    await tester.press(en_user, tester.last(en_user).button("Today"))
+    await tester.press(en_user, tester.last(en_user).button("Skip"))
+    await tester.press(en_user, tester.last(en_user).button("Confirm"))
+    assert await _paid(world["db"], world["loan"].id) == [500_000] + [0] * 11
