@@ -18,7 +18,8 @@ Decisions
   belongs to the viewer's kelurahan; a forged id gets ``errors/not_allowed`` and nothing else.
 * The ``loanview`` and ``brw:`` buttons are plain handlers: the form engine only claims its own forms' buttons,
   so they work while the user has a form open and leave that form where it was.
-* Page changes send a new message (simple and robust on every client) rather than editing the old one.
+* Page changes (‹ ›) edit the list in place, as ``/verifikasi`` does (issue 14); when Telegram refuses the edit
+  (a message too old) the page comes as a new message.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain.commands import CommandSpec
@@ -33,6 +36,7 @@ from bot.domain.loans import fee_per_installment
 from bot.domain.roles import Role
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
+from messages import render
 from storage import loans, people, repayments
 
 LOAN = CommandSpec("pinjaman", "loan", frozenset({Role.BORROWER}))
@@ -103,7 +107,9 @@ async def loan_button(update: Update, context: Context, who: Who) -> None:
     await _show_own(update, context, who)
 
 
-async def show_page(update: Update, context: Context, who: Who, page: int) -> None:
+async def show_page(update: Update, context: Context, who: Who, page: int, *, edit: bool = False) -> None:
+    """One page of the overview; ``edit`` (a ‹ › press) replaces the pressed message, as ``/verifikasi``
+    does, falling back to a new message when Telegram refuses the edit."""
     app = app_of(context)
     kelurahan = who.kelurahan
     if kelurahan is None:
@@ -117,7 +123,7 @@ async def show_page(update: Update, context: Context, who: Who, page: int) -> No
         return
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     if not rows:  # a page past the end (the list shrank): show the last one
-        await show_page(update, context, who, pages - 1)
+        await show_page(update, context, who, pages - 1, edit=edit)
         return
     start = page * PAGE_SIZE
     buttons = [[(f"{start + n}. {row.name}", f"brw:show:{row.person_id}")] for n, row in enumerate(rows, 1)]
@@ -128,8 +134,16 @@ async def show_page(update: Update, context: Context, who: Who, page: int) -> No
         nav.append(button("next_page", who.lang, f"brw:page:{page + 1}"))
     if nav:
         buttons.append(nav)
-    await send(update, context, who, "loans/borrowers", rows=rows, page=page, pages=pages, total=total,
-               start=start, reply_markup=keyboard(buttons))
+    ctx = {"rows": rows, "page": page, "pages": pages, "total": total, "start": start}
+    if edit and update.callback_query is not None:
+        text = render("loans/borrowers", who.lang, tz=app.settings.timezone, **ctx)
+        try:
+            await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML,
+                                                          reply_markup=keyboard(buttons))
+            return
+        except TelegramError:
+            pass  # too old to edit, or unchanged: send the page as a new message
+    await send(update, context, who, "loans/borrowers", reply_markup=keyboard(buttons), **ctx)
 
 
 @guarded(BORROWERS)
@@ -146,7 +160,7 @@ async def borrowers_button(update: Update, context: Context, who: Who) -> None:
         return
     if action == "page":
         await answer_callback(update, who)
-        await show_page(update, context, who, int(value))
+        await show_page(update, context, who, int(value), edit=True)
         return
     borrower = await people.get(app_of(context).db, int(value))
     if borrower is None or borrower.kelurahan_code is None or borrower.kelurahan_code != who.kelurahan:

@@ -127,11 +127,15 @@ async def test_peminjam_is_sorted_by_risk_and_paginated(running, tester, make_pe
     assert "belum terhubung" in page1.text
     assert "Sebelumnya" not in " ".join(page1.button_texts)
 
-    await tester.press(treasurer, page1.button("Berikutnya"))
+    calls = await tester.press(treasurer, page1.button("Berikutnya"), message_id=77)
     page2 = tester.last(treasurer)
+    # issue 14, item 14: the page is edited in place (the pressed message), not sent anew
+    assert page2.method == "editMessageText" and int(page2.params["message_id"]) == 77
+    assert not [c for c in calls if c.method == "sendMessage"]
     assert [t for t in page2.button_texts if "Peminjam" in t] == ["9. Peminjam 00", "10. Peminjam 09"]
     assert "lancar" in page2.text and "Berikutnya" not in " ".join(page2.button_texts)
-    await tester.press(treasurer, page2.button("Sebelumnya"))
+    await tester.press(treasurer, page2.button("Sebelumnya"), message_id=77)
+    assert tester.last(treasurer).method == "editMessageText"
     assert "halaman 1 dari 2" in tester.last(treasurer).text
 
 
