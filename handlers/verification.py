@@ -10,7 +10,8 @@ Flow::
     [Setujui] ver:ok:<id> ──► verify_repayment ──► treasurer: done; borrower: verified, sisa, next instalment
     [Tolak]   ver:no:<id> ──► REASON ──[reason button | typed 3–200 chars]──► reject_repayment ──► END
                                │ bad text / sticker: specific message, asked again
-                               └ borrower: the reason and a [Lapor lagi] button (payagain:<loan_id>, /bayar)
+                               └ borrower: the reason and a [Lapor lagi] button (payagain:<loan_id>:<id>,
+                                 /bayar with this report's amount and date filled in)
 
 Decisions:
 
@@ -300,7 +301,8 @@ async def _finish_reject(turn: Turn) -> None:
     told = False
     if borrower is not None:
         lang = normalise_language(borrower.language)
-        markup = keyboard([[button("verify.pay_again", lang, f"payagain:{decided.repayment.loan_id}")]])
+        again = f"payagain:{decided.repayment.loan_id}:{decided.repayment.id}"  # /bayar prefilled from this report
+        markup = keyboard([[button("verify.pay_again", lang, again)]])
         told = await notify_person(turn.context, borrower, "verify/borrower_rejected", view=decided,
                                    reason=reason, preset=preset, reply_markup=markup)
     await turn.say("verify/rejected", view=decided, reason=reason, told=told, silent=notices_are_silent(turn.context))

@@ -4,6 +4,7 @@ role refusals and kelurahan isolation."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from telegram.ext import CallbackContext
@@ -122,7 +123,7 @@ async def test_reject_with_preset_reason(running, tester, world):
     told = tester.last(world["b"])
     assert "ditolak" in told.text
     assert "Uang belum diterima" in told.text
-    assert told.button("Lapor lagi") == f"payagain:{world['loan'].id}"
+    assert told.button("Lapor lagi") == f"payagain:{world['loan'].id}:{rep.id}"
     assert "ditolak" in tester.last(world["t1u"]).text
     assert (await _installments(db, world["loan"].id))[0][1] == 0
     assert len(await audit.recent(db, action="repayment.rejected")) == 1
@@ -366,3 +367,34 @@ async def test_approving_from_the_verifikasi_list_only_drops_its_buttons(running
     page = tester.last(world["t1u"])
     calls = await _press_on(tester, world["t1u"], page, page.button(f"✅ {rep.reference}"))
     assert [c.method for c in calls if c.method.startswith("edit")] == ["editMessageReplyMarkup"]
+
+
+# --- issue 14, item 14: "Lapor lagi" opens /bayar with the rejected report's amount and date ---------------
+
+
+async def test_lapor_lagi_opens_bayar_prefilled_with_the_rejected_report(running, tester, world):
+    db, b = world["db"], world["b"]
+    rep = await report(db, world["loan"], world["borrower"], 450_000, paid_on=date(2026, 11, 25),
+                       method="transfer")
+    await tester.press(world["t1u"], f"ver:no:{rep.id}")
+    await tester.press(world["t1u"], tester.last(world["t1u"]).button("Bukti tidak jelas"))
+
+    await tester.press(b, tester.last(b).button("Lapor lagi"))
+    assert "foto" in tester.last(b).text.lower()  # only the receipt is asked
+    await tester.press(b, tester.last(b).button("Lewati"))
+    summary = tester.last(b).text
+    assert "Rp450.000" in summary and "25 November 2026" in summary and "Transfer" in summary
+    await tester.press(b, tester.last(b).button("Konfirmasi"))
+
+    rows = await db.fetchall("SELECT id, amount, paid_on, method, status FROM repayments ORDER BY id")
+    assert [(r["amount"], r["paid_on"], r["method"], r["status"]) for r in rows] == [
+        (450_000, "2026-11-25", "transfer", "rejected"), (450_000, "2026-11-25", "transfer", "pending")]
+
+
+async def test_lapor_lagi_of_another_loans_report_opens_the_plain_form(running, tester, world, make_person):
+    """A report id that is not this loan's rejected report (forged, or an old button) fills nothing in."""
+    db, b = world["db"], world["b"]
+    pending = await report(db, world["loan"], world["borrower"], 450_000, paid_on=date(2026, 11, 25))
+    await tester.press(b, f"payagain:{world['loan'].id}:{pending.id}")
+    assert "Rp450.000" not in tester.last(b).text
+    assert "berapa" in tester.last(b).text.lower() or "jumlah" in tester.last(b).text.lower()
