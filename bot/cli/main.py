@@ -31,7 +31,7 @@ from bot.runtime.config import ConfigError, Settings, check_database_writable, l
 from bot.services import invites as invite_service
 from bot.services.demo import generate
 from bot.services.invites import InviteOutcome, InviteResult
-from storage import audit, kelurahan, loans, people, repayments
+from storage import audit, invites, kelurahan, loans, people, repayments
 from storage.db import Database
 from storage.migrate import migrate
 
@@ -121,7 +121,8 @@ def cmd_invite(args: argparse.Namespace) -> int:
 
 
 # --- people ---------------------------------------------------------------------------------------------------
-async def _people(settings: Settings, args: argparse.Namespace) -> list[people.Person]:
+async def _people(settings: Settings, args: argparse.Namespace) -> tuple[list[people.Person], dict[int, list[str]]]:
+    """The people (a ``--role`` filter counts held roles only) and the roles of their unopened invites."""
     db = await open_database(settings)
     try:
         kel_code = None
@@ -130,15 +131,16 @@ async def _people(settings: Settings, args: argparse.Namespace) -> list[people.P
             if kel is None:
                 raise CliError("no_kelurahan", value=args.kelurahan)
             kel_code = kel.code
-        return await people.list_people(db, kelurahan_code=kel_code, role=Role(args.role) if args.role else None)
+        found = await people.list_people(db, kelurahan_code=kel_code, role=Role(args.role) if args.role else None)
+        return found, await invites.open_roles(db, clock.utcnow())
     finally:
         await db.close()
 
 
 def cmd_people(args: argparse.Namespace) -> int:
     settings = load_settings(require_token=False)
-    found = asyncio.run(_people(settings, args))
-    say(settings, "people", people=found)
+    found, invited = asyncio.run(_people(settings, args))
+    say(settings, "people", people=found, invited=invited)
     return 0
 
 

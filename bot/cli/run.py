@@ -83,9 +83,10 @@ def tick_args(parser: argparse.ArgumentParser) -> None:
 
 def cmd_tick(args: argparse.Namespace) -> int:
 
+    # --at first (it needs only the time zone): a typo is reported before a missing token is
+    at = parse_at(args.at, load_settings(require_token=False))
     settings = load_settings()
     configure_logging(settings)
-    at = parse_at(args.at, settings)
 
     try:
         report = asyncio.run(tick(settings, at))
