@@ -204,7 +204,8 @@ def cmd_import_loans(args: argparse.Namespace) -> int:
     say(settings, "import_summary", dry_run=args.dry_run, rows=len(rows), created=len(result.created_loans),
         total_principal=result.total_principal, new_borrowers=len(result.new_borrowers),
         matched=result.matched_borrowers, skipped=result.skipped_rows, invites=links,
-        invites_out=None if args.dry_run else args.invites_out, ignored=list(table.unknown_columns))
+        invites_out=None if args.dry_run else args.invites_out, ignored=list(table.unknown_columns),
+        header_row=table.header_row)
     return 0
 
 
