@@ -206,8 +206,11 @@ async def report(
         return existing, False
     _check_amount(amount, method)
     summary = summary or await _loan_summary(tx, loan_id)
-    if amount > summary.still_owed_on(paid_on):  # the early-payoff rule: what settles the loan that day
-        raise Overpayment(summary.owed_on(paid_on), summary.still_owed_on(paid_on))
+    # the early-payoff rule: what settles the loan that day (or on the latest verified payment's, for a report
+    # dated before it); the verification allocates it for certain
+    day = max([paid_on, *(p.paid_on for p in await loans_repo.verified_payments(tx, loan_id))])
+    if amount > summary.still_owed_on(day):
+        raise Overpayment(summary.owed_on(day), summary.still_owed_on(day))
     result = await tx.execute(
         """
         INSERT INTO repayments (loan_id, installment_id, amount, paid_on, method, receipt_file_id, note,
