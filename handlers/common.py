@@ -21,6 +21,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.domain.commands import CommandSpec
+from bot.domain.quiet_hours import is_quiet
 from bot.domain.roles import Role
 from messages import label, normalise_language, render
 from storage import audit, people
@@ -157,11 +158,14 @@ async def notify_person(
 
 def notices_are_silent(context: Context) -> bool:
     """Whether a notice sent now goes out without sound (quiet hours send notices at once, silently, never
-    held): what a "the borrower has been told" must say (``verify/told``)."""
-    from bot.runtime import sender
-
+    held; :func:`bot.runtime.sender.is_silent` is the same rule): what a "the borrower has been told" must
+    say (``verify/told``)."""
     app = app_of(context)
-    return sender.is_silent(app.settings, app.now())
+    quiet = app.settings.quiet_hours
+    if quiet is None:
+        return False
+    local = app.now().astimezone(app.settings.timezone).time().replace(tzinfo=None)
+    return is_quiet(local, *quiet)
 
 
 async def deliver_notices(context: Context, queued: Sequence[QueuedNotice]) -> None:
