@@ -42,7 +42,7 @@ from bot.domain.roles import Role
 from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome
 from handlers import receipts as receipt_handlers
-from handlers.common import Context, Who, app_of, notify_person
+from handlers.common import Context, Who, app_of, notices_are_silent, notify_person
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import UNSET, Form, Option, Options, Step, Summary, Turn, read_date
 from messages import label, rupiah, tanggal
@@ -265,7 +265,7 @@ async def _record(turn: Turn) -> None:
         next_date=None if nxt is None else nxt.installment.due_date,
     )
     await turn.say("cash/done", repayment=repayment, name=form["name"], outstanding=summary.state.outstanding,
-                   told=told)
+                   told=told, silent=notices_are_silent(turn.context))
 
 
 RECORD_FORM = Form(
@@ -390,7 +390,8 @@ async def _reverse(turn: Turn) -> None:
     if result.receipt is not None:  # issue 15: its receipt is void now
         voided_told = await receipt_handlers.deliver_voided(turn.context, result.receipt)
         await turn.say("receipts/voided_staff", receipt=result.receipt, told=voided_told)
-    await turn.say("reverse/done", view=view, outstanding=summary.state.outstanding, told=told)
+    await turn.say("reverse/done", view=view, outstanding=summary.state.outstanding, told=told,
+                   silent=notices_are_silent(turn.context))
 
 
 REVERSE_FORM = Form(

@@ -21,6 +21,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.domain.commands import CommandSpec
+from bot.domain.quiet_hours import is_quiet
 from bot.domain.roles import Role
 from bot.services import people as person_service
 from messages import label, normalise_language, render, render_parts
@@ -156,6 +157,18 @@ async def notify_person(
     outcome = await sender.send_notice(app.db, context.bot, app.settings, notice)
     # sent, or left queued for a retry: they will be told. Blocked or gone: they won't.
     return outcome not in {"forbidden", "failed", "cancelled"}
+
+
+def notices_are_silent(context: Context) -> bool:
+    """Whether a notice sent now goes out without sound (quiet hours send notices at once, silently, never
+    held; :func:`bot.runtime.sender.is_silent` is the same rule): what a "the borrower has been told" must
+    say (``verify/told``)."""
+    app = app_of(context)
+    quiet = app.settings.quiet_hours
+    if quiet is None:
+        return False
+    local = app.now().astimezone(app.settings.timezone).time().replace(tzinfo=None)
+    return is_quiet(local, *quiet)
 
 
 async def deliver_notices(context: Context, queued: Sequence[QueuedNotice]) -> None:

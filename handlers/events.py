@@ -10,7 +10,10 @@
     refused at Konfirmasi and the date asked again.
 
 ``/acara`` shows the open and closed events of the user's kelurahan from 14 days ago on (recent ones still
-need their attendance), each with seats left and the deadline; a button opens the details with actions:
+need their attendance), each with seats left and the deadline (or "pendaftaran ditutup" once it has passed,
+"sudah dimulai" once it started: ``events/phase``), and a "🕘 Acara yang lalu" button (``evpast``): the events
+that started in the last 90 days, done ones included, whose details keep the participant list, the exports and
+(for coordinators and admins) the attendance check-list to correct. A button opens the details with actions:
 
 - register someone (opens ``/daftar`` on that event), list participants (paginated, NIK masked, a cancel
   button per live registration for coordinators/admins), download the list as XLSX (handlers/event_export.py);
@@ -95,6 +98,8 @@ ATTEND_KIND = "hadir"
 PAGE_SIZE = 10
 #: names per page of the attendance check-list (an inline keyboard holds about 100 buttons)
 ATTEND_PAGE = 40
+#: how far back "Acara yang lalu" goes
+PAST_DAYS = 90
 
 
 def tz_of(context: Context):
@@ -222,12 +227,28 @@ async def list_events(update: Update, context: Context, who: Who) -> None:
         return None
     now = now_of(context)
     found = await events.listed_events(app_of(context).db, who.kelurahan or "", now)
-    rows = [[(label("events.event_button", who.lang, title=e.title[:40],
+    rows = _event_rows(context, who, found)
+    rows.append([button("events.past", who.lang, "evpast")])
+    await send(update, context, who, "events/list", events=found, now=now,
+               can_create=can_manage(who), reply_markup=keyboard(rows))
+    return None
+
+
+def _event_rows(context: Context, who: Who, found: list[Event]) -> list[list[tuple[str, str]]]:
+    return [[(label("events.event_button", who.lang, title=e.title[:40],
                     day=render("plain/events/day", who.lang, moment=e.starts_at, tz=tz_of(context))),
               f"ev:show:{e.id}")] for e in found]
-    await send(update, context, who, "events/list", events=found, now=now,
-               can_create=can_manage(who), reply_markup=keyboard(rows) if rows else None)
-    return None
+
+
+@guarded(VIEWERS)
+async def past_events(update: Update, context: Context, who: Who) -> None:
+    """"Acara yang lalu": the events that started in the last ``PAST_DAYS`` days, each opening its details
+    (participants, exports, attendance to correct)."""
+    await answer_callback(update, who)
+    found = await events.past_events(app_of(context).db, who.kelurahan or "", now_of(context), days=PAST_DAYS)
+    rows = _event_rows(context, who, found)
+    await send(update, context, who, "events/past", events=found, days=PAST_DAYS,
+               reply_markup=keyboard(rows) if rows else None)
 
 
 def _detail_buttons(event: Event, who: Who, now: datetime) -> list[list[tuple[str, str]]]:
@@ -237,6 +258,8 @@ def _detail_buttons(event: Event, who: Who, now: datetime) -> list[list[tuple[st
         rows.append([button("events.register", lang, f"ev:reg:{event.id}")])
     rows.append([button("events.participants", lang, f"ev:list:{event.id}:0")])
     rows.append([button("events.xlsx", lang, f"ev:xlsx:{event.id}")])  # XLSX only: handlers/event_export.py
+    if can_manage(who) and event.status == EventStatus.DONE:  # attendance saved: still correctable
+        rows.append([button("events.attendance", lang, f"ev:att:{event.id}")])
     if can_manage(who) and event.status in (EventStatus.OPEN, EventStatus.CLOSED):
         if event.started(now):
             rows.append([button("events.attendance", lang, f"ev:att:{event.id}")])
@@ -433,5 +456,6 @@ def handlers() -> FeatureHandlers:
         handlers=[
             CommandHandler(list(EVENTS.names), list_events),
             CallbackQueryHandler(event_action, pattern=r"^ev:(show|list|csv|xlsx|close|cancel|cancelok):"),
+            CallbackQueryHandler(past_events, pattern=r"^evpast$"),
         ],
     )

@@ -4,8 +4,11 @@ kelurahan's treasurer, admin and lurah.
 * ``/pinjaman`` and the reminder's "Lihat pinjaman" button (callback ``loanview``) show each of the borrower's
   loans: principal, paid (verified), outstanding, pending total, next instalment (amount, due date), days
   overdue and the last 5 payments with their status and receipt number. Paid-off loans are included (marked
-  "lunas"). Under it (issue 15): a button per loan for its instalment card (``card:<loan id>``,
-  :mod:`handlers.card`) and one per receipt of those payments (``rcpt:<receipt id>``, :mod:`handlers.receipts`).
+  "lunas"). A loan with a service fee (jasa) shows principal and fee apart: the fee per month and in all, paid
+  and outstanding split into principal and fee, what pays it off today (the early-payoff rule,
+  :mod:`bot.domain.loans`) and the fees an early payoff waived. Under it (issue 15): a button per loan for its
+  instalment card (``card:<loan id>``, :mod:`handlers.card`) and one per receipt of those payments
+  (``rcpt:<receipt id>``, :mod:`handlers.receipts`).
 * ``/peminjam`` lists the active loans of the viewer's kelurahan from ``loans.borrowers_overview``, riskiest
   first, ``PAGE_SIZE`` per page, with ‹ › buttons (``brw:page:<n>``) and one button per borrower
   (``brw:show:<person id>``) opening the same detail as ``/pinjaman`` plus the borrower's masked phone.
@@ -17,7 +20,8 @@ Decisions
   belongs to the viewer's kelurahan; a forged id gets ``errors/not_allowed`` and nothing else.
 * The ``loanview`` and ``brw:`` buttons are plain handlers: the form engine only claims its own forms' buttons,
   so they work while the user has a form open and leave that form where it was.
-* Page changes send a new message (simple and robust on every client) rather than editing the old one.
+* Page changes (‹ ›) edit the list in place, as ``/verifikasi`` does (issue 14); when Telegram refuses the edit
+  (a message too old) the page comes as a new message.
 """
 
 from __future__ import annotations
@@ -25,14 +29,17 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain.commands import CommandSpec
+from bot.domain.loans import fee_per_installment
 from bot.domain.roles import Role
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
 from handlers.receipts import receipt_button
-from messages import rupiah
+from messages import render, rupiah
 from storage import loans, people, receipts, repayments
 
 LOAN = CommandSpec("pinjaman", "loan", frozenset({Role.BORROWER}))
@@ -54,8 +61,18 @@ async def loan_entries(context: Context, borrower_id: int) -> list[dict[str, Any
         issued = await _receipts_of(context, loan.id)
         nxt = summary.next_due
         next_due = None if nxt is None else {"remaining": nxt.remaining, "due_date": nxt.installment.due_date}
+        state = summary.state
         entries.append({
             "principal": loan.principal,
+            "fee_percent": loan.fee_percent_monthly,
+            "fee_per_month": fee_per_installment(loan.principal, loan.fee_percent_monthly),
+            "fees_scheduled": state.fees_scheduled,
+            "principal_paid": state.principal_paid,
+            "fees_paid": state.fees_paid,
+            "outstanding_principal": state.outstanding_principal,
+            "outstanding_fee": state.outstanding_fee,
+            "fees_waived": state.fees_waived,
+            "payoff_today": summary.owed_on(today),
             "business": loan.business,
             "status": loan.status,
             "disbursed_on": loan.disbursed_on,
@@ -116,7 +133,9 @@ async def loan_button(update: Update, context: Context, who: Who) -> None:
     await _show_own(update, context, who)
 
 
-async def show_page(update: Update, context: Context, who: Who, page: int) -> None:
+async def show_page(update: Update, context: Context, who: Who, page: int, *, edit: bool = False) -> None:
+    """One page of the overview; ``edit`` (a ‹ › press) replaces the pressed message, as ``/verifikasi``
+    does, falling back to a new message when Telegram refuses the edit."""
     app = app_of(context)
     kelurahan = who.kelurahan
     if kelurahan is None:
@@ -130,7 +149,7 @@ async def show_page(update: Update, context: Context, who: Who, page: int) -> No
         return
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     if not rows:  # a page past the end (the list shrank): show the last one
-        await show_page(update, context, who, pages - 1)
+        await show_page(update, context, who, pages - 1, edit=edit)
         return
     start = page * PAGE_SIZE
     buttons = [[(f"{start + n}. {row.name}", f"brw:show:{row.person_id}")] for n, row in enumerate(rows, 1)]
@@ -141,8 +160,16 @@ async def show_page(update: Update, context: Context, who: Who, page: int) -> No
         nav.append(button("next_page", who.lang, f"brw:page:{page + 1}"))
     if nav:
         buttons.append(nav)
-    await send(update, context, who, "loans/borrowers", rows=rows, page=page, pages=pages, total=total,
-               start=start, reply_markup=keyboard(buttons))
+    ctx = {"rows": rows, "page": page, "pages": pages, "total": total, "start": start}
+    if edit and update.callback_query is not None:
+        text = render("loans/borrowers", who.lang, tz=app.settings.timezone, **ctx)
+        try:
+            await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML,
+                                                          reply_markup=keyboard(buttons))
+            return
+        except TelegramError:
+            pass  # too old to edit, or unchanged: send the page as a new message
+    await send(update, context, who, "loans/borrowers", reply_markup=keyboard(buttons), **ctx)
 
 
 @guarded(BORROWERS)
@@ -159,7 +186,7 @@ async def borrowers_button(update: Update, context: Context, who: Who) -> None:
         return
     if action == "page":
         await answer_callback(update, who)
-        await show_page(update, context, who, int(value))
+        await show_page(update, context, who, int(value), edit=True)
         return
     borrower = await people.get(app_of(context).db, int(value))
     if borrower is None or borrower.kelurahan_code is None or borrower.kelurahan_code != who.kelurahan:

@@ -412,8 +412,15 @@ async def unregister_pressed(update: Update, context: Context, who: Who) -> None
         await answer_callback(update, who, "registration/not_cancellable", alert=True)
         return None
     await query.answer()
+    if action == "unregno":  # Kembali: nothing cancelled, back to the participant's own registrations
+        await own_registrations(update, context, who)
+        return None
     if action == "unreg":
-        markup = keyboard([[button("registration.cancel_yes", who.lang, f"ev:unregok:{reg.id}")]])
+        # Kembali goes back where the cancel button was: staff to the event's participant list, a participant
+        # to their own registrations.
+        back = f"ev:list:{event.id}:0" if can_manage(who) else f"ev:unregno:{reg.id}"
+        markup = keyboard([[button("registration.cancel_yes", who.lang, f"ev:unregok:{reg.id}"),
+                            button("back", who.lang, back)]])
         await send(update, context, who, "registration/unregister_confirm", event=event, registration=reg,
                    reply_markup=markup)
         return None
@@ -442,6 +449,6 @@ def handlers() -> FeatureHandlers:
         forms=[FORM],
         handlers=[
             CommandHandler(list(UNREGISTER.names), unregister),
-            CallbackQueryHandler(unregister_pressed, pattern=r"^ev:(unreg|unregok):"),
+            CallbackQueryHandler(unregister_pressed, pattern=r"^ev:(unreg|unregok|unregno):"),
         ],
     )

@@ -9,7 +9,8 @@ A declared form (:data:`FORM`, run by :mod:`handlers.forms.engine`; one template
       ─► summary [Ubah jumlah | Ubah tanggal | Ubah cara bayar | Ubah foto | Konfirmasi | Batal]
            Ubah tanggal ─► date [Hari ini | Kemarin | typed];  Ubah cara bayar ─► method [Tunai | Transfer | Lainnya]
       ─► report_repayment (stored once as pending, treasurers told, the draft deleted in the same transaction)
-    payagain:<loan id> (after a rejection) ──► amount for that loan
+    payagain:<loan id>:<repayment id> (Lapor lagi, after a rejection) ──► photo (amount, date, method of the
+                                                 rejected report filled in)
     payrem:<instalment id> (a reminder's "Sudah bayar") ──► photo (loan and amount already chosen)
 
 Decisions
@@ -434,13 +435,24 @@ async def from_reminder(update: Update, context: Context, who: Who) -> None:
 
 @guarded(PAY)
 async def pay_again(update: Update, context: Context, who: Who) -> None:
-    """``payagain:<loan id>`` (after a rejection): /bayar for that loan."""
-    loan_id = _callback_int(update)
-    summary = None if loan_id is None else await _own_loan(app_of(context).db, who, loan_id)
+    """``payagain:<loan id>:<rejected repayment id>`` (Lapor lagi, after a rejection): /bayar for that loan
+    with the rejected report's amount, date and method filled in, so the borrower only adds (or skips) a
+    clearer receipt and confirms; each stays changeable from the summary. An amount no longer owed (something
+    was paid meanwhile) is asked again. ``payagain:<loan id>`` (buttons sent before) opens the loan only."""
+    assert update.callback_query is not None
+    _, loan_raw, rep_raw = [*(update.callback_query.data or "").split(":"), "", ""][:3]
+    db = app_of(context).db
+    summary = await _own_loan(db, who, int(loan_raw)) if loan_raw.isdigit() else None
     if summary is None:
         await _refuse(update, context, who)
         return None
-    return await _open_for(update, context, who, summary)
+    rejected = await repayments.get(db, int(rep_raw)) if rep_raw.isdigit() else None
+    if rejected is None or rejected.loan_id != summary.loan.id or rejected.status != "rejected":
+        return await _open_for(update, context, who, summary)
+    again: dict[str, Any] = {"paid_on": rejected.paid_on.isoformat(), "method": rejected.method}
+    if 0 < rejected.amount <= summary.still_owed:
+        again["amount"] = rejected.amount
+    return await _open_for(update, context, who, summary, **again)
 
 
 FORM = Form(
@@ -466,7 +478,7 @@ FORM = Form(
     summary=Summary("pay/summary", edits=EDITS, context=_summary_context, clears=CLEARS, per_row=2, cancel=True),
     finish=_report,
     entry_points=(CallbackQueryHandler(from_reminder, pattern=r"^payrem:\d+$"),
-                  CallbackQueryHandler(pay_again, pattern=r"^payagain:\d+$")),
+                  CallbackQueryHandler(pay_again, pattern=r"^payagain:\d+(:\d+)?$")),
 )
 
 

@@ -10,7 +10,8 @@ Flow::
     [Setujui] ver:ok:<id> ──► verify_repayment ──► treasurer: done; borrower: verified, sisa, next instalment
     [Tolak]   ver:no:<id> ──► REASON ──[reason button | typed 3–200 chars]──► reject_repayment ──► END
                                │ bad text / sticker: specific message, asked again
-                               └ borrower: the reason and a [Lapor lagi] button (payagain:<loan_id>, /bayar)
+                               └ borrower: the reason and a [Lapor lagi] button (payagain:<loan_id>:<id>,
+                                 /bayar with this report's amount and date filled in)
 
 Decisions:
 
@@ -60,6 +61,7 @@ from handlers.common import (
     guarded,
     keyboard,
     notice_for,
+    notices_are_silent,
     notify_person,
     now_of,
     send,
@@ -176,6 +178,45 @@ async def _drop_buttons(update: Update) -> None:
         await query.edit_message_reply_markup(None)
 
 
+def _notice_of(update: Update, view: repayments.RepaymentView) -> dict[str, Any] | None:
+    """Where the pressed message is when it is this repayment's own notice (a text, or a receipt photo with a
+    caption) rather than a /verifikasi page: its buttons are exactly Setujui / Tolak of this repayment (a
+    page's carry the references)."""
+    query = update.callback_query
+    message = None if query is None else query.message
+    if message is None or not hasattr(message, "reply_markup"):
+        return None
+    markup = message.reply_markup
+    photo = bool(getattr(message, "photo", None))
+    if markup is None:
+        if not photo:
+            return None
+    else:
+        buttons = [b for row in markup.inline_keyboard for b in row]
+        repayment = view.repayment
+        if [b.callback_data for b in buttons] != [f"ver:ok:{repayment.id}", f"ver:no:{repayment.id}"]:
+            return None
+        if any(repayment.reference in b.text for b in buttons):
+            return None
+    return {"chat": message.chat.id, "message": message.message_id, "photo": photo}
+
+
+async def _show_decision(context: Context, who: Who, notice: dict[str, Any] | None,
+                         view: repayments.RepaymentView) -> None:
+    """Replace a notice's text (or its photo's caption) with the decision, so it no longer asks for one
+    (issue 14, item 11). Best effort: an old or changed message is left as it is."""
+    if notice is None:
+        return
+    text = render("verify/notice_decided", who.lang, tz=app_of(context).settings.timezone, view=view)
+    with contextlib.suppress(TelegramError):
+        if notice["photo"]:
+            await context.bot.edit_message_caption(chat_id=notice["chat"], message_id=notice["message"],
+                                                   caption=text, parse_mode=ParseMode.HTML, reply_markup=None)
+        else:
+            await context.bot.edit_message_text(text, chat_id=notice["chat"], message_id=notice["message"],
+                                                parse_mode=ParseMode.HTML, reply_markup=None)
+
+
 @guarded(VERIFY)
 async def approve(update: Update, context: Context, who: Who) -> None:
     view = await _load_for_decision(update, context, who)
@@ -194,21 +235,26 @@ async def approve(update: Update, context: Context, who: Who) -> None:
     decided = result.view
     assert decided is not None
     await update.callback_query.answer()
-    await _drop_buttons(update)
+    notice = _notice_of(update, decided)
+    if notice is None:
+        await _drop_buttons(update)
+    else:
+        await _show_decision(context, who, notice, decided)
     await receipt_handlers.deliver_issued(update, context, who, result.receipt)  # the kuitansi (issue 15)
-    await send(update, context, who, "verify/approved", view=decided)
-    await _tell_borrower_approved(context, decided)
+    told = await _tell_borrower_approved(context, decided)
+    await send(update, context, who, "verify/approved", view=decided, told=told, silent=notices_are_silent(context))
 
 
-async def _tell_borrower_approved(context: Context, view: repayments.RepaymentView) -> None:
+async def _tell_borrower_approved(context: Context, view: repayments.RepaymentView) -> bool:
+    """Tell the borrower; False when they can't be reached on Telegram."""
     app = app_of(context)
     borrower = await people.get(app.db, view.borrower_id)
     summary = await loans.summary(app.db, view.repayment.loan_id)
     if borrower is None or summary is None:
-        return
+        return False
     today = app.today()
     nxt = summary.state.next_due(today)
-    await notify_person(
+    return await notify_person(
         context, borrower, "verify/borrower_approved", view=view, outstanding=summary.state.outstanding,
         next_amount=None if nxt is None else nxt.remaining,
         next_date=None if nxt is None else nxt.installment.due_date,
@@ -251,7 +297,8 @@ async def reject(update: Update, context: Context, who: Who) -> None:
     assert update.callback_query is not None
     await update.callback_query.answer()
     await open_form(REJECT_FORM, update, context, who, {
-        "repayment_id": view.repayment.id, "reference": view.repayment.reference, "name": view.borrower_name})
+        "repayment_id": view.repayment.id, "reference": view.repayment.reference, "name": view.borrower_name,
+        "notice": _notice_of(update, view)})
     return None
 
 
@@ -271,13 +318,16 @@ async def _finish_reject(turn: Turn) -> None:
         raise Ended("verify/not_checker")
     decided = result.view
     assert decided is not None
-    await turn.say("verify/rejected", view=decided, reason=reason)
+    await _show_decision(turn.context, who, data.get("notice"), decided)
     borrower = await people.get(turn.db, decided.borrower_id)
+    told = False
     if borrower is not None:
         lang = normalise_language(borrower.language)
-        markup = keyboard([[button("verify.pay_again", lang, f"payagain:{decided.repayment.loan_id}")]])
-        await notify_person(turn.context, borrower, "verify/borrower_rejected", view=decided, reason=reason,
-                            preset=preset, reply_markup=markup)
+        again = f"payagain:{decided.repayment.loan_id}:{decided.repayment.id}"  # /bayar prefilled from this report
+        markup = keyboard([[button("verify.pay_again", lang, again)]])
+        told = await notify_person(turn.context, borrower, "verify/borrower_rejected", view=decided,
+                                   reason=reason, preset=preset, reply_markup=markup)
+    await turn.say("verify/rejected", view=decided, reason=reason, told=told, silent=notices_are_silent(turn.context))
 
 
 REJECT_FORM = Form(

@@ -9,14 +9,16 @@ Layout: ``messages/templates/<lang>/<name>.j2``, ``lang`` in ``id`` (first) and 
 - Short labels live in dicts per language and feature, ``plain/labels/<feature>.j2`` (``common.j2`` for shared
   ones); :func:`label` looks one up by ``"feature.key"`` (or ``"key"`` for common).
 - Command descriptions are in ``plain/commands.j2``.
-- Globals: ``label(key)`` (a label in the template's language), ``describe(command)`` and
-  ``days_between(start, end)``.
+- Globals: ``label(key)`` (a label in the template's language), ``describe(command)``,
+  ``days_between(start, end)`` and ``plural(n, one, other)`` (``1 borrower`` / ``2 borrowers``, Babel's plural
+  rule of the language; for English templates).
 - The sender adds ``sent_on`` (the WITA date it sends on) to what it renders, so wording such as "due in 3 days"
   is right even when a message waited (quiet hours, an outage).
 - Filters: ``rupiah`` (``Rp1.500.000`` in both languages: the en_ID locale keeps Indonesian grouping, so an
   amount reads the same whichever language a borrower picks), ``tanggal`` (``28 November 2026``),
   ``waktu`` (date and time in WITA),
-  ``mask_nik``, ``mask_phone``, ``phone``, ``angka`` (grouped number), ``persen`` (``12,5%``).
+  ``mask_nik``, ``mask_phone``, ``phone``, ``angka`` (grouped number), ``persen`` (``12,5%``; in English
+  ``12.5%``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 #: Parsed once: Babel re-parses a locale given as a string on every call (half the cost of a date).
 _BABEL_LOCALE = {"id": Locale.parse("id_ID"), "en": Locale.parse("en_ID")}
+#: Percentages follow the language's own decimal mark (id 36,6%; en 36.6%): en_ID writes a decimal comma, which
+#: is right for Rupiah grouping (kept the same in both languages) but reads wrong in an English "PAR30: 36,6%".
+_PERCENT_LOCALE = {"id": _BABEL_LOCALE["id"], "en": Locale.parse("en")}
 
 
 def _lang(ctx) -> str:
@@ -75,7 +80,16 @@ def _persen(ctx, ratio: float | Decimal | None, digits: int = 1) -> str:
     if ratio is None:
         return "-"
     fmt = "#,##0" + ("." + "#" * digits if digits else "") + "%"
-    return format_percent(ratio, format=fmt, locale=_BABEL_LOCALE[_lang(ctx)])
+    return format_percent(ratio, format=fmt, locale=_PERCENT_LOCALE[_lang(ctx)])
+
+
+@pass_context
+def _plural_global(ctx, count: int, one: str, other: str) -> str:
+    """``plural(n, "borrower", "borrowers")``: the count and the word in the form the language's plural rule
+    (Babel, CLDR) picks: "1 borrower", "2 borrowers". Indonesian has one form, so its templates need none."""
+    lang = _lang(ctx)
+    word = one if _BABEL_LOCALE[lang].plural_form(abs(count)) == "one" else other
+    return f"{format_decimal(count, locale=_BABEL_LOCALE[lang])} {word}"
 
 
 @pass_context
@@ -175,7 +189,8 @@ def environment() -> Environment:
         mask_phone=_mask_phone,
         phone=_phone,
     )
-    env.globals.update(label=_label_global, describe=_describe_global, days_between=_days_between)
+    env.globals.update(label=_label_global, describe=_describe_global, days_between=_days_between,
+                       plural=_plural_global)
     return env
 
 

@@ -117,6 +117,23 @@ async def listed_events(q: Queryable, kelurahan_code: str, now: datetime, *, rec
     return [event_from_row(r) for r in rows]
 
 
+async def past_events(q: Queryable, kelurahan_code: str, now: datetime, *, days: int = 90,
+                      limit: int = 20) -> list[Event]:
+    """Events of a kelurahan that started in the last ``days`` days (not cancelled), latest first: their
+    participants, exports and attendance stay reachable once they are done."""
+    rows = await q.fetchall(
+        EVENT_SELECT
+        + """
+        WHERE e.kelurahan_code = :kel AND e.status IN ('open', 'closed', 'done')
+          AND e.starts_at < :now AND e.starts_at >= :since
+        ORDER BY e.starts_at DESC, e.id DESC LIMIT :limit
+        """,
+        {"kel": kelurahan_code, "now": utc_text(now), "since": utc_text(now - timedelta(days=days)),
+         "limit": limit},
+    )
+    return [event_from_row(r) for r in rows]
+
+
 async def registrable_events(q: Queryable, kelurahan_code: str, now: datetime) -> list[Event]:
     """Open events of a kelurahan whose registration deadline has not passed."""
     rows = await q.fetchall(

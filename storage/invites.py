@@ -119,3 +119,17 @@ async def expire_unused(q: Queryable, person_id: int, now: datetime) -> int:
         {"p": person_id, "now": utc_text(now)},
     )
     return result.rowcount
+
+
+async def open_roles(q: Queryable, now: datetime) -> dict[int, list[str]]:
+    """The roles of invites not opened yet and not expired, per person id (``pem-bot people`` shows them as
+    invited: a role is granted only when its link is opened)."""
+    rows = await q.fetchall(
+        "SELECT DISTINCT person_id, role FROM invites WHERE used_at IS NULL AND expires_at > :now "
+        "ORDER BY person_id, role",
+        {"now": utc_text(now)},
+    )
+    found: dict[int, list[str]] = {}
+    for row in rows:
+        found.setdefault(row["person_id"], []).append(row["role"])
+    return found

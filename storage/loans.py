@@ -25,7 +25,15 @@ from decimal import Decimal
 
 from bot.domain.loan_import import ImportRow
 from bot.domain.loans import Installment as ScheduledInstallment
-from bot.domain.loans import InstallmentState, LoanState, LoanTerms, Payment, allocate, build_schedule
+from bot.domain.loans import (
+    InstallmentState,
+    LoanState,
+    LoanTerms,
+    Payment,
+    allocate,
+    build_schedule,
+    fee_per_installment,
+)
 from bot.domain.roles import Role
 from storage import audit, people
 from storage.db import Queryable, utc_text
@@ -86,6 +94,14 @@ class LoanSummary:
     def still_owed(self) -> int:
         """Outstanding minus what is already reported and waiting for verification."""
         return max(self.state.outstanding - self.pending_total, 0)
+
+    def owed_on(self, day: date) -> int:
+        """What settles the loan on ``day`` (the early-payoff rule, :meth:`LoanState.payoff_amount`)."""
+        return self.state.payoff_amount(day)
+
+    def still_owed_on(self, day: date) -> int:
+        """:meth:`owed_on` minus what is already reported and waiting for verification."""
+        return max(self.owed_on(day) - self.pending_total, 0)
 
     def days_in_arrears(self, today: date) -> int:
         return self.state.days_in_arrears(today)
@@ -211,14 +227,23 @@ async def for_borrower(q: Queryable, borrower_id: int, *, include_closed: bool =
 
 async def _schedule_rows(q: Queryable, loan_id: int):
     return await q.fetchall(
-        "SELECT * FROM installments WHERE loan_id = :loan ORDER BY due_date, number", {"loan": loan_id}
+        """
+        SELECT i.*, l.principal AS loan_principal, l.fee_percent_monthly AS loan_fee_percent
+        FROM installments AS i JOIN loans AS l ON l.id = i.loan_id
+        WHERE i.loan_id = :loan ORDER BY i.due_date, i.number
+        """,
+        {"loan": loan_id},
     )
 
 
 def _installment(row) -> ScheduledInstallment:
+    """The instalment as scheduled. ``installments.fee_due`` holds the fee still owed (an early payoff waives
+    the fees of the months not begun, :func:`storage.repayments.reallocate`), so the scheduled fee comes from
+    the loan's flat terms; a reversal of the payoff then owes it again."""
+    scheduled_fee = fee_per_installment(row["loan_principal"], Decimal(str(row["loan_fee_percent"])))
     return ScheduledInstallment(
         number=row["number"], due_date=date.fromisoformat(row["due_date"]),
-        principal_due=row["principal_due"], fee_due=row["fee_due"],
+        principal_due=row["principal_due"], fee_due=max(row["fee_due"], scheduled_fee),
     )
 
 

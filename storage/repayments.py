@@ -207,8 +207,11 @@ async def report(
         return existing, False
     _check_amount(amount, method)
     summary = summary or await _loan_summary(tx, loan_id)
-    if amount > summary.still_owed:
-        raise Overpayment(summary.outstanding, summary.still_owed)
+    # the early-payoff rule: what settles the loan that day (or on the latest verified payment's, for a report
+    # dated before it); the verification allocates it for certain
+    day = max([paid_on, *(p.paid_on for p in await loans_repo.verified_payments(tx, loan_id))])
+    if amount > summary.still_owed_on(day):
+        raise Overpayment(summary.owed_on(day), summary.still_owed_on(day))
     result = await tx.execute(
         """
         INSERT INTO repayments (loan_id, installment_id, amount, paid_on, method, receipt_file_id, note,
@@ -248,6 +251,12 @@ async def record_verified(
     summary = summary or await _loan_summary(tx, loan_id)
     if amount > summary.outstanding:
         raise Overpayment(summary.outstanding, summary.still_owed)
+    verified = await loans_repo.verified_payments(tx, loan_id)
+    try:  # the early-payoff rule, and a date before other payments: allocate as reallocate will
+        allocate(await loans_repo.schedule(tx, loan_id),
+                 [*verified, Payment(max((p.id for p in verified), default=0) + 1, amount, paid_on)])
+    except OverpaymentError as exc:
+        raise Overpayment(summary.owed_on(paid_on), summary.still_owed_on(paid_on)) from exc
     result = await tx.execute(
         """
         INSERT INTO repayments (loan_id, amount, paid_on, method, note, status, reported_by, reported_at,
@@ -280,12 +289,13 @@ async def decide(
     rep = current.repayment
     summary = summary or await _loan_summary(tx, rep.loan_id)
     if approve:
+        payments = await loans_repo.verified_payments(tx, rep.loan_id)
         try:
-            payments = await loans_repo.verified_payments(tx, rep.loan_id)
             allocate(await loans_repo.schedule(tx, rep.loan_id),
                      [*payments, Payment(rep.id, rep.amount, rep.paid_on)])
         except OverpaymentError as exc:
-            raise Overpayment(summary.outstanding, summary.still_owed) from exc
+            day = max([rep.paid_on, *(p.paid_on for p in payments)])  # what settles the loan by then
+            raise Overpayment(summary.owed_on(day), summary.still_owed_on(day)) from exc
     updated = await tx.execute(
         """
         UPDATE repayments SET status = :status, verified_by = :by, verified_at = :now, reason = :reason
@@ -345,11 +355,12 @@ async def reallocate(tx: Queryable, loan_id: int, *, now: datetime) -> LoanState
     )
     await tx.executemany(
         """
-        UPDATE installments SET principal_paid = :principal, fee_paid = :fee, paid_on = :paid_on
+        UPDATE installments SET principal_paid = :principal, fee_paid = :fee, fee_due = :fee_owed,
+                                paid_on = :paid_on
         WHERE id = :id
         """,
         [{"id": ids[s.installment.number], "principal": s.principal_paid, "fee": s.fee_paid,
-          "paid_on": None if s.fully_paid_on is None else s.fully_paid_on.isoformat()}
+          "fee_owed": s.fee_owed, "paid_on": None if s.fully_paid_on is None else s.fully_paid_on.isoformat()}
          for s in state.installments],
     )
     await tx.execute(

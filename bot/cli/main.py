@@ -34,7 +34,7 @@ from bot.services import disbursements as disbursement_service
 from bot.services import invites as invite_service
 from bot.services.demo import create_demo_data
 from bot.services.invites import InviteOutcome, InviteResult
-from storage import kelurahan, loans, people
+from storage import invites, kelurahan, loans, people
 from storage.db import Database, check_database_writable
 from storage.migrate import migrate
 
@@ -125,7 +125,8 @@ def cmd_invite(args: argparse.Namespace) -> int:
 
 
 # --- people ---------------------------------------------------------------------------------------------------
-async def _people(settings: Settings, args: argparse.Namespace) -> list[people.Person]:
+async def _people(settings: Settings, args: argparse.Namespace) -> tuple[list[people.Person], dict[int, list[str]]]:
+    """The people (a ``--role`` filter counts held roles only) and the roles of their unopened invites."""
     db = await open_database(settings)
     try:
         kel_code = None
@@ -134,15 +135,16 @@ async def _people(settings: Settings, args: argparse.Namespace) -> list[people.P
             if kel is None:
                 raise CliError("no_kelurahan", value=args.kelurahan)
             kel_code = kel.code
-        return await people.list_people(db, kelurahan_code=kel_code, role=Role(args.role) if args.role else None)
+        found = await people.list_people(db, kelurahan_code=kel_code, role=Role(args.role) if args.role else None)
+        return found, await invites.open_roles(db, args.process.now())
     finally:
         await db.close()
 
 
 def cmd_people(args: argparse.Namespace) -> int:
     settings = args.process.settings()
-    found = asyncio.run(_people(settings, args))
-    say(settings, "people", people=found)
+    found, invited = asyncio.run(_people(settings, args))
+    say(settings, "people", people=found, invited=invited)
     return 0
 
 
@@ -213,7 +215,8 @@ def cmd_import_loans(args: argparse.Namespace) -> int:
     say(settings, "import_summary", dry_run=args.dry_run, rows=len(rows), created=len(result.created_loans),
         total_principal=result.total_principal, new_borrowers=len(result.new_borrowers),
         matched=result.matched_borrowers, skipped=result.skipped_rows, invites=links,
-        invites_out=None if args.dry_run else args.invites_out, ignored=list(table.unknown_columns))
+        invites_out=None if args.dry_run else args.invites_out, ignored=list(table.unknown_columns),
+        header_row=table.header_row)
     return 0
 
 

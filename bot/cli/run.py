@@ -87,10 +87,10 @@ def tick_args(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_tick(args: argparse.Namespace) -> int:
-
+    # --at first (it needs only the time zone): a typo is reported before a missing token is
+    at = parse_at(args.at, args.process.settings())
     settings = args.process.settings(require_token=True)
     configure_logging(settings)
-    at = parse_at(args.at, settings)
 
     try:
         report = asyncio.run(tick(settings, at))

@@ -205,7 +205,7 @@ class _Writer:
         rows["installments"].extend(
             {"id": inst_ids[s.installment.number], "loan": loan_id, "number": s.installment.number,
              "due": s.installment.due_date.isoformat(), "principal_due": s.installment.principal_due,
-             "fee_due": s.installment.fee_due, "principal_paid": s.principal_paid, "fee_paid": s.fee_paid,
+             "fee_due": s.fee_owed, "principal_paid": s.principal_paid, "fee_paid": s.fee_paid,
              "paid_on": None if s.fully_paid_on is None else s.fully_paid_on.isoformat()}
             for s in state.installments
         )

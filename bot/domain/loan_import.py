@@ -3,8 +3,9 @@ read by :mod:`bot.cli.loan_file`).
 
 File format
 -----------
-``.csv`` (UTF-8, with or without BOM; comma or semicolon separated) or ``.xlsx`` (the first sheet). The first
-non-empty row is the header; column names are matched case-insensitively, spaces and dashes count as ``_``,
+``.csv`` (UTF-8, with or without BOM; comma or semicolon separated) or ``.xlsx`` (the first sheet). The header is
+looked for in the first 10 non-empty rows (:func:`make_table`: title rows above it are skipped, and a missing
+column names the row read as the header); column names are matched case-insensitively, spaces and dashes count as ``_``,
 and a few Indonesian aliases are accepted (``nama``, ``hp``, ``usaha``, ``pokok``, ``tanggal_cair``,
 ``tenor``, ``masa_tenggang``, ``jasa`` …). Columns:
 
@@ -114,6 +115,8 @@ class Table:
     columns: tuple[str | None, ...]
     rows: tuple[tuple[int, tuple[Any, ...]], ...]  # (row number, cells)
     unknown_columns: tuple[str, ...] = ()
+    header_row: int = 1  # the row read as the header (rows above it, titles, were skipped)
+    header_cells: tuple[str, ...] = ()  # that row as written, to show when a column is missing
 
 
 class ImportFileError(Exception):
@@ -137,24 +140,38 @@ def _blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
+#: how many non-blank rows are looked at for the header (a sheet often starts with a title and a date)
+HEADER_SEARCH_ROWS = 10
+
+
+def _header_score(cells: Sequence[Any]) -> tuple[int, int]:
+    """(required columns, known columns) a row would give as the header."""
+    known = {canonical_column(c) for c in cells} - {None}
+    return len(known & set(REQUIRED_COLUMNS)), len(known)
+
+
 def make_table(raw_rows: Iterable[Sequence[Any]]) -> Table:
-    """Build a :class:`Table` from raw rows numbered from 1; the first non-blank row is the header."""
-    header: tuple[str | None, ...] | None = None
-    unknown: list[str] = []
-    rows: list[tuple[int, tuple[Any, ...]]] = []
-    for number, cells in enumerate(raw_rows, start=1):
-        cells = tuple(cells)
-        if all(_blank(c) for c in cells):
-            continue
-        if header is None:
-            header = tuple(canonical_column(c) for c in cells)
-            unknown = [str(c).strip() for c, h in zip(cells, header, strict=True)
-                       if h is None and not _blank(c)]
-            continue
-        rows.append((number, cells))
-    if header is None:
+    """Build a :class:`Table` from raw rows numbered from 1.
+
+    The header is looked for in the first :data:`HEADER_SEARCH_ROWS` non-blank rows: the first row with every
+    required column, else the one with the most known columns (the first non-blank row when none has any);
+    rows above it (a title, a date) are skipped, and :attr:`Table.header_row` says which row it was."""
+    numbered = [(number, tuple(cells)) for number, cells in enumerate(raw_rows, start=1)]
+    filled = [(number, cells) for number, cells in numbered if not all(_blank(c) for c in cells)]
+    if not filled:
         raise ImportFileError("empty")
-    return Table(header, tuple(rows), tuple(unknown))
+    candidates = filled[:HEADER_SEARCH_ROWS]
+    complete = [c for c in candidates if _header_score(c[1])[0] == len(REQUIRED_COLUMNS)]
+    if complete:
+        header_number, header_cells = complete[0]
+    else:
+        best = max(candidates, key=lambda c: (_header_score(c[1]), -c[0]))
+        header_number, header_cells = best if _header_score(best[1])[1] else candidates[0]
+    header = tuple(canonical_column(c) for c in header_cells)
+    unknown = [str(c).strip() for c, h in zip(header_cells, header, strict=True) if h is None and not _blank(c)]
+    rows = [(number, cells) for number, cells in filled if number > header_number]
+    shown = tuple("" if _blank(c) else str(c).strip() for c in header_cells)
+    return Table(header, tuple(rows), tuple(unknown), header_row=header_number, header_cells=shown)
 
 
 def import_key(kelurahan_code: str, phone: str | None, nik: str | None, name: str, principal: int,
@@ -269,7 +286,8 @@ def check_rows(
     errors: list[RowError] = []
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
-        return [], [RowError(0, c, "missing_column") for c in missing]
+        header = {"header_row": table.header_row, "header_cells": [c for c in table.header_cells if c][:8]}
+        return [], [RowError(0, c, "missing_column", header) for c in missing]
     if not table.rows:
         return [], [RowError(0, "-", "no_rows")]
     valid: list[ImportRow] = []

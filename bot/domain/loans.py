@@ -20,6 +20,16 @@ so reports can use fast SQL aggregates; it must replace them wholesale after eve
 
 A :class:`LoanState` reflects every payment it was built from. To look at a loan "as of" a past date, allocate
 only the payments with ``paid_on`` on or before that date.
+
+Early payoff (issue 14, item 10): the service fee (jasa) is due **month by month**. A month's fee is owed once
+that month of the loan has begun (the day after the previous instalment's due date; for the first instalment,
+the day after the date one month before it, i.e. disbursement plus the grace months). So the amount that settles
+a loan on a day (:meth:`LoanState.payoff_amount`) is the principal still owed plus the unpaid fees of the months
+begun by then, minus any fees already paid in advance for months not begun (they count as principal). A payment
+that settles the loan that way waives the fees of the months not begun (:attr:`InstallmentState.fee_waived`);
+a payment above that amount is an overpayment. Regular payments, including paying an instalment or two ahead,
+are allocated exactly as before (oldest instalment first, fee before principal). The rule is the same in
+every kelurahan: no kelurahan asked for another, so there is no setting.
 """
 
 from __future__ import annotations
@@ -56,6 +66,7 @@ __all__ = [
     "build_schedule",
     "check_new_payment",
     "collectibility",
+    "fee_begun",
     "fee_per_installment",
     "repayment_rate",
     "split_principal",
@@ -280,18 +291,28 @@ class InstallmentState:
     fee_paid: int
     principal_paid: int
     fully_paid_on: date | None  # paid_on of the payment that completed it
+    fee_waived: int = 0  # the fee of a month not begun when the loan was paid off early
 
     @property
     def paid(self) -> int:
         return self.fee_paid + self.principal_paid
 
     @property
+    def fee_owed(self) -> int:
+        """The fee this instalment owes: as scheduled, less what an early payoff waived."""
+        return self.installment.fee_due - self.fee_waived
+
+    @property
+    def total_owed(self) -> int:
+        return self.installment.principal_due + self.fee_owed
+
+    @property
     def remaining(self) -> int:
-        return self.installment.total_due - self.paid
+        return self.total_owed - self.paid
 
     @property
     def fee_remaining(self) -> int:
-        return self.installment.fee_due - self.fee_paid
+        return self.fee_owed - self.fee_paid
 
     @property
     def principal_remaining(self) -> int:
@@ -312,7 +333,7 @@ class LoanState:
 
     installments: tuple[InstallmentState, ...]
     allocations: tuple[Allocation, ...]
-    total_due: int  # principal + all fees scheduled
+    total_due: int  # principal + all fees scheduled, less fees waived by an early payoff
     total_paid: int
 
     @property
@@ -322,6 +343,38 @@ class LoanState:
     @property
     def outstanding_principal(self) -> int:
         return sum(s.principal_remaining for s in self.installments)
+
+    @property
+    def outstanding_fee(self) -> int:
+        """Fees still owed on the schedule (every month's, begun or not): ``outstanding - outstanding_principal``."""
+        return sum(s.fee_remaining for s in self.installments)
+
+    @property
+    def principal(self) -> int:
+        return sum(s.installment.principal_due for s in self.installments)
+
+    @property
+    def fees_scheduled(self) -> int:
+        return sum(s.installment.fee_due for s in self.installments)
+
+    @property
+    def fees_waived(self) -> int:
+        return sum(s.fee_waived for s in self.installments)
+
+    @property
+    def principal_paid(self) -> int:
+        return sum(s.principal_paid for s in self.installments)
+
+    @property
+    def fees_paid(self) -> int:
+        return sum(s.fee_paid for s in self.installments)
+
+    def payoff_amount(self, day: date) -> int:
+        """What settles the loan on ``day``: the principal still owed plus the unpaid fees of the months begun by
+        ``day`` (fees paid ahead for months not begun count as principal). Never more than :attr:`outstanding`;
+        0 once paid off. ``day`` should be on or after the last payment's date."""
+        begun = sum(s.fee_owed for s in self.installments if fee_begun(self.installments, s, day))
+        return max(0, min(self.outstanding, self.principal + begun - self.total_paid))
 
     @property
     def is_paid_off(self) -> bool:
@@ -358,8 +411,8 @@ class LoanState:
         return (today - oldest.installment.due_date).days
 
     def amount_due_by(self, day: date) -> int:
-        """Scheduled total (principal + fee) of instalments due on or before ``day``, ignoring payments."""
-        return sum(s.installment.total_due for s in self.installments if s.installment.due_date <= day)
+        """Scheduled total (principal + fee owed) of instalments due on or before ``day``, ignoring payments."""
+        return sum(s.total_owed for s in self.installments if s.installment.due_date <= day)
 
 
 class OverpaymentError(ValueError):
@@ -398,6 +451,36 @@ def _order_payments(payments: Iterable[Payment]) -> list[Payment]:
     return ordered
 
 
+def _fee_start(insts: Sequence[Installment], index: int) -> date:
+    """The day the month of ``insts[index]`` begins: the previous instalment's due date (the first's: one month
+    before its due date)."""
+    return insts[index - 1].due_date if index else add_months(insts[0].due_date, -1)
+
+
+def fee_begun(states: Sequence[InstallmentState], state: InstallmentState, day: date) -> bool:
+    """Whether the month of ``state`` (one of ``states``, in schedule order) has begun by ``day``: its fee is
+    owed by a payoff on ``day``."""
+    insts = [s.installment for s in states]
+    return day > _fee_start(insts, insts.index(state.installment))
+
+
+def _payoff(insts: Sequence[Installment], ordered: Sequence[Payment]) -> date | None:
+    """The date of the payment that settles the loan early (see the module docstring), or None. Raises
+    :class:`OverpaymentError` for a payment above what settles the loan on its date."""
+    principal = sum(i.principal_due for i in insts)
+    starts = [_fee_start(insts, k) for k in range(len(insts))]
+    paid = 0
+    for payment in ordered:
+        begun = sum(i.fee_due for i, start in zip(insts, starts, strict=True) if payment.paid_on > start)
+        owed = principal + begun - paid
+        if payment.amount > owed:
+            raise OverpaymentError(max(owed, 0), payment.id)
+        paid += payment.amount
+        if paid == principal + begun:
+            return payment.paid_on
+    return None
+
+
 def allocate(schedule: Sequence[Installment], payments: Iterable[Payment]) -> LoanState:
     """Allocate verified ``payments`` to ``schedule`` and return the resulting :class:`LoanState`.
 
@@ -406,9 +489,21 @@ def allocate(schedule: Sequence[Installment], payments: Iterable[Payment]) -> Lo
     payments simply leave an instalment partly paid. If a payment is larger than everything still owed at
     that point, :class:`OverpaymentError` is raised with the amount that was still owed (allocation never
     spreads more than was paid and never invents money). Payment ids must be unique and amounts positive.
+
+    Early payoff: a payment that brings the total paid to the principal plus the fees of the months begun by its
+    date settles the loan; the fees of the months not begun are waived (``fee_waived``) and every payment is
+    allocated against the schedule without them, so fees paid ahead for those months become principal. A
+    payment above that amount raises :class:`OverpaymentError` with it.
     """
-    insts = _check_schedule(schedule)
+    scheduled = _check_schedule(schedule)
     ordered = _order_payments(payments)
+    settled_on = _payoff(scheduled, ordered)
+    if settled_on is None:
+        insts = scheduled
+    else:
+        insts = [i if settled_on > _fee_start(scheduled, k)
+                 else Installment(i.number, i.due_date, i.principal_due, 0)
+                 for k, i in enumerate(scheduled)]
 
     fee_paid = [0] * len(insts)
     principal_paid = [0] * len(insts)
@@ -442,10 +537,11 @@ def allocate(schedule: Sequence[Installment], payments: Iterable[Payment]) -> Lo
 
     states = tuple(
         InstallmentState(
-            installment=inst,
+            installment=scheduled[idx],
             fee_paid=fee_paid[idx],
             principal_paid=principal_paid[idx],
             fully_paid_on=fully_paid_on[idx],
+            fee_waived=scheduled[idx].fee_due - inst.fee_due,
         )
         for idx, inst in enumerate(insts)
     )
@@ -457,18 +553,20 @@ def allocate(schedule: Sequence[Installment], payments: Iterable[Payment]) -> Lo
     )
 
 
-def check_new_payment(state: LoanState, amount: int) -> None:
+def check_new_payment(state: LoanState, amount: int, paid_on: date | None = None) -> None:
     """Check a payment before it is recorded.
 
-    Raises ``ValueError`` if ``amount <= 0`` and :class:`OverpaymentError` (carrying ``state.outstanding``) if
-    it is more than is still owed. Paying exactly the outstanding amount is allowed.
+    Raises ``ValueError`` if ``amount <= 0`` and :class:`OverpaymentError` if it is more than is still owed:
+    with ``paid_on``, more than settles the loan that day (:meth:`LoanState.payoff_amount`); without it, more
+    than ``state.outstanding``. Paying exactly that amount is allowed.
     """
     if not _is_int(amount):
         raise TypeError(f"amount must be int Rupiah, got {type(amount).__name__}")
     if amount <= 0:
         raise ValueError(f"amount must be positive, got {amount}")
-    if amount > state.outstanding:
-        raise OverpaymentError(state.outstanding)
+    limit = state.outstanding if paid_on is None else state.payoff_amount(paid_on)
+    if amount > limit:
+        raise OverpaymentError(limit)
 
 
 # ----------------------------------------------------------------------------------------------------

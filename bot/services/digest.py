@@ -47,7 +47,7 @@ async def kelurahan_contexts(
             yesterday=figures["yesterday"].get(code), pending=figures["pending"].get(code),
             collection=figures["collection"].get(code), portfolio=figures["portfolio"].get(code),
             overdue=figures["overdue"].get(code, ()), unreachable=figures["unreachable"].get(code, ()),
-            events=await event_reports.digest_section(q, code, today, tz), tz=tz,  # Karang Taruna (issue 5)
+            events=await event_reports.digest_section(q, code, today, tz, now), tz=tz,  # Karang Taruna (issue 5)
         )), **disbursement_section(await disbursement_repo.open_for_kelurahan(q, code, limit=DISBURSEMENT_LINES))}
         for code in codes
     }

@@ -109,9 +109,11 @@ async def create_invite(
 
 
 async def invite_existing(
-    db: Database, *, person_id: int, role: Role, now: datetime, created_by: int | None = None, via: str = "bot"
+    db: Database, *, person_id: int, role: Role, now: datetime, created_by: int | None = None, via: str = "bot",
+    draft_of: int | None = None,
 ) -> InviteResult:
-    """A new invite for the person with ``person_id`` (another role, or a new link after a lost one)."""
+    """A new invite for the person with ``person_id`` (another role, or a new link after a lost one; ``/undang``
+    when the admin picks the namesake already there). ``draft_of`` as for :func:`create_invite`."""
     async with db.transaction() as tx:
         person = await people.get(tx, person_id)
         if person is None:
@@ -119,6 +121,8 @@ async def invite_existing(
         if role.needs_kelurahan and person.kelurahan_code is None:
             return InviteResult(InviteOutcome.NEEDS_KELURAHAN, person=person)
         invite, token = await issue_invite(tx, person, role, now=now, created_by=created_by, new_person=False, via=via)
+        if draft_of is not None:
+            await drafts.delete(tx, draft_of)
     return InviteResult(InviteOutcome.EXISTING, person, invite, token)
 
 

@@ -46,8 +46,15 @@ class EventDigest:
     outcomes_90d: dict[str, int] = field(default_factory=dict)
 
 
-async def digest_section(q: Queryable, kelurahan_code: str, today: date, tz: ZoneInfo = WITA) -> EventDigest:
+async def digest_section(q: Queryable, kelurahan_code: str, today: date, tz: ZoneInfo = WITA,
+                         now: datetime | None = None) -> EventDigest:
+    """``upcoming`` lists the events still to come: open or closed (a done one has had its attendance taken),
+    starting from ``now`` (default: the start of ``today``) to the end of the 6th following day, so an event
+    that took place earlier today is not under "the next 7 days"."""
     since = _day_start_utc(today - timedelta(days=1), tz)
+    start = _day_start_utc(today, tz)
+    if now is not None:
+        start = max(start, utc_text(now))
     signups = await q.fetchval(
         """
         SELECT count(*) FROM registrations AS r JOIN events AS e ON e.id = r.event_id
@@ -58,10 +65,11 @@ async def digest_section(q: Queryable, kelurahan_code: str, today: date, tz: Zon
     rows = await q.fetchall(
         EVENT_SELECT
         + """
-        WHERE e.kelurahan_code = :kel AND e.status <> 'cancelled' AND e.starts_at >= :start AND e.starts_at < :end
+        WHERE e.kelurahan_code = :kel AND e.status IN ('open', 'closed') AND e.starts_at >= :start
+          AND e.starts_at < :end
         ORDER BY e.starts_at, e.id
         """,
-        {"kel": kelurahan_code, "start": _day_start_utc(today, tz),
+        {"kel": kelurahan_code, "start": start,
          "end": _day_start_utc(today + timedelta(days=7), tz)},
     )
     upcoming = [UpcomingLine(e.title, e.starts_at, e.seated, e.capacity, e.waitlisted)

@@ -334,3 +334,40 @@ async def test_reverse_ends_when_the_payments_were_all_reversed_meanwhile(runnin
     assert "tidak punya lagi pembayaran terverifikasi" in tester.last(tu).text
     await tester.send(tu, "Salah orang")  # the form is over: this is no reason
     assert len(await audit.recent(db, action="repayment.reversed")) == 1
+
+
+async def test_cash_entry_in_quiet_hours_says_the_borrower_was_told_silently(running, tester, world, frozen_clock):
+    """Issue 14, item 8: a notice in quiet hours goes out at once without sound, and the words say so."""
+    from tests.jobs_fixtures import wita
+
+    tu, db = world["tu"], world["db"]
+    frozen_clock.set(wita(2026, 11, 28, 22, 15))
+    await tester.command(tu, "catat_bayar")
+    await tester.send(tu, "yohanis")
+    await tester.press(tu, tester.last(tu).button("Yohanis Ndolu"))
+    await tester.send(tu, "500rb")
+    await tester.press(tu, tester.last(tu).button("Hari ini"))
+    await tester.press(tu, tester.last(tu).button("Lewati"))
+    await tester.press(tu, tester.last(tu).button("Konfirmasi"))
+
+    done = tester.last(tu).text
+    assert "tercatat" in done and "tanpa bunyi karena jam tenang" in done
+    assert tester.last(world["b"]).params["disable_notification"] is True
+    assert await _paid(db, world["loan"].id) == [500_000] + [0] * 11
+
+
+async def test_english_search_result_counts_in_the_singular(running, tester, world, make_person):
+    """Issue 14, item 13: "Found 1 borrower", not "Found 1 borrowers"."""
+    _, en_user = await make_person(Role.TREASURER, name="Agus Lerik", language="en")
+    await tester.command(en_user, "record")
+    await tester.send(en_user, "ndolu")
+    found = tester.last(en_user)
+    assert "Found 1 borrower." in found.text
+    await tester.send(en_user, "yo")  # Yohanis Ndolu and Yosefina Offline (Yohanis Lain is elsewhere)
+    assert "Found 2 borrowers." in tester.last(en_user).text
+    await tester.press(en_user, tester.last(en_user).button("Yohanis Ndolu"))
+    await tester.send(en_user, "500rb")
+    await tester.press(en_user, tester.last(en_user).button("Today"))
+    await tester.press(en_user, tester.last(en_user).button("Skip"))
+    await tester.press(en_user, tester.last(en_user).button("Confirm"))
+    assert await _paid(world["db"], world["loan"].id) == [500_000] + [0] * 11

@@ -8,8 +8,10 @@ from datetime import date
 from bot.domain.roles import Role
 from bot.jobs.digest import run_daily
 from storage import audit, outbox, people
+from tests.conftest import NOW
 from tests.handlers.loan_fixtures import make_loan, record
 from tests.harness import BotTester
+from tests.jobs_fixtures import wita
 
 OEBOBO = "53.71.04.1001"
 
@@ -101,3 +103,29 @@ async def test_city_gets_one_line_per_kelurahan_sorted_by_par30(running, tester:
     assert "1. Naikoten Satu: 35,3%" in text
     assert "2. Oebobo: 0%" in text
     assert "Sisa pinjaman: <b>Rp4.400.000</b>" in text
+
+
+async def test_english_digest_uses_plural_forms_and_a_decimal_point(running, tester: BotTester, make_person,
+                                                                    frozen_clock):
+    """Issue 14, item 13: "1 payment verified" (not "1 payment(s)"), "PAR30: 35.3%" (not "35,3%"), while the
+    Indonesian digest keeps the decimal comma."""
+
+    bendahara = await _portfolio(running, make_person)
+    cika, _ = await make_person(Role.BORROWER, name="Cika Lake", linked=False)
+    loan_c = await make_loan(running.app.db, cika, principal=1_200_000, disbursed_on=date(2026, 10, 27))
+    frozen_clock.set(wita(2026, 11, 27, 15, 0))  # verified yesterday
+    await record(running.app.db, loan_c, bendahara, 100_000, date(2026, 11, 27))
+    frozen_clock.set(NOW)
+    _, treasurer = await make_person(Role.TREASURER, name="Bendahara Dua", language="en")
+    _, lurah = await make_person(Role.LURAH, name="Pak Lurah")
+
+    await tester.command(treasurer, "digest")
+    await tester.command(lurah, "ringkasan")
+
+    text = tester.last(treasurer).text
+    assert "✅ 1 payment verified, total <b>Rp100.000</b>" in text
+    # Ana's whole Rp1.200.000 (49 days late) / (1.200.000 + Budi's 2.200.000 + Cika's 1.100.000) = 26,67 %
+    assert "PAR30: <b>26.7%</b>" in text
+    assert "(s)" not in text
+    assert "PAR30: <b>26,7%</b>" in tester.last(lurah).text
+    assert await running.app.db.fetchval("SELECT COUNT(*) FROM repayments WHERE status = 'verified'") == 2

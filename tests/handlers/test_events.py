@@ -11,6 +11,7 @@ from bot.domain.roles import Role
 from storage import audit, events, participants, registrations
 from tests.conftest import NAIKOTEN_SATU
 from tests.handlers.test_registration import _quick, make_event
+from tests.jobs_fixtures import wita
 
 
 def capture_uploads(request) -> list[dict]:
@@ -279,3 +280,49 @@ async def test_attendance_never_changes_participants_on_pages_not_opened(running
     assert {i for i, s in statuses.items() if s == "attended"} == {regs[2].id, regs[49].id}
     assert list(statuses.values()).count("no_show") == 98
     assert (await events.get_event(running.app.db, event.id)).status == "done"
+
+
+async def test_past_events_keep_attendance_reachable_and_the_list_says_when_registration_closed(
+        running, tester, make_person, frozen_clock):
+    """Issue 14, item 12. The training starts 15 Dec 2026 09:00 WITA, registration until 14 Dec 09:00."""
+    db = running.app.db
+    coord, user = await make_person(Role.COORDINATOR)
+    event = await make_event(running)
+    _a, ra = await _quick(running, event, "Ana Seran", "5371051207990011", coord.id)
+    _b, rb = await _quick(running, event, "Beni Seran", "5371051207990012", coord.id)
+
+    frozen_clock.set(wita(2026, 12, 14, 12, 0))  # the deadline has passed, the event is tomorrow
+    await tester.command(user, "acara")
+    listing = tester.last(user).text
+    assert "pendaftaran ditutup (batas daftar sudah lewat)" in listing
+    assert "dibuka" not in listing.lower()
+    await tester.press(user, f"ev:show:{event.id}")
+    assert "Status: pendaftaran ditutup (batas daftar sudah lewat)" in tester.last(user).text
+
+    frozen_clock.set(wita(2026, 12, 15, 11, 0))  # attendance taken: Ana came, Beni not
+    await tester.press(user, f"ev:show:{event.id}")
+    await tester.press(user, tester.last(user).button("kehadiran"))
+    await tester.press(user, tester.last(user).button("Ana Seran"))
+    await tester.press(user, tester.last(user).button("Simpan"))
+    assert (await events.get_event(db, event.id)).status == "done"
+
+    frozen_clock.set(wita(2027, 1, 20, 9, 0))  # 36 days later: gone from the main list, not from the past one
+    await tester.command(user, "acara")
+    main = tester.last(user)
+    assert event.title not in main.text
+    await tester.press(user, main.button("Acara yang lalu"))
+    past = tester.last(user)
+    assert "Acara yang lalu" in past.text and event.title in past.text and "selesai" in past.text
+    await tester.press(user, past.button(event.title[:20]))
+    detail = tester.last(user)
+    assert "XLSX" in " ".join(detail.button_texts)
+    await tester.press(user, detail.button("kehadiran"))  # a correction: Beni did come after all
+    await tester.press(user, tester.last(user).button("Beni Seran"))
+    await tester.press(user, tester.last(user).button("Simpan"))
+    assert (await registrations.get_registration(db, rb.registration.id)).status == "attended"
+    assert (await registrations.get_registration(db, ra.registration.id)).status == "attended"
+
+    frozen_clock.set(wita(2027, 3, 20, 9, 0))  # more than 90 days after: no longer listed
+    await tester.command(user, "acara")
+    await tester.press(user, tester.last(user).button("Acara yang lalu"))
+    assert "Tidak ada acara dalam 90 hari terakhir" in tester.last(user).text

@@ -190,3 +190,49 @@ async def test_a_phone_of_another_kelurahan_asks_the_phone_again(running, tester
     await tester.press(user, tester.last(user).button("Lewati"))
     assert "Undangan untuk <b>Maria Bria</b>" in tester.last(user).text
     assert await _count(running.app.db, "invites") == 1
+
+
+# --- issue 14, item 14: /undang with the name of someone already there ------------------------------------
+
+
+async def test_undang_with_an_existing_name_warns_and_offers_that_person(running, tester, make_person):
+    db = running.app.db
+    _, admin = await make_person(Role.ADMIN, name="Admin Kelurahan")
+    maria, _ = await make_person(Role.BORROWER, name="Maria Bria", phone="+6281234567890", linked=False)
+    await tester.command(admin, "undang")
+    await tester.press(admin, tester.last(admin).button("Bendahara"))
+    await tester.send(admin, "maria  BRIA")
+
+    ask = tester.last(admin)
+    assert "sudah ada orang bernama" in ask.text and "+62812••••7890" in ask.text and "Peminjam" in ask.text
+    await tester.press(admin, ask.button("Maria Bria"))
+
+    done = tester.last(admin).text
+    assert "Undangan untuk <b>Maria Bria</b> sebagai <b>Bendahara LPM</b>" in done and "?start=" in done
+    assert await db.fetchval("SELECT COUNT(*) FROM people WHERE name LIKE 'Maria%'") == 1
+    invite = await db.fetchone("SELECT person_id, role FROM invites ORDER BY id DESC LIMIT 1")
+    assert (invite["person_id"], invite["role"]) == (maria.id, "treasurer")
+    assert await db.fetchval("SELECT COUNT(*) FROM form_drafts") == 0
+
+
+async def test_undang_a_real_namesake_creates_a_second_person_after_the_warning(running, tester, make_person):
+    db = running.app.db
+    _, admin = await make_person(Role.ADMIN, name="Admin Kelurahan")
+    await make_person(Role.BORROWER, name="Maria Bria", linked=False)
+    await tester.command(admin, "undang")
+    await tester.press(admin, tester.last(admin).button("Peminjam"))
+    await tester.send(admin, "Maria Bria")
+    await tester.press(admin, tester.last(admin).button("Orang baru"))
+    assert "Nomor HP" in tester.last(admin).text
+    await tester.send(admin, "0813 1111 2222")
+    assert "Undangan untuk <b>Maria Bria</b>" in tester.last(admin).text
+    assert await db.fetchval("SELECT COUNT(*) FROM people WHERE name = 'Maria Bria'") == 2
+
+
+async def test_undang_with_a_new_name_asks_no_extra_question(running, tester, make_person):
+    _, admin = await make_person(Role.ADMIN, name="Admin Kelurahan")
+    await make_person(Role.BORROWER, name="Maria Bria Seran", linked=False)  # not the same name
+    await tester.command(admin, "undang")
+    await tester.press(admin, tester.last(admin).button("Peminjam"))
+    await tester.send(admin, "Maria Bria")
+    assert "Nomor HP" in tester.last(admin).text

@@ -7,6 +7,9 @@ The frozen clock is 28 November 2026, 10:00 WITA; loans are Rp6.000.000 over 12 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+
+import pytest
 
 from bot.domain.loans import LoanTerms
 from bot.domain.roles import Role
@@ -125,11 +128,15 @@ async def test_peminjam_is_sorted_by_risk_and_paginated(running, tester, make_pe
     assert "belum terhubung" in page1.text
     assert "Sebelumnya" not in " ".join(page1.button_texts)
 
-    await tester.press(treasurer, page1.button("Berikutnya"))
+    calls = await tester.press(treasurer, page1.button("Berikutnya"), message_id=77)
     page2 = tester.last(treasurer)
+    # issue 14, item 14: the page is edited in place (the pressed message), not sent anew
+    assert page2.method == "editMessageText" and int(page2.params["message_id"]) == 77
+    assert not [c for c in calls if c.method == "sendMessage"]
     assert [t for t in page2.button_texts if "Peminjam" in t] == ["9. Peminjam 00", "10. Peminjam 09"]
     assert "lancar" in page2.text and "Berikutnya" not in " ".join(page2.button_texts)
-    await tester.press(treasurer, page2.button("Sebelumnya"))
+    await tester.press(treasurer, page2.button("Sebelumnya"), message_id=77)
+    assert tester.last(treasurer).method == "editMessageText"
     assert "halaman 1 dari 2" in tester.last(treasurer).text
 
 
@@ -173,3 +180,49 @@ async def test_peminjam_empty_kelurahan(running, tester, make_person):
     _, admin = await make_person(Role.ADMIN, kelurahan=OTHER_KELURAHAN)
     await tester.command(admin, "peminjam")
     assert "Belum ada pinjaman aktif" in tester.last(admin).text
+
+
+async def test_a_loan_with_a_fee_shows_principal_and_fee_apart_and_the_early_payoff(running, tester, make_person):
+    """Issue 14, item 10. Rp7.000.000 from 10 Aug 2026 over 18 months with jasa 1,5 % a month: Rp105.000 a month,
+    Rp1.890.000 in all (principal 389.000 a month, the last 387.000). Instalments 1 and 2 paid (2 x 494.000).
+    Today, 28 Nov 2026, four months have begun (from 10 Aug, 10 Sep, 10 Oct, 10 Nov): paying off costs the
+    principal left (6.222.000) and the unpaid fees of months 3 and 4 (210.000) = Rp6.432.000; the fees of
+    months 5-18 (14 x 105.000 = Rp1.470.000) are not charged."""
+    db = running.app.db
+    borrower, user = await make_person(Role.BORROWER, name="Yosefina Lero")
+    treasurer, t_user = await make_person(Role.TREASURER, name="Fransiska Manafe")
+    async with db.transaction() as tx:
+        loan = await loans.create(tx, borrower_id=borrower.id, kelurahan_code=NAIKOTEN_SATU, business="Kios",
+                                  terms=LoanTerms(7_000_000, date(2026, 8, 10), 18, 0, Decimal("1.5")),
+                                  created_by=None, now=clock.utcnow())
+    await _verified(running, loan.id, 494_000, date(2026, 9, 10), treasurer.id, "f1")
+    await _verified(running, loan.id, 494_000, date(2026, 10, 10), treasurer.id, "f2")
+
+    await tester.command(user, "pinjaman")
+    text = tester.last(user).text
+    assert "Pokok Rp7.000.000 + jasa 1,5% per bulan (Rp105.000 × 18 = Rp1.890.000)" in text
+    assert "Sudah dibayar: Rp988.000 (pokok Rp778.000, jasa Rp210.000)" in text
+    assert "Sisa: <b>Rp7.902.000</b> (pokok Rp6.222.000, jasa Rp1.680.000)" in text
+    assert "Lunas hari ini: Rp6.432.000" in text
+
+    # the treasurer's card for the same borrower says the same
+    await tester.command(t_user, "peminjam")
+    await tester.press(t_user, tester.last(t_user).button("Yosefina"))
+    card = tester.last(t_user).text
+    assert "Sisa: <b>Rp7.902.000</b> (pokok Rp6.222.000, jasa Rp1.680.000)" in card
+    assert "Lunas hari ini: Rp6.432.000" in card
+
+    # a cash entry of the whole schedule is refused with the payoff; the payoff itself settles the loan
+    with pytest.raises(repayments.Overpayment) as err:
+        await _verified(running, loan.id, 7_902_000, date(2026, 11, 28), treasurer.id, "too-much")
+    assert err.value.outstanding == 6_432_000
+    await _verified(running, loan.id, 6_432_000, date(2026, 11, 28), treasurer.id, "payoff")
+    assert (await loans.get(db, loan.id)).status == "paid_off"
+    assert await db.fetchval("SELECT SUM(fee_due) FROM installments WHERE loan_id = :l", {"l": loan.id}) == 420_000
+
+    await tester.command(user, "pinjaman")
+    text = tester.last(user).text
+    assert "lunas" in text
+    assert "Sudah dibayar: Rp7.420.000 (pokok Rp7.000.000, jasa Rp420.000)" in text
+    assert "Sisa: <b>Rp0</b>" in text
+    assert "Jasa Rp1.470.000 tidak ditagih karena dilunasi lebih awal." in text

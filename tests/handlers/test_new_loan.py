@@ -61,10 +61,15 @@ async def test_new_borrower_whole_path_with_bad_inputs_edits_and_invite(running,
 
     summary = tester.last(tu)
     assert "Maria Goreti Bria" in summary.text and "0812-3456-7890" in summary.text
+    # issue 14, item 9: the borrower's line ends before the principal's
+    assert "Peminjam: <b>Maria Goreti Bria</b> (baru, HP 0812-3456-7890)\nPokok: <b>Rp6.000.000</b>" in summary.text
     assert "Rp6.000.000" in summary.text and "31 Oktober 2026" in summary.text
     assert "10 bulan" in summary.text and "Masa tenggang: 1 bulan" in summary.text and "0,5%" in summary.text
     # first instalment: 31 Oct + 1 grace + 1 month = 31 Dec; 600.000 principal + 30.000 fee
-    assert "Angsuran pertama: <b>Rp630.000</b>, jatuh tempo 31 Desember 2026" in summary.text
+    # issue 14, item 10: principal and fee apart
+    assert ("Angsuran pertama: <b>Rp630.000</b> (pokok Rp600.000 + jasa Rp30.000), jatuh tempo 31 Desember 2026"
+            in summary.text)
+    assert "Jasa: 0,5% per bulan (Rp30.000 sebulan, Rp300.000 selama 10 bulan;" in summary.text
 
     # every edit button asks its question again and comes back to the summary
     edits = [("Ubah pokok", "7,5 jt", "Rp7.500.000"), ("Ubah tanggal", "30/11/2026", "30 November 2026"),

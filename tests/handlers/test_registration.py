@@ -347,3 +347,27 @@ async def test_nik_taken_in_another_kelurahan_before_konfirmasi_is_refused(runni
     assert mine.kelurahan_code == NAIKOTEN_SATU and mine.phone == "+6281234567890"
     assert (await registrations.registration_for(running.app.db, event.id, mine.id)).status == "registered"
     assert await registrations.registration_for(running.app.db, event.id, theirs.id) is None
+
+
+async def test_unregister_confirmation_has_kembali_and_it_cancels_nothing(running, tester, make_person):
+    """Issue 14, item 14: "Kembali" on the confirmation goes back (a coordinator to the participant list, a
+    participant to their registrations) and the registration stays."""
+    coord, user = await make_person(Role.COORDINATOR)
+    event = await make_event(running)
+    p, result = await _quick(running, event, "Ana Seran", "5371051207990011", coord.id)
+    reg_id = result.registration.id
+
+    await tester.press(user, f"ev:unreg:{reg_id}")
+    confirm = tester.last(user)
+    assert confirm.button("Kembali") == f"ev:list:{event.id}:0"
+    await tester.press(user, confirm.button("Kembali"))
+    assert "Ana Seran" in tester.last(user).text and "Ya, batalkan" not in tester.last(user).text
+
+    person, p_user = await make_person(Role.PARTICIPANT, name="Ana Seran")
+    await participants.link_person(running.app.db, p.id, person.id)
+    await tester.command(p_user, "batal_daftar")
+    await tester.press(p_user, tester.last(p_user).button("Batalkan"))
+    await tester.press(p_user, tester.last(p_user).button("Kembali"))
+    own = tester.last(p_user)
+    assert event.title in own.text and own.button("Batalkan") == f"ev:unreg:{reg_id}"
+    assert (await registrations.get_registration(running.app.db, reg_id)).status == "registered"

@@ -3,6 +3,9 @@ role refusals and kelurahan isolation."""
 
 from __future__ import annotations
 
+import json
+from datetime import date
+
 import pytest
 from telegram.ext import CallbackContext
 
@@ -11,6 +14,7 @@ from handlers.verification import announce_pending
 from storage import audit, repayments
 from tests.handlers.loan_fixtures import make_loan, report
 from tests.harness import answers
+from tests.jobs_fixtures import wita
 
 OTHER_KEL = "53.71.01.1001"
 
@@ -119,7 +123,7 @@ async def test_reject_with_preset_reason(running, tester, world):
     told = tester.last(world["b"])
     assert "ditolak" in told.text
     assert "Uang belum diterima" in told.text
-    assert told.button("Lapor lagi") == f"payagain:{world['loan'].id}"
+    assert told.button("Lapor lagi") == f"payagain:{world['loan'].id}:{rep.id}"
     assert "ditolak" in tester.last(world["t1u"]).text
     assert (await _installments(db, world["loan"].id))[0][1] == 0
     assert len(await audit.recent(db, action="repayment.rejected")) == 1
@@ -248,3 +252,150 @@ async def test_typing_a_presets_label_chooses_the_preset(running, tester, world)
     assert (stored.status, stored.reason) == ("rejected", "Tanggal salah")
     assert "Tanggal salah" in tester.last(world["b"]).text
     assert await db.fetchval("SELECT count(*) FROM form_drafts") == 0
+
+
+# --- issue 14, item 8: the words after a decision say what really happened to the borrower's notice ---------
+
+
+async def test_approve_in_quiet_hours_says_the_borrower_was_told_silently(running, tester, world, frozen_clock):
+    db = world["db"]
+    frozen_clock.set(wita(2026, 11, 28, 23, 0))
+    rep = await report(db, world["loan"], world["borrower"])
+
+    await tester.press(world["t1u"], f"ver:ok:{rep.id}")
+
+    said = tester.last(world["t1u"]).text
+    assert "sudah diverifikasi" in said
+    assert "diberi tahu sekarang, tanpa bunyi karena jam tenang" in said
+    to_borrower = [c for c in running.request.sent(world["b"].chat_id) if "diverifikasi" in c.text]
+    assert len(to_borrower) == 1 and to_borrower[0].params["disable_notification"] is True
+    assert (await repayments.get(db, rep.id)).status == "verified"
+
+
+async def test_reject_in_quiet_hours_says_so_in_english(running, tester, world, frozen_clock):
+    db = world["db"]
+    frozen_clock.set(wita(2026, 11, 29, 5, 30))
+    rep = await report(db, world["loan"], world["borrower"])
+    await tester.press(world["t2u"], f"ver:no:{rep.id}")
+    await tester.press(world["t2u"], tester.last(world["t2u"]).button("not received"))
+
+    said = tester.last(world["t2u"]).text
+    assert "rejected" in said
+    assert "told now, without sound because of quiet hours" in said
+    assert tester.last(world["b"]).params["disable_notification"] is True
+    assert (await repayments.get(db, rep.id)).status == "rejected"
+
+
+async def test_approve_by_day_rings_and_says_plainly_told(running, tester, world, frozen_clock):
+    frozen_clock.set(wita(2026, 11, 28, 10, 0))
+    rep = await report(world["db"], world["loan"], world["borrower"])
+    await tester.press(world["t1u"], f"ver:ok:{rep.id}")
+    said = tester.last(world["t1u"]).text
+    assert "Peminjam sudah diberi tahu." in said and "jam tenang" not in said
+    assert tester.last(world["b"]).params["disable_notification"] is False
+
+
+async def test_approve_for_an_unreachable_borrower_says_tell_them_yourself(running, tester, world):
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"])
+    await db.execute("UPDATE people SET reachable = 0 WHERE id = :p", {"p": world["borrower"].id})
+
+    await tester.press(world["t1u"], f"ver:ok:{rep.id}")
+
+    said = tester.last(world["t1u"]).text
+    assert "tidak bisa diberi tahu lewat Telegram" in said
+    assert "sudah diberi tahu" not in said
+    assert not [c for c in running.request.sent(world["b"].chat_id) if "diverifikasi" in c.text]
+    assert (await repayments.get(db, rep.id)).status == "verified"
+
+
+# --- issue 14, item 11: a decided notice no longer asks for a decision -------------------------------------
+
+
+async def _press_on(tester, user, notice, data: str):
+    """Press ``data`` on the message the bot sent as ``notice`` (a photo with its caption, or a text), the way
+    Telegram sends the callback: with that message, its buttons and all."""
+    markup = notice.params["reply_markup"]
+    markup = json.loads(markup) if isinstance(markup, str) else markup
+    message = {"message_id": 4242, "date": 1_764_000_000, "chat": {"id": user.chat_id, "type": "private"},
+               "from": {"id": 7000000001, "is_bot": True, "first_name": "PEM Bot"}, "reply_markup": markup}
+    if notice.method == "sendPhoto":
+        message |= {"photo": [{"file_id": "receipt-1", "file_unique_id": "u", "width": 1, "height": 1}],
+                    "caption": notice.text}
+    else:
+        message |= {"text": notice.text}
+    query = {"id": "q-notice", "from": {"id": user.id, "is_bot": False, "first_name": "T", "language_code": "id"},
+             "chat_instance": "ci", "data": data, "message": message}
+    return await tester._process({"callback_query": query})
+
+
+async def test_approving_from_a_photo_notice_edits_its_caption_to_the_decision(running, tester, world):
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"], photo="receipt-1")
+    await announce_pending(CallbackContext(running.app), rep.id)
+    notice = next(c for c in running.request.of("sendPhoto") if c.chat_id == world["t1u"].chat_id)
+    assert "tekan <b>Setujui</b> atau <b>Tolak</b>" in notice.text
+
+    calls = await _press_on(tester, world["t1u"], notice, f"ver:ok:{rep.id}")
+
+    [edit] = [c for c in calls if c.method == "editMessageCaption"]
+    assert int(edit.params["message_id"]) == 4242
+    assert "Setujui" not in edit.text and "Tolak" not in edit.text
+    assert "✅" in edit.text and rep.reference in edit.text and "diverifikasi oleh Fransiska Manafe" in edit.text
+    assert not edit.buttons
+    assert (await repayments.get(db, rep.id)).status == "verified"
+
+
+async def test_rejecting_from_a_text_notice_edits_it_to_the_decision_in_english(running, tester, world):
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"])
+    await announce_pending(CallbackContext(running.app), rep.id)
+    notice = next(c for c in running.request.of("sendMessage") if c.chat_id == world["t2u"].chat_id)
+
+    await _press_on(tester, world["t2u"], notice, f"ver:no:{rep.id}")
+    calls = await tester.press(world["t2u"], tester.last(world["t2u"]).button("not received"))
+
+    [edit] = [c for c in calls if c.method == "editMessageText" and int(c.params["message_id"]) == 4242]
+    assert "❌" in edit.text and "Rejected by Agus Lerik. Reason: Uang belum diterima" in edit.text
+    assert "Approve" not in edit.text and not edit.buttons
+    assert (await repayments.get(db, rep.id)).status == "rejected"
+
+
+async def test_approving_from_the_verifikasi_list_only_drops_its_buttons(running, tester, world):
+    rep = await report(world["db"], world["loan"], world["borrower"])
+    await tester.command(world["t1u"], "verifikasi")
+    page = tester.last(world["t1u"])
+    calls = await _press_on(tester, world["t1u"], page, page.button(f"✅ {rep.reference}"))
+    assert [c.method for c in calls if c.method.startswith("edit")] == ["editMessageReplyMarkup"]
+
+
+# --- issue 14, item 14: "Lapor lagi" opens /bayar with the rejected report's amount and date ---------------
+
+
+async def test_lapor_lagi_opens_bayar_prefilled_with_the_rejected_report(running, tester, world):
+    db, b = world["db"], world["b"]
+    rep = await report(db, world["loan"], world["borrower"], 450_000, paid_on=date(2026, 11, 25),
+                       method="transfer")
+    await tester.press(world["t1u"], f"ver:no:{rep.id}")
+    await tester.press(world["t1u"], tester.last(world["t1u"]).button("Bukti tidak jelas"))
+
+    await tester.press(b, tester.last(b).button("Lapor lagi"))
+    assert "foto" in tester.last(b).text.lower()  # only the receipt is asked
+    await tester.press(b, tester.last(b).button("Lewati"))
+    summary = tester.last(b).text
+    assert "Rp450.000" in summary and "25 November 2026" in summary and "Transfer" in summary
+    await tester.press(b, tester.last(b).button("Konfirmasi"))
+
+    rows = await db.fetchall("SELECT id, amount, paid_on, method, status FROM repayments ORDER BY id")
+    assert [(r["amount"], r["paid_on"], r["method"], r["status"]) for r in rows] == [
+        (450_000, "2026-11-25", "transfer", "rejected"), (450_000, "2026-11-25", "transfer", "pending")]
+
+
+async def test_lapor_lagi_of_another_loans_report_opens_the_plain_form(running, tester, world, make_person):
+    """A report id that is not this loan's rejected report (forged, or an old button) fills nothing in."""
+    db, b = world["db"], world["b"]
+    pending = await report(db, world["loan"], world["borrower"], 450_000, paid_on=date(2026, 11, 25))
+    await tester.press(b, f"payagain:{world['loan'].id}:{pending.id}")
+    # the question lists the report waiting (issue 14 item 1), but nothing is filled in: no summary yet
+    assert "Konfirmasi" not in " ".join(tester.last(b).button_texts)
+    assert "berapa" in tester.last(b).text.lower() or "jumlah" in tester.last(b).text.lower()

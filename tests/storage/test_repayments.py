@@ -67,8 +67,10 @@ async def test_report_is_pending_and_idempotent(setup):
 
 
 async def test_report_refuses_more_than_still_owed(setup):
+    """Updated for issue 14, item 10 (it asserted the old rule, that a payoff owes every month's fee): on
+    15 Jun 2026 only the 1st month (from 15 May) has begun, so the loan is settled by 6.000.000 + 60.000."""
     db, maria, _t1, _t2, loan = setup
-    total = 6_000_000 + 12 * 60_000
+    total = 6_000_000 + 1 * 60_000
     await report(db, loan, maria, 1_000_000, "a")
     with pytest.raises(repayments.Overpayment) as err:
         await report(db, loan, maria, total - 1_000_000 + 1, "b")
@@ -134,7 +136,9 @@ async def test_approving_a_racing_overpayment_changes_nothing(setup):
     with pytest.raises(repayments.Overpayment) as err:
         async with db.transaction() as tx:
             await repayments.decide(tx, first.id, approve=True, by=t1.id, now=NOW)
-    assert err.value.outstanding == 5_720_000
+    # what settles the loan on 20 Jun (months from 15 May and 15 Jun begun; issue 14, item 10 — it was the whole
+    # schedule, 6.720.000 - 1.000.000, under the old rule)
+    assert err.value.outstanding == 6_000_000 + 2 * 60_000 - 1_000_000
     assert (await repayments.get(db, first.id)).status == "pending"
     assert sum(f + p for f, p, _ in await installment_paid(db, loan.id)) == 1_000_000
 
@@ -202,8 +206,9 @@ async def test_reversal_reallocates_exactly(setup):
 
 
 async def test_paid_off_and_back_to_active(setup):
+    """The payoff on 15 Jun 2026 is 6.000.000 + the 1st month's fee (issue 14, item 10; it paid 6.720.000 before)."""
     db, maria, t1, _t2, loan = setup
-    rep, _ = await report(db, loan, maria, 6_720_000, "all")
+    rep, _ = await report(db, loan, maria, 6_060_000, "all")
     async with db.transaction() as tx:
         await repayments.decide(tx, rep.id, approve=True, by=t1.id, now=NOW)
     assert (await loans.get(db, loan.id)).status == "paid_off"
@@ -253,3 +258,52 @@ async def test_one_borrowers_verified_payments_are_found_from_their_loans_not_by
         plan = " | ".join(r[3] for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql))
         assert "loans_borrower" in plan and "repayments_loan" in plan, plan
         assert "repayments_status_verified_at" not in plan, plan
+
+
+async def fee_due(db: Database, loan_id: int) -> list[int]:
+    rows = await db.fetchall("SELECT fee_due FROM installments WHERE loan_id = :l ORDER BY number", {"l": loan_id})
+    return [r["fee_due"] for r in rows]
+
+
+async def test_early_payoff_waives_later_fees_in_the_books_and_a_reversal_brings_them_back(setup):
+    """Issue 14, item 10. 560.000 on 15 Jun (instalment 1), then the payoff on 10 Jul 2026: months begun are the
+    1st (from 15 May) and 2nd (from 15 Jun; the 3rd begins after 15 Jul), so 6.000.000 + 2 x 60.000 - 560.000 =
+    Rp5.560.000 settles it; the fees of months 3-12 (Rp600.000) are waived and the stored
+    instalments owe them no more."""
+    db, maria, t1, _t2, loan = setup
+    async with db.transaction() as tx:
+        first, _ = await repayments.record_verified(tx, loan_id=loan.id, amount=560_000, paid_on=date(2026, 6, 15),
+                                                    method="cash", recorded_by=t1.id, idempotency_key="c1",
+                                                    now=clock.utcnow())
+    with pytest.raises(repayments.Overpayment) as err:
+        await report(db, loan, maria, 5_560_001, "too-much", paid_on=date(2026, 7, 10))
+    assert err.value.outstanding == 5_560_000
+    rep, _ = await report(db, loan, maria, 5_560_000, "payoff", paid_on=date(2026, 7, 10))
+    async with db.transaction() as tx:
+        await repayments.decide(tx, rep.id, approve=True, by=t1.id, now=NOW)
+
+    assert await fee_due(db, loan.id) == [60_000, 60_000] + [0] * 10
+    assert (await loans.get(db, loan.id)).status == "paid_off"
+    summary = await loans.summary(db, loan.id)
+    assert summary.outstanding == 0 and summary.state.fees_waived == 600_000
+    assert await db.fetchval("SELECT SUM(principal_paid) FROM installments WHERE loan_id = :l", {"l": loan.id}) \
+        == 6_000_000
+    assert await db.fetchval("SELECT SUM(fee_paid) FROM installments WHERE loan_id = :l", {"l": loan.id}) == 120_000
+
+    async with db.transaction() as tx:
+        await repayments.reverse(tx, rep.id, by=t1.id, now=NOW, reason="transfer gagal")
+    assert await fee_due(db, loan.id) == [60_000] * 12
+    assert (await loans.get(db, loan.id)).status == "active"
+    assert (await loans.summary(db, loan.id)).outstanding == 6_720_000 - 560_000
+    del first
+
+
+async def test_a_cash_entry_above_the_payoff_is_refused_before_anything_is_stored(setup):
+    db, _maria, t1, _t2, loan = setup
+    with pytest.raises(repayments.Overpayment) as err:
+        async with db.transaction() as tx:
+            await repayments.record_verified(tx, loan_id=loan.id, amount=6_720_000, paid_on=date(2026, 6, 15),
+                                             method="cash", recorded_by=t1.id, idempotency_key="all",
+                                             now=clock.utcnow())
+    assert err.value.outstanding == 6_060_000
+    assert await db.fetchval("SELECT COUNT(*) FROM repayments") == 0

@@ -169,3 +169,24 @@ def test_import_loans_asks_the_borrowers_already_on_telegram(env: Path, tmp_path
     asks = query(env, "SELECT recipient_id, template, status FROM outbox WHERE kind = 'disbursement'")
     assert asks == [(maria, "disbursement/ask", "queued")]
     assert query(env, "SELECT COUNT(*) FROM loans WHERE disbursement_status = 'unconfirmed'") == [(2,)]
+# --- issue 14, item 15: a title row above the header ---------------------------------------------------------
+
+
+def test_import_loans_finds_the_header_below_a_title_and_imports(env: Path, tmp_path: Path, capsys):
+    path = tmp_path / "pinjaman.csv"
+    title = "Daftar Pinjaman PEM Kelurahan Naikoten Satu,,,,,,,,,\nPer 1 November 2026,,,,,,,,,\n,,,,,,,,,\n"
+    path.write_text(title + HEADER + ROWS, encoding="utf-8")
+    assert cli.main(["import-loans", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Dibuat 2 pinjaman, total Rp13.500.000" in out
+    assert "baris 4" in out  # says which row was read as the header
+    assert query(env, "SELECT COUNT(*), SUM(principal) FROM loans") == [(2, 13_500_000)]
+
+
+def test_import_loans_without_a_header_says_which_row_it_read(env: Path, tmp_path: Path, capsys):
+    path = tmp_path / "pinjaman.csv"
+    path.write_text("Daftar Pinjaman PEM,,\nMaria Bria,6000000,2026-05-15\n", encoding="utf-8")
+    assert cli.main(["import-loans", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert 'kolom wajib "name" tidak ada di baris judul (dibaca dari baris 1: Daftar Pinjaman PEM)' in err
+    assert not env.exists() or query(env, "SELECT COUNT(*) FROM loans") == [(0,)]

@@ -88,6 +88,9 @@ def test_invite_prints_link_and_token_and_people_lists_them(env: Path, capsys):
     assert cli.main(["people", "--kelurahan", "naikoten satu"]) == 0
     out = capsys.readouterr().out
     assert "Admin Satu" in out and "+6281234567890" in out and "belum" in out
+    # issue 14, item 15: the role of the invite not opened yet is shown, marked as invited
+    row = next(line for line in out.splitlines() if "Admin Satu" in line)
+    assert "admin (diundang)" in row
 
     assert cli.main(["invite", "--role", "treasurer", "--person-id", "1"]) == 0
     assert "start=" in capsys.readouterr().out
@@ -130,3 +133,33 @@ def test_every_subcommand_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     for name in cli.SUBCOMMANDS:
         assert f"pem-bot {name}" in readme, f"`pem-bot {name}` is not documented in README.md"
+
+
+# --- issue 14, item 15 ---------------------------------------------------------------------------------------
+
+
+def test_tick_with_a_bad_at_and_no_token_reports_the_date(env: Path, capsys):
+    """The --at typo is the user's real mistake; the missing token comes after (nothing would run anyway)."""
+    assert cli.main(["tick", "--at", "garbage"]) == 2
+    err = capsys.readouterr().err
+    assert '"garbage"' in err and "--at" in err
+    assert "TELEGRAM_BOT_TOKEN" not in err
+
+
+@pytest.mark.parametrize(("phone", "words"), [("0380 821234", "telepon rumah"), ("12", "tidak valid. Contoh")])
+def test_a_bad_phone_is_explained_in_one_language(env: Path, capsys, phone: str, words: str):
+    assert cli.main(["invite", "--role", "borrower", "--name", "Maria Bria", "--phone", phone]) == 2
+    err = capsys.readouterr().err
+    assert words in err
+    assert "(invalid)" not in err and "(landline)" not in err
+    assert cli.main(["people"]) == 0
+    assert "Maria Bria" not in capsys.readouterr().out  # nothing stored
+
+
+def test_the_english_phone_error_is_english_only():
+    """CLI errors are said in Indonesian (the programme's language, before settings are read); the English
+    template says the same in one language."""
+    from messages import render
+
+    text = render("plain/cli/error", "en", code="bad_phone", value="0380 821234", reason="landline")
+    assert "is not valid (that is a landline, not a mobile)" in text and "tidak" not in text

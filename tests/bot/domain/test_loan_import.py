@@ -186,3 +186,20 @@ async def test_import_rows_is_idempotent_and_matches_borrowers(db: Database):
     async with db.transaction() as tx:
         third = await loans.import_rows(tx, check([extra])[0], now=clock.utcnow())
     assert len(third.created_loans) == 1 and third.new_borrowers == [] and third.matched_borrowers == 1
+
+
+def test_the_header_is_found_below_title_rows():
+    """Issue 14, item 15: a sheet with a title (and a date) above the header."""
+    table = make_table([["Daftar Pinjaman PEM"], ["Per 1 November 2026", None], [], HEADER, *GOOD[:1]])
+    assert table.header_row == 4
+    assert [n for n, _ in table.rows] == [5]
+    rows, errors = check_rows(table, today=TODAY, default_kelurahan=KEL)
+    assert errors == [] and rows[0].row_number == 5
+
+
+def test_a_partial_header_is_preferred_to_a_title_and_named_in_the_error():
+    table = make_table([["Judul"], ["nama", "pokok", "tanggal_cair"], ["Maria", "6jt", "2026-05-15"]])
+    assert table.header_row == 2
+    _rows, errors = check_rows(table, today=TODAY, default_kelurahan=KEL)
+    assert [(e.column, e.params["header_row"]) for e in errors] == [("tenor_months", 2)]
+    assert errors[0].params["header_cells"] == ["nama", "pokok", "tanggal_cair"]

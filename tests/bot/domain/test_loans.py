@@ -313,8 +313,16 @@ def test_payments_ordered_by_date_then_id() -> None:
 
 
 def test_pay_off_exactly() -> None:
+    """Updated for issue 14, item 10 (it asserted the old rule, a payoff paying every future month's fee): on
+    1 May 2026 the months begun are the 1st to 4th (10 Jan, 10 Feb, 10 Mar, 10 Apr), so the payoff is
+    6.500.000 + 4 x 65.000 = 6.760.000, and the 8 later fees (520.000) are waived."""
     schedule = build_schedule(TYPICAL_FEE)
-    state = allocate(schedule, [pay(1, 7_280_000, date(2026, 5, 1))])
+    with pytest.raises(OverpaymentError) as exc_info:
+        allocate(schedule, [pay(1, 7_280_000, date(2026, 5, 1))])
+    assert exc_info.value.outstanding == 6_760_000
+    state = allocate(schedule, [pay(1, 6_760_000, date(2026, 5, 1))])
+    assert state.fees_waived == 520_000
+    assert state.fees_paid == 260_000
     assert state.is_paid_off
     assert state.outstanding == 0
     assert state.outstanding_principal == 0
@@ -481,39 +489,38 @@ terms_strategy = st.builds(
 def loans_with_payments(
     draw: st.DrawFn, max_payments: int = 8
 ) -> tuple[LoanTerms, list[Installment], list[Payment]]:
-    """Valid terms, their schedule and a list of payments whose total never exceeds what is owed."""
+    """Valid terms, their schedule and a list of payments whose total never exceeds what is owed: each payment,
+    in ``(paid_on, id)`` order, is at most what settles the loan on its date (the early-payoff rule)."""
     terms = draw(terms_strategy)
     schedule = build_schedule(terms)
-    remaining = sum(i.total_due for i in schedule)
     count = draw(st.integers(0, max_payments))
-    amounts: list[int] = []
-    for _ in range(count):
-        if remaining == 0:
-            break
-        amount = draw(
-            st.one_of(
-                st.integers(1, min(remaining, 50_000)),  # small partial payments
-                st.integers(1, min(remaining, 3_000_000)),
-                st.integers(1, remaining),
-                st.just(remaining),  # pay off exactly
-            )
-        )
-        amounts.append(amount)
-        remaining -= amount
-    ids = draw(st.lists(st.integers(1, 10_000), min_size=len(amounts), max_size=len(amounts), unique=True))
+    ids = draw(st.lists(st.integers(1, 10_000), min_size=count, max_size=count, unique=True))
     start = terms.disbursed_on
     # A narrow window as well as a wide one, so that equal dates (ordered by id) occur often.
     days = st.one_of(st.integers(0, 5), st.integers(0, 4 * 365))
-    payments = [
-        Payment(id=pid, amount=amount, paid_on=start + timedelta(days=draw(days)))
-        for pid, amount in zip(ids, amounts, strict=True)
-    ]
-    return terms, schedule, payments
+    slots = sorted((start + timedelta(days=draw(days)), pid) for pid in ids)
+    payments: list[Payment] = []
+    for paid_on, pid in slots:
+        limit = allocate(schedule, payments).payoff_amount(paid_on)
+        if limit == 0:
+            break
+        amount = draw(
+            st.one_of(
+                st.integers(1, min(limit, 50_000)),  # small partial payments
+                st.integers(1, min(limit, 3_000_000)),
+                st.integers(1, limit),
+                st.just(limit),  # pay off exactly
+            )
+        )
+        payments.append(Payment(id=pid, amount=amount, paid_on=paid_on))
+    order = draw(st.permutations(payments))
+    return terms, schedule, list(order)
 
 
 def _check_invariants(schedule: list[Installment], payments: list[Payment], state: LoanState) -> None:
     total_paid = sum(p.amount for p in payments)
-    assert state.total_due == sum(i.total_due for i in schedule)
+    assert state.total_due == sum(i.total_due for i in schedule) - state.fees_waived
+    assert state.fees_waived == 0 or state.is_paid_off  # fees are waived only by a payoff
     assert state.total_paid == total_paid
     assert sum(a.amount for a in state.allocations) == total_paid
     assert state.outstanding + state.total_paid == state.total_due
@@ -532,11 +539,11 @@ def _check_invariants(schedule: list[Installment], payments: list[Payment], stat
         assert s.principal_paid == sum(
             a.principal_paid for a in state.allocations if a.installment_number == number
         )
-        assert 0 <= s.fee_paid <= s.installment.fee_due
+        assert 0 <= s.fee_paid <= s.fee_owed <= s.installment.fee_due
         assert 0 <= s.principal_paid <= s.installment.principal_due
-        assert 0 <= s.remaining <= s.installment.total_due
+        assert 0 <= s.remaining <= s.total_owed
         if s.principal_paid > 0:
-            assert s.fee_paid == s.installment.fee_due  # fee before principal
+            assert s.fee_paid == s.fee_owed  # fee before principal
         if seen_unpaid:
             assert s.paid == 0  # oldest first: nothing paid after the first unpaid instalment
         if not s.is_paid:
@@ -635,7 +642,11 @@ def test_reversal_equals_fresh_allocation(
     # Same as a fresh allocation of the remaining payments given in any other order.
     assert after_reversal == allocate(schedule, list(reversed(rest)))
     _check_invariants(schedule, rest, after_reversal)
-    assert after_reversal.outstanding == full.outstanding + removed.amount
+    # A reversal that undoes an early payoff brings the waived fees back (issue 14, item 10).
+    assert after_reversal.outstanding == full.outstanding + removed.amount + full.fees_waived \
+        - after_reversal.fees_waived
+    if full.fees_waived:
+        return  # the payoff re-allocated the fees earlier payments had paid ahead: nothing more to compare
     # Payments before the reversed one keep exactly their allocations.
     key = (removed.paid_on, removed.id)
     earlier = {p.id for p in payments if (p.paid_on, p.id) < key}
@@ -654,21 +665,20 @@ def test_add_then_remove_payment_restores_state(
 ) -> None:
     terms, schedule, payments = data
     before = allocate(schedule, payments)
-    if before.outstanding == 0:
+    paid_on = max((p.paid_on for p in payments), default=terms.disbursed_on) + timedelta(days=offset)
+    limit = before.payoff_amount(paid_on)
+    if limit == 0:
         with pytest.raises(OverpaymentError) as exc_info:
-            check_new_payment(before, 1)
+            check_new_payment(before, 1, paid_on)
         assert exc_info.value.outstanding == 0
         return
-    amount = max(1, round(before.outstanding * amount_frac))
-    check_new_payment(before, amount)
-    new = Payment(
-        id=max((p.id for p in payments), default=0) + 1,
-        amount=amount,
-        paid_on=terms.disbursed_on + timedelta(days=offset),
-    )
+    amount = max(1, round(limit * amount_frac))
+    check_new_payment(before, amount, paid_on)
+    new = Payment(id=max((p.id for p in payments), default=0) + 1, amount=amount, paid_on=paid_on)
     added = allocate(schedule, [*payments, new])
     _check_invariants(schedule, [*payments, new], added)
     assert added.total_paid == before.total_paid + amount
+    assert added.is_paid_off == (amount == limit)
     assert allocate(schedule, [p for p in [*payments, new] if p.id != new.id]) == before
 
 
@@ -683,24 +693,18 @@ def test_overpayment_is_refused(
         check_new_payment(before, amount)
     assert exc_info.value.outstanding == before.outstanding
 
-    new = Payment(
-        id=max((p.id for p in payments), default=0) + 1,
-        amount=amount,
-        paid_on=terms.disbursed_on + timedelta(days=offset),
-    )
-    everything = sorted([*payments, new], key=lambda p: (p.paid_on, p.id))
+    # After the last payment, a payment above what settles the loan that day is refused with that amount.
+    paid_on = max((p.paid_on for p in payments), default=terms.disbursed_on) + timedelta(days=offset)
+    limit = before.payoff_amount(paid_on)
+    assert limit <= before.outstanding
     with pytest.raises(OverpaymentError) as exc_info:
-        allocate(schedule, everything)
-    # The first payment (in allocation order) that no longer fits is reported, with what was owed before it.
-    owed = before.total_due
-    for p in everything:
-        if p.amount > owed:
-            assert exc_info.value.payment_id == p.id
-            assert exc_info.value.outstanding == owed
-            break
-        owed -= p.amount
-    else:  # pragma: no cover - the total exceeds what is owed, so some payment must not fit
-        pytest.fail("no payment overflowed")
+        check_new_payment(before, limit + extra, paid_on)
+    assert exc_info.value.outstanding == limit
+    new = Payment(id=max((p.id for p in payments), default=0) + 1, amount=limit + extra, paid_on=paid_on)
+    with pytest.raises(OverpaymentError) as exc_info:
+        allocate(schedule, [*payments, new])
+    assert exc_info.value.payment_id == new.id
+    assert exc_info.value.outstanding == limit
 
 
 @settings(max_examples=50)
@@ -720,3 +724,58 @@ def test_paying_each_instalment_on_time_keeps_loan_current(terms: LoanTerms) -> 
         assert partial.days_in_arrears(schedule[k].due_date) == 0
         assert partial.days_in_arrears(schedule[k].due_date + timedelta(days=1)) == 1
         assert repayment_rate(partial, schedule[k].due_date - timedelta(days=1)) in (None, Decimal(1))
+
+
+# --- issue 14, item 10: an early payoff owes the principal and the fees of the months begun -----------------
+
+
+def test_early_payoff_after_paying_ahead_hand_computed() -> None:
+    """Rp6.500.000 from 10 Jan 2026, 12 months, jasa 1 % = Rp65.000 a month (542.000 principal a month, the
+    12th 538.000). The months begin 10 Jan, 10 Feb, 10 Mar, …
+
+    - 5 Feb: Rp607.000 (instalment 1);
+    - 20 Feb: Rp1.214.000 (instalments 2 and 3 ahead, with their fees);
+    - 5 Mar: the payoff. Months begun: the 1st and 2nd (the 3rd begins on 10 Mar). Payoff = 6.500.000 +
+      2 x 65.000 - 607.000 - 1.214.000 = Rp4.809.000. The 3rd month's fee paid ahead on 20 Feb counts as
+      principal; the fees of months 3-12 (10 x 65.000 = Rp650.000) are waived.
+    """
+    schedule = build_schedule(TYPICAL_FEE)
+    p1, p2 = pay(1, 607_000, date(2026, 2, 5)), pay(2, 1_214_000, date(2026, 2, 20))
+    before = allocate(schedule, [p1, p2])
+    assert before.outstanding == 7_280_000 - 1_821_000
+    assert before.payoff_amount(date(2026, 3, 5)) == 4_809_000
+    assert before.payoff_amount(date(2026, 3, 10)) == 4_809_000  # the 3rd month begins the day after 10 Mar
+    assert before.payoff_amount(date(2026, 3, 11)) == 4_874_000  # … and its fee is owed from then on
+    with pytest.raises(OverpaymentError) as exc_info:
+        check_new_payment(before, 4_809_001, date(2026, 3, 5))
+    assert exc_info.value.outstanding == 4_809_000
+    check_new_payment(before, 4_809_000, date(2026, 3, 5))
+
+    state = allocate(schedule, [p1, p2, pay(3, 4_809_000, date(2026, 3, 5))])
+    assert state.is_paid_off and state.outstanding == 0
+    assert state.total_paid == 6_630_000 == 6_500_000 + 130_000
+    assert (state.principal_paid, state.fees_paid, state.fees_waived) == (6_500_000, 130_000, 650_000)
+    assert [s.fee_waived for s in state.installments] == [0, 0] + [65_000] * 10
+    assert list(state.allocations) == [
+        Allocation(1, 1, 65_000, 542_000),
+        Allocation(2, 2, 65_000, 542_000),
+        Allocation(2, 3, 0, 542_000),  # the 3rd month's fee, paid ahead, is waived: principal instead
+        Allocation(2, 4, 0, 65_000),
+        Allocation(3, 4, 0, 477_000),
+        *[Allocation(3, n, 0, 542_000) for n in range(5, 12)],
+        Allocation(3, 12, 0, 538_000),
+    ]
+    assert all(s.fully_paid_on is not None for s in state.installments)
+
+    # Reversing the payoff brings every fee back: the loan owes its full schedule again.
+    assert allocate(schedule, [p1, p2]) == before
+
+
+def test_regular_payments_a_day_early_are_not_a_payoff() -> None:
+    """Paying each instalment (with its fee) a day before its due date is allocated as before, and the last one
+    a day early is accepted in full: its month has begun."""
+    schedule = build_schedule(TYPICAL_FEE)
+    payments = [pay(k, s.total_due, s.due_date - timedelta(days=1))
+                for k, s in enumerate(schedule, start=1)]
+    state = allocate(schedule, payments)
+    assert state.is_paid_off and state.fees_waived == 0 and state.fees_paid == 12 * 65_000

@@ -54,6 +54,9 @@ async def via_bot(tester, user, name: str, phone: str | None) -> Seen:
     await tester.command(user, "undang")
     await tester.press(user, tester.last(user).button("Koordinator"))
     calls = await tester.send(user, name)
+    if "sudah ada orang bernama" in tester.last(user).text:
+        # /undang's namesake question (issue 14): "Orang baru" leaves the decision to the phone rule tested here
+        calls = await tester.press(user, tester.last(user).button("Orang baru"))
     if "langkah 3 dari 3" in tester.last(user).text:
         calls = await (tester.send(user, phone) if phone else tester.press(user, tester.last(user).button("Lewati")))
     text = "\n".join(c.text for c in calls if c.text)

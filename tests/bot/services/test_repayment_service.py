@@ -20,6 +20,9 @@ from tests.conftest import NAIKOTEN_SATU, NOW
 KEL = NAIKOTEN_SATU
 OTHER_KEL = "53.71.01.1001"
 TOTAL = 6_000_000 + 12 * 60_000  # 12 x 500.000 + a 1% fee (60.000) a month
+#: what settles the loan on 15 Jun 2026 (issue 14, item 10: only the 1st month, from 15 May, has begun); the
+#: tests below that paid TOTAL that day asserted the old rule (a payoff owing every month's fee)
+PAYOFF_15_JUN = 6_000_000 + 60_000
 
 
 @pytest.fixture
@@ -119,8 +122,9 @@ async def test_reporter_who_is_a_treasurer_is_not_told_about_their_own_report(wo
 async def test_report_refusals_store_nothing(world):
     db = world["db"]
     assert (await _report(world, reporter=world["t1"])).outcome is Outcome.NOT_OWNED  # not their loan
-    over = await _report(world, TOTAL + 1)
-    assert over.outcome is Outcome.OVERPAYMENT and (over.outstanding, over.still_owed) == (TOTAL, TOTAL)
+    over = await _report(world, PAYOFF_15_JUN + 1)
+    assert over.outcome is Outcome.OVERPAYMENT
+    assert (over.outstanding, over.still_owed) == (PAYOFF_15_JUN, PAYOFF_15_JUN)
     async with db.transaction() as tx:
         await db_set_status(tx, world["loan"].id, "written_off")
     assert (await _report(world, key="k2")).outcome is Outcome.NOT_OWNED  # not active any more
@@ -172,12 +176,13 @@ async def test_maker_checker_and_kelurahan_isolation_on_decisions(world):
 
 async def test_verifying_more_than_owed_changes_nothing(world):
     db, t1 = world["db"], world["t1"]
-    rep = (await _report(world, TOTAL, "all")).repayment
+    rep = (await _report(world, PAYOFF_15_JUN, "all")).repayment
     await svc.record_cash_payment(db, loan_id=world["loan"].id, recorded_by=t1.id, kelurahan_code=KEL,
                                   amount=1_000_000, paid_on=date(2026, 6, 20), idempotency_key="cash",
                                   now=clock.utcnow())
     result = await svc.verify_repayment(db, rep.id, now=NOW, by=t1.id, kelurahan_code=KEL)
-    assert result.outcome is Outcome.OVERPAYMENT and result.outstanding == TOTAL - 1_000_000
+    # by 20 Jun the 2nd month (from 15 Jun) has begun too: 6.120.000 - 1.000.000 settles the loan
+    assert result.outcome is Outcome.OVERPAYMENT and result.outstanding == 6_000_000 + 2 * 60_000 - 1_000_000
     assert (await repayments.get(db, rep.id)).status == "pending"
     assert not await _audit(db, "repayment.verified")
 
@@ -197,8 +202,9 @@ async def test_record_cash_payment(world):
     assert (entry.details["outstanding_before"], entry.details["outstanding_after"]) == (TOTAL, TOTAL - 1_120_000)
     again = await cash(1_120_000, "rec-1")
     assert again.outcome is Outcome.DUPLICATE and again.repayment.id == result.repayment.id
-    over = await cash(TOTAL - 1_120_000 + 1, "rec-2")
-    assert over.outcome is Outcome.OVERPAYMENT and over.outstanding == TOTAL - 1_120_000
+    # on 16 Jul 2026 three months have begun (from 15 May, 15 Jun, 15 Jul): 6.180.000 settles the loan
+    over = await cash(6_180_000 - 1_120_000 + 1, "rec-2")
+    assert over.outcome is Outcome.OVERPAYMENT and over.outstanding == 6_180_000 - 1_120_000
     assert (await cash(100_000, "rec-3", by=world["tb"], loan=world["own_loan"])).outcome is Outcome.OWN_PAYMENT
     assert (await cash(100_000, "rec-4", by=world["elsewhere"], kel=OTHER_KEL)).outcome is Outcome.NOT_FOUND
     assert len(await _audit(db, "repayment.recorded")) == 1
@@ -207,7 +213,7 @@ async def test_record_cash_payment(world):
 
 async def test_reverse_repayment(world):
     db, t1 = world["db"], world["t1"]
-    rep = (await _report(world, TOTAL, "all")).repayment
+    rep = (await _report(world, PAYOFF_15_JUN, "all")).repayment
     await svc.verify_repayment(db, rep.id, now=NOW, by=t1.id, kelurahan_code=KEL)
     assert (await loans.get(db, world["loan"].id)).status == "paid_off"
 

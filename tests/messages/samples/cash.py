@@ -52,6 +52,7 @@ SAMPLES = {
         "name": "Yohanis Benyamin Ndolu Haning",
         "outstanding": 23_750_000,
         "told": False,
+        "silent": False,
     },
     "cash/borrower_recorded": {
         "repayment": _REP,
@@ -71,7 +72,7 @@ SAMPLES = {
     },
     "reverse/invalid": {"code": "reason_length", "min": 5, "max": 200, "text": "x", "name": "y"},
     "reverse/summary": {"view": _VIEW, "reason": "r" * 200},
-    "reverse/done": {"view": _VIEW, "outstanding": 23_750_000, "told": True},
+    "reverse/done": {"view": _VIEW, "outstanding": 23_750_000, "told": True, "silent": True},
     "reverse/borrower_reversed": {"view": _VIEW, "reason": "r" * 200, "outstanding": 23_750_000},
     "plain/labels/cash": {"key": "loan"},
 }

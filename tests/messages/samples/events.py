@@ -34,6 +34,8 @@ SAMPLES = {
     "events/created": {"event": EVENT},
     "events/detail": {"event": EVENT, "now": NOW},
     "events/list": {"events": [EVENT] * 20, "now": NOW, "can_create": True},
+    "events/past": {"events": [EVENT] * 20, "days": 90},
+    "events/phase": {"e": EVENT, "now": NOW},
     "events/participants": {"event": EVENT, "registrations": [REG] * 10, "total": 28, "page": 0, "first": 1},
     "events/export_caption": {"event": EVENT, "count": 28, "masked": True},
     "events/closed": {"event": EVENT},

@@ -2,6 +2,7 @@
 five payments each and a full page of borrowers."""
 
 from datetime import date
+from decimal import Decimal
 from types import SimpleNamespace
 
 _PAYMENTS = [
@@ -22,6 +23,15 @@ _LOAN = {
     "days_in_arrears": 183,
     "overdue": 8_334_000,
     "payments": _PAYMENTS,
+    "fee_percent": Decimal("1.5"),
+    "fee_per_month": 375_000,
+    "fees_scheduled": 6_750_000,
+    "principal_paid": 9_500_000,
+    "fees_paid": 3_000_000,
+    "outstanding_principal": 15_500_000,
+    "outstanding_fee": 3_750_000,
+    "fees_waived": 0,
+    "payoff_today": 15_875_000,
 }
 
 SAMPLES = {
@@ -40,6 +50,7 @@ SAMPLES = {
                 "outstanding": 0,
                 "pending_total": 0,
                 "payments": [],
+                "fees_waived": 2_250_000,
             },
             _LOAN,
         ],

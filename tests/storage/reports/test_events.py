@@ -85,3 +85,15 @@ async def test_the_clean_up_queries_find_the_messages_the_jobs_queued(db, settin
                                       business_type=None, recorded_by=coordinator.id, now=now)
     assert await event_reports.stale_event_reminder_ids(db, now) == [reminder.id]
     assert await event_reports.answered_followup_prompt_ids(db, settings.timezone) == [prompt.id]
+
+
+async def test_digest_next_7_days_leaves_out_events_that_took_place_earlier_today(db):
+    """Issue 14, item 12: the 07:00 digest of 28 Nov does not list under "the next 7 days" an event that ran
+    at 05:00 that day, nor one already done (attendance taken); one at 10:00 is still to come."""
+    early = await make_event(db, starts_at=wita(2026, 11, 28, 5, 0))
+    done = await make_event(db, starts_at=wita(2026, 11, 28, 6, 0))
+    await db.execute("UPDATE events SET status = 'done' WHERE id = :id", {"id": done.id})
+    later = await make_event(db, starts_at=wita(2026, 11, 28, 10, 0))
+    digest = await event_reports.digest_section(db, KEL, date(2026, 11, 28), now=wita(2026, 11, 28, 7, 0))
+    assert [u.starts_at for u in digest.upcoming] == [later.starts_at]
+    assert early.starts_at < later.starts_at
