@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +29,9 @@ from bot.runtime import clock
 from bot.runtime.config import ConfigError, Settings, check_database_writable, load_settings
 from bot.services import invites as invite_service
 from bot.services.demo import generate
+from bot.services.demo_data import write_demo
 from bot.services.invites import InviteOutcome, InviteResult
-from storage import audit, kelurahan, loans, people, repayments
+from storage import kelurahan, loans, people
 from storage.db import Database
 from storage.migrate import migrate
 
@@ -208,52 +208,21 @@ def cmd_import_loans(args: argparse.Namespace) -> int:
 
 # --- demo-data ------------------------------------------------------------------------------------------------
 async def _demo_data(settings: Settings, seed: int) -> dict[str, Any] | None:
-
-
+    """Generate the demo kelurahan and write it (:func:`bot.services.demo_data.write_demo`); the staff's invite
+    links for the summary. None when the database is not empty."""
     today = clock.local_today(settings.timezone)
     data = generate(seed, today, settings.default_kelurahan)
     username = await _bot_username(settings)
     db = await open_database(settings)
     try:
-        async with db.transaction() as tx:
-            if not await loans.database_is_empty(tx):
-                return None
-            staff: dict[str, people.Person] = {}
-            links: list[dict[str, Any]] = []
-            for member in data.staff:
-                role = Role(member.role)
-                person = await people.create(tx, name=member.name, kelurahan_code=data.kelurahan_code,
-                                             roles=[role], phone=member.phone, language=settings.language)
-                staff[member.role] = person
-                _, token = await invite_service.issue_invite(tx, person, role, now=clock.utcnow(), created_by=None,
-                                                             new_person=True, via="demo-data")
-                links.append({"name": person.name, "role": str(role), "link": deep_link(username, token)})
-            treasurer = staff["treasurer"]
-            borrowers = [
-                await people.create(tx, name=b.name, kelurahan_code=data.kelurahan_code, roles=[Role.BORROWER],
-                                    phone=b.phone, language=settings.language)
-                for b in data.borrowers
-            ]
-            for n, demo_loan in enumerate(data.loans):
-                borrower = borrowers[demo_loan.borrower]
-                loan = await loans.create(tx, borrower_id=borrower.id, kelurahan_code=data.kelurahan_code,
-                                          terms=demo_loan.terms, business=demo_loan.business,
-                                          created_by=treasurer.id)
-                for k, payment in enumerate(demo_loan.payments):
-                    rep, _ = await repayments.report(
-                        tx, loan_id=loan.id, amount=payment.amount, paid_on=payment.paid_on,
-                        method=payment.method, reported_by=borrower.id,
-                        idempotency_key=f"demo:{seed}:{n}:{k}")
-                    if payment.status == "verified":
-                        decided = datetime.combine(payment.paid_on, time(17), settings.timezone)
-                        await repayments.decide(tx, rep.id, approve=True, by=treasurer.id,
-                                                now=min(decided, clock.utcnow()))
-            await audit.record(tx, "demo.created", kelurahan_code=data.kelurahan_code,
-                               details={"seed": seed, "loans": len(data.loans),
-                                        "principal": data.total_principal})
-        return {"data": data, "links": links}
+        written = await write_demo(db, data, language=settings.language, timezone=settings.timezone,
+                                   now=clock.utcnow())
     finally:
         await db.close()
+    if written is None:
+        return None
+    links = [{"name": i.person.name, "role": str(i.role), "link": deep_link(username, i.token)} for i in written.staff]
+    return {"data": data, "links": links}
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
@@ -311,6 +280,8 @@ SUBCOMMANDS: dict[str, tuple[str, Subcommand]] = {
     "tick": ("run the scheduled jobs due now (or --at) and send the outbox", (run_cli.tick_args,
                                                                              run_cli.cmd_tick)),
     "backup": ("copy the database into PEM_BACKUP_DIR now", (_no_args, run_cli.cmd_backup)),
+    "try": ("try the bot without Telegram: the real bot, a built-in Telegram and a chat page per demo person",
+            (run_cli.try_args, run_cli.cmd_try)),
     "import-loans": ("import loans and borrowers from a .csv or .xlsx file", (_import_loans_args, cmd_import_loans)),
     "demo-data": ("fill an empty database with a demo kelurahan", (_demo_data_args, cmd_demo_data)),
     "seed-synthetic": ("fill an empty database with a synthetic city (benchmarks)",

@@ -9,6 +9,8 @@ the runtime (tests/test_layers.py): ``pem-bot run``, ``pem-bot tick`` and ``pem-
   from the settings, and exits. Running it twice for the same instant sends nothing new (job slots and dedupe
   keys). It is how an operator re-runs a missed digest (``--at`` that day's 07:00).
 - ``pem-bot backup`` copies the database now, exactly like the nightly job.
+- ``pem-bot try [--port 8090] [--fresh]`` runs the real bot against the embedded Bot API with the chat page
+  (:mod:`bot.runtime.simulator.session`); no token needed, its database is ``./data/try.sqlite3``.
 """
 
 from __future__ import annotations
@@ -16,8 +18,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+import threading
+import time as monotonic_time
+import webbrowser
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from telegram import Bot
@@ -30,6 +37,7 @@ from bot.jobs.backup import BackupError, make_backup
 from bot.runtime import clock
 from bot.runtime.app import allowed_updates, build_application
 from bot.runtime.config import Settings, check_database_writable, load_settings
+from bot.runtime.simulator.session import TrySession, prepare, try_settings
 
 #: How far ahead of the real clock ``--at`` may be (a tick started a little early); later is refused.
 MAX_AHEAD = timedelta(minutes=10)
@@ -146,4 +154,46 @@ def cmd_run(args: argparse.Namespace) -> int:
     app = build_application(settings)
     # bootstrap_retries=-1: on patchy networks keep retrying start-up instead of exiting.
     app.run_polling(allowed_updates=allowed_updates(), close_loop=False, bootstrap_retries=-1)
+    return 0
+
+
+# --- try ------------------------------------------------------------------------------------------------------
+def try_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=8090, help="the page's port on 127.0.0.1 (default 8090)")
+    parser.add_argument("--fresh", action="store_true", help="start again from new demo data")
+    parser.add_argument("--data-dir", default="./data", help="where try.sqlite3 lives (default ./data)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+
+
+def _can_open_browser() -> bool:
+    """Not on a Linux box without a display: webbrowser would fall back to a text browser in this terminal."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def cmd_try(args: argparse.Namespace) -> int:
+    started = monotonic_time.monotonic()
+    settings = try_settings(load_settings(require_token=False), Path(args.data_dir))
+    check_database_writable(settings.database)
+    configure_logging(settings)
+    personas, created = asyncio.run(prepare(settings, Path(args.data_dir), fresh=args.fresh))
+    session = TrySession(settings, personas, port=args.port)
+    try:
+        session.start_server()
+    except OSError as exc:
+        say(settings, "try", file=sys.stderr, kind="port", port=args.port, reason=exc.strerror or str(exc))
+        return EXIT_CONFIG
+
+    def announce() -> None:
+        if session.ready.wait(timeout=120):
+            say(settings, "try", kind="ready", url=session.url, path=str(settings.database), created=created,
+                people=[(p.name, str(p.role)) for p in personas],
+                seconds=round(monotonic_time.monotonic() - started, 1))
+            sys.stdout.flush()
+            if not args.no_browser and _can_open_browser():
+                webbrowser.open(session.url)
+
+    threading.Thread(target=announce, name="try-announce", daemon=True).start()
+    session.run()
     return 0

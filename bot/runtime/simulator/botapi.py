@@ -461,7 +461,9 @@ class BotApiEmulator:
         """The user types ``text`` (a leading ``/command`` becomes a bot_command entity). Returns the message id."""
         with self._cond:
             user = self._user(user_id)
-            message = self._new_message(user_id, "user", text=text, html=plain(text).safe_html)
+            # A deep link (t.me/bot?start=TOKEN) sends "/start TOKEN"; the client shows only "/start".
+            shown = "/start" if text.startswith("/start ") else text
+            message = self._new_message(user_id, "user", text=text, html=plain(shown).safe_html)
             api = message.api(self.bot, user, self.files)
             if text.startswith("/"):
                 api["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
