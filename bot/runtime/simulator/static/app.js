@@ -14,6 +14,7 @@ let active = localStorage.getItem("pem-try-person") || null;
 const seen = new Set();   // notice ids already shown as a toast or an alert
 const readUpTo = {};      // user id -> number of items seen in that chat
 let firstLoad = true;
+const drawn = new Map();  // "user:item id" -> {signature, nodes}
 
 const $ = (id) => document.getElementById(id);
 
@@ -39,34 +40,38 @@ function time(seconds) {
   return d.toLocaleTimeString("id-ID", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Makassar" });
 }
 
+const personButtons = new Map();  // key -> button, kept across redraws (a click never lands on a replaced node)
+
 function drawPeople() {
   const nav = $("people");
-  nav.replaceChildren();
   state.personas.forEach((p, i) => {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "person" + (p.key === active ? " active" : "");
-    button.dataset.persona = p.key;
-    const avatar = document.createElement("div");
-    avatar.className = "avatar";
-    avatar.style.background = COLORS[i % COLORS.length];
-    avatar.textContent = initials(p.name);
-    const who = document.createElement("div");
-    who.className = "who";
-    who.innerHTML = `<div class="pname"></div><div class="prole"></div>`;
-    who.firstChild.textContent = p.name;
-    who.lastChild.textContent = ROLES[p.role] || p.role;
-    button.append(avatar, who);
-    const items = state.chats[p.user_id] || [];
-    const unread = items.length - (readUpTo[p.user_id] ?? items.length);
-    if (p.key !== active && unread > 0) {
+    let button = personButtons.get(p.key);
+    if (!button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.dataset.persona = p.key;
+      const avatar = document.createElement("div");
+      avatar.className = "avatar";
+      avatar.style.background = COLORS[i % COLORS.length];
+      avatar.textContent = initials(p.name);
+      const who = document.createElement("div");
+      who.className = "who";
+      who.innerHTML = `<div class="pname"></div><div class="prole"></div>`;
+      who.firstChild.textContent = p.name;
+      who.lastChild.textContent = ROLES[p.role] || p.role;
       const badge = document.createElement("span");
       badge.className = "badge";
-      badge.textContent = unread;
-      button.append(badge);
+      button.append(avatar, who, badge);
+      button.addEventListener("click", () => { active = p.key; localStorage.setItem("pem-try-person", p.key); $("menu").hidden = true; draw(true); });
+      personButtons.set(p.key, button);
+      nav.append(button);
     }
-    button.addEventListener("click", () => { active = p.key; localStorage.setItem("pem-try-person", p.key); $("menu").hidden = true; draw(true); });
-    nav.append(button);
+    button.className = "person" + (p.key === active ? " active" : "");
+    const items = state.chats[p.user_id] || [];
+    const unread = items.length - (readUpTo[p.user_id] ?? items.length);
+    const badge = button.querySelector(".badge");
+    badge.textContent = unread;
+    badge.hidden = p.key === active || unread <= 0;
   });
 }
 
@@ -79,6 +84,7 @@ function drawMessage(item, userId) {
     img.src = item.photo;
     img.alt = "foto · photo";
     img.addEventListener("click", () => window.open(item.photo, "_blank"));
+    img.addEventListener("load", () => { const list = $("messages"); if (list.dataset.stick === "1") list.scrollTop = list.scrollHeight; });
     box.append(img);
   }
   if (item.document) {
@@ -116,7 +122,8 @@ function drawMessage(item, userId) {
           if (b.url) { window.open(b.url, "_blank"); return; }
           button.classList.add("busy");
           const result = await post("/sim/tap", { user_id: userId, message_id: item.id, data: b.data });
-          if (!result.ok) { button.classList.remove("busy"); showToast(result.data.error || "?"); }
+          if (!result.ok) showToast(result.data.error || "?");
+          setTimeout(() => button.classList.remove("busy"), 1500);
         });
         line.append(button);
       }
@@ -152,9 +159,21 @@ function draw(switched) {
   const atBottom = switched || list.scrollHeight - list.scrollTop - list.clientHeight < 80;
   const items = state.chats[p.user_id] || [];
   const nodes = [];
-  for (const item of items) nodes.push(...(item.kind === "message" ? drawMessage(item, p.user_id) : drawNotice(item)));
-  list.replaceChildren(...nodes);
+  for (const item of items) {
+    // an unchanged item keeps its nodes (clicks and scrolling are not disturbed); a changed one (an edit) is redrawn
+    const key = `${p.user_id}:${item.id}`;
+    const signature = JSON.stringify(item);
+    let cached = drawn.get(key);
+    if (!cached || cached.signature !== signature) {
+      cached = { signature, nodes: item.kind === "message" ? drawMessage(item, p.user_id) : drawNotice(item) };
+      drawn.set(key, cached);
+    }
+    nodes.push(...cached.nodes);
+  }
+  const current = Array.from(list.children);
+  if (current.length !== nodes.length || current.some((node, i) => node !== nodes[i])) list.replaceChildren(...nodes);
   if (atBottom) list.scrollTop = list.scrollHeight;
+  list.dataset.stick = atBottom ? "1" : "0";
   readUpTo[p.user_id] = items.length;
   drawMenu(p);
   // callback answers of the chat on screen: a toast, or an alert that waits for OK
@@ -243,6 +262,10 @@ $("composer").addEventListener("submit", (event) => {
   const text = input.value;
   input.value = "";
   send(text);
+});
+$("messages").addEventListener("scroll", () => {
+  const list = $("messages");
+  list.dataset.stick = list.scrollHeight - list.scrollTop - list.clientHeight < 80 ? "1" : "0";
 });
 $("menu-btn").addEventListener("click", () => { $("menu").hidden = !$("menu").hidden; });
 $("photo-input").addEventListener("change", async (event) => {
