@@ -137,7 +137,8 @@ class TrySession:
         self.settings = settings
         self.app: PemApplication | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.ready = threading.Event()
+        self.started = threading.Event()  # the bot polls
+        self.ready = threading.Event()  # … and every persona's /start has been answered (the page may jump)
 
     @property
     def url(self) -> str:
@@ -161,9 +162,10 @@ class TrySession:
         async def post_init(application: Any) -> None:
             if original_post_init is not None:
                 await original_post_init(application)
-            self.ready.set()
+            self.started.set()
 
         app.post_init = post_init
+        threading.Thread(target=self._wait_linked, name="try-linked", daemon=True).start()
         for persona in self.personas:  # redeem the invites: the bot sees a real /start from each chat
             if persona.token:
                 self.api.user_sends(persona.user_id, f"/start {persona.token}")
@@ -172,6 +174,18 @@ class TrySession:
         finally:
             self.api.stop()
             self.loop.close()
+
+    def _wait_linked(self, timeout: float = 30.0) -> None:
+        """Set :attr:`ready` once the bot polls and has greeted every persona it was sent a /start for."""
+        if self.started.wait(timeout=120):
+            for persona in self.personas:
+                if persona.token:
+                    try:
+                        self.api.wait_for("sendMessage", lambda p, uid=persona.user_id: str(p.get("chat_id"))
+                                          == str(uid), timeout=timeout)
+                    except TimeoutError:
+                        log.warning("no greeting for %s within %ss", persona.name, timeout)
+            self.ready.set()
 
     # --- the clock control ------------------------------------------------------------------------------------
     def now_local(self) -> datetime:
