@@ -49,9 +49,9 @@ def test_the_clock_targets(tmp_path, frozen):
     assert session.target("tomorrow-0700", None, None) == datetime(2026, 12, 3, 7, 0, tzinfo=tz)
     assert session.target(None, "2026-12-07", None) == datetime(2026, 12, 7, 7, 0, tzinfo=tz)
     assert session.target(None, "2026-12-07", "08:15") == datetime(2026, 12, 7, 8, 15, tzinfo=tz)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="does not match format"):
         session.target(None, "07-12-2026", None)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no date"):
         session.target(None, None, None)
     # not started: the jump is refused with the bot's not-ready line, the clock does not move
     refused = session.jump(datetime(2026, 12, 3, 7, 0, tzinfo=tz))
