@@ -28,7 +28,6 @@ PAGE_TAG = {"strong": "b", "em": "i", "ins": "u", "strike": "s", "del": "s", "tg
             "tg-emoji": "span"}
 NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
-_TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 _ATTRIBUTE = re.compile(r"\s*([A-Za-z-]+)\s*(?:=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+))?")
 _ENTITY = re.compile(r"&(#x[0-9A-Fa-f]{1,6}|#[0-9]{1,7}|[A-Za-z]{1,8});")
 
@@ -72,6 +71,21 @@ def _attributes(tag: str, raw: str) -> dict[str, str]:
         attrs[match.group(1).lower()] = html.unescape(value)
         position = match.end()
     return attrs
+
+
+def _tag_end(source: str, start: int) -> int:
+    """The index of the ">" closing a start tag whose attributes begin at ``start`` (quoted values may hold ">")."""
+    quote = ""
+    for index in range(start, len(source)):
+        char = source[index]
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == ">":
+            return index
+    return -1
 
 
 def _open_tag(tag: str, attrs: dict[str, str]) -> str:
@@ -119,10 +133,10 @@ def parse(source: str) -> Parsed:
             i = j
             continue
         begin = i
-        end = source.find(">", i)
-        if end == -1:
-            raise HtmlError(f"Unclosed start tag at byte offset {_offset(source, begin)}")
         if source.startswith("</", i):
+            end = source.find(">", i)
+            if end == -1:
+                raise HtmlError(f"Unclosed end tag at byte offset {_offset(source, begin)}")
             name = source[i + 2:end].strip().lower()
             if not stack:
                 raise HtmlError(f"Unexpected end tag at byte offset {_offset(source, begin)}")
@@ -133,12 +147,20 @@ def parse(source: str) -> Parsed:
             out.append(f"</{'span' if tag in ('tg-spoiler', 'span', 'tg-emoji') else PAGE_TAG.get(tag, tag)}>")
             i = end + 1
             continue
-        match = _TAG_NAME.match(source, i + 1)
-        if match is None:
-            raise HtmlError(f'Unsupported start tag "" at byte offset {_offset(source, begin)}')
-        tag = match.group(0).lower()
-        attrs = _attributes(tag, source[match.end():end])
-        if tag not in ALLOWED_TAGS or (tag == "span" and attrs.get("class") != "tg-spoiler"):
+        # like tdlib: the tag name runs to the first space or ">" ("<kahn@inbox.ru>" is the tag "kahn@inbox.ru")
+        name_end = i + 1
+        while name_end < n and not source[name_end].isspace() and source[name_end] != ">":
+            name_end += 1
+        if name_end >= n:
+            raise HtmlError(f"Unclosed start tag at byte offset {_offset(source, begin)}")
+        tag = source[i + 1:name_end].lower()
+        if tag not in ALLOWED_TAGS:
+            raise HtmlError(f'Unsupported start tag "{tag}" at byte offset {_offset(source, begin)}')
+        end = _tag_end(source, name_end)
+        if end == -1:
+            raise HtmlError(f"Unclosed start tag at byte offset {_offset(source, begin)}")
+        attrs = _attributes(tag, source[name_end:end])
+        if tag == "span" and attrs.get("class") != "tg-spoiler":
             raise HtmlError(f'Unsupported start tag "{tag}" at byte offset {_offset(source, begin)}')
         stack.append(tag)
         out.append(_open_tag(tag, attrs))

@@ -147,6 +147,14 @@ function draw(switched) {
   if (!persona()) active = state.personas.length ? state.personas[0].key : null;
   const p = persona();
   $("now").textContent = "🕖 " + state.now_label;
+  const today = state.now.slice(0, 10);  // the bot's date (WITA), which the clock control moves
+  const dateInput = $("jump-date");
+  dateInput.min = today;
+  if (!dateInput.value || dateInput.value < today) {
+    const next = new Date(today + "T00:00:00Z");
+    next.setUTCDate(next.getUTCDate() + 1);
+    dateInput.value = next.toISOString().slice(0, 10);
+  }
   drawPeople();
   if (!p) return;
   const index = state.personas.indexOf(p);

@@ -99,7 +99,10 @@ def test_callback_data_is_checked_on_edits_too(api):
     ("Rp 5 <br> juta", 'Unsupported start tag "br" at byte offset 5'),
     ("é <b><i>x</b></i>", 'Unmatched end tag at byte offset 10, expected "</i>", found "</b>"'),
     ("x</b>", "Unexpected end tag at byte offset 1"),
-    ("a < b", "Unclosed start tag at byte offset 2"),
+    ("a < b", 'Unsupported start tag "" at byte offset 2'),
+    ("x <b", "Unclosed start tag at byte offset 2"),
+    ("surel <kahn@inbox.ru>", 'Unsupported start tag "kahn@inbox.ru" at byte offset 6'),
+    ("<b>x</b", "Unclosed end tag at byte offset 4"),
     ('<span class="x">s</span>', 'Unsupported start tag "span" at byte offset 0'),
 ])
 def test_html_telegram_rejects_is_refused_with_its_reason(api, source, reason):
