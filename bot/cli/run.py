@@ -37,7 +37,7 @@ from bot.jobs.backup import BackupError, make_backup
 from bot.runtime import clock
 from bot.runtime.app import allowed_updates, build_application
 from bot.runtime.config import Settings, check_database_writable, load_settings
-from bot.runtime.simulator.session import TrySession, prepare, try_settings
+from bot.runtime.simulator.session import TrySession, chats_dir, prepare, try_settings
 
 #: How far ahead of the real clock ``--at`` may be (a tick started a little early); later is refused.
 MAX_AHEAD = timedelta(minutes=10)
@@ -178,7 +178,7 @@ def cmd_try(args: argparse.Namespace) -> int:
     check_database_writable(settings.database)
     configure_logging(settings)
     personas, created = asyncio.run(prepare(settings, Path(args.data_dir), fresh=args.fresh))
-    session = TrySession(settings, personas, port=args.port)
+    session = TrySession(settings, personas, port=args.port, state_dir=chats_dir(Path(args.data_dir)))
     try:
         session.start_server()
     except OSError as exc:

@@ -170,6 +170,7 @@ def test_a_second_start_reuses_the_demo_and_fresh_starts_again(tmp_path):
     first = Try(tmp_path)
     try:
         first.wait_items("yohanes", lambda items: any("Selamat datang" in i.get("text", "") for i in items))
+        first_chat = [(i["id"], i.get("text")) for i in first.chat("yohanes")[1]]
     finally:
         assert first.stop() == 0
     with sqlite3.connect(tmp_path / "data" / "try.sqlite3") as conn:
@@ -179,7 +180,14 @@ def test_a_second_start_reuses_the_demo_and_fresh_starts_again(tmp_path):
     try:
         assert "baru dibuat" not in "".join(again.output)
         time.sleep(1.5)
-        assert again.chat("yohanes")[1] == []  # already linked: no new /start
+        chat = again.chat("yohanes")[1]
+        # the chat is back (a scheduled message may have come in after the look above), and no new /start
+        assert [(i["id"], i.get("text")) for i in chat][:len(first_chat)] == first_chat
+        assert sum(1 for i in chat if i.get("text", "").startswith("/start")) == 1
+        status, _ = again.post("/sim/send", {"user_id": again.chat("yohanes")[0]["user_id"], "text": "/bantuan"})
+        assert status == 200
+        answer = again.wait_items("yohanes", bot_said, len(chat))
+        assert min(i["id"] for i in answer if i["kind"] == "message") > max(i for i, _ in first_chat)  # never reused
     finally:
         again.stop()
     with sqlite3.connect(tmp_path / "data" / "try.sqlite3") as conn:
@@ -188,7 +196,9 @@ def test_a_second_start_reuses_the_demo_and_fresh_starts_again(tmp_path):
     fresh = Try(tmp_path, "--fresh")
     try:
         assert "baru dibuat" in "".join(fresh.output)
-        fresh.wait_items("yohanes", lambda items: any("Selamat datang" in i.get("text", "") for i in items))
+        greeted = fresh.wait_items("yohanes", lambda items: any("Selamat datang" in i.get("text", "")
+                                                                for i in items))
+        assert greeted[0].get("text", "").startswith("/start ")  # a new chat, from the start
     finally:
         fresh.stop()
 

@@ -16,7 +16,7 @@ Thread safety: one condition variable guards the whole state; the page's long po
 
 from __future__ import annotations
 
-import itertools
+import dataclasses
 import json
 import mimetypes
 import struct
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -179,11 +180,51 @@ class BotApiEmulator:
         self._updates: list[dict[str, Any]] = []
         self._queries: dict[str, tuple[int, int]] = {}  # callback query id → (chat, message)
         self._cond = threading.Condition()
-        self._update_ids = itertools.count(1)
-        self._message_ids = itertools.count(1)
-        self._file_ids = itertools.count(1)
-        self._notice_ids = itertools.count(1)
+        self._counter_lock = threading.Lock()
+        self._counters = {"update": 0, "message": 0, "file": 0, "notice": 0}
         self.server: ThreadingHTTPServer | None = None
+
+    def _next(self, counter: str) -> int:
+        """The next id of a kind (message ids, like Telegram's, are never reused, even after a restore)."""
+        with self._counter_lock:
+            self._counters[counter] += 1
+            return self._counters[counter]
+
+    # --- keeping the chats over a restart (pem-bot try) -------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Write the chats, menus, files and id counters into ``folder`` (``state.json`` and ``files/``)."""
+        with self._cond:
+            files_dir = folder / "files"
+            files_dir.mkdir(parents=True, exist_ok=True)
+            for stored in self.files.values():
+                path = files_dir / stored.file_id
+                if not path.exists():
+                    path.write_bytes(stored.data)
+            state = {"counters": self._counters, "users": list(self.users.values()), "menus": self.menus,
+                     "chats": {str(k): v for k, v in self.chats.items()},
+                     "messages": [dataclasses.asdict(m) for m in self.messages.values()],
+                     "files": [{"file_id": f.file_id, "name": f.name, "mime": f.mime, "kind": f.kind}
+                               for f in self.files.values()]}
+            (folder / "state.json").write_text(json.dumps(state), "utf-8")
+
+    def restore(self, folder: Path) -> bool:
+        """Load what :meth:`save` wrote (False when there is nothing, or it cannot be read)."""
+        try:
+            state = json.loads((folder / "state.json").read_text("utf-8"))
+            files = {f["file_id"]: StoredFile(f["file_id"], (folder / "files" / f["file_id"]).read_bytes(), f["name"],
+                                              f["mime"], f["kind"]) for f in state["files"]}
+            messages = {(m["chat_id"], m["message_id"]): ChatMessage(**m) for m in state["messages"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        with self._cond:
+            self._counters.update(state["counters"])
+            self.users.update({int(u["id"]): u for u in state["users"]})
+            self.menus.update(state["menus"])
+            self.chats.update({int(k): v for k, v in state["chats"].items()})
+            self.messages.update(messages)
+            self.files.update(files)
+            self._changed()
+        return True
 
     # --- life cycle -------------------------------------------------------------------------------------------
     @property
@@ -276,7 +317,7 @@ class BotApiEmulator:
         return parsed
 
     def _new_message(self, chat_id: int, sender: str, **fields: Any) -> ChatMessage:
-        message = ChatMessage(next(self._message_ids), chat_id, sender, int(self.clock()), **fields)
+        message = ChatMessage(self._next('message'), chat_id, sender, int(self.clock()), **fields)
         self.messages[(chat_id, message.message_id)] = message
         self.chats.setdefault(chat_id, []).append({"ref": message.message_id})
         self.typing.pop(chat_id, None)
@@ -452,7 +493,7 @@ class BotApiEmulator:
         return self.users[user_id]
 
     def _queue(self, payload: dict[str, Any]) -> int:
-        update_id = next(self._update_ids)
+        update_id = self._next('update')
         self._updates.append({"update_id": update_id, **payload})
         self._changed()
         return update_id
@@ -474,7 +515,7 @@ class BotApiEmulator:
         """The user sends a photo (the page's upload button stands in for the camera)."""
         with self._cond:
             user = self._user(user_id)
-            stored = StoredFile(f"sim-{next(self._file_ids)}", data, name, mimetypes.guess_type(name)[0]
+            stored = StoredFile(f"sim-{self._next('file')}", data, name, mimetypes.guess_type(name)[0]
                                 or "image/jpeg", "photo")
             self.files[stored.file_id] = stored
             message = self._new_message(user_id, "user", text=caption, html=plain(caption).safe_html,
@@ -492,14 +533,14 @@ class BotApiEmulator:
                        for b in row] if message and not message.deleted else []
             if data not in buttons:
                 raise ValueError(f"no button {data!r} on message {message_id} of chat {user_id}")
-            query_id = str(next(self._update_ids) * 1000 + user_id % 1000)
+            query_id = str(self._next('update') * 1000 + user_id % 1000)
             self._queries[query_id] = (user_id, message_id)
             self._queue({"callback_query": {"id": query_id, "from": user, "chat_instance": str(user_id),
                                             "data": data, "message": message.api(self.bot, user, self.files)}})
             return query_id
 
     def _notice(self, chat_id: int, kind: str, text: str) -> None:
-        self.chats.setdefault(chat_id, []).append({"kind": kind, "id": f"n{next(self._notice_ids)}", "text": text,
+        self.chats.setdefault(chat_id, []).append({"kind": kind, "id": f"n{self._next('notice')}", "text": text,
                                                    "date": int(self.clock())})
 
     def notice(self, chat_id: int, kind: str, text: str) -> None:
@@ -670,7 +711,7 @@ def _handler_class(api: BotApiEmulator) -> type[BaseHTTPRequestHandler]:
             try:
                 params, files = parse_body(self.read_body(), self.headers.get("Content-Type", ""))
                 for stored in files.values():
-                    stored.file_id = f"bot-{next(api._file_ids)}"
+                    stored.file_id = f"bot-{api._next('file')}"
                 result = api.call(method, params, files)
             except ApiError as exc:
                 self.reply_json(exc.code, exc.payload())

@@ -9,6 +9,10 @@ bot runs in the main thread exactly as ``pem-bot run`` does (:func:`bot.runtime.
   borrowers (Yohanes and Maria) and a city user, and records the personas in ``try.personas.json``; each persona's
   invite is redeemed by a real ``/start <token>`` from their chat, so everyone starts linked, with their menu.
 - Backups of the try database go to ``<data_dir>/try-backups``, never ``PEM_BACKUP_DIR``.
+- The chats (messages, photos, documents, menus, the emulator's id counters) are saved at shutdown into
+  ``<data_dir>/try-chats`` and brought back at the next start on the same database (``--fresh`` forgets them), so
+  a training session can stop and go on; message ids are never reused, as in Telegram (the bot keeps ids of
+  messages it edits later).
 - The clock control (:meth:`TrySession.jump`) moves :mod:`bot.runtime.clock` to the chosen instant and runs the
   catch-up tick there in the bot's event loop, as ``pem-bot tick --at`` does (:func:`bot.jobs.run_due` with
   ``catch_up=True``, under the scheduler's tick lock). The clock then keeps running from there, for the
@@ -21,6 +25,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import shutil
 import threading
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -86,6 +91,16 @@ def _reset(db_path: Path, personas_file: Path, *, fresh: bool) -> bool:
     return True
 
 
+def chats_dir(data_dir: Path) -> Path:
+    """Where the simulator keeps its chats between runs (they belong to this database)."""
+    return data_dir / "try-chats"
+
+
+def _forget_chats(folder: Path) -> None:
+    if folder.is_dir():
+        shutil.rmtree(folder)
+
+
 def _save(personas_file: Path, personas: list[Persona]) -> None:
     personas_file.write_text(json.dumps([dataclasses.asdict(p) for p in personas], indent=1), "utf-8")
 
@@ -99,6 +114,8 @@ async def prepare(settings: Settings, data_dir: Path, *, fresh: bool) -> tuple[l
     A persona already linked (an earlier run redeemed the invite) comes back without a token."""
     personas_file = data_dir / "try.personas.json"
     created = _reset(settings.database, personas_file, fresh=fresh)
+    if created:
+        _forget_chats(chats_dir(data_dir))
     db = await Database(settings.database).open()
     try:
         await migrate(db)
@@ -130,8 +147,10 @@ class TrySession:
     """The running simulator: emulator + page + the bot (``run()`` blocks until Ctrl+C)."""
 
     def __init__(self, settings: Settings, personas: list[Persona], *, host: str = "127.0.0.1",
-                 port: int = 8090) -> None:
+                 port: int = 8090, state_dir: Path | None = None) -> None:
         self.personas = personas
+        #: where the chats are kept between runs (``<data dir>/try-chats``); None keeps nothing
+        self.state_dir = state_dir
         self.api = BotApiEmulator(TOKEN, host=host, port=port, bot=BOT, clock=lambda: clock.utcnow().timestamp())
         self.api.page_routes = page_routes(self)
         self.settings = settings
@@ -145,8 +164,11 @@ class TrySession:
         return self.api.address + "/"
 
     def start_server(self) -> None:
-        """Bind the port (OSError when it is taken) and add the personas' chats."""
+        """Bind the port (OSError when it is taken), bring back the chats of the last run on this database
+        (:attr:`state_dir`), and add the personas' chats."""
         self.api.start()
+        if self.state_dir is not None:
+            self.api.restore(self.state_dir)
         for persona in self.personas:
             self.api.add_user(persona.user_id, persona.first_name, language_code=self.settings.language)
         self.settings = dataclasses.replace(self.settings, api_base_url=self.api.base_url)
@@ -173,6 +195,8 @@ class TrySession:
             app.run_polling(allowed_updates=allowed_updates(), close_loop=False, bootstrap_retries=-1)
         finally:
             self.api.stop()
+            if self.state_dir is not None:
+                self.api.save(self.state_dir)
             self.loop.close()
 
     def _wait_linked(self, timeout: float = 30.0) -> None:

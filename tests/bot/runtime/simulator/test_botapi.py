@@ -282,3 +282,23 @@ async def test_a_wrong_token_is_refused_as_telegram_does(served):
     with pytest.raises(InvalidToken):
         async with Bot("999:wrong", base_url=served.base_url):
             pass
+
+
+def test_save_and_restore_keep_the_chats_and_never_reuse_a_message_id(api, tmp_path):
+    sent = api.call("sendMessage", {"chat_id": CHAT, "text": "<b>Halo</b>", "parse_mode": "HTML",
+                                    "reply_markup": keyboard("a:1")})
+    api.user_sends_photo(CHAT, b"\x89PNG\r\n\x1a\n" + b"\0" * 20, name="kuitansi.png")
+    api.call("setMyCommands", {"commands": [{"command": "bayar", "description": "Bayar"}],
+                               "scope": {"type": "chat", "chat_id": CHAT}})
+    api.save(tmp_path)
+
+    later = BotApiEmulator(TOKEN)
+    assert later.restore(tmp_path)
+    assert [i.get("text") for i in later.chat_view(CHAT)] == [i.get("text") for i in api.chat_view(CHAT)]
+    assert later.menu_for(CHAT) == [{"command": "bayar", "description": "Bayar"}]
+    photo = next(i for i in later.chat_view(CHAT) if i.get("photo"))
+    assert later.files[photo["photo"].rsplit("/", 1)[1]].data.startswith(b"\x89PNG")
+    later.call("editMessageText", {"chat_id": CHAT, "message_id": sent["message_id"], "text": "Diubah"})
+    again = later.call("sendMessage", {"chat_id": CHAT, "text": "baru"})
+    assert again["message_id"] > max(m for _, m in api.messages)
+    assert not BotApiEmulator(TOKEN).restore(tmp_path / "nothing-here")
