@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import sys
 import threading
-import time as monotonic_time
+import time
 import webbrowser
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,7 +37,7 @@ from bot.jobs import TickReport, run_due
 from bot.jobs.backup import BackupError, make_backup
 from bot.runtime import clock
 from bot.runtime.app import allowed_updates, build_application
-from bot.runtime.config import Settings, check_database_writable, load_settings
+from bot.runtime.config import Settings, check_database_writable, load_settings, read_environment
 from bot.runtime.simulator.session import TrySession, chats_dir, prepare, try_settings
 
 #: How far ahead of the real clock ``--at`` may be (a tick started a little early); later is refused.
@@ -173,8 +174,10 @@ def _can_open_browser() -> bool:
 
 
 def cmd_try(args: argparse.Namespace) -> int:
-    started = monotonic_time.monotonic()
+    started = time.monotonic()
     settings = try_settings(load_settings(require_token=False), Path(args.data_dir))
+    if not read_environment()["PEM_LOG_LEVEL"]:  # a newcomer's terminal: the address, not the scheduler's chatter
+        settings = dataclasses.replace(settings, log_level="WARNING")
     check_database_writable(settings.database)
     configure_logging(settings)
     personas, created = asyncio.run(prepare(settings, Path(args.data_dir), fresh=args.fresh))
@@ -189,7 +192,7 @@ def cmd_try(args: argparse.Namespace) -> int:
         if session.ready.wait(timeout=120):
             say(settings, "try", kind="ready", url=session.url, path=str(settings.database), created=created,
                 people=[(p.name, str(p.role)) for p in personas],
-                seconds=round(monotonic_time.monotonic() - started, 1))
+                seconds=round(time.monotonic() - started, 1))
             sys.stdout.flush()
             if not args.no_browser and _can_open_browser():
                 webbrowser.open(session.url)
