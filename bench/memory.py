@@ -4,7 +4,7 @@ Run from the repository root::
 
     .venv/bin/python bench/memory.py [--fanout-seconds 75] [--queue 5000]
 
-The bot is the real ``python -m bot.cli run`` subprocess, long polling ``tests/e2e/fake_bot_api.py``'s FakeBotApi
+The bot is the real ``python -m bot.cli run`` subprocess, long polling the embedded Bot API
 over real HTTP (see ``bench/startup.py``), on a copy of the cached synthetic city (``bench/common.py``:
 51 kelurahan × 300 borrowers, about 15,000 loans and 500,000 repayments). Memory is read from
 ``/proc/<pid>/status``: ``VmHWM`` (peak resident set) and ``VmRSS``.
@@ -14,7 +14,7 @@ over real HTTP (see ``bench/startup.py``), on a copy of the cached synthetic cit
    ``--idle-seconds``. Target: VmHWM ≤ 150 MB.
 2. **fan-out**: today's jobs already run, and ``--queue`` messages (a reminder each to that many linked
    borrowers) queued in the outbox before start. The start-up catch-up sends the first 500 (at 30/s through the
-   FakeBotApi), the minute tick the next 500, and so on. Sampled every 0.5 s for ``--fanout-seconds``.
+   BotApiEmulator), the minute tick the next 500, and so on. Sampled every 0.5 s for ``--fanout-seconds``.
    Target: VmHWM ≤ 150 MB.
 3. **catch-up**: today's jobs NOT yet run (the bot was down all day): the start-up catch-up runs the backup,
    plans the whole city's reminders and builds the digests. Sampled for ``--catch-up-seconds``.
@@ -96,8 +96,8 @@ def idle_run(idle_seconds: float) -> dict[str, object]:
         try:
             bot.wait_for(lambda: api.first("getUpdates") is not None, 120)
             for n in range(5):
-                api.push_command(41_000 + n, "/start")
-                api.push_command(41_000 + n, "/bantuan")
+                api.user_sends(41_000 + n, "/start")
+                api.user_sends(41_000 + n, "/bantuan")
             bot.wait_for(lambda: api.count("sendMessage") >= 10, 30)
             time.sleep(idle_seconds)
             mem = status_mb(bot.pid)

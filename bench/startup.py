@@ -6,7 +6,7 @@ Run from the repository root::
 
 Each run copies the cached synthetic city (``bench/common.py``: 51 kelurahan × 300 borrowers, 3 years; built on
 first use, which takes a few minutes once) and starts the real ``python -m bot.cli run`` subprocess with
-``TELEGRAM_API_BASE_URL`` pointing at ``tests/e2e/fake_bot_api.py``'s FakeBotApi (real HTTP, real long polling),
+``TELEGRAM_API_BASE_URL`` pointing at the embedded Bot API (real HTTP, real long polling),
 which here stamps every call with its arrival time. The city copy has today's scheduled jobs *not yet run*, so the
 start-up catch-up tick (today's reminders, digests …) has real work to do — the worst case for start-up.
 
@@ -28,7 +28,6 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,21 +36,23 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import city_db, fresh_copy, print_machine  # noqa: E402
-from tests.e2e.fake_bot_api import FakeBotApi  # noqa: E402
+from bot.runtime.simulator.botapi import BotApiEmulator  # noqa: E402
 
 TOKEN = "123456:BENCH-startup-token"
 CATCH_UP_LOG = "start-up catch-up:"
 
 
-@dataclass
-class TimedApi(FakeBotApi):
-    """FakeBotApi that stamps each call with ``time.monotonic()`` on arrival."""
+class TimedApi(BotApiEmulator):
+    """The embedded Bot API (Telegram's rules, flood control included), stamping each call with
+    ``time.monotonic()`` on arrival."""
 
-    stamps: list[tuple[str, float]] = field(default_factory=list)
+    def __init__(self, token: str) -> None:
+        super().__init__(token)
+        self.stamps: list[tuple[str, float]] = []
 
-    def _handle(self, method: str, params: dict[str, Any]) -> Any:
+    def call(self, method: str, params: dict[str, Any], files: Any = None) -> Any:
         self.stamps.append((method, time.monotonic()))
-        return super()._handle(method, params)
+        return super().call(method, params, files)
 
     def first(self, method: str) -> float | None:
         return next((t for m, t in list(self.stamps) if m == method), None)

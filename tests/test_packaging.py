@@ -19,7 +19,7 @@ def test_package_data_covers_every_non_python_file():
         base = ROOT.joinpath(*package.split("."))
         shipped = {Path(p) for pattern in patterns for p in glob.glob(pattern, root_dir=base, recursive=True)}
         present = {p.relative_to(base) for p in base.rglob("*")
-                   if p.is_file() and p.suffix in {".j2", ".sql", ".csv"}}
+                   if p.is_file() and p.suffix in {".j2", ".sql", ".csv", ".html", ".css", ".js"}}
         assert present, package
         assert present - shipped == set(), f"{package}: files the wheel would not ship"
-    assert "messages" in package_data and "storage" in package_data and "bot.domain" in package_data
+    assert {"messages", "storage", "bot.domain", "bot.runtime.simulator"} <= set(package_data)

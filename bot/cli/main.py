@@ -32,7 +32,7 @@ from bot.domain.roles import Role
 from bot.domain.settings import ConfigError, Settings
 from bot.services import disbursements as disbursement_service
 from bot.services import invites as invite_service
-from bot.services.demo import create_demo_data
+from bot.services.demo import write_demo
 from bot.services.invites import InviteOutcome, InviteResult
 from storage import invites, kelurahan, loans, people
 from storage.db import Database, check_database_writable
@@ -222,18 +222,20 @@ def cmd_import_loans(args: argparse.Namespace) -> int:
 
 # --- demo-data ------------------------------------------------------------------------------------------------
 async def _demo_data(settings: Settings, process: Process, seed: int) -> dict[str, Any] | None:
+    """Generate the demo kelurahan and write it (:func:`bot.services.demo.write_demo`); the staff's invite
+    links for the summary. None when the database is not empty."""
     data = generate(seed, process.today(settings), settings.default_kelurahan)
     username = await _bot_username(settings)
     db = await open_database(settings)
     try:
-        links = await create_demo_data(db, data, seed=seed, now=process.now(), timezone=settings.timezone,
-                                       language=settings.language, bot_username=username,
-                                       receipt_key=settings.receipt_key)
+        written = await write_demo(db, data, language=settings.language, timezone=settings.timezone,
+                                   now=process.now(), receipt_key=settings.receipt_key)
     finally:
         await db.close()
-    if links is None:
+    if written is None:
         return None
-    return {"data": data, "links": [{"name": i.name, "role": i.role, "link": i.link} for i in links]}
+    links = [{"name": i.person.name, "role": str(i.role), "link": deep_link(username, i.token)} for i in written.staff]
+    return {"data": data, "links": links}
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:

@@ -12,16 +12,24 @@ loader and clock) that every other command gets as ``args.process``, adds ``run`
   from the settings, and exits. Running it twice for the same instant sends nothing new (job slots and dedupe
   keys). It is how an operator re-runs a missed digest (``--at`` that day's 07:00).
 - ``pem-bot backup`` copies the database now, exactly like the nightly job.
+- ``pem-bot try [--port 8090] [--fresh]`` runs the real bot against the embedded Bot API with the chat page
+  (:mod:`bot.runtime.simulator.session`); no token needed, its database is ``./data/try.sqlite3``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
+import os
 import sys
+import threading
+import time
+import webbrowser
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from telegram import Bot
@@ -34,7 +42,8 @@ from bot.jobs import TickReport, run_due
 from bot.jobs.backup import BackupError, make_backup
 from bot.runtime import clock
 from bot.runtime.app import allowed_updates, build_application
-from bot.runtime.config import Settings, check_database_writable, load_settings
+from bot.runtime.config import Settings, check_database_writable, load_settings, read_environment
+from bot.runtime.simulator.session import TrySession, chats_dir, prepare, try_settings
 
 #: How far ahead of the real clock ``--at`` may be (a tick started a little early); later is refused.
 MAX_AHEAD = timedelta(minutes=10)
@@ -154,12 +163,58 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- try ------------------------------------------------------------------------------------------------------
+def try_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=8090, help="the page's port on 127.0.0.1 (default 8090)")
+    parser.add_argument("--fresh", action="store_true", help="start again from new demo data")
+    parser.add_argument("--data-dir", default="./data", help="where try.sqlite3 lives (default ./data)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+
+
+def _can_open_browser() -> bool:
+    """Not on a Linux box without a display: webbrowser would fall back to a text browser in this terminal."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def cmd_try(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    settings = try_settings(args.process.settings(), Path(args.data_dir))
+    if not read_environment()["PEM_LOG_LEVEL"]:  # a newcomer's terminal: the address, not the scheduler's chatter
+        settings = dataclasses.replace(settings, log_level="WARNING")
+    check_database_writable(settings.database)
+    configure_logging(settings)
+    personas, created = asyncio.run(prepare(settings, Path(args.data_dir), fresh=args.fresh))
+    session = TrySession(settings, personas, port=args.port, state_dir=chats_dir(Path(args.data_dir)))
+    try:
+        session.start_server()
+    except OSError as exc:
+        say(settings, "try", file=sys.stderr, kind="port", port=args.port, reason=exc.strerror or str(exc))
+        return EXIT_CONFIG
+
+    def announce() -> None:
+        if session.ready.wait(timeout=120):
+            say(settings, "try", kind="ready", url=session.url, path=str(settings.database), created=created,
+                people=[(p.name, str(p.role)) for p in personas],
+                seconds=round(time.monotonic() - started, 1))
+            sys.stdout.flush()
+            if not args.no_browser and _can_open_browser():
+                webbrowser.open(session.url)
+
+    threading.Thread(target=announce, name="try-announce", daemon=True).start()
+    session.run()
+    return 0
+
+
 #: Every ``pem-bot`` command, in the order ``pem-bot --help`` lists them; the README documents each one.
 SUBCOMMANDS: dict[str, tuple[str, commands.Subcommand]] = {
     "run": ("start the bot (long polling)", (commands.no_args, cmd_run)),
     **commands.COMMANDS,
     "tick": ("run the scheduled jobs due now (or --at) and send the outbox", (tick_args, cmd_tick)),
     "backup": ("copy the database into PEM_BACKUP_DIR now", (commands.no_args, cmd_backup)),
+    "try": ("try the bot without Telegram: the real bot, a built-in Telegram and a chat page per demo person",
+            (try_args, cmd_try)),
 }
 
 
