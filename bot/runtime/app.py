@@ -57,9 +57,12 @@ class PemApplication(Application):
     async def shutdown(self) -> None:
         """Let a start-up catch-up still running finish first: it needs the bot and the database."""
         if self.scheduled:
-            from bot.runtime.scheduler import finish_catch_up
+            from bot.runtime.scheduler import finish_catch_up, release_lease
 
             await finish_catch_up(self)
+            await super().shutdown()  # stops the JobQueue: no tick renews the lease after this
+            await release_lease(self)
+            return
         await super().shutdown()
 
 

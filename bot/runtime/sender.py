@@ -46,6 +46,7 @@ import warnings
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -72,6 +73,12 @@ MAX_RETRY_AFTER_IN_RUN = 3
 MAX_NETWORK_ERRORS_IN_A_ROW = 3
 #: Telegram's limit for a photo caption.
 MAX_CAPTION = 1024
+
+
+class SendLease(Protocol):
+    """The right to send (:class:`bot.runtime.lease.SenderLease`), renewed as a run goes on."""
+
+    async def keep(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -166,9 +173,10 @@ class _StopRun(Exception):
 
 async def send_due(
     db: Database, bot: Bot, settings: Settings, now: datetime, *, limit: int = 500,
-    pacer: ChatPacer | None = None,
+    pacer: ChatPacer | None = None, lease: SendLease | None = None,
 ) -> SendReport:
-    """Send every queued message due at ``now`` (at most ``limit``)."""
+    """Send every queued message due at ``now`` (at most ``limit``). With a ``lease`` (bot/runtime/lease.py)
+    the run renews it as it goes and stops as soon as it is no longer this process's."""
     counts = _Counts()
     messages = await outbox.due(db, now, limit)
     if not messages:
@@ -192,6 +200,9 @@ async def send_due(
         if not pending:
             await asyncio.sleep(min(pacer.ready_in(m.recipient_id) for m in later))
             pending, later = deque(later), []
+        if lease is not None and not await lease.keep():
+            log.warning("outbox: the sender lease is no longer ours; stopping this run")
+            break
         message = pending.popleft()
         if message.recipient_id in gone:
             continue  # already cancelled with the rest of their queue
