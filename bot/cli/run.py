@@ -7,8 +7,9 @@ the runtime (tests/test_layers.py): ``pem-bot run``, ``pem-bot tick`` and ``pem-
   ``catch_up=True``) at that instant, read as WITA when it has no UTC offset (default: now; at most
   :data:`MAX_AHEAD` ahead), against the configured database, sends through the same outbox with a Bot built
   from the settings (the bot's own rate limiter), and exits. It sends only if it can take the sender lease
-  (bot/runtime/lease.py); when the running bot holds it, the tick only enqueues and the bot sends. Running it twice for the same instant sends nothing new (job slots and dedupe
-  keys). It is how an operator re-runs a missed digest (``--at`` that day's 07:00).
+  (bot/runtime/lease.py); when the running bot holds it, the tick only enqueues and the bot sends.
+  Running it twice for the same instant sends nothing new (job slots and dedupe keys).
+  It is how an operator re-runs a missed digest (``--at`` that day's 07:00).
 - ``pem-bot backup`` copies the database now, exactly like the nightly job.
 """
 
