@@ -311,6 +311,8 @@ SUBCOMMANDS: dict[str, tuple[str, Subcommand]] = {
     "tick": ("run the scheduled jobs due now (or --at) and send the outbox", (run_cli.tick_args,
                                                                              run_cli.cmd_tick)),
     "backup": ("copy the database into PEM_BACKUP_DIR now", (_no_args, run_cli.cmd_backup)),
+    "skipped-updates": ("the updates the bot could not read and skipped",
+                        (run_cli.skipped_args, run_cli.cmd_skipped_updates)),
     "import-loans": ("import loans and borrowers from a .csv or .xlsx file", (_import_loans_args, cmd_import_loans)),
     "demo-data": ("fill an empty database with a demo kelurahan", (_demo_data_args, cmd_demo_data)),
     "seed-synthetic": ("fill an empty database with a synthetic city (benchmarks)",

@@ -34,6 +34,7 @@ from bot.runtime import clock
 from bot.runtime.app import allowed_updates, build_application, rate_limiter
 from bot.runtime.config import Settings, check_database_writable, load_settings
 from bot.runtime.lease import SenderLease
+from bot.services.updates import SkippedUpdate, skipped_count, skipped_updates
 
 #: How far ahead of the real clock ``--at`` may be (a tick started a little early); later is refused.
 MAX_AHEAD = timedelta(minutes=10)
@@ -148,6 +149,28 @@ def cmd_backup(args: argparse.Namespace) -> int:
     settings = load_settings(require_token=False)
     path, size = asyncio.run(backup(settings))
     say(settings, "backup", path=path, size=size, keep=settings.backup_keep)
+    return 0
+
+
+# --- skipped-updates --------------------------------------------------------------------------------------------
+def skipped_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--limit", type=int, default=20, help="how many of the latest to list (default 20)")
+
+
+async def _skipped(settings: Settings, limit: int) -> tuple[int, list[SkippedUpdate]]:
+    db = await open_database(settings)
+    try:
+        return await skipped_count(db), await skipped_updates(db, limit=limit)
+    finally:
+        await db.close()
+
+
+def cmd_skipped_updates(args: argparse.Namespace) -> int:
+    """``pem-bot skipped-updates``: the updates the bot skipped because it could not read them (bot/runtime/
+    updates.py): how many, and the latest with their id, type and field names (never their content)."""
+    settings = load_settings(require_token=False)
+    total, latest = asyncio.run(_skipped(settings, max(args.limit, 0)))
+    say(settings, "skipped_updates", total=total, latest=latest, tz=settings.timezone)
     return 0
 
 

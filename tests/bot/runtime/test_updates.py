@@ -1,0 +1,84 @@
+"""Unreadable updates (issue 13, item 4): retried a few times, then skipped, logged without content, counted."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from telegram import Update
+
+from bot.runtime.updates import SKIP_AFTER, ReadableUpdatesRequest, UnreadableUpdate
+from bot.services.updates import describe, record_skipped_update, skipped_count, skipped_updates
+from tests.harness import RecordingRequest
+
+GOOD = {"update_id": 8, "message": {"message_id": 1, "date": 1_764_000_000, "text": "/bantuan",
+                                    "chat": {"id": 7, "type": "private"},
+                                    "from": {"id": 7, "is_bot": False, "first_name": "Beni"}}}
+NO_DATE = {"update_id": 7, "message": {"message_id": 2, "text": "NIK 5371014509900001",
+                                       "chat": {"id": 6, "type": "private"},
+                                       "from": {"id": 6, "is_bot": False, "first_name": "Yohana"}}}
+
+
+class _Answers(RecordingRequest):
+    """Answers getUpdates with a fixed batch."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.batch: list = []
+
+    async def do_request(self, url, method, request_data=None, **kwargs):
+        if url.endswith("/getUpdates"):
+            return 200, json.dumps({"ok": True, "result": self.batch}).encode()
+        return await super().do_request(url, method, request_data, **kwargs)
+
+
+URL = "https://api.telegram.org/bot1:x/getUpdates"
+
+
+async def test_an_unreadable_update_is_retried_then_replaced_by_its_bare_id(caplog):
+    inner = _Answers()
+    inner.batch = [NO_DATE, GOOD]
+    skipped = []
+
+    async def on_skip(*args):
+        skipped.append(args)
+
+    request = ReadableUpdatesRequest(inner, on_skip=on_skip)
+    for attempt in range(1, SKIP_AFTER):
+        with pytest.raises(UnreadableUpdate) as failed:
+            await request.do_request(URL, "POST")
+        assert f"attempt {attempt} of {SKIP_AFTER}" in str(failed.value)
+        assert "5371014509900001" not in str(failed.value) and "Yohana" not in str(failed.value)
+    code, payload = await request.do_request(URL, "POST")
+    result = json.loads(payload)["result"]
+    assert result == [{"update_id": 7}, GOOD]
+    assert [u.update_id for u in Update.de_list(result, None)] == [7, 8]  # PTB reads it, offset moves past it
+    assert skipped == [(7, "message", ["chat", "from", "message_id", "text"], "KeyError", SKIP_AFTER)]
+    assert "Yohana" not in caplog.text and "5371014509900001" not in caplog.text
+
+
+async def test_a_readable_batch_passes_through_untouched():
+    inner = _Answers()
+    inner.batch = [GOOD]
+    code, payload = await ReadableUpdatesRequest(inner).do_request(URL, "POST")
+    assert json.loads(payload)["result"] == [GOOD]
+
+
+async def test_other_methods_are_not_read(bot):
+    inner = _Answers()
+    code, payload = await ReadableUpdatesRequest(inner).do_request("https://x/bot1:x/sendMessage", "POST")
+    assert code == 200 and inner.of("sendMessage")
+
+
+def test_describe_keeps_field_names_only():
+    assert describe(NO_DATE) == (7, "message", ["chat", "from", "message_id", "text"])
+    assert describe({"update_id": 3, "brand_new_kind": {"secret": "x"}}) == (3, "brand_new_kind", ["secret"])
+    assert describe("junk") == (None, "str", [])
+
+
+async def test_skips_are_counted_for_the_admins(db):
+    await record_skipped_update(db, update_id=7, kind="message", keys=["chat"], error="KeyError", attempts=3)
+    await record_skipped_update(db, update_id=9, kind="poll", keys=[], error="TypeError", attempts=3)
+    assert await skipped_count(db) == 2
+    latest = await skipped_updates(db)
+    assert [(s.update_id, s.kind, s.error) for s in latest] == [(9, "poll", "TypeError"), (7, "message", "KeyError")]
