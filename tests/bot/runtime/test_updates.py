@@ -49,7 +49,7 @@ async def test_an_unreadable_update_is_retried_then_replaced_by_its_bare_id(capl
             await request.do_request(URL, "POST")
         assert f"attempt {attempt} of {SKIP_AFTER}" in str(failed.value)
         assert "5371014509900001" not in str(failed.value) and "Yohana" not in str(failed.value)
-    code, payload = await request.do_request(URL, "POST")
+    _code, payload = await request.do_request(URL, "POST")
     result = json.loads(payload)["result"]
     assert result == [{"update_id": 7}, GOOD]
     assert [u.update_id for u in Update.de_list(result, None)] == [7, 8]  # PTB reads it, offset moves past it
@@ -60,13 +60,13 @@ async def test_an_unreadable_update_is_retried_then_replaced_by_its_bare_id(capl
 async def test_a_readable_batch_passes_through_untouched():
     inner = _Answers()
     inner.batch = [GOOD]
-    code, payload = await ReadableUpdatesRequest(inner).do_request(URL, "POST")
+    _code, payload = await ReadableUpdatesRequest(inner).do_request(URL, "POST")
     assert json.loads(payload)["result"] == [GOOD]
 
 
 async def test_other_methods_are_not_read(bot):
     inner = _Answers()
-    code, payload = await ReadableUpdatesRequest(inner).do_request("https://x/bot1:x/sendMessage", "POST")
+    code, _payload = await ReadableUpdatesRequest(inner).do_request("https://x/bot1:x/sendMessage", "POST")
     assert code == 200 and inner.of("sendMessage")
 
 
