@@ -42,3 +42,23 @@ def test_an_unreadable_update_is_skipped_logged_without_content_and_counted(envi
     assert shown.returncode == 0, shown.stderr
     assert "1 update dilewati" in shown.stdout and "chat,from,message_id,text" in shown.stdout
     assert "5371014509900001" not in shown.stdout
+
+
+def test_ptb_confirms_an_update_to_telegram_before_it_is_handled(environ, api, running_bot):  # noqa: F811
+    """Pins the known limit documented in docs/delivery.md and the README ("Updates in"): PTB's Updater asks for
+    the next batch, with an offset that confirms this one, as soon as it has queued it, not once it was handled.
+    Here the handler of a /start is held up by another process's write lock; Telegram is told "received" anyway.
+    A kill -9 at that moment would lose the press (the person gets no answer and presses again)."""
+    other = sqlite3.connect(environ["PEM_DATABASE"], isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the refused /start writes an audit row: it must wait for this lock
+    try:
+        mark = api.mark()
+        api.push_command(555003, "/start not-a-real-token", first_name="Beni")
+        confirmed = api.wait_for("getUpdates", lambda p: int(p.get("offset") or 0) > 1, timeout=20, since=mark)
+        assert confirmed is not None
+        answered = [c for c in api.calls if c.method == "sendMessage" and int(c.params.get("chat_id", 0)) == 555003]
+        assert answered == []  # confirmed to Telegram, not handled yet
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    api.wait_for_reply(555003, "", timeout=20, since=mark)  # handled once the lock is free
