@@ -165,3 +165,29 @@ async def test_a_lease_is_stored_with_its_expiry(db, frozen_clock):
     await lease.acquire()
     renewed = await sender_lease.current(db, sender_lease.OUTBOX)
     assert renewed.taken_at == row.taken_at and renewed.expires_at == row.expires_at + timedelta(seconds=30)
+
+
+def test_the_tick_command_next_to_the_running_bot_says_the_bot_will_send(tmp_path, monkeypatch, capsys):
+    """The real `pem-bot tick` (no Telegram needed: it sends nothing, not even getMe)."""
+    from bot.cli.main import main
+
+    database = tmp_path / "pem.sqlite3"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:not-a-real-token")
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", "http://127.0.0.1:9/bot")  # nothing listens there
+    monkeypatch.setenv("PEM_DATABASE", str(database))
+
+    async def the_bot_holds_the_lease() -> None:
+        from storage.migrate import migrate
+
+        db = await Database(database).open()
+        try:
+            await migrate(db)
+            assert await SenderLease(db, "run", host="bot-box").acquire()
+        finally:
+            await db.close()
+
+    asyncio.run(the_bot_holds_the_lease())
+    assert main(["tick"]) == 0
+    out = capsys.readouterr().out
+    assert "Tidak ada yang dikirim oleh tick ini" in out and "bot yang sedang berjalan" in out
