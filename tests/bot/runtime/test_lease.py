@@ -100,13 +100,21 @@ async def test_a_lease_is_exclusive_renewable_and_runs_out(db, frozen_clock):
     assert await a.acquire()
 
 
-async def test_the_lease_of_a_dead_process_on_this_host_is_taken_over_at_once(db, frozen_clock):
-    import sys
+def _a_pid_nobody_has() -> int:
+    import os
 
-    child = await asyncio.create_subprocess_exec(sys.executable, "-c", "import os; print(os.getpid())",
-                                                 stdout=asyncio.subprocess.PIPE)
-    out, _ = await child.communicate()
-    dead_pid = int(out)
+    for pid in range(4_000_000, 3_000_000, -1):  # above the usual pid_max (4194304 at most): free, or found below
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            continue
+    raise AssertionError("no free pid")
+
+
+async def test_the_lease_of_a_dead_process_on_this_host_is_taken_over_at_once(db, frozen_clock):
+    dead_pid = _a_pid_nobody_has()
     crashed = SenderLease(db, "run", pid=dead_pid)  # this host, a pid that no longer exists
     assert await crashed.acquire()
     restarted = SenderLease(db, "run")
