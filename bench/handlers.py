@@ -236,7 +236,7 @@ async def _setup_pem(db_file: Path, borrowers: int, core: str = "new") -> tuple[
             await people.link_telegram(tx, person.id, user.id, user.chat_id)
             await loans.create(tx, borrower_id=person.id, kelurahan_code=KELURAHAN,
                                terms=LoanTerms(principal=6_000_000, disbursed_on=disbursed, tenor_months=12),
-                               business="Warung", created_by=None)
+                               business="Warung", created_by=None, now=clock.utcnow())
             users.append(user)
     return app, request, users
 

@@ -12,13 +12,13 @@ the first run builds the 10× city in about 5 minutes). Every figure runs the bo
 =====================  ======================================================================  ==============
 figure                 code measured                                                           target
 =====================  ======================================================================  ==============
-kelurahan digest       ``bot.jobs.digest.kelurahan_contexts(code)`` + ``render("digest/daily")``  ≤ 50 ms
-city digest            ``bot.jobs.digest.city_context`` + ``render("digest/city")``              ≤ 500 ms
+kelurahan digest       ``bot.services.digest.kelurahan_contexts(code)`` + ``render("digest/daily")``  ≤ 50 ms
+city digest            ``bot.services.digest.city_context`` + ``render("digest/city")``              ≤ 500 ms
 all 51 digests         ``kelurahan_contexts(None)`` (what the 07:00 job reads; informative)    —
 reminder planning      ``bot.jobs.reminders.run`` at 08:00 on a fresh copy (plan + enqueue)    ≤ 1 s
 /pinjaman              ``handlers.loan_view.loan_entries`` (``loans.for_borrower``, ``summary``,  p95 ≤ 10 ms
                        ``repayments.recent_for_loan``) for 1,000 random borrowers
-import 1,000 rows      ``pem-bot import-loans FILE`` through ``bot.cli.main.main`` on a fresh copy     ≤ 5 s
+import 1,000 rows      ``pem-bot import-loans FILE`` through ``bot.cli.run.main`` on a fresh copy     ≤ 5 s
 =====================  ======================================================================  ==============
 
 Digest figures are the median of 5 runs after one warm-up (a warm page cache, like the running bot); the
@@ -61,9 +61,9 @@ from common import (
     timed,
 )
 
-from bot.jobs import digest as digest_job
 from bot.jobs import reminders as reminders_job
 from bot.runtime import clock
+from bot.services import digest as digest_service
 from handlers import loan_view
 from messages import render
 from storage.db import Database
@@ -122,14 +122,14 @@ def _stub_context(db: Any, settings) -> Any:
 
 async def _digests(db: Any, results: dict[str, float]) -> None:
     async def kelurahan() -> None:
-        contexts = await digest_job.kelurahan_contexts(db, TODAY, NOW, TZ, KELURAHAN)
+        contexts = await digest_service.kelurahan_contexts(db, TODAY, NOW, TZ, KELURAHAN)
         render("digest/daily", "id", **contexts[KELURAHAN])
 
     async def city() -> None:
-        render("digest/city", "id", **await digest_job.city_context(db, TODAY))
+        render("digest/city", "id", **await digest_service.city_context(db, TODAY))
 
     async def everyone() -> None:
-        await digest_job.kelurahan_contexts(db, TODAY, NOW, TZ)
+        await digest_service.kelurahan_contexts(db, TODAY, NOW, TZ)
 
     results["kelurahan digest"] = median(await timed(kelurahan))
     results["city digest"] = median(await timed(city))
@@ -194,7 +194,7 @@ async def _import_file(path: Path, target: Path) -> None:
 
 
 def _import(path: Path, results: dict[str, float], counts: dict[str, int]) -> None:
-    from bot.cli import main as cli
+    from bot.cli import run as cli
 
     copy = fresh_copy(path, "import-run")
     csv_path = CACHE / "import-1000.csv"

@@ -9,8 +9,6 @@ group PTB runs the first handler that matches).
 
 from __future__ import annotations
 
-from functools import cache
-
 from telegram.ext import Application
 
 from bot.domain.commands import CommandSpec
@@ -29,10 +27,12 @@ from handlers import (
     onboarding,
     participant_link,
     registration,
+    registry,
     repayment,
     verification,
 )
 from handlers.forms.engine import Dispatcher
+from handlers.registry import install
 
 #: Order matters only for the menu and /bantuan: it is the order commands are listed in.
 FEATURES = (
@@ -54,17 +54,14 @@ FEATURES = (
 )
 
 
-@cache
+install(tuple(spec for feature in FEATURES for spec in feature.COMMANDS))
+
+
 def all_commands() -> tuple[CommandSpec, ...]:
-    specs = tuple(spec for feature in FEATURES for spec in feature.COMMANDS)
-    names = [n for s in specs for n in s.names]
-    if len(names) != len(set(names)):
-        raise RuntimeError(f"duplicate command names: {sorted(n for n in names if names.count(n) > 1)}")
-    return specs
+    return registry.all_commands()
 
 
 def register(application: Application) -> None:
-    all_commands()
     parts = [feature.handlers() for feature in FEATURES]
     Dispatcher([form for part in parts for form in part.forms]).register(application)
     for part in parts:

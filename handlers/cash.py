@@ -234,7 +234,7 @@ async def _record(turn: Turn) -> None:
         paid_on=date.fromisoformat(form["paid_on"]),
         idempotency_key=f"cash:{treasurer.id}:{turn.draft.form_id}",
         note=form.get("note"),
-        draft_of=turn.user_id,
+        draft_of=turn.user_id, now=turn.now(),
     )
     if result.outcome is Outcome.OVERPAYMENT:  # someone else's entry in the meantime: the amount again
         await turn.say("cash/invalid", code="overpayment", outstanding=result.outstanding)

@@ -22,8 +22,9 @@ from telegram.ext import ContextTypes
 
 from bot.domain.commands import CommandSpec
 from bot.domain.roles import Role
+from bot.services import people as person_service
 from messages import label, normalise_language, render
-from storage import audit, people
+from storage import people
 from storage.people import Person
 
 if TYPE_CHECKING:
@@ -75,10 +76,7 @@ async def identify(update: Update, context: Context) -> Who:
     person = None if user is None else await people.by_telegram_user(app.db, user.id)
     if person is not None and not person.reachable:
         # They wrote to us, so they have unblocked the bot: reminders and digests reach them again.
-        async with app.db.transaction() as tx:
-            await people.set_reachable(tx, person.id, True)
-            await audit.record(tx, "person.reachable", actor_person_id=person.id, entity="person",
-                               entity_id=person.id, details={"reason": "wrote to the bot"})
+        await person_service.mark_reachable(app.db, person.id)
         person = await people.get(app.db, person.id)
     if person is not None:
         return Who(person, normalise_language(person.language))

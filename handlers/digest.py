@@ -6,7 +6,7 @@
                └─► city: digest/city (one line per kelurahan, worst PAR30 first)
     admin: button "Kirim tiap pagi ke saya" / "Berhenti kirim tiap pagi" ──► digest/optin_changed
 
-The figures are the same as the scheduled digest's (:func:`bot.jobs.digest.kelurahan_contexts`), as of now.
+The figures are the same as the scheduled digest's (:func:`bot.services.digest.kelurahan_contexts`), as of now.
 A city account that also holds a kelurahan role sees the city version. No form: nothing to cancel.
 """
 
@@ -17,10 +17,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain.commands import CommandSpec
 from bot.domain.roles import Role
-from bot.jobs.digest import city_context, kelurahan_contexts
+from bot.services import people as person_service
+from bot.services.digest import city_context, kelurahan_contexts
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
-from storage import audit, people
+from storage import people
 
 DIGEST = CommandSpec("ringkasan", "digest", frozenset({Role.LURAH, Role.TREASURER, Role.ADMIN, Role.CITY}))
 COMMANDS = (DIGEST,)
@@ -63,12 +64,7 @@ async def opt_in(update: Update, context: Context, who: Who) -> None:
     person = who.require()
     db = app_of(context).db
     wanted = value == "1"
-    async with db.transaction() as tx:
-        before = await people.opted_in(tx, person.id)
-        await people.set_opt_in(tx, person.id, wanted)
-        await audit.record(tx, "person.digest_opt_in", actor_person_id=person.id, entity="person",
-                           entity_id=person.id, kelurahan_code=person.kelurahan_code,
-                           details={"from": before, "to": wanted})
+    await person_service.set_digest_opt_in(db, person, wanted)
     await query.answer()
     await send(update, context, who, "digest/optin_changed", opt_in=wanted)
 

@@ -18,8 +18,8 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
+from bot.services import people as person_service
 from handlers.common import Context, app_of, identify, send
-from storage import audit, people
 from storage.db import is_busy
 
 log = logging.getLogger("pem_bot.errors")
@@ -30,12 +30,7 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(error, Forbidden):
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is not None:
-            db = app_of(context).db
-            async with db.transaction() as tx:
-                person = await people.mark_unreachable_by_chat(tx, chat.id)
-                if person is not None:
-                    await audit.record(tx, "person.unreachable", entity="person", entity_id=person.id,
-                                       details={"reason": "forbidden"})
+            await person_service.mark_unreachable_by_chat(app_of(context).db, chat.id)
         log.warning("bot was blocked in chat %s: %s", getattr(chat, "id", None), error)
         return
 

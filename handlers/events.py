@@ -65,7 +65,9 @@ from bot.domain.events import (
 )
 from bot.domain.parsing.dates import parse_time
 from bot.domain.roles import Role
+from bot.services import events as event_service
 from bot.services.events import create_event, save_attendance
+from handlers import registration
 from handlers.common import (
     Context,
     Who,
@@ -78,14 +80,13 @@ from handlers.common import (
     now_of,
     send,
 )
+from handlers.event_access import STAFF, VIEWERS, can_manage, can_view, int_or_none, visible_event
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn, open_form, read_date
-from messages import label, render
-from storage import audit, events, people, registrations
+from messages import environment, label, render
+from storage import events, people, registrations
 from storage.events import Event
 
-STAFF = frozenset({Role.COORDINATOR, Role.ADMIN})
-VIEWERS = STAFF | {Role.LURAH}
 NEW_EVENT = CommandSpec("acara_baru", "newevent", STAFF)
 #: a linked participant (Role.PARTICIPANT) gets their own registrations instead (handlers.registration)
 EVENTS = CommandSpec("acara", "events", VIEWERS | {Role.PARTICIPANT})
@@ -102,26 +103,6 @@ def tz_of(context: Context):
 
 
 # --- shared with registration and follow-up -------------------------------------------------------------------
-async def visible_event(context: Context, who: Who, event_id: int) -> Event | None:
-    """The event when it belongs to the user's kelurahan, else None (never reveal another kelurahan's)."""
-    event = await events.get_event(app_of(context).db, event_id)
-    if event is None or who.person is None or event.kelurahan_code != who.person.kelurahan_code:
-        return None
-    return event
-
-
-def can_manage(who: Who) -> bool:
-    return who.person is not None and who.person.active and who.person.has_any(STAFF)
-
-
-def can_view(who: Who) -> bool:
-    return who.person is not None and who.person.active and who.person.has_any(VIEWERS)
-
-
-def int_or_none(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
-
-
 # --- /acara_baru: a declared form (handlers/forms/engine.py) -------------------------------------------------
 def _now_and_tz(turn: Turn) -> tuple[datetime, ZoneInfo]:
     return turn.now(), turn.settings.timezone
@@ -238,8 +219,6 @@ NEW_EVENT_FORM = Form(
 @guarded(EVENTS)
 async def list_events(update: Update, context: Context, who: Who) -> None:
     if not can_view(who):
-        from handlers import registration
-
         await registration.own_registrations(update, context, who)
         return None
     now = now_of(context)
@@ -340,8 +319,6 @@ def full_identity(who: Who) -> bool:
 
 
 async def export_rows(context: Context, who: Who, event: Event) -> tuple[list[str], list[list[object]]]:
-    from messages import environment
-
     regs = await registrations.event_registrations(app_of(context).db, event.id,
                                                    statuses=[*map(str, SEATED), "waitlisted", "cancelled"])
     full = full_identity(who)
@@ -391,20 +368,15 @@ async def send_export(update: Update, context: Context, who: Who, event: Event, 
     assert chat is not None
     await context.bot.send_document(chat.id, InputFile(content, filename=name), caption=caption,
                                     parse_mode="HTML")
-    async with app_of(context).db.transaction() as tx:
-        await audit.record(tx, "event.exported", actor_person_id=who.person_id, entity="event", entity_id=event.id,
-                           kelurahan_code=event.kelurahan_code,
-                           details={"format": fmt, "rows": len(rows), "masked": not full_identity(who)})
+    await event_service.record_export(app_of(context).db, event, by=who.person_id, fmt=fmt, rows=len(rows),
+                                      masked=not full_identity(who))
 
 
 async def close_event(update: Update, context: Context, who: Who, event: Event) -> None:
     if event.status != EventStatus.OPEN:
         await show_event(update, context, who, event)
         return
-    async with app_of(context).db.transaction() as tx:
-        await events.set_event_status(tx, event.id, EventStatus.CLOSED)
-        await audit.record(tx, "event.closed", actor_person_id=who.person_id, entity="event", entity_id=event.id,
-                           kelurahan_code=event.kelurahan_code, details={"seated": event.seated})
+    await event_service.close_event(app_of(context).db, event, by=who.person_id)
     await send(update, context, who, "events/closed", event=event)
 
 
@@ -413,12 +385,7 @@ async def cancel_event(update: Update, context: Context, who: Who, event: Event)
     if event.status not in (EventStatus.OPEN, EventStatus.CLOSED):
         await show_event(update, context, who, event)
         return
-    regs = await registrations.event_registrations(db, event.id, statuses=["registered", "waitlisted"])
-    async with db.transaction() as tx:
-        await events.set_event_status(tx, event.id, EventStatus.CANCELLED)
-        await audit.record(tx, "event.cancelled", actor_person_id=who.person_id, entity="event",
-                           entity_id=event.id, kelurahan_code=event.kelurahan_code,
-                           details={"registrations": len(regs), "status_before": event.status})
+    regs = await event_service.cancel_event(db, event, by=who.person_id)
     told = 0
     for coordinator in await people.with_role(db, Role.COORDINATOR, event.kelurahan_code):
         if coordinator.id != who.person_id:

@@ -36,7 +36,7 @@ from bot.domain.events import BUSINESS_MAX, OUTCOMES, clean_business
 from bot.domain.parsing.errors import ParseError
 from bot.services.followup import record_outcome
 from handlers.common import Context, Who, answer_callback, app_of, guarded
-from handlers.events import STAFF
+from handlers.event_access import STAFF
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import Form, Option, Options, Step, Turn, open_form
 from messages import label

@@ -9,6 +9,7 @@ from bot.domain.commands import CommandSpec, commands_for
 from handlers.common import Context, Who, guarded, send
 from handlers.feature import FeatureHandlers
 from handlers.menus import refresh_person_menu
+from handlers.registry import all_commands
 
 HELP = CommandSpec("bantuan", "help", None, private=False)
 COMMANDS = (HELP,)
@@ -16,8 +17,6 @@ COMMANDS = (HELP,)
 
 @guarded(HELP)
 async def show_help(update: Update, context: Context, who: Who) -> None:
-    from handlers import all_commands
-
     roles = frozenset() if who.person is None else who.person.roles
     if who.person is not None and update.effective_chat is not None and update.effective_chat.type == "private":
         await refresh_person_menu(context.bot, who.person)  # roles may have changed since the menu was set

@@ -10,11 +10,13 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain.commands import CommandSpec
 from bot.domain.roles import ALL_ROLES
+from bot.services import people as person_service
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
 from handlers.menus import set_person_menu
+from handlers.registry import all_commands
 from messages import LANGUAGES
-from storage import audit, people
+from storage import people
 
 LANGUAGE = CommandSpec("bahasa", "language", ALL_ROLES)
 COMMANDS = (LANGUAGE,)
@@ -36,15 +38,10 @@ async def chosen(update: Update, context: Context, who: Who) -> None:
         return
     person = who.require()
     db = app_of(context).db
-    async with db.transaction() as tx:
-        await people.set_language(tx, person.id, lang)
-        await audit.record(tx, "person.language", actor_person_id=person.id, entity="person", entity_id=person.id,
-                           details={"from": person.language, "to": lang})
+    await person_service.set_language(db, person, lang)
     await query.answer()
     new_who = Who(await people.get(db, person.id), lang)
     await send(update, context, new_who, "language/changed")
-    from handlers import all_commands
-
     assert new_who.person is not None
     await set_person_menu(context.bot, all_commands(), new_who.person)
 

@@ -14,6 +14,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
 from bot.domain.commands import CommandSpec, commands_for
+from handlers.registry import all_commands
 from messages import render
 from storage.people import Person
 
@@ -39,8 +40,6 @@ async def set_person_menu(bot: Bot, specs: tuple[CommandSpec, ...], person: Pers
 async def refresh_person_menu(bot: Bot, person: Person) -> None:
     """Re-set a linked person's menu after their roles changed (a loan made them a borrower, /bantuan). Best
     effort: the change it follows is already saved, so a Telegram error is logged, not raised."""
-    from handlers import all_commands
-
     try:
         await set_person_menu(bot, all_commands(), person)
     except TelegramError:

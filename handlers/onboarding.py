@@ -18,6 +18,7 @@ from bot.services.invites import redeem_invite
 from handlers.common import Context, Who, app_of, guarded, now_of, send
 from handlers.feature import FeatureHandlers
 from handlers.menus import set_person_menu
+from handlers.registry import all_commands
 from storage.invites import RedeemStatus
 from storage.people import Person
 
@@ -26,8 +27,6 @@ COMMANDS = (START,)
 
 
 async def greet(update: Update, context: Context, person: Person) -> None:
-    from handlers import all_commands  # the registry is assembled in handlers/__init__
-
     specs = all_commands()
     who = Who(person, person.language)
     await send(

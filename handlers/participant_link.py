@@ -32,11 +32,11 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.domain.events import RegStatus
 from bot.domain.invite_tokens import deep_link
-from bot.domain.roles import Role
+from bot.services.participants import link_participant
 from handlers.common import Context, Who, answer_callback, app_of, guarded, notify_person, send
-from handlers.events import STAFF, can_manage
+from handlers.event_access import STAFF, can_manage
 from handlers.feature import FeatureHandlers
-from storage import audit, events, invites, participants, people, registrations
+from storage import events, invites, participants, people, registrations
 
 COMMANDS = ()
 PREFIX = "ev:pinv:"
@@ -66,38 +66,8 @@ async def invite_pressed(update: Update, context: Context, who: Who) -> None:
         return None
     await query.answer()
     actor = who.require()
-    added = False
-    async with db.transaction() as tx:
-        person = None if participant.person_id is None else await people.get(tx, participant.person_id)
-        reused = False
-        if person is None and participant.phone:
-            person = await people.by_phone(tx, participant.phone, participant.kelurahan_code)
-            # one person is one participant (participants.person_id is UNIQUE): a phone shared with another,
-            # already linked participant (siblings sharing a phone) gets a people row of its own
-            if person is not None and await participants.participant_for_person(tx, person.id) is not None:
-                person = None
-            reused = person is not None
-        if person is None:
-            person = await people.create(tx, name=participant.name, kelurahan_code=participant.kelurahan_code,
-                                         phone=participant.phone, language=app.settings.language)
-        if participant.person_id != person.id:
-            await participants.link_person(tx, participant.id, person.id)
-        if person.linked:
-            added = Role.PARTICIPANT not in person.roles
-            if added:
-                await people.add_role(tx, person.id, Role.PARTICIPANT)
-            await audit.record(tx, "participant.linked", actor_person_id=actor.id, entity="participant",
-                               entity_id=participant.id, kelurahan_code=participant.kelurahan_code,
-                               details={"person_id": person.id, "role": str(Role.PARTICIPANT), "added": added})
-            token = None
-            invite = None
-        else:
-            invite, token = await invites.create(tx, person_id=person.id, role=Role.PARTICIPANT, now=now,
-                                                 created_by=actor.id)
-            await audit.record(tx, "participant.invited", actor_person_id=actor.id, entity="participant",
-                               entity_id=participant.id, kelurahan_code=participant.kelurahan_code,
-                               details={"person_id": person.id, "invite_id": invite.id,
-                                        "role": str(Role.PARTICIPANT), "reused_person": reused})
+    linked = await link_participant(db, participant, actor=actor, now=now, language=app.settings.language)
+    person, added, reused, invite, token = linked.person, linked.added, linked.reused, linked.invite, linked.token
     if token is None:
         fresh = await people.get(db, person.id)
         if added and fresh is not None:

@@ -41,7 +41,7 @@ from bot.domain.parsing.errors import NikError
 from bot.domain.parsing.nik import parse_nik
 from bot.domain.parsing.phone import normalize_phone
 from bot.domain.roles import Role
-from bot.services.registrations import NewParticipant, Outcome, register_participant
+from bot.services.registrations import NewParticipant, Outcome, cancel_registration, register_participant
 from handlers.common import (
     Context,
     Who,
@@ -54,12 +54,12 @@ from handlers.common import (
     now_of,
     send,
 )
-from handlers.events import STAFF, can_manage, int_or_none, visible_event
+from handlers.event_access import STAFF, can_manage, int_or_none, visible_event
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import UNSET, Ended, Form, Option, Options, Step, Summary, Turn, open_form
 from handlers.invites import NAME_MAX, clean_name
 from messages import environment, label
-from storage import audit, events, outbox_keys, participants, people, registrations
+from storage import events, outbox_keys, participants, people, registrations
 from storage.events import Event
 from storage.participants import Participant
 
@@ -418,14 +418,7 @@ async def unregister_pressed(update: Update, context: Context, who: Who) -> None
                    reply_markup=markup)
         return None
     db = app_of(context).db
-    async with db.transaction() as tx:
-        result = await registrations.cancel_registration(tx, reg.id, now_of(context))
-        if result is not None:
-            await audit.record(tx, "registration.cancelled", actor_person_id=who.person_id, entity="registration",
-                               entity_id=reg.id, kelurahan_code=event.kelurahan_code,
-                               details={"event_id": event.id, "status_before": reg.status,
-                                        "promoted_registration": None if result.promoted is None
-                                        else result.promoted.id})
+    result = await cancel_registration(db, reg, event, by=who.person_id, now=now_of(context))
     if result is None:
         return None
     await send(update, context, who, "registration/unregistered", event=event, registration=reg,

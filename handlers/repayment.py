@@ -60,6 +60,7 @@ from bot.services.repayments import Outcome
 from handlers.common import Context, Who, answer_callback, app_of, deliver_notices, guarded, send
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import UNSET, Ended, Form, Option, Options, Step, Summary, Turn, open_form, read_date
+from handlers.verification import treasurer_notice
 from messages import label
 from storage import loans, repayments
 from storage.db import Database
@@ -299,8 +300,6 @@ async def _summary_context(turn: Turn) -> dict[str, Any]:
 
 
 async def _report(turn: Turn) -> None:
-    from handlers.verification import treasurer_notice
-
     form = turn.data
     person = turn.who.require()
     # One transaction (bot.services.repayments): the loan is still the presser's active loan, the report, its
@@ -310,6 +309,7 @@ async def _report(turn: Turn) -> None:
         paid_on=date.fromisoformat(form["paid_on"]), method=form["method"],
         idempotency_key=f"pay:{turn.draft.form_id}", receipt_file_id=form.get("photo"),
         installment_id=form.get("installment_id"), notify=treasurer_notice(turn.context), draft_of=turn.user_id,
+        now=turn.now(),
     )
     if result.outcome is Outcome.NOT_OWNED:  # paid off or reassigned since the form began
         await turn.say("pay/no_loans")

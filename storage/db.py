@@ -55,6 +55,8 @@ from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
+from bot.domain.settings import ConfigError
+
 Params = Mapping[str, Any] | None
 T = TypeVar("T")
 
@@ -314,3 +316,13 @@ class Database:
                 yield self.connection
             finally:
                 await self.connection.execute_fetchall(f"PRAGMA busy_timeout = {BUSY_SLICE_MS}")
+
+
+def check_database_writable(path: Path) -> None:
+    """Create the database's folder and make sure the file can be written, or raise ConfigError."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        raise ConfigError("database", path=str(path), reason=exc.strerror or str(exc)) from exc

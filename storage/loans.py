@@ -20,14 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from bot.domain.loan_import import ImportRow
 from bot.domain.loans import Installment as ScheduledInstallment
 from bot.domain.loans import InstallmentState, LoanState, LoanTerms, Payment, allocate, build_schedule
 from bot.domain.roles import Role
-from bot.runtime import clock
 from storage import audit, people
 from storage.db import Queryable, utc_text
 
@@ -134,11 +133,12 @@ async def create(
     terms: LoanTerms,
     business: str | None,
     created_by: int | None,
+    now: datetime,
     import_key: str | None = None,
 ) -> Loan:
     """Insert a loan and its schedule (raises :class:`bot.domain.loans.LoanTermsError` for bad terms); audited."""
     schedule = build_schedule(terms)  # validates the terms first
-    now = utc_text(clock.utcnow())
+    stamp = utc_text(now)
     result = await tx.execute(
         """
         INSERT INTO loans (borrower_id, kelurahan_code, principal, disbursed_on, tenor_months, grace_months,
@@ -157,7 +157,7 @@ async def create(
             "business": (business or "").strip() or None,
             "key": import_key,
             "by": created_by,
-            "now": now,
+            "now": stamp,
         },
     )
     loan_id = result.lastrowid
@@ -329,7 +329,7 @@ async def _find_by_nik(q: Queryable, nik: str) -> people.Person | None:
 
 
 async def import_rows(
-    tx: Queryable, rows: Sequence[ImportRow], *, created_by: int | None = None, language: str = "id"
+    tx: Queryable, rows: Sequence[ImportRow], *, now: datetime, created_by: int | None = None, language: str = "id"
 ) -> ImportResult:
     """Write validated rows in the caller's transaction. A row whose ``import_key`` exists is skipped.
 
@@ -362,7 +362,7 @@ async def import_rows(
             await tx.execute("UPDATE people SET nik = :nik WHERE id = :id AND nik IS NULL",
                              {"nik": row.nik, "id": person.id})
         loan = await create(tx, borrower_id=person.id, kelurahan_code=row.kelurahan_code, terms=row.terms,
-                            business=row.business, created_by=created_by, import_key=row.import_key)
+                            business=row.business, created_by=created_by, import_key=row.import_key, now=now)
         created.append(loan)
     if created:
         await audit.record(tx, "loans.imported", actor_person_id=created_by, entity="loan",

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain.loans import LoanState, OverpaymentError, Payment, allocate
-from bot.runtime import clock
 from storage import loans as loans_repo
 from storage.db import Queryable, utc_text
 
@@ -195,6 +194,7 @@ async def report(
     method: str,
     reported_by: int,
     idempotency_key: str,
+    now: datetime,
     receipt_file_id: str | None = None,
     note: str | None = None,
     installment_id: int | None = None,
@@ -217,7 +217,7 @@ async def report(
         {
             "loan": loan_id, "inst": installment_id, "amount": amount, "paid_on": paid_on.isoformat(),
             "method": method, "file": receipt_file_id, "note": note, "by": reported_by,
-            "now": utc_text(clock.utcnow()), "key": idempotency_key,
+            "now": utc_text(now), "key": idempotency_key,
         },
     )
     assert result.lastrowid is not None
@@ -235,6 +235,7 @@ async def record_verified(
     method: str,
     recorded_by: int,
     idempotency_key: str,
+    now: datetime,
     note: str | None = None,
     summary: loans_repo.LoanSummary | None = None,
 ) -> tuple[Repayment, bool]:
@@ -246,7 +247,6 @@ async def record_verified(
     summary = summary or await _loan_summary(tx, loan_id)
     if amount > summary.outstanding:
         raise Overpayment(summary.outstanding, summary.still_owed)
-    now = utc_text(clock.utcnow())
     result = await tx.execute(
         """
         INSERT INTO repayments (loan_id, amount, paid_on, method, note, status, reported_by, reported_at,
@@ -254,10 +254,10 @@ async def record_verified(
         VALUES (:loan, :amount, :paid_on, :method, :note, 'verified', :by, :now, :by, :now, :key)
         """,
         {"loan": loan_id, "amount": amount, "paid_on": paid_on.isoformat(), "method": method, "note": note,
-         "by": recorded_by, "now": now, "key": idempotency_key},
+         "by": recorded_by, "now": utc_text(now), "key": idempotency_key},
     )
     assert result.lastrowid is not None
-    await reallocate(tx, loan_id)
+    await reallocate(tx, loan_id, now=now)
     repayment = await get(tx, result.lastrowid)
     assert repayment is not None
     return repayment, True
@@ -296,7 +296,7 @@ async def decide(
     if updated.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE, kept as the guard
         raise AlreadyDecided(await _require_view(tx, repayment_id))
     if approve:
-        await reallocate(tx, rep.loan_id)
+        await reallocate(tx, rep.loan_id, now=now)
     return await _require_view(tx, repayment_id)
 
 
@@ -320,11 +320,11 @@ async def reverse(tx: Queryable, repayment_id: int, *, by: int, now: datetime, r
     )
     if updated.rowcount != 1:
         raise NotReversible(await _require_view(tx, repayment_id))
-    await reallocate(tx, rep.loan_id)
+    await reallocate(tx, rep.loan_id, now=now)
     return await _require_view(tx, repayment_id)
 
 
-async def reallocate(tx: Queryable, loan_id: int) -> LoanState:
+async def reallocate(tx: Queryable, loan_id: int, *, now: datetime) -> LoanState:
     """Recompute the loan's allocation from its verified repayments and rewrite the derived data."""
     rows = await tx.fetchall("SELECT id, number FROM installments WHERE loan_id = :loan", {"loan": loan_id})
     ids = {r["number"]: r["id"] for r in rows}
@@ -357,7 +357,7 @@ async def reallocate(tx: Queryable, loan_id: int) -> LoanState:
         WHERE id = :loan AND status IN ('active', 'paid_off') AND status <> :new
         """,
         {"new": "paid_off" if state.is_paid_off else "active", "loan": loan_id,
-         "now": utc_text(clock.utcnow())},
+         "now": utc_text(now)},
     )
     return state
 

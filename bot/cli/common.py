@@ -5,14 +5,37 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from bot.runtime.config import Settings, check_database_writable
+from bot.domain.settings import Settings
 from messages import render
-from storage.db import Database
+from storage.db import Database, check_database_writable
 from storage.migrate import migrate
 
 EXIT_CONFIG = 2
+
+
+@dataclass(frozen=True)
+class Process:
+    """What a command gets from the process around it: the configuration and the clock. The process edge
+    (:mod:`bot.cli.run`, the ``pem-bot`` entry point) builds it from the runtime and hands it to every command as
+    ``args.process``, so no other command module imports the runtime (tests/test_layers.py)."""
+
+    load_settings: Callable[..., Settings]
+    utcnow: Callable[[], datetime]
+
+    def settings(self, *, require_token: bool = False) -> Settings:
+        return self.load_settings(require_token=require_token)
+
+    def now(self) -> datetime:
+        return self.utcnow()
+
+    def today(self, settings: Settings) -> date:
+        """Today in the bot's time zone (WITA)."""
+        return self.utcnow().astimezone(settings.timezone).date()
 
 
 class CliError(Exception):

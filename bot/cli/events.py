@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import datetime
 
 from bot.cli.common import open_database, say
-from bot.runtime import clock
-from bot.runtime.config import load_settings
 from storage import audit, participants
 
 
@@ -21,11 +20,11 @@ def erase_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("participant_id", type=int, metavar="ID", help="participant id")
 
 
-async def _erase(settings, participant_id: int) -> tuple[bool, bool]:
+async def _erase(settings, participant_id: int, now: datetime) -> tuple[bool, bool]:
     db = await open_database(settings)
     try:
         async with db.transaction() as tx:
-            before = await participants.erase_participant(tx, participant_id, clock.utcnow())
+            before = await participants.erase_participant(tx, participant_id, now)
             if before is None:
                 return False, False
             await audit.record(tx, "participant.erased", entity="participant", entity_id=participant_id,
@@ -37,8 +36,8 @@ async def _erase(settings, participant_id: int) -> tuple[bool, bool]:
 
 
 def cmd_erase_participant(args: argparse.Namespace) -> int:
-    settings = load_settings(require_token=False)
-    found, already = asyncio.run(_erase(settings, args.participant_id))
+    settings = args.process.settings()
+    found, already = asyncio.run(_erase(settings, args.participant_id, args.process.now()))
     if not found:
         say(settings, "erase_participant", file=sys.stderr, id=args.participant_id, found=False, already=False)
         return 1

@@ -1,4 +1,6 @@
-"""The ``pem-bot`` command line.
+"""The ``pem-bot`` commands that work on the database through the services (the entry point and ``run``,
+``tick``, ``backup`` are in :mod:`bot.cli.run`, which hands each command ``args.process``: the configuration and
+the clock).
 
 Every subcommand is documented in the README's "Command line" section; a test fails when one is not.
 Operator-facing output is rendered from ``messages/templates/<lang>/plain/cli/`` in ``PEM_LANGUAGE``.
@@ -11,28 +13,28 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
 from telegram import Bot
 
 from bot.cli import events as events_cli
-from bot.cli import run as run_cli
 from bot.cli import seed_synthetic
-from bot.cli.common import EXIT_CONFIG, CliError, open_database, say
+from bot.cli.common import EXIT_CONFIG, CliError, Process, open_database, say
+from bot.cli.loan_file import read_table
+from bot.domain.demo import generate
 from bot.domain.invite_tokens import deep_link
-from bot.domain.loan_import import ImportFileError, check_rows, read_table
+from bot.domain.loan_import import ImportFileError, check_rows
 from bot.domain.parsing.errors import PhoneError
 from bot.domain.parsing.phone import normalize_phone
 from bot.domain.roles import Role
-from bot.runtime import clock
-from bot.runtime.config import ConfigError, Settings, check_database_writable, load_settings
+from bot.domain.settings import ConfigError, Settings
 from bot.services import invites as invite_service
-from bot.services.demo import generate
+from bot.services.demo import create_demo_data
 from bot.services.invites import InviteOutcome, InviteResult
-from storage import audit, kelurahan, loans, people, repayments
-from storage.db import Database
+from bot.services.updates import SkippedUpdate, skipped_count, skipped_updates
+from storage import kelurahan, loans, people
+from storage.db import Database, check_database_writable
 from storage.migrate import migrate
 
 
@@ -47,7 +49,7 @@ async def _migrate(settings: Settings) -> list[str]:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    settings = load_settings(require_token=False)
+    settings = args.process.settings()
     applied = asyncio.run(_migrate(settings))
     say(settings, "migrated", applied=applied, path=str(settings.database))
     return 0
@@ -73,8 +75,8 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> tuple[InviteR
     db = await open_database(settings)
     try:
         if args.person_id is not None:
-            result = await invite_service.invite_existing(db, person_id=args.person_id, role=role, now=clock.utcnow(),
-                                                          via="cli")
+            result = await invite_service.invite_existing(db, person_id=args.person_id, role=role,
+                                                          now=args.process.now(), via="cli")
         else:
             kel_code = None
             if role.needs_kelurahan:
@@ -89,7 +91,7 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> tuple[InviteR
                 except PhoneError as exc:
                     raise CliError("bad_phone", value=args.phone, reason=exc.code) from exc
             result = await invite_service.create_invite(db, role=role, name=args.name, kelurahan_code=kel_code,
-                                                        now=clock.utcnow(), phone=phone, language=settings.language,
+                                                        now=args.process.now(), phone=phone, language=settings.language,
                                                         via="cli")
     finally:
         await db.close()
@@ -108,7 +110,7 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> tuple[InviteR
 
 
 def cmd_invite(args: argparse.Namespace) -> int:
-    settings = load_settings(require_token=False)
+    settings = args.process.settings()
     if args.person_id is None and not args.name:
         raise CliError("name_or_person")
     result, link = asyncio.run(_invite(settings, args))
@@ -136,9 +138,31 @@ async def _people(settings: Settings, args: argparse.Namespace) -> list[people.P
 
 
 def cmd_people(args: argparse.Namespace) -> int:
-    settings = load_settings(require_token=False)
+    settings = args.process.settings()
     found = asyncio.run(_people(settings, args))
     say(settings, "people", people=found)
+    return 0
+
+
+# --- skipped-updates ------------------------------------------------------------------------------------------
+def _skipped_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--limit", type=int, default=20, help="how many of the latest to list (default 20)")
+
+
+async def _skipped(settings: Settings, limit: int) -> tuple[int, list[SkippedUpdate]]:
+    db = await open_database(settings)
+    try:
+        return await skipped_count(db), await skipped_updates(db, limit=limit)
+    finally:
+        await db.close()
+
+
+def cmd_skipped_updates(args: argparse.Namespace) -> int:
+    """``pem-bot skipped-updates``: the updates the bot skipped because it could not read them
+    (bot/runtime/updates.py): how many, and the latest with their id, type and field names (never their content)."""
+    settings = args.process.settings()
+    total, latest = asyncio.run(_skipped(settings, max(args.limit, 0)))
+    say(settings, "skipped_updates", total=total, latest=latest, tz=settings.timezone)
     return 0
 
 
@@ -147,7 +171,9 @@ class _Rollback(Exception):
     """Raised inside the transaction of a ``--dry-run`` so that nothing is written."""
 
 
-async def _import_loans(settings: Settings, rows: list, *, dry_run: bool) -> tuple[Any, list[dict[str, Any]]]:
+async def _import_loans(
+    settings: Settings, process: Process, rows: list, *, dry_run: bool
+) -> tuple[Any, list[dict[str, Any]]]:
 
     username = None if dry_run else await _bot_username(settings)
     db = await open_database(settings)
@@ -155,12 +181,12 @@ async def _import_loans(settings: Settings, rows: list, *, dry_run: bool) -> tup
     try:
         try:
             async with db.transaction() as tx:
-                result = await loans.import_rows(tx, rows, language=settings.language)
+                result = await loans.import_rows(tx, rows, language=settings.language, now=process.now())
                 if dry_run:
                     raise _Rollback(result)
                 assert username is not None
                 for person in result.new_borrowers:
-                    _, token = await invite_service.issue_invite(tx, person, Role.BORROWER, now=clock.utcnow(),
+                    _, token = await invite_service.issue_invite(tx, person, Role.BORROWER, now=process.now(),
                                                                  created_by=None, new_person=True, via="import")
                     links.append({"name": person.name, "phone": person.phone, "link": deep_link(username, token)})
         except _Rollback as rollback:
@@ -183,7 +209,7 @@ def _write_invites_csv(path: str, links: list[dict[str, Any]]) -> None:
 def cmd_import_loans(args: argparse.Namespace) -> int:
 
 
-    settings = load_settings(require_token=False)
+    settings = args.process.settings()
     path = Path(args.file)
     try:
         table = read_table(path)
@@ -191,12 +217,12 @@ def cmd_import_loans(args: argparse.Namespace) -> int:
         say(settings, "import_errors", file=sys.stderr, file_error=exc.code, path=str(path),
             reason=exc.params.get("reason", ""), errors=[])
         return 1
-    rows, errors = check_rows(table, today=clock.local_today(settings.timezone),
+    rows, errors = check_rows(table, today=args.process.today(settings),
                               default_kelurahan=settings.default_kelurahan)
     if errors:
         say(settings, "import_errors", file=sys.stderr, file_error=None, path=str(path), reason="", errors=errors)
         return 1
-    result, links = asyncio.run(_import_loans(settings, rows, dry_run=args.dry_run))
+    result, links = asyncio.run(_import_loans(settings, args.process, rows, dry_run=args.dry_run))
     if args.invites_out and not args.dry_run:
         _write_invites_csv(args.invites_out, links)
     say(settings, "import_summary", dry_run=args.dry_run, rows=len(rows), created=len(result.created_loans),
@@ -207,58 +233,23 @@ def cmd_import_loans(args: argparse.Namespace) -> int:
 
 
 # --- demo-data ------------------------------------------------------------------------------------------------
-async def _demo_data(settings: Settings, seed: int) -> dict[str, Any] | None:
-
-
-    today = clock.local_today(settings.timezone)
-    data = generate(seed, today, settings.default_kelurahan)
+async def _demo_data(settings: Settings, process: Process, seed: int) -> dict[str, Any] | None:
+    data = generate(seed, process.today(settings), settings.default_kelurahan)
     username = await _bot_username(settings)
     db = await open_database(settings)
     try:
-        async with db.transaction() as tx:
-            if not await loans.database_is_empty(tx):
-                return None
-            staff: dict[str, people.Person] = {}
-            links: list[dict[str, Any]] = []
-            for member in data.staff:
-                role = Role(member.role)
-                person = await people.create(tx, name=member.name, kelurahan_code=data.kelurahan_code,
-                                             roles=[role], phone=member.phone, language=settings.language)
-                staff[member.role] = person
-                _, token = await invite_service.issue_invite(tx, person, role, now=clock.utcnow(), created_by=None,
-                                                             new_person=True, via="demo-data")
-                links.append({"name": person.name, "role": str(role), "link": deep_link(username, token)})
-            treasurer = staff["treasurer"]
-            borrowers = [
-                await people.create(tx, name=b.name, kelurahan_code=data.kelurahan_code, roles=[Role.BORROWER],
-                                    phone=b.phone, language=settings.language)
-                for b in data.borrowers
-            ]
-            for n, demo_loan in enumerate(data.loans):
-                borrower = borrowers[demo_loan.borrower]
-                loan = await loans.create(tx, borrower_id=borrower.id, kelurahan_code=data.kelurahan_code,
-                                          terms=demo_loan.terms, business=demo_loan.business,
-                                          created_by=treasurer.id)
-                for k, payment in enumerate(demo_loan.payments):
-                    rep, _ = await repayments.report(
-                        tx, loan_id=loan.id, amount=payment.amount, paid_on=payment.paid_on,
-                        method=payment.method, reported_by=borrower.id,
-                        idempotency_key=f"demo:{seed}:{n}:{k}")
-                    if payment.status == "verified":
-                        decided = datetime.combine(payment.paid_on, time(17), settings.timezone)
-                        await repayments.decide(tx, rep.id, approve=True, by=treasurer.id,
-                                                now=min(decided, clock.utcnow()))
-            await audit.record(tx, "demo.created", kelurahan_code=data.kelurahan_code,
-                               details={"seed": seed, "loans": len(data.loans),
-                                        "principal": data.total_principal})
-        return {"data": data, "links": links}
+        links = await create_demo_data(db, data, seed=seed, now=process.now(), timezone=settings.timezone,
+                                       language=settings.language, bot_username=username)
     finally:
         await db.close()
+    if links is None:
+        return None
+    return {"data": data, "links": [{"name": i.name, "role": i.role, "link": i.link} for i in links]}
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    settings = load_settings(require_token=False)
-    outcome = asyncio.run(_demo_data(settings, args.seed))
+    settings = args.process.settings()
+    outcome = asyncio.run(_demo_data(settings, args.process, args.seed))
     if outcome is None:
         say(settings, "demo_data", file=sys.stderr, refused=True, path=str(settings.database))
         return 1
@@ -273,7 +264,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 Subcommand = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
 
-def _no_args(parser: argparse.ArgumentParser) -> None:
+def no_args(parser: argparse.ArgumentParser) -> None:
     """This subcommand takes no arguments."""
 
 
@@ -302,17 +293,13 @@ def _demo_data_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="same seed, same data (default 1)")
 
 
-#: name → (argument setup, handler); the README documents each one.
-SUBCOMMANDS: dict[str, tuple[str, Subcommand]] = {
-    "run": ("start the bot (long polling)", (_no_args, run_cli.cmd_run)),
-    "migrate": ("create or upgrade the database", (_no_args, cmd_migrate)),
+#: name → (help, (argument setup, handler)) of the commands that work on the database and the services; the
+#: process edge (:mod:`bot.cli.run`) adds ``run``, ``tick`` and ``backup``. The README documents each one.
+COMMANDS: dict[str, tuple[str, Subcommand]] = {
+    "migrate": ("create or upgrade the database", (no_args, cmd_migrate)),
     "invite": ("create a one-time invite link", (_invite_args, cmd_invite)),
     "people": ("list people and whether their Telegram is linked", (_people_args, cmd_people)),
-    "tick": ("run the scheduled jobs due now (or --at) and send the outbox", (run_cli.tick_args,
-                                                                             run_cli.cmd_tick)),
-    "backup": ("copy the database into PEM_BACKUP_DIR now", (_no_args, run_cli.cmd_backup)),
-    "skipped-updates": ("the updates the bot could not read and skipped",
-                        (run_cli.skipped_args, run_cli.cmd_skipped_updates)),
+    "skipped-updates": ("the updates the bot could not read and skipped", (_skipped_args, cmd_skipped_updates)),
     "import-loans": ("import loans and borrowers from a .csv or .xlsx file", (_import_loans_args, cmd_import_loans)),
     "demo-data": ("fill an empty database with a demo kelurahan", (_demo_data_args, cmd_demo_data)),
     "seed-synthetic": ("fill an empty database with a synthetic city (benchmarks)",
@@ -322,17 +309,19 @@ SUBCOMMANDS: dict[str, tuple[str, Subcommand]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(subcommands: dict[str, tuple[str, Subcommand]]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pem-bot", description="PEM Bot for the kelurahan of Kota Kupang")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (help_text, (setup, _)) in SUBCOMMANDS.items():
+    for name, (help_text, (setup, _)) in subcommands.items():
         setup(sub.add_parser(name, help=help_text, description=help_text))
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    handler = SUBCOMMANDS[args.command][1][1]
+def dispatch(argv: Sequence[str] | None, process: Process, subcommands: dict[str, tuple[str, Subcommand]]) -> int:
+    """Parse ``argv``, run the chosen command with ``args.process`` set, and map its errors to exit codes."""
+    args = build_parser(subcommands).parse_args(argv)
+    args.process = process
+    handler = subcommands[args.command][1][1]
     try:
         return handler(args)
     except ConfigError as exc:
@@ -343,7 +332,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,6 +1,9 @@
-"""The commands that run the bot's own process or its scheduled work once, the one CLI module that may use
-the runtime (tests/test_layers.py): ``pem-bot run``, ``pem-bot tick`` and ``pem-bot backup`` (wired into
-:data:`bot.cli.main.SUBCOMMANDS`).
+"""The ``pem-bot`` entry point and the commands that run the bot's own process or its scheduled work once: the
+one CLI module that may use the runtime (tests/test_layers.py).
+
+:func:`main` is the process edge: it builds the :class:`~bot.cli.common.Process` (the runtime's configuration
+loader and clock) that every other command gets as ``args.process``, adds ``run``, ``tick`` and ``backup`` to
+:data:`bot.cli.main.COMMANDS`, and dispatches.
 
 - ``pem-bot run`` starts the bot with long polling; a rejected token ends with one line and exit status 2.
 - ``pem-bot tick [--at 2026-12-05T07:00]`` runs one catch-up tick (:func:`bot.jobs.run_due` with
@@ -19,6 +22,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,14 +31,14 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import ExtBot
 
-from bot.cli.common import EXIT_CONFIG, CliError, configure_logging, open_database, say
+from bot.cli import main as commands
+from bot.cli.common import EXIT_CONFIG, CliError, Process, configure_logging, open_database, say
 from bot.jobs import TickReport, run_due
 from bot.jobs.backup import BackupError, make_backup
 from bot.runtime import clock
 from bot.runtime.app import allowed_updates, build_application, rate_limiter
 from bot.runtime.config import Settings, check_database_writable, load_settings
 from bot.runtime.lease import SenderLease
-from bot.services.updates import SkippedUpdate, skipped_count, skipped_updates
 
 #: How far ahead of the real clock ``--at`` may be (a tick started a little early); later is refused.
 MAX_AHEAD = timedelta(minutes=10)
@@ -115,7 +119,7 @@ def tick_args(parser: argparse.ArgumentParser) -> None:
 
 def cmd_tick(args: argparse.Namespace) -> int:
 
-    settings = load_settings()
+    settings = args.process.settings(require_token=True)
     configure_logging(settings)
     at = parse_at(args.at, settings)
 
@@ -146,31 +150,9 @@ async def backup(settings: Settings) -> tuple[str, int]:
 
 def cmd_backup(args: argparse.Namespace) -> int:
 
-    settings = load_settings(require_token=False)
+    settings = args.process.settings()
     path, size = asyncio.run(backup(settings))
     say(settings, "backup", path=path, size=size, keep=settings.backup_keep)
-    return 0
-
-
-# --- skipped-updates --------------------------------------------------------------------------------------------
-def skipped_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--limit", type=int, default=20, help="how many of the latest to list (default 20)")
-
-
-async def _skipped(settings: Settings, limit: int) -> tuple[int, list[SkippedUpdate]]:
-    db = await open_database(settings)
-    try:
-        return await skipped_count(db), await skipped_updates(db, limit=limit)
-    finally:
-        await db.close()
-
-
-def cmd_skipped_updates(args: argparse.Namespace) -> int:
-    """``pem-bot skipped-updates``: the updates the bot skipped because it could not read them (bot/runtime/
-    updates.py): how many, and the latest with their id, type and field names (never their content)."""
-    settings = load_settings(require_token=False)
-    total, latest = asyncio.run(_skipped(settings, max(args.limit, 0)))
-    say(settings, "skipped_updates", total=total, latest=latest, tz=settings.timezone)
     return 0
 
 
@@ -189,7 +171,7 @@ async def _check_token(settings: Settings) -> bool:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = args.process.settings(require_token=True)
     check_database_writable(settings.database)
     configure_logging(settings)
     try:
@@ -202,3 +184,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     # bootstrap_retries=-1: on patchy networks keep retrying start-up instead of exiting.
     app.run_polling(allowed_updates=allowed_updates(), close_loop=False, bootstrap_retries=-1)
     return 0
+
+
+#: Every ``pem-bot`` command, in the order ``pem-bot --help`` lists them; the README documents each one.
+SUBCOMMANDS: dict[str, tuple[str, commands.Subcommand]] = {
+    "run": ("start the bot (long polling)", (commands.no_args, cmd_run)),
+    **commands.COMMANDS,
+    "tick": ("run the scheduled jobs due now (or --at) and send the outbox", (tick_args, cmd_tick)),
+    "backup": ("copy the database into PEM_BACKUP_DIR now", (commands.no_args, cmd_backup)),
+}
+
+
+def process() -> Process:
+    """The configuration and the clock of this process (the runtime's: tests freeze ``clock.utcnow``)."""
+    return Process(load_settings=load_settings, utcnow=lambda: clock.utcnow())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return commands.dispatch(argv, process(), SUBCOMMANDS)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

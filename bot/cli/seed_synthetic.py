@@ -37,8 +37,6 @@ from bot.cli.common import CliError, open_database, say
 from bot.domain.kota_kupang import all_kelurahan
 from bot.domain.loans import Payment, allocate, build_schedule
 from bot.domain.synthetic import SYNTHETIC_TELEGRAM_BASE, SynthKelurahan, generate_kelurahan
-from bot.runtime import clock
-from bot.runtime.config import load_settings
 from storage import audit, bulk
 from storage.db import Database, utc_text
 
@@ -264,7 +262,7 @@ async def _run(settings, args: argparse.Namespace) -> SeedStats | None:
     db = await open_database(settings)
     try:
         return await seed(db, kelurahan=args.kelurahan, borrowers_per=args.borrowers_per, years=args.years,
-                          seed_value=args.seed, today=clock.local_today(settings.timezone), now=clock.utcnow(),
+                          seed_value=args.seed, today=args.process.today(settings), now=args.process.now(),
                           tz=settings.timezone)
     finally:
         await db.close()
@@ -277,7 +275,7 @@ def cmd_seed_synthetic(args: argparse.Namespace) -> int:
         raise CliError("seed_range", name="--borrowers-per", min=1, max=100_000)
     if not 1 <= args.years <= 10:
         raise CliError("seed_range", name="--years", min=1, max=10)
-    settings = load_settings(require_token=False)
+    settings = args.process.settings()
     stats = asyncio.run(_run(settings, args))
     if stats is None:
         say(settings, "seed_synthetic", file=sys.stderr, refused=True, path=str(settings.database))

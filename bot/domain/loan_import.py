@@ -1,4 +1,5 @@
-"""Reading and checking a loan import file for ``pem-bot import-loans`` (pure: no SQL, no Telegram).
+"""Checking a loan import file for ``pem-bot import-loans`` (pure: no SQL, no Telegram, no file I/O: the file is
+read by :mod:`bot.cli.loan_file`).
 
 File format
 -----------
@@ -35,14 +36,11 @@ Rules and decisions
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from bot.domain.kota_kupang import find_kelurahan
@@ -156,30 +154,6 @@ def make_table(raw_rows: Iterable[Sequence[Any]]) -> Table:
     if header is None:
         raise ImportFileError("empty")
     return Table(header, tuple(rows), tuple(unknown))
-
-
-def read_table(path: Path) -> Table:
-    """Read a ``.csv`` or ``.xlsx`` file into a :class:`Table` (raises :class:`ImportFileError`)."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            text = path.read_text(encoding="utf-8-sig")
-            sample = text[:4096]
-            delimiter = ";" if sample.count(";") > sample.count(",") else ","
-            return make_table(csv.reader(io.StringIO(text), delimiter=delimiter))
-        if suffix in (".xlsx", ".xlsm"):
-            from openpyxl import load_workbook
-
-            workbook = load_workbook(path, read_only=True, data_only=True)
-            try:
-                return make_table(list(workbook.worksheets[0].iter_rows(values_only=True)))
-            finally:
-                workbook.close()
-    except ImportFileError:
-        raise
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, IndexError) as exc:
-        raise ImportFileError("unreadable", path=str(path), reason=str(exc) or type(exc).__name__) from exc
-    raise ImportFileError("extension", path=str(path), suffix=suffix or "-")
 
 
 def import_key(kelurahan_code: str, phone: str | None, nik: str | None, name: str, principal: int,

@@ -10,11 +10,11 @@ What one kelurahan holds (``n = borrowers_per``):
 
 * staff: treasurer, lurah, admin and coordinator (linked to synthetic Telegram ids, so digests and
   escalations have recipients);
-* ``n`` borrowers (Kupang names from :mod:`bot.services.demo`, unique mobile numbers, a NIK for 80 %, 75 % linked to
+* ``n`` borrowers (Kupang names from :mod:`bot.domain.demo`, unique mobile numbers, a NIK for 80 %, 75 % linked to
   Telegram, 3 % of those have blocked the bot), one loan each: principal Rp1–25 juta in steps of Rp500.000,
   mostly Rp3–10 juta; tenor 12 or 18 months, grace 0–2 months; disbursed uniformly over the last ``years``
   years. About one kelurahan in five charges a flat 0,5–1 % monthly fee ("jasa");
-* payments from :func:`bot.services.demo.payment_history` (profiles on_time / late / partial / stopped), each
+* payments from :func:`bot.domain.demo.payment_history` (profiles on_time / late / partial / stopped), each
   instalment paid in 1, 2 or 4 deposits (weekly savers), so about 33 repayments per loan at 3 years.
   On top of the verified ones: a pending report on ~8 % of active loans (reported in the last 4 days), a
   rejected report on ~3 % of loans, and ~1 % of verified payments duplicated and then **reversed**
@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from bot.domain.demo import BUSINESSES, FIRST_NAMES, PROFILES, STAFF, SURNAMES, DemoPayment, payment_history
 from bot.domain.loans import LoanTerms, build_schedule
-from bot.services.demo import BUSINESSES, FIRST_NAMES, PROFILES, STAFF, SURNAMES, DemoPayment, payment_history
 
 SYNTHETIC_TELEGRAM_BASE = 9_000_000_000
 PARTS = (1, 2, 4, 4, 4)  # deposits per instalment

@@ -32,10 +32,10 @@ from datetime import datetime, timedelta
 
 from telegram import Bot
 
+from bot.domain.settings import Settings
 from bot.jobs import backup, digest, reminders
 from bot.jobs import events as event_jobs
 from bot.jobs.base import Cleanup, JobSpec
-from bot.runtime.config import Settings
 from bot.runtime.sender import SendLease, SendReport, send_due
 from storage import outbox
 from storage.db import Database

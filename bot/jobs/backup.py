@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.domain.settings import Settings
 from bot.jobs.base import JobSpec
-from bot.runtime.config import Settings
 from storage.backup import BackupError, copy_database
 from storage.db import Database
 

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from bot.runtime.config import Settings
+from bot.domain.settings import Settings
 from storage.db import Database
 
 #: ``run(db, now, settings)`` enqueues what is due at ``now`` (aware UTC) and returns how many messages it

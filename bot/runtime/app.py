@@ -19,6 +19,7 @@ from telegram.request import BaseRequest
 import handlers
 from bot.runtime import clock
 from bot.runtime.config import Settings
+from bot.runtime.scheduler import finish_catch_up, release_lease, setup_scheduler, start_catch_up
 from bot.runtime.updates import OnSkip, ReadableUpdatesRequest
 from bot.services.updates import record_skipped_update
 from handlers.menus import set_default_menus
@@ -59,8 +60,6 @@ class PemApplication(Application):
     async def shutdown(self) -> None:
         """Let a start-up catch-up still running finish first: it needs the bot and the database."""
         if self.scheduled:
-            from bot.runtime.scheduler import finish_catch_up, release_lease
-
             await finish_catch_up(self)
             await super().shutdown()  # stops the JobQueue: no tick renews the lease after this
             await release_lease(self)
@@ -71,8 +70,6 @@ class PemApplication(Application):
 async def _post_init(app: Application) -> None:
     await set_default_menus(app.bot, handlers.all_commands())
     if isinstance(app, PemApplication) and app.scheduled:
-        from bot.runtime.scheduler import start_catch_up
-
         start_catch_up(app)  # in the background: polling must not wait for it (bench/startup.py)
 
 
@@ -144,8 +141,6 @@ def build_application(
         readable.on_skip = _skip_counter(db)
     handlers.register(app)
     if with_updater if scheduler is None else scheduler:
-        from bot.runtime.scheduler import setup_scheduler
-
         app.scheduled = setup_scheduler(app)
     return app
 

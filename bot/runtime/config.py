@@ -11,7 +11,6 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.domain.kota_kupang import find_kelurahan
+from bot.domain.settings import ConfigError, Settings
+from storage.db import check_database_writable
+
+__all__ = ["DEFAULTS", "ConfigError", "Settings", "check_database_writable", "load_settings", "read_environment"]
 
 LANGUAGES = ("id", "en")
 
@@ -41,34 +44,6 @@ DEFAULTS: dict[str, str] = {
     "PEM_REMINDER_TIME": "08:00",
     "PEM_DIGEST_TIME": "07:00",
 }
-
-
-class ConfigError(Exception):
-    def __init__(self, code: str, **params: object) -> None:
-        super().__init__(code, params)
-        self.code = code
-        self.params = params
-
-
-@dataclass(frozen=True)
-class Settings:
-    token: str
-    bot_username: str | None
-    api_base_url: str | None
-    database: Path
-    timezone: ZoneInfo
-    default_kelurahan: str
-    language: str
-    log_level: str
-    #: WITA (start, end) of quiet hours, the window may cross midnight; None when switched off.
-    quiet_hours: tuple[time, time] | None = (time(20, 0), time(7, 0))
-    send_max_attempts: int = 5
-    backup_dir: Path = Path("./backups")
-    backup_keep: int = 14
-    backup_time: time = time(2, 0)
-    reminder_offsets: tuple[int, ...] = (-3, 0, 1, 7)
-    reminder_time: time = time(8, 0)
-    digest_time: time = time(7, 0)
 
 
 def read_environment(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> dict[str, str]:
@@ -178,13 +153,3 @@ def _schedule_settings(value: Mapping[str, str]) -> dict[str, object]:
         "reminder_time": _clock_time("PEM_REMINDER_TIME", value["PEM_REMINDER_TIME"]),
         "digest_time": _clock_time("PEM_DIGEST_TIME", value["PEM_DIGEST_TIME"]),
     }
-
-
-def check_database_writable(path: Path) -> None:
-    """Create the database's folder and make sure the file can be written, or raise ConfigError."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("ab"):
-            pass
-    except OSError as exc:
-        raise ConfigError("database", path=str(path), reason=exc.strerror or str(exc)) from exc

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from telegram.ext import CallbackContext
 
 from bot.jobs import TickReport, run_due
+from bot.jobs.drafts import expire_stale_forms
 from bot.runtime import clock
 from bot.runtime.lease import SenderLease
 
@@ -87,10 +88,8 @@ async def tick_job(context: CallbackContext) -> None:
         await _tick(app, catch_up=False)  # type: ignore[arg-type]
     except Exception:
         log.exception("scheduled tick failed")
-    from handlers.forms import expire_stale_forms
-
     try:
-        await expire_stale_forms(app, clock.utcnow())
+        await expire_stale_forms(app.db, clock.utcnow())  # type: ignore[attr-defined]
     except Exception:
         log.exception("expiring stale form drafts failed")
 

@@ -1,9 +1,10 @@
-"""Use cases of Karang Taruna events (``/acara_baru`` and, later, the event actions)."""
+"""Use cases of Karang Taruna events: creating one (``/acara_baru``), its attendance, export, closing and cancelling."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from bot.domain.events import EventStatus
 from storage import audit, drafts, events, registrations
 from storage.db import Database
 from storage.events import Event
@@ -47,3 +48,31 @@ async def save_attendance(
         if draft_of is not None:
             await drafts.delete(tx, draft_of)
     return saved, event
+
+
+async def record_export(db: Database, event: Event, *, by: int | None, fmt: str, rows: int, masked: bool) -> None:
+    """An export of an event's registrations (names, and NIK and phone unless masked) is audited."""
+    async with db.transaction() as tx:
+        await audit.record(tx, "event.exported", actor_person_id=by, entity="event", entity_id=event.id,
+                           kelurahan_code=event.kelurahan_code,
+                           details={"format": fmt, "rows": rows, "masked": masked})
+
+
+async def close_event(db: Database, event: Event, *, by: int | None) -> None:
+    """Close an open event's registration; audited."""
+    async with db.transaction() as tx:
+        await events.set_event_status(tx, event.id, EventStatus.CLOSED)
+        await audit.record(tx, "event.closed", actor_person_id=by, entity="event", entity_id=event.id,
+                           kelurahan_code=event.kelurahan_code, details={"seated": event.seated})
+
+
+async def cancel_event(db: Database, event: Event, *, by: int | None) -> list[registrations.Registration]:
+    """Cancel an open or closed event; audited. Returns the registrations (registered or waiting) it cancels,
+    read in the same transaction, for the caller to tell those people."""
+    async with db.transaction() as tx:
+        regs = await registrations.event_registrations(tx, event.id, statuses=["registered", "waitlisted"])
+        await events.set_event_status(tx, event.id, EventStatus.CANCELLED)
+        await audit.record(tx, "event.cancelled", actor_person_id=by, entity="event",
+                           entity_id=event.id, kelurahan_code=event.kelurahan_code,
+                           details={"registrations": len(regs), "status_before": event.status})
+    return regs

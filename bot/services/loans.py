@@ -46,7 +46,7 @@ async def create_loan(
         elif Role.BORROWER not in borrower.roles:
             await people.add_role(tx, borrower.id, Role.BORROWER)
         loan = await loans.create(tx, borrower_id=borrower.id, kelurahan_code=kelurahan_code, terms=terms,
-                                  business=business, created_by=created_by)
+                                  business=business, created_by=created_by, now=now)
         invite = token = None
         if not borrower.linked:
             invite, token = await invites.create(tx, person_id=borrower.id, role=Role.BORROWER, now=now,

@@ -93,3 +93,18 @@ async def register_participant(
         if draft_of is not None:
             await drafts.delete(tx, draft_of)
     return Registered(Outcome.DONE if result.created else Outcome.DUPLICATE, event, result.registration)
+
+
+async def cancel_registration(db: Database, registration: Registration, event: Event, *, by: int | None,
+                              now: datetime) -> registrations.CancelResult | None:
+    """Cancel a registered or waiting registration (by the participant, or staff), moving the first waiting
+    person up when a seat frees; audited. None when it is no longer cancellable."""
+    async with db.transaction() as tx:
+        result = await registrations.cancel_registration(tx, registration.id, now)
+        if result is not None:
+            await audit.record(tx, "registration.cancelled", actor_person_id=by, entity="registration",
+                               entity_id=registration.id, kelurahan_code=event.kelurahan_code,
+                               details={"event_id": event.id, "status_before": registration.status,
+                                        "promoted_registration": None if result.promoted is None
+                                        else result.promoted.id})
+    return result

@@ -104,6 +104,7 @@ async def report_repayment(
     idempotency_key: str,
     receipt_file_id: str | None = None,
     installment_id: int | None = None,
+    now: datetime,
     notify: QueueNotice[N] | None = None,
     draft_of: int | None = None,
 ) -> RepaymentResult[N]:
@@ -127,7 +128,7 @@ async def report_repayment(
             repayment, _ = await repayments.report(
                 tx, loan_id=loan_id, amount=amount, paid_on=paid_on, method=method, reported_by=reported_by,
                 idempotency_key=idempotency_key, receipt_file_id=receipt_file_id, installment_id=installment_id,
-                summary=summary,
+                summary=summary, now=now,
             )
         except repayments.Overpayment as exc:
             return _overpaid(exc)
@@ -251,6 +252,7 @@ async def record_cash_payment(
     paid_on: date,
     idempotency_key: str,
     note: str | None = None,
+    now: datetime,
     method: str = "cash",
     draft_of: int | None = None,
 ) -> RepaymentResult[Any]:
@@ -273,7 +275,7 @@ async def record_cash_payment(
         try:
             repayment, _ = await repayments.record_verified(
                 tx, loan_id=loan_id, amount=amount, paid_on=paid_on, method=method, recorded_by=recorded_by,
-                idempotency_key=idempotency_key, note=note, summary=before,
+                idempotency_key=idempotency_key, note=note, summary=before, now=now,
             )
         except repayments.Overpayment as exc:
             return _overpaid(exc)

@@ -28,7 +28,7 @@ Drafts live in the ``form_drafts`` table (:mod:`storage.drafts`), one per user, 
 statement; the use case that finishes a form deletes the draft in the transaction that stores its result
 (``draft_of=`` on the service), so a half-finished form survives a restart, and a finished one can't be
 confirmed twice. Drafts older than a day are deleted by the minute tick
-(:func:`handlers.forms.expire_stale_forms`).
+(:func:`bot.jobs.drafts.expire_stale_forms`).
 
 How it sits in PTB: :meth:`Dispatcher.register` adds the dispatcher's handlers in group ``-1``, before
 everything else, which stop the update (``ApplicationHandlerStop``) only when it belonged to the user's open
@@ -69,7 +69,7 @@ from storage import drafts
 from storage.drafts import Draft
 
 if TYPE_CHECKING:
-    from bot.runtime.config import Settings
+    from bot.domain.settings import Settings
     from storage.db import Database
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.runtime import clock
 from tests.e2e.fake_bot_api import FakeBotApi
 
 pytestmark = pytest.mark.subprocess
@@ -127,7 +128,7 @@ async def _borrower_treasurer_and_loan(path: str) -> int:
             loan = await loans.create(
                 tx, borrower_id=borrower.id, kelurahan_code="53.71.05.1004", business="Warung",
                 terms=LoanTerms(principal=6_000_000, disbursed_on=date.today() - timedelta(days=100),
-                                tenor_months=12), created_by=treasurer.id)
+                                tenor_months=12), created_by=treasurer.id, now=clock.utcnow())
         return loan.id
     finally:
         await db.close()

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from bot.domain.loans import LoanTerms
+from bot.runtime import clock
 from storage import loans, repayments
 from storage.people import Person
 
@@ -19,7 +20,7 @@ async def make_loan(db, borrower: Person, *, principal: int = 6_000_000,
     terms = LoanTerms(principal, disbursed_on, tenor, grace, fee)
     async with db.transaction() as tx:
         return await loans.create(tx, borrower_id=borrower.id, kelurahan_code=borrower.kelurahan_code,
-                                  terms=terms, business="Warung", created_by=created_by)
+                                  terms=terms, business="Warung", created_by=created_by, now=clock.utcnow())
 
 
 async def report(db, loan, reporter: Person, amount: int = 500_000, *, paid_on: date = date(2026, 11, 27),
@@ -27,7 +28,7 @@ async def report(db, loan, reporter: Person, amount: int = 500_000, *, paid_on: 
     async with db.transaction() as tx:
         rep, _ = await repayments.report(tx, loan_id=loan.id, amount=amount, paid_on=paid_on, method=method,
                                          reported_by=reporter.id, idempotency_key=f"test-{next(_keys)}",
-                                         receipt_file_id=photo)
+                                         receipt_file_id=photo, now=clock.utcnow())
     return rep
 
 
@@ -35,5 +36,5 @@ async def record(db, loan, treasurer: Person, amount: int, paid_on: date = date(
     async with db.transaction() as tx:
         rep, _ = await repayments.record_verified(tx, loan_id=loan.id, amount=amount, paid_on=paid_on,
                                                   method="cash", recorded_by=treasurer.id,
-                                                  idempotency_key=f"test-{next(_keys)}")
+                                                  idempotency_key=f"test-{next(_keys)}", now=clock.utcnow())
     return rep

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.domain.roles import Role
+from bot.jobs.drafts import FORM_MAX_AGE, expire_stale_forms
 from bot.runtime import clock
-from handlers.forms import FORM_MAX_AGE, expire_stale_forms
 from tests.harness import BotTester
 
 
@@ -20,9 +20,9 @@ async def test_an_abandoned_draft_is_dropped_after_a_day(running, tester: BotTes
     assert "Maria Bria" in await _state_texts(running.app.db)
 
     frozen_clock.advance(seconds=FORM_MAX_AGE.total_seconds() - 60)
-    assert await expire_stale_forms(running.app, clock.utcnow()) == 0
+    assert await expire_stale_forms(running.app.db, clock.utcnow()) == 0
     frozen_clock.advance(seconds=120)
-    assert await expire_stale_forms(running.app, clock.utcnow()) == 1
+    assert await expire_stale_forms(running.app.db, clock.utcnow()) == 1
 
     assert "Maria Bria" not in await _state_texts(running.app.db)
     await tester.send(admin, "0812-3456-7890")  # the late answer finds no form: nothing is created
@@ -36,7 +36,7 @@ async def test_a_fresh_draft_survives_the_expiry_and_a_restart(running, make_per
     await running.tester.command(admin, "undang")
     await running.tester.press(admin, running.tester.last(admin).button("Peminjam"))
     frozen_clock.advance(hours=2)
-    assert await expire_stale_forms(running.app, clock.utcnow()) == 0
+    assert await expire_stale_forms(running.app.db, clock.utcnow()) == 0
     await running.restart()
     await running.tester.send(admin, "Maria Bria")
     assert "langkah 3 dari 3" in running.tester.last(admin).text

@@ -10,6 +10,7 @@ from datetime import date
 
 from bot.domain.loans import LoanTerms
 from bot.domain.roles import Role
+from bot.runtime import clock
 from storage import loans, repayments
 from tests.conftest import NAIKOTEN_SATU
 from tests.harness import answers, texts
@@ -23,14 +24,14 @@ async def _loan(running, borrower_id: int, disbursed: date, *, kelurahan: str = 
         return await loans.create(
             tx, borrower_id=borrower_id, kelurahan_code=kelurahan,
             terms=LoanTerms(principal=principal, disbursed_on=disbursed, tenor_months=12), business="Kios",
-            created_by=None,
+            created_by=None, now=clock.utcnow(),
         )
 
 
 async def _verified(running, loan_id: int, amount: int, paid_on: date, by: int, key: str) -> None:
     async with running.app.db.transaction() as tx:
         await repayments.record_verified(tx, loan_id=loan_id, amount=amount, paid_on=paid_on, method="cash",
-                                         recorded_by=by, idempotency_key=key)
+                                         recorded_by=by, idempotency_key=key, now=clock.utcnow())
 
 
 async def test_pinjaman_shows_balances_next_instalment_arrears_and_recent_payments(running, tester, make_person):
@@ -39,7 +40,7 @@ async def test_pinjaman_shows_balances_next_instalment_arrears_and_recent_paymen
     await _verified(running, loan.id, 500_000, date(2026, 9, 15), borrower.id, "v1")
     async with running.app.db.transaction() as tx:
         await repayments.report(tx, loan_id=loan.id, amount=200_000, paid_on=date(2026, 11, 20), method="cash",
-                                reported_by=borrower.id, idempotency_key="p1")
+                                reported_by=borrower.id, idempotency_key="p1", now=clock.utcnow())
 
     await tester.command(user, "pinjaman")
 

@@ -13,6 +13,7 @@ from telegram import Update
 
 from bot.domain.loans import LoanTerms
 from bot.domain.roles import Role
+from bot.runtime import clock
 from storage import drafts, loans, repayments
 from tests.conftest import NAIKOTEN_SATU
 from tests.harness import BotTester, User, answers, texts
@@ -26,7 +27,7 @@ async def _loan(running, borrower_id: int, *, principal: int = 6_000_000, disbur
         return await loans.create(
             tx, borrower_id=borrower_id, kelurahan_code=kelurahan,
             terms=LoanTerms(principal=principal, disbursed_on=disbursed, tenor_months=12), business=business,
-            created_by=None,
+            created_by=None, now=clock.utcnow(),
         )
 
 
@@ -86,7 +87,8 @@ async def test_two_loans_is_four_taps_and_method_defaults_to_the_last_one(runnin
     second = await _loan(running, borrower.id, principal=1_200_000, disbursed=date(2026, 10, 1), business="Ojek")
     async with running.app.db.transaction() as tx:
         await repayments.record_verified(tx, loan_id=first.id, amount=500_000, paid_on=date(2026, 9, 15),
-                                         method="transfer", recorded_by=borrower.id, idempotency_key="seed")
+                                         method="transfer", recorded_by=borrower.id, idempotency_key="seed",
+                                         now=clock.utcnow())
 
     await tester.command(user, "bayar")
     assert "Pinjaman 2" in tester.last(user).button_texts
@@ -204,7 +206,7 @@ async def test_amount_above_what_is_still_owed_counts_pending_reports(running, t
     borrower, user, loan, _ = await _setup(running, make_person)
     async with running.app.db.transaction() as tx:
         await repayments.report(tx, loan_id=loan.id, amount=5_800_000, paid_on=date(2026, 11, 1), method="cash",
-                                reported_by=borrower.id, idempotency_key="earlier")
+                                reported_by=borrower.id, idempotency_key="earlier", now=clock.utcnow())
     await tester.command(user, "bayar")
     assert "Rp200.000" in tester.last(user).text
     await tester.send(user, "300rb")
@@ -454,7 +456,7 @@ async def test_konfirmasi_refuses_an_amount_that_became_too_much_after_the_figur
     await tester.press(user, tester.last(user).button("Lewati"))
     async with running.app.db.transaction() as tx:  # meanwhile, a report for almost everything
         await repayments.report(tx, loan_id=loan.id, amount=1_000_000, paid_on=date(2026, 11, 27), method="cash",
-                                reported_by=borrower.id, idempotency_key="elsewhere")
+                                reported_by=borrower.id, idempotency_key="elsewhere", now=clock.utcnow())
 
     calls = await tester.press(user, tester.last(user).button("Konfirmasi"))
 
@@ -470,7 +472,8 @@ async def test_the_summary_shows_todays_balance_even_if_a_payment_was_recorded_m
     treasurer = await running.app.db.fetchval("SELECT id FROM people WHERE name = 'Bendahara Naikoten'")
     async with running.app.db.transaction() as tx:  # the treasurer records cash meanwhile
         await repayments.record_verified(tx, loan_id=loan.id, amount=1_000_000, paid_on=date(2026, 11, 27),
-                                         method="cash", recorded_by=treasurer, idempotency_key="cash-1")
+                                         method="cash", recorded_by=treasurer, idempotency_key="cash-1",
+                                         now=clock.utcnow())
     await tester.press(user, tester.last(user).button("Lewati"))
     summary = tester.last(user).text
     assert "Rp4.500.000" in summary  # 6.000.000 − 1.000.000 recorded − 500.000 this payment

@@ -10,6 +10,7 @@ import pytest
 
 from bot.domain.loans import LoanTerms, LoanTermsError, build_schedule
 from bot.domain.roles import Role
+from bot.runtime import clock
 from storage import audit, loans, people, repayments
 from storage.db import Database
 from tests.conftest import NAIKOTEN_SATU, NOW
@@ -31,7 +32,7 @@ async def new_loan(db: Database, borrower: people.Person, principal: int = 6_000
     async with db.transaction() as tx:
         return await loans.create(
             tx, borrower_id=borrower.id, kelurahan_code=KEL, business="warung",
-            terms=LoanTerms(principal, disbursed_on, tenor, grace, fee), created_by=None,
+            terms=LoanTerms(principal, disbursed_on, tenor, grace, fee), created_by=None, now=clock.utcnow(),
         )
 
 
@@ -40,7 +41,7 @@ async def test_create_writes_loan_schedule_and_audit(db: Database):
     terms = LoanTerms(7_000_000, date(2026, 1, 31), 18, 2, Decimal("1.5"))
     async with db.transaction() as tx:
         loan = await loans.create(tx, borrower_id=maria.id, kelurahan_code=KEL, terms=terms,
-                                  business=" kios pulsa ", created_by=None)
+                                  business=" kios pulsa ", created_by=None, now=clock.utcnow())
     assert loan.principal == 7_000_000 and loan.status == "active" and loan.business == "kios pulsa"
     assert loan.fee_percent_monthly == Decimal("1.5") and loan.terms == terms
     stored = await loans.schedule(db, loan.id)
@@ -70,9 +71,10 @@ async def test_summary_from_verified_payments_only(db: Database):
     loan = await new_loan(db, maria)  # 12 x 500.000 from 15 Jun 2026
     async with db.transaction() as tx:
         await repayments.record_verified(tx, loan_id=loan.id, amount=700_000, paid_on=date(2026, 6, 15),
-                                         method="cash", recorded_by=treasurer.id, idempotency_key="k1")
+                                         method="cash", recorded_by=treasurer.id, idempotency_key="k1",
+                                         now=clock.utcnow())
         await repayments.report(tx, loan_id=loan.id, amount=300_000, paid_on=date(2026, 7, 15), method="cash",
-                                reported_by=maria.id, idempotency_key="k2")
+                                reported_by=maria.id, idempotency_key="k2", now=clock.utcnow())
     s = await loans.summary(db, loan.id)
     assert s is not None
     assert s.borrower_name == "Maria Bria"
@@ -92,7 +94,7 @@ async def test_for_borrower_hides_closed_loans_unless_asked(db: Database):
     second = await new_loan(db, maria, disbursed_on=date(2026, 8, 1))
     async with db.transaction() as tx:
         await repayments.record_verified(tx, loan_id=first.id, amount=1_200_000, paid_on=date(2026, 9, 1),
-                                         method="cash", recorded_by=maria.id, idempotency_key="all")
+                                         method="cash", recorded_by=maria.id, idempotency_key="all", now=clock.utcnow())
     assert [loan.id for loan in await loans.for_borrower(db, maria.id)] == [second.id]
     assert [loan.id for loan in await loans.for_borrower(db, maria.id, include_closed=True)] == [first.id, second.id]
 
@@ -109,11 +111,11 @@ async def test_borrowers_overview_riskiest_first_with_counts(db: Database):
     ld = await new_loan(db, d, disbursed_on=date(2026, 11, 1))   # nothing due yet
     async with db.transaction() as tx:
         await repayments.record_verified(tx, loan_id=lb.id, amount=1_000_000, paid_on=date(2026, 7, 15),
-                                         method="cash", recorded_by=b.id, idempotency_key="b")
+                                         method="cash", recorded_by=b.id, idempotency_key="b", now=clock.utcnow())
         # another kelurahan's loan must not appear
         other = await people.create(tx, name="Orang Lain", kelurahan_code="53.71.05.1005")
         await loans.create(tx, borrower_id=other.id, kelurahan_code="53.71.05.1005", business=None,
-                           terms=LoanTerms(2_000_000, date(2026, 1, 1), 12), created_by=None)
+                           terms=LoanTerms(2_000_000, date(2026, 1, 1), 12), created_by=None, now=clock.utcnow())
     rows, total = await loans.borrowers_overview(db, KEL, today)
     assert total == 4
     assert [r.loan_id for r in rows] == [la.id, lb.id, lc.id, ld.id]
@@ -149,5 +151,5 @@ async def test_paid_off_loans_leave_the_overview(db: Database):
     loan = await new_loan(db, maria, principal=1_200_000)
     async with db.transaction() as tx:
         await repayments.record_verified(tx, loan_id=loan.id, amount=1_200_000, paid_on=date(2026, 6, 1),
-                                         method="cash", recorded_by=maria.id, idempotency_key="x")
+                                         method="cash", recorded_by=maria.id, idempotency_key="x", now=clock.utcnow())
     assert await loans.borrowers_overview(db, KEL, NOW.date()) == ([], 0)

@@ -13,6 +13,7 @@ import pytest
 
 from bot.domain.loans import LoanTerms, Payment, allocate
 from bot.domain.roles import Role
+from bot.runtime import clock
 from storage import audit, loans, people, repayments
 from storage.db import Database
 from tests.conftest import NAIKOTEN_SATU, NOW
@@ -29,14 +30,14 @@ async def setup(db: Database):
         # 12 x 500.000 + fee 1% (60.000) = 560.000 a month, first due 15 Jun 2026
         loan = await loans.create(tx, borrower_id=maria.id, kelurahan_code=KEL, business="warung",
                                   terms=LoanTerms(6_000_000, date(2026, 5, 15), 12, 0, Decimal(1)),
-                                  created_by=t1.id)
+                                  created_by=t1.id, now=clock.utcnow())
     return db, maria, t1, t2, loan
 
 
 async def report(db: Database, loan, who, amount: int, key: str, paid_on: date = date(2026, 6, 15)):
     async with db.transaction() as tx:
         return await repayments.report(tx, loan_id=loan.id, amount=amount, paid_on=paid_on, method="cash",
-                                       reported_by=who.id, idempotency_key=key)
+                                       reported_by=who.id, idempotency_key=key, now=clock.utcnow())
 
 
 async def installment_paid(db: Database, loan_id: int) -> list[tuple[int, int, str | None]]:
@@ -129,7 +130,7 @@ async def test_approving_a_racing_overpayment_changes_nothing(setup):
     first, _ = await report(db, loan, maria, 6_000_000, "a")
     async with db.transaction() as tx:  # the treasurer records cash while the report waits
         await repayments.record_verified(tx, loan_id=loan.id, amount=1_000_000, paid_on=date(2026, 6, 20),
-                                         method="cash", recorded_by=t1.id, idempotency_key="cash")
+                                         method="cash", recorded_by=t1.id, idempotency_key="cash", now=clock.utcnow())
     with pytest.raises(repayments.Overpayment) as err:
         async with db.transaction() as tx:
             await repayments.decide(tx, first.id, approve=True, by=t1.id, now=NOW)
@@ -143,10 +144,10 @@ async def test_record_verified_is_verified_at_entry_and_idempotent(setup):
     async with db.transaction() as tx:
         rep, created = await repayments.record_verified(
             tx, loan_id=loan.id, amount=1_120_000, paid_on=date(2026, 7, 16), method="cash",
-            recorded_by=t1.id, idempotency_key="rec-1", note="tunai")
+            recorded_by=t1.id, idempotency_key="rec-1", note="tunai", now=clock.utcnow())
         again, created_again = await repayments.record_verified(
             tx, loan_id=loan.id, amount=1_120_000, paid_on=date(2026, 7, 16), method="cash",
-            recorded_by=t1.id, idempotency_key="rec-1")
+            recorded_by=t1.id, idempotency_key="rec-1", now=clock.utcnow())
     assert created and not created_again and again.id == rep.id
     assert rep.status == "verified" and rep.verified_by == t1.id and rep.reported_by == t1.id
     paid = await installment_paid(db, loan.id)
@@ -155,7 +156,8 @@ async def test_record_verified_is_verified_at_entry_and_idempotent(setup):
     with pytest.raises(repayments.Overpayment):
         async with db.transaction() as tx:
             await repayments.record_verified(tx, loan_id=loan.id, amount=5_600_001, paid_on=date(2026, 8, 1),
-                                             method="cash", recorded_by=t1.id, idempotency_key="rec-2")
+                                             method="cash", recorded_by=t1.id, idempotency_key="rec-2",
+                                             now=clock.utcnow())
 
 
 async def test_reversal_reallocates_exactly(setup):
@@ -167,7 +169,8 @@ async def test_reversal_reallocates_exactly(setup):
     for n, (amount, paid_on) in enumerate(amounts):
         async with db.transaction() as tx:
             rep, _ = await repayments.record_verified(tx, loan_id=loan.id, amount=amount, paid_on=paid_on,
-                                                      method="cash", recorded_by=t1.id, idempotency_key=f"k{n}")
+                                                      method="cash", recorded_by=t1.id, idempotency_key=f"k{n}",
+                                                      now=clock.utcnow())
         made.append(rep)
     payments = [Payment(r.id, r.amount, r.paid_on) for r in made]
     assert await installment_paid(db, loan.id) == expected_paid(schedule, payments)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from bot.cli import main as cli
+from bot.cli import run as cli
 from storage import audit, participants
 from storage.db import Database
 from storage.migrate import migrate

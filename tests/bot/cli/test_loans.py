@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main as cli
+from bot.cli import run as cli
 from storage.db import Database
 
 HEADER = "name,phone,nik,kelurahan,business,principal,disbursed_on,tenor_months,grace_months,fee_percent\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main as cli
+from bot.cli import run as cli
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from bot.domain.loan_import import ImportFileError, check_rows, import_key, make_table, read_table
+from bot.cli.loan_file import read_table
+from bot.domain.loan_import import ImportFileError, check_rows, import_key, make_table
+from bot.runtime import clock
 from storage import loans, people
 from storage.db import Database
 
@@ -162,7 +164,7 @@ async def test_import_rows_is_idempotent_and_matches_borrowers(db: Database):
     rows, errors = check(GOOD)
     assert errors == []
     async with db.transaction() as tx:
-        first = await loans.import_rows(tx, rows)
+        first = await loans.import_rows(tx, rows, now=clock.utcnow())
     assert len(first.created_loans) == 3 and first.skipped_rows == [] and first.matched_borrowers == 1
     assert sorted(p.name for p in first.new_borrowers) == ["Fransiska Tefa", "Yohanes Ndun"]
     assert first.total_principal == 16_500_000
@@ -173,7 +175,7 @@ async def test_import_rows_is_idempotent_and_matches_borrowers(db: Database):
     assert await db.fetchval("SELECT COUNT(*) FROM installments") == 12 + 18 + 12
 
     async with db.transaction() as tx:
-        again = await loans.import_rows(tx, check(GOOD)[0])
+        again = await loans.import_rows(tx, check(GOOD)[0], now=clock.utcnow())
     assert again.created_loans == [] and again.skipped_rows == [2, 3, 4] and again.new_borrowers == []
     assert await db.fetchval("SELECT COUNT(*) FROM loans") == 3
     assert await db.fetchval("SELECT COUNT(*) FROM people") == 3
@@ -182,5 +184,5 @@ async def test_import_rows_is_idempotent_and_matches_borrowers(db: Database):
     extra = list(GOOD[1])
     extra[1], extra[6] = "0852 9999 0000", "2026-10-01"
     async with db.transaction() as tx:
-        third = await loans.import_rows(tx, check([extra])[0])
+        third = await loans.import_rows(tx, check([extra])[0], now=clock.utcnow())
     assert len(third.created_loans) == 1 and third.new_borrowers == [] and third.matched_borrowers == 1

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli import main as cli
+from bot.cli import run as cli
 from bot.domain.loans import Payment, allocate, build_schedule
 from bot.domain.synthetic import generate_kelurahan
+from bot.runtime import clock
 from storage import loans, repayments
 from storage.db import Database
 
@@ -93,7 +94,7 @@ def test_seed_synthetic_builds_a_consistent_city(env: Path, capsys):
         for loan_id in ids[::3]:
             before = [[tuple(r) for r in await db.fetchall(sql)] for sql in snapshot_sql(loan_id)]
             async with db.transaction() as tx:
-                await repayments.reallocate(tx, loan_id)
+                await repayments.reallocate(tx, loan_id, now=clock.utcnow())
             after = [[tuple(r) for r in await db.fetchall(sql)] for sql in snapshot_sql(loan_id)]
             assert after == before, loan_id
 

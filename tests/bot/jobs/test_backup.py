@@ -101,7 +101,7 @@ async def test_nightly_job_runs_once_at_the_backup_time(db: Database, db_path: P
 
 
 def test_cli_backup_on_demand(tmp_path: Path, monkeypatch, capsys, frozen_clock):
-    from bot.cli.main import main
+    from bot.cli.run import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)

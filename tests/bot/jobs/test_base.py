@@ -224,7 +224,7 @@ def test_parse_at_reads_wita_unless_an_offset_is_given(settings, frozen_clock):
 
 
 def test_cli_tick_with_a_bad_instant_exits_2(tmp_path: Path, monkeypatch, capsys):
-    from bot.cli.main import main
+    from bot.cli.run import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")

@@ -177,7 +177,7 @@ async def test_a_lease_is_stored_with_its_expiry(db, frozen_clock):
 
 def test_the_tick_command_next_to_the_running_bot_says_the_bot_will_send(tmp_path, monkeypatch, capsys):
     """The real `pem-bot tick` (no Telegram needed: it sends nothing, not even getMe)."""
-    from bot.cli.main import main
+    from bot.cli.run import main
 
     database = tmp_path / "pem.sqlite3"
     monkeypatch.chdir(tmp_path)

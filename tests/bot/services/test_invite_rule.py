@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main as cli
+from bot.cli import run as cli
 from bot.domain.roles import Role
 from storage import audit, kelurahan, people
 from tests.conftest import NAIKOTEN_SATU

@@ -34,10 +34,10 @@ async def world(db: Database, frozen_clock):
         elsewhere = await people.create(tx, name="Bendahara Lain", kelurahan_code=OTHER_KEL, roles=[Role.TREASURER])
         loan = await loans.create(tx, borrower_id=maria.id, kelurahan_code=KEL, business="warung",
                                   terms=LoanTerms(6_000_000, date(2026, 5, 15), 12, 0, Decimal(1)),
-                                  created_by=t1.id)
+                                  created_by=t1.id, now=clock.utcnow())
         own_loan = await loans.create(tx, borrower_id=tb.id, kelurahan_code=KEL, business="bengkel",
                                       terms=LoanTerms(1_200_000, date(2026, 5, 15), 12, 0, Decimal(0)),
-                                      created_by=t1.id)
+                                      created_by=t1.id, now=clock.utcnow())
     return {"db": db, "maria": maria, "t1": t1, "t2": t2, "tb": tb, "elsewhere": elsewhere, "loan": loan,
             "own_loan": own_loan}
 
@@ -49,7 +49,7 @@ async def _audit(db, action: str):
 async def _report(w, amount: int = 560_000, key: str = "k1", *, notify=None, reporter=None, loan=None):
     return await svc.report_repayment(
         w["db"], loan_id=(loan or w["loan"]).id, reported_by=(reporter or w["maria"]).id, amount=amount,
-        paid_on=date(2026, 6, 15), method="cash", idempotency_key=key, notify=notify)
+        paid_on=date(2026, 6, 15), method="cash", idempotency_key=key, notify=notify, now=clock.utcnow())
 
 
 def _recording_notify(calls: list):
@@ -171,7 +171,8 @@ async def test_verifying_more_than_owed_changes_nothing(world):
     db, t1 = world["db"], world["t1"]
     rep = (await _report(world, TOTAL, "all")).repayment
     await svc.record_cash_payment(db, loan_id=world["loan"].id, recorded_by=t1.id, kelurahan_code=KEL,
-                                  amount=1_000_000, paid_on=date(2026, 6, 20), idempotency_key="cash")
+                                  amount=1_000_000, paid_on=date(2026, 6, 20), idempotency_key="cash",
+                                  now=clock.utcnow())
     result = await svc.verify_repayment(db, rep.id, now=NOW, by=t1.id, kelurahan_code=KEL)
     assert result.outcome is Outcome.OVERPAYMENT and result.outstanding == TOTAL - 1_000_000
     assert (await repayments.get(db, rep.id)).status == "pending"
@@ -184,7 +185,7 @@ async def test_record_cash_payment(world):
     async def cash(amount: int, key: str, by=None, loan=None, kel=KEL):
         return await svc.record_cash_payment(db, loan_id=(loan or world["loan"]).id, recorded_by=(by or t1).id,
                                              kelurahan_code=kel, amount=amount, paid_on=date(2026, 7, 16),
-                                             idempotency_key=key, note="tunai")
+                                             idempotency_key=key, note="tunai", now=clock.utcnow())
 
     result = await cash(1_120_000, "rec-1")
     assert result.outcome is Outcome.STORED and result.repayment.status == "verified"
@@ -245,11 +246,11 @@ async def test_the_cash_and_reverse_forms_drafts_go_in_the_writing_transaction(w
     await draft(501)
     over = await svc.record_cash_payment(db, loan_id=world["loan"].id, recorded_by=t1.id, kelurahan_code=KEL,
                                          amount=TOTAL + 1, paid_on=date(2026, 7, 16), idempotency_key="d-1",
-                                         draft_of=501)
+                                         draft_of=501, now=clock.utcnow())
     assert over.outcome is Outcome.OVERPAYMENT and await drafts.get(db, 501) is not None
     stored = await svc.record_cash_payment(db, loan_id=world["loan"].id, recorded_by=t1.id, kelurahan_code=KEL,
                                            amount=100_000, paid_on=date(2026, 7, 16), idempotency_key="d-1",
-                                           draft_of=501)
+                                           draft_of=501, now=clock.utcnow())
     assert stored.outcome is Outcome.STORED and await drafts.get(db, 501) is None
 
     await draft(502)
@@ -274,12 +275,13 @@ async def test_report_deletes_the_form_draft_in_its_transaction_unless_the_amoun
     w = world
     await draft(7)
     refused = await svc.report_repayment(db, loan_id=w["loan"].id, reported_by=w["maria"].id, amount=99_000_000,
-                                         paid_on=date(2026, 6, 15), method="cash", idempotency_key="d0", draft_of=7)
+                                         paid_on=date(2026, 6, 15), method="cash", idempotency_key="d0", draft_of=7,
+                                         now=clock.utcnow())
     assert refused.outcome is Outcome.OVERPAYMENT and await drafts.get(db, 7) is not None
     for key, reporter, outcome in (("d1", w["maria"], Outcome.STORED), ("d1", w["maria"], Outcome.DUPLICATE),
                                    ("d2", w["t1"], Outcome.NOT_OWNED)):
         await draft(7)
         result = await svc.report_repayment(db, loan_id=w["loan"].id, reported_by=reporter.id, amount=560_000,
                                             paid_on=date(2026, 6, 15), method="cash", idempotency_key=key,
-                                            draft_of=7)
+                                            draft_of=7, now=clock.utcnow())
         assert result.outcome is outcome and await drafts.get(db, 7) is None, outcome

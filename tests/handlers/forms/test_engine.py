@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.domain.roles import Role
+from bot.jobs.drafts import FORM_MAX_AGE, expire_stale_forms
 from bot.runtime import clock
-from handlers.forms import FORM_MAX_AGE, expire_stale_forms
 from storage import drafts, participants, people
 from tests.handlers.test_followup_prompts import attended
 from tests.harness import answers
@@ -185,9 +185,9 @@ async def test_an_abandoned_draft_is_deleted_after_a_day(running, tester, world,
     await tester.command(user, "tindak_lanjut")
     await tester.press(user, tester.last(user).button("Ana Seran"))
     frozen_clock.advance(seconds=FORM_MAX_AGE.total_seconds() - 60)
-    assert await expire_stale_forms(running.app, clock.utcnow()) == 0
+    assert await expire_stale_forms(running.app.db, clock.utcnow()) == 0
     frozen_clock.advance(seconds=120)
-    assert await expire_stale_forms(running.app, clock.utcnow()) == 1
+    assert await expire_stale_forms(running.app.db, clock.utcnow()) == 1
     assert await _draft(running, user) is None
     await tester.press(user, tester.last(user).button("Bekerja"))  # the late answer finds no form
     assert await _outcomes(world["db"]) == []

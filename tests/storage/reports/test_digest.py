@@ -1,4 +1,4 @@
-"""Digest figures against a hand-computed portfolio (storage.reports.digest + bot.jobs.digest.kelurahan_contexts).
+"""Digest figures against a hand-computed portfolio (storage.reports.digest + bot.services.digest.kelurahan_contexts).
 
 The fixture, "today" = Saturday 28 November 2026 (WITA), kelurahan Naikoten Satu, fee 0 unless stated:
 
@@ -25,8 +25,8 @@ from decimal import Decimal
 import pytest
 
 from bot.domain.roles import Role
-from bot.jobs.digest import city_context, kelurahan_contexts
 from bot.runtime import clock
+from bot.services.digest import city_context, kelurahan_contexts
 from messages import MAX_MESSAGE_LENGTH, render
 from storage import people, repayments
 from storage.reports import digest

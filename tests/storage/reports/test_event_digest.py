@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.domain.roles import Role
-from bot.jobs.digest import city_context, kelurahan_contexts
+from bot.services.digest import city_context, kelurahan_contexts
 from messages import MAX_MESSAGE_LENGTH, render
 from storage import events, outcomes, participants, registrations
 from tests.handlers.loan_fixtures import make_loan

@@ -1,4 +1,4 @@
-"""bot.services.demo: deterministic, realistic and internally consistent demo data."""
+"""bot.domain.demo: deterministic, realistic and internally consistent demo data."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from bot.domain.demo import generate
 from bot.domain.loans import Payment, allocate, build_schedule
-from bot.services.demo import generate
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 42])

@@ -1,0 +1,42 @@
+"""The bot's settings: plain, frozen data (the runtime reads them from the environment, ``bot.runtime.config``).
+
+Kept in the domain so that every layer can be typed with them and handed them, while only the runtime and the
+CLI read the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+
+class ConfigError(Exception):
+    """A configuration mistake, with a stable ``code`` the CLI renders as one line (exit status 2)."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str
+    bot_username: str | None
+    api_base_url: str | None
+    database: Path
+    timezone: ZoneInfo
+    default_kelurahan: str
+    language: str
+    log_level: str
+    #: WITA (start, end) of quiet hours, the window may cross midnight; None when switched off.
+    quiet_hours: tuple[time, time] | None = (time(20, 0), time(7, 0))
+    send_max_attempts: int = 5
+    backup_dir: Path = Path("./backups")
+    backup_keep: int = 14
+    backup_time: time = time(2, 0)
+    reminder_offsets: tuple[int, ...] = (-3, 0, 1, 7)
+    reminder_time: time = time(8, 0)
+    digest_time: time = time(7, 0)
