@@ -33,6 +33,7 @@ def test_an_unreadable_update_is_skipped_logged_without_content_and_counted(envi
     output = running_bot.stdout.read() if running_bot.stdout else ""
     assert "skipping update 1 that can't be read (message, keys ['chat', 'from', 'message_id', 'text'])" in output
     assert "5371014509900001" not in output and "Yohana" not in output  # no personal content in the log
+    assert "Traceback" not in output
     with sqlite3.connect(environ["PEM_DATABASE"]) as conn:
         rows = conn.execute("SELECT entity_id, details FROM audit_log WHERE action = 'update.skipped'").fetchall()
     assert [(r[0], json.loads(r[1])) for r in rows] == [
