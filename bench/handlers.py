@@ -11,7 +11,7 @@ What it does, in one run (setup, creating people and loans, is not timed; only `
    from :func:`bot.runtime.app.build_application` (no PTB persistence: the form engine writes the draft to
    ``form_drafts`` in the step's own statement), one treasurer and ``--borrowers`` linked
    borrowers, each with a loan made by :func:`storage.loans.create`. Every borrower then goes through the common
-   ``/bayar`` path of ``tests/handlers/test_repayment.py``: ``/bayar`` → *Angsuran bulan ini* → *Lewati* →
+   ``/bayar`` path of ``tests/handlers/test_repayment.py``: ``/bayar`` → *Angsuran ke-N* → *Lewati* →
    *Konfirmasi* — four updates, each fed to ``Application.process_update`` by :class:`tests.harness.BotTester`
    over a :class:`tests.harness.RecordingRequest` (no network). Every confirmation also notifies the treasurer,
    as in production. The run checks that one pending repayment row per borrower exists afterwards.
@@ -261,7 +261,7 @@ _RECORDED: list[list[Call]] = []
 
 
 #: The four updates of the common path, for the per-step figures.
-STEPS = ("/bayar", "Angsuran bulan ini", "Lewati", "Konfirmasi")
+STEPS = ("/bayar", "Angsuran ke-", "Lewati", "Konfirmasi")
 
 
 async def _bayar(tester: BotTester, user: User, timings: list[list[float]] | None = None) -> int:

@@ -1,6 +1,7 @@
 """Telegram handlers, one module per feature. This module assembles them.
 
-``FEATURES`` lists the feature modules. Each has ``COMMANDS`` (its :class:`~bot.domain.commands.CommandSpec` entries)
+:mod:`handlers.groups` answers our commands in a group chat first (group -2). ``FEATURES`` lists the feature
+modules. Each has ``COMMANDS`` (its :class:`~bot.domain.commands.CommandSpec` entries)
 and ``handlers()`` returning a :class:`~handlers.feature.FeatureHandlers`. :func:`register` adds the form engine's
 dispatcher (group -1: answers to the user's open form), every declared form's entry points, then each feature's
 handlers in ``FEATURES`` order; ``fallback`` comes last so that it only sees what nobody else claimed (in a
@@ -13,12 +14,15 @@ from telegram.ext import Application
 
 from bot.domain.commands import CommandSpec
 from handlers import (
+    card,
     cash,
     digest,
+    disbursement,
     errors,
     events,
     fallback,
     followup,
+    groups,
     help,
     invites,
     language,
@@ -26,6 +30,7 @@ from handlers import (
     new_loan,
     onboarding,
     participant_link,
+    receipts,
     registration,
     registry,
     repayment,
@@ -40,6 +45,9 @@ FEATURES = (
     help,
     repayment,
     loan_view,
+    card,
+    receipts,
+    disbursement,
     verification,
     cash,
     new_loan,
@@ -62,6 +70,7 @@ def all_commands() -> tuple[CommandSpec, ...]:
 
 
 def register(application: Application) -> None:
+    groups.register(application, all_commands())  # group -2: our commands in a group chat, before anything
     parts = [feature.handlers() for feature in FEATURES]
     Dispatcher([form for part in parts for form in part.forms]).register(application)
     for part in parts:

@@ -41,6 +41,7 @@ from bot.domain.parsing.money import is_tiny_payment, parse_amount_ex
 from bot.domain.roles import Role
 from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome
+from handlers import receipts as receipt_handlers
 from handlers.common import Context, Who, app_of, notify_person
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import UNSET, Form, Option, Options, Step, Summary, Turn, read_date
@@ -234,7 +235,9 @@ async def _record(turn: Turn) -> None:
         paid_on=date.fromisoformat(form["paid_on"]),
         idempotency_key=f"cash:{treasurer.id}:{turn.draft.form_id}",
         note=form.get("note"),
-        draft_of=turn.user_id, now=turn.now(),
+        draft_of=turn.user_id,
+        now=turn.now(),
+        receipt_key=turn.settings.receipt_key,
     )
     if result.outcome is Outcome.OVERPAYMENT:  # someone else's entry in the meantime: the amount again
         await turn.say("cash/invalid", code="overpayment", outstanding=result.outstanding)
@@ -247,6 +250,7 @@ async def _record(turn: Turn) -> None:
         await turn.say("cash/invalid", code="not_found", text="")
         return
     repayment = result.repayment
+    await receipt_handlers.deliver_issued(turn.update, turn.context, turn.who, result.receipt)  # issue 15
     summary = await loans.summary(turn.db, form["loan_id"])
     assert summary is not None
     nxt = summary.state.next_due(app.today())
@@ -383,6 +387,9 @@ async def _reverse(turn: Turn) -> None:
         reason=form["reason"],
         outstanding=summary.state.outstanding,
     )
+    if result.receipt is not None:  # issue 15: its receipt is void now
+        voided_told = await receipt_handlers.deliver_voided(turn.context, result.receipt)
+        await turn.say("receipts/voided_staff", receipt=result.receipt, told=voided_told)
     await turn.say("reverse/done", view=view, outstanding=summary.state.outstanding, told=told)
 
 

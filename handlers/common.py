@@ -23,7 +23,7 @@ from telegram.ext import ContextTypes
 from bot.domain.commands import CommandSpec
 from bot.domain.roles import Role
 from bot.services import people as person_service
-from messages import label, normalise_language, render
+from messages import label, normalise_language, render, render_parts
 from storage import people
 from storage.people import Person
 
@@ -93,12 +93,17 @@ async def send(
     reply_markup: Any = None,
     **ctx: object,
 ) -> Message | None:
-    """Render a template in the user's language and send it to the chat of the update (HTML)."""
-    text = render(template, who.lang, tz=app_of(context).settings.timezone, **ctx)
+    """Render a template in the user's language and send it to the chat of the update (HTML). A text over
+    Telegram's 4,096 characters (a long list) goes as several messages, the buttons under the last one."""
+    parts = render_parts(template, who.lang, tz=app_of(context).settings.timezone, **ctx)
     chat = update.effective_chat
     if chat is None:
         return None
-    return await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=reply_markup)
+    sent = None
+    for n, text in enumerate(parts, start=1):
+        sent = await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML,
+                                              reply_markup=reply_markup if n == len(parts) else None)
+    return sent
 
 
 async def answer_callback(update: Update, who: Who, template: str | None = None, *, alert: bool = False,

@@ -13,7 +13,7 @@
 need their attendance), each with seats left and the deadline; a button opens the details with actions:
 
 - register someone (opens ``/daftar`` on that event), list participants (paginated, NIK masked, a cancel
-  button per live registration for coordinators/admins), download CSV / XLSX;
+  button per live registration for coordinators/admins), download the list as XLSX (handlers/event_export.py);
 - coordinators and admins: close registration, cancel the event (asks for confirmation; notifies the
   kelurahan's coordinators and every linked registered or waitlisted participant), and, once the event has
   started, the attendance check-list (:data:`ATTENDANCE_FORM`, a declared form whose one custom step is the
@@ -39,13 +39,11 @@ Decisions
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import InputFile, Update
+from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain.commands import CommandSpec
@@ -81,9 +79,10 @@ from handlers.common import (
     send,
 )
 from handlers.event_access import STAFF, VIEWERS, can_manage, can_view, int_or_none, visible_event
+from handlers.event_export import send_export
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn, open_form, read_date
-from messages import environment, label, render
+from messages import MAX_MESSAGE_LENGTH, label, render, shorten
 from storage import events, people, registrations
 from storage.events import Event
 
@@ -237,7 +236,7 @@ def _detail_buttons(event: Event, who: Who, now: datetime) -> list[list[tuple[st
     if can_manage(who) and event.registration_open(now):
         rows.append([button("events.register", lang, f"ev:reg:{event.id}")])
     rows.append([button("events.participants", lang, f"ev:list:{event.id}:0")])
-    rows.append([button("events.csv", lang, f"ev:csv:{event.id}"), button("events.xlsx", lang, f"ev:xlsx:{event.id}")])
+    rows.append([button("events.xlsx", lang, f"ev:xlsx:{event.id}")])  # XLSX only: handlers/event_export.py
     if can_manage(who) and event.status in (EventStatus.OPEN, EventStatus.CLOSED):
         if event.started(now):
             rows.append([button("events.attendance", lang, f"ev:att:{event.id}")])
@@ -275,8 +274,8 @@ async def event_action(update: Update, context: Context, who: Who) -> None:
         await show_event(update, context, who, event)
     elif action == "list":
         await send_participants(update, context, who, event, int_or_none(parts[3] if len(parts) > 3 else "0") or 0)
-    elif action in ("csv", "xlsx"):
-        await send_export(update, context, who, event, action)
+    elif action in ("csv", "xlsx"):  # csv: a button of an older message gets the XLSX file too
+        await send_export(update, context, who, event, full=full_identity(who))
     elif action == "close":
         await close_event(update, context, who, event)
     elif action == "cancel":
@@ -316,60 +315,6 @@ async def send_participants(update: Update, context: Context, who: Who, event: E
 def full_identity(who: Who) -> bool:
     """Coordinators and admins see NIK and phone in full in exports; the lurah sees them masked."""
     return can_manage(who)
-
-
-async def export_rows(context: Context, who: Who, event: Event) -> tuple[list[str], list[list[object]]]:
-    regs = await registrations.event_registrations(app_of(context).db, event.id,
-                                                   statuses=[*map(str, SEATED), "waitlisted", "cancelled"])
-    full = full_identity(who)
-    mask_nik = environment().filters["mask_nik"]
-    mask_phone = environment().filters["mask_phone"]
-    keys = ("no", "name", "nik", "birth_date", "sex", "phone", "address", "education", "work", "status",
-            "waitlist", "registered_at")
-    header = [label(f"events.col_{k}", who.lang) for k in keys]
-    rows: list[list[object]] = []
-    for n, r in enumerate(regs, start=1):
-        rows.append([
-            n, r.participant_name, (r.nik or "") if full else mask_nik(r.nik),
-            "" if r.birth_date is None else r.birth_date.isoformat(),
-            "" if r.sex is None else label(f"registration.sex_{r.sex}", who.lang),
-            (r.phone or "") if full else mask_phone(r.phone), r.address or "",
-            "" if r.education is None else label(f"registration.edu_{r.education}", who.lang),
-            "" if r.work_status is None else label(f"registration.work_{r.work_status}", who.lang),
-            label(f"events.reg_{r.status}", who.lang), r.rank or "", r.created_at,
-        ])
-    return header, rows
-
-
-async def send_export(update: Update, context: Context, who: Who, event: Event, fmt: str) -> None:
-    header, rows = await export_rows(context, who, event)
-    name = label("events.export_file", who.lang, id=event.id, ext=fmt)
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows(rows)
-        content = buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
-    else:
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.title = label("events.export_sheet", who.lang)
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
-        out = io.BytesIO()
-        book.save(out)
-        content = out.getvalue()
-    caption = render("events/export_caption", who.lang, event=event, count=len(rows), masked=not full_identity(who))
-    chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_document(chat.id, InputFile(content, filename=name), caption=caption,
-                                    parse_mode="HTML")
-    await event_service.record_export(app_of(context).db, event, by=who.person_id, fmt=fmt, rows=len(rows),
-                                      masked=not full_identity(who))
 
 
 async def close_event(update: Update, context: Context, who: Who, event: Event) -> None:
@@ -433,7 +378,7 @@ async def _show_attendance(turn: Turn, edit: bool) -> None:
            "unseen": max(unseen, 0)}
     query = turn.update.callback_query
     if edit and query is not None and query.message is not None:
-        text = render("events/attendance", lang, tz=turn.settings.timezone, **ctx)
+        text = shorten(render("events/attendance", lang, tz=turn.settings.timezone, **ctx), MAX_MESSAGE_LENGTH)
         await query.edit_message_text(text, parse_mode="HTML", reply_markup=keyboard(rows))
     else:
         await turn.say("events/attendance", reply_markup=keyboard(rows), **ctx)

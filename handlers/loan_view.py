@@ -3,7 +3,9 @@ kelurahan's treasurer, admin and lurah.
 
 * ``/pinjaman`` and the reminder's "Lihat pinjaman" button (callback ``loanview``) show each of the borrower's
   loans: principal, paid (verified), outstanding, pending total, next instalment (amount, due date), days
-  overdue and the last 5 payments with their status. Paid-off loans are included (marked "lunas").
+  overdue and the last 5 payments with their status and receipt number. Paid-off loans are included (marked
+  "lunas"). Under it (issue 15): a button per loan for its instalment card (``card:<loan id>``,
+  :mod:`handlers.card`) and one per receipt of those payments (``rcpt:<receipt id>``, :mod:`handlers.receipts`).
 * ``/peminjam`` lists the active loans of the viewer's kelurahan from ``loans.borrowers_overview``, riskiest
   first, ``PAGE_SIZE`` per page, with ‹ › buttons (``brw:page:<n>``) and one button per borrower
   (``brw:show:<person id>``) opening the same detail as ``/pinjaman`` plus the borrower's masked phone.
@@ -29,7 +31,9 @@ from bot.domain.commands import CommandSpec
 from bot.domain.roles import Role
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
-from storage import loans, people, repayments
+from handlers.receipts import receipt_button
+from messages import rupiah
+from storage import loans, people, receipts, repayments
 
 LOAN = CommandSpec("pinjaman", "loan", frozenset({Role.BORROWER}))
 BORROWERS = CommandSpec("peminjam", "borrowers", frozenset({Role.TREASURER, Role.ADMIN, Role.LURAH}))
@@ -46,6 +50,8 @@ async def loan_entries(context: Context, borrower_id: int) -> list[dict[str, Any
     for loan in await loans.for_borrower(app.db, borrower_id, include_closed=True):
         summary = await loans.summary(app.db, loan.id)
         assert summary is not None
+        recent = await repayments.recent_for_loan(app.db, loan.id, limit=RECENT_PAYMENTS)
+        issued = await _receipts_of(context, loan.id)
         nxt = summary.next_due
         next_due = None if nxt is None else {"remaining": nxt.remaining, "due_date": nxt.installment.due_date}
         entries.append({
@@ -61,11 +67,32 @@ async def loan_entries(context: Context, borrower_id: int) -> list[dict[str, Any
             "days_in_arrears": summary.days_in_arrears(today),
             "overdue": summary.overdue_amount(today),
             "payments": [
-                {"paid_on": r.paid_on, "amount": r.amount, "status": r.status, "reference": r.reference}
-                for r in await repayments.recent_for_loan(app.db, loan.id, limit=RECENT_PAYMENTS)
+                {"paid_on": r.paid_on, "amount": r.amount, "status": r.status, "reference": r.reference,
+                 "receipt": None if r.id not in issued else issued[r.id].number,
+                 "receipt_void": r.id in issued and issued[r.id].void}
+                for r in recent
             ],
+            "loan_id": loan.id,
+            "receipts": [issued[r.id] for r in recent if r.id in issued],
         })
     return entries
+
+
+async def _receipts_of(context: Context, loan_id: int) -> dict[int, receipts.Receipt]:
+    return {r.repayment_id: r for r in await receipts.for_loan(app_of(context).db, loan_id,
+                                                               limit=RECENT_PAYMENTS * 2)}
+
+
+def detail_markup(entries: list[dict[str, Any]], lang: str) -> Any:
+    """Under a loan detail: the instalment card of each loan and the receipts of its latest payments
+    (issue 15), each a button that sends the PDF."""
+    rows: list[list[tuple[str, str]]] = []
+    for entry in entries:
+        rows.append([button("receipt.card", lang, f"card:{entry['loan_id']}", principal=rupiah(entry["principal"],
+                                                                                                 lang))])
+        buttons = [receipt_button(r, lang) for r in entry["receipts"]]
+        rows += [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    return keyboard(rows) if rows else None
 
 
 async def _show_own(update: Update, context: Context, who: Who) -> None:
@@ -75,7 +102,7 @@ async def _show_own(update: Update, context: Context, who: Who) -> None:
         await send(update, context, who, "loans/none")
         return
     await send(update, context, who, "loans/detail", staff=False, name=person.name, phone=person.phone,
-               loans=entries)
+               loans=entries, reply_markup=detail_markup(entries, who.lang))
 
 
 @guarded(LOAN)
@@ -144,7 +171,7 @@ async def borrowers_button(update: Update, context: Context, who: Who) -> None:
         return
     await answer_callback(update, who)
     await send(update, context, who, "loans/detail", staff=True, name=borrower.name, phone=borrower.phone,
-               loans=entries)
+               loans=entries, reply_markup=detail_markup(entries, who.lang))
 
 
 def handlers() -> FeatureHandlers:

@@ -54,6 +54,7 @@ from telegram.ext import CallbackQueryHandler
 from bot.domain.commands import CommandSpec
 from bot.domain.parsing.errors import AmountError, ParseError
 from bot.domain.parsing.money import is_tiny_payment, parse_amount_ex
+from bot.domain.reporting import next_unreported, overdue_unreported
 from bot.domain.roles import Role
 from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome
@@ -61,7 +62,7 @@ from handlers.common import Context, Who, answer_callback, app_of, deliver_notic
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import UNSET, Ended, Form, Option, Options, Step, Summary, Turn, open_form, read_date
 from handlers.verification import treasurer_notice
-from messages import label
+from messages import label, tanggal
 from storage import loans, repayments
 from storage.db import Database
 from storage.loans import LoanSummary
@@ -91,16 +92,22 @@ async def _own_loan(db: Database, who: Who, loan_id: int) -> LoanSummary | None:
     return summary
 
 
-def _figures(summary: LoanSummary, today: date) -> dict:
-    """What the steps after the amount question show, as JSON-friendly values for the draft."""
-    nxt = summary.next_due
+def _figures(summary: LoanSummary, today: date, pending: list[repayments.Repayment]) -> dict:
+    """What the steps after the amount question show, as JSON-friendly values for the draft. The instalment and
+    overdue amount are what is still *unreported*: pending reports count as covering the oldest instalments
+    (:func:`bot.domain.reporting.next_unreported`), as the reminders count them."""
+    nxt = next_unreported(summary.state, summary.pending_total)
     return {
         "principal": summary.loan.principal, "business": summary.loan.business,
         "outstanding": summary.outstanding, "still_owed": summary.still_owed,
-        "pending_total": summary.pending_total, "overdue": summary.overdue_amount(today),
-        "inst": None if nxt is None else {"number": nxt.installment.number, "remaining": nxt.remaining,
-                                          "due_date": nxt.installment.due_date.isoformat(),
-                                          "id": summary.installment_ids.get(nxt.installment.number)},
+        "pending_total": summary.pending_total,
+        "overdue": overdue_unreported(summary.state, summary.pending_total, today),
+        "pending": [{"reference": r.reference, "amount": r.amount, "paid_on": r.paid_on.isoformat()}
+                    for r in pending],
+        "inst": None if nxt is None else {"number": nxt.state.installment.number, "remaining": nxt.remaining,
+                                          "due_date": nxt.state.installment.due_date.isoformat(),
+                                          "partly": nxt.partly_reported,
+                                          "id": summary.installment_ids.get(nxt.state.installment.number)},
     }
 
 
@@ -112,7 +119,9 @@ async def _cached_figures(turn: Turn) -> dict | None:
         summary = await _own_loan(turn.db, turn.who, turn.data["loan_id"])
         if summary is None:
             return None
-        figures = turn.data["figures"] = {**_figures(summary, _today(turn)), "loan_id": turn.data["loan_id"]}
+        # the reports waiting, listed in the question: one more query only when there are some
+        pending = await repayments.pending_for_loans(turn.db, [summary.loan.id]) if summary.pending_total else []
+        figures = turn.data["figures"] = {**_figures(summary, _today(turn), pending), "loan_id": turn.data["loan_id"]}
     return figures
 
 
@@ -123,8 +132,10 @@ async def _defaults(db: Database, who: Who, today: date) -> dict[str, Any]:
 
 
 async def _check(turn: Turn) -> None:
-    """Opening /bayar: the borrower's loans (none: said, ended), the one loan chosen, the defaults."""
+    """Before every question: opening /bayar, the borrower's loans (none: said, ended), the one loan chosen,
+    the defaults; once an amount is chosen, whether it repeats a pending report (:func:`_check_duplicate`)."""
     if "loans" in turn.data:
+        await _check_duplicate(turn)
         return
     own = await loans.for_borrower(turn.db, turn.who.require().id)
     if not own:
@@ -132,6 +143,40 @@ async def _check(turn: Turn) -> None:
     turn.data.update(await _defaults(turn.db, turn.who, _today(turn)), loans=[loan.id for loan in own])
     if len(own) == 1:
         turn.data["loan_id"] = own[0].id
+
+
+async def _check_duplicate(turn: Turn) -> None:
+    """An amount (and date) matching a pending report of the same loan (same amount, paid within a few days:
+    :mod:`bot.domain.reporting`) sets ``dup``, so the "again" step asks "Anda sudah melaporkan … Laporkan
+    lagi?" before anything is stored. Checked again whenever the amount or the date changes."""
+    data = turn.data
+    if "amount" not in data or "loan_id" not in data or "paid_on" not in data:
+        return
+    key = f"{data['loan_id']}:{data['amount']}:{data['paid_on']}:{data.get('installment_id')}"
+    if data.get("dup_for") == key:
+        return
+    figures = data.get("figures")
+    if figures is not None and figures.get("loan_id") == data["loan_id"] and not figures.get("pending_total"):
+        data.update(dup_for=key, dup=None)  # nothing was waiting when the amount was asked: no query
+        data.pop("again", None)
+        return
+    match = await repayment_service.matching_pending_report(
+        turn.db, loan_id=data["loan_id"], amount=data["amount"], paid_on=date.fromisoformat(data["paid_on"]),
+        installment_id=data.get("installment_id"))
+    data["dup_for"] = key
+    data.pop("again", None)
+    data["dup"] = None if match is None else {"reference": match.reference, "amount": match.amount,
+                                              "paid_on": match.paid_on.isoformat()}
+
+
+async def _again_options(turn: Turn) -> Options:
+    return [[Option("yes", label("pay.again_yes", turn.lang)), Option("no", label("pay.again_no", turn.lang))]]
+
+
+async def _accept_again(turn: Turn, value: str) -> dict[str, Any]:
+    if value != "yes":
+        raise Ended("pay/not_again", **turn.data["dup"])
+    return {"again": True}
 
 
 def _cancel_option(turn: Turn) -> list[Option]:
@@ -171,7 +216,8 @@ def _shown(figures: dict) -> tuple[dict | None, int]:
     """The next instalment and the overdue amount the question shows (0: no overdue button)."""
     overdue, inst = figures["overdue"], figures["inst"]
     installment = None if inst is None else {"number": inst["number"], "remaining": inst["remaining"],
-                                             "due_date": date.fromisoformat(inst["due_date"])}
+                                             "due_date": date.fromisoformat(inst["due_date"]),
+                                             "partly": inst.get("partly", False)}
     show_overdue = overdue > 0 and (installment is None or overdue != installment["remaining"])
     return installment, overdue if show_overdue else 0
 
@@ -182,7 +228,8 @@ async def _amount_options(turn: Turn) -> Options:
     if figures is not None:
         installment, overdue = _shown(figures)
         if installment is not None:
-            rows.append([Option("inst", label("pay.installment", turn.lang))])
+            rows.append([Option("inst", label("pay.installment", turn.lang, number=installment["number"],
+                                              month=tanggal(installment["due_date"], turn.lang, "MMM y")))])
         if overdue:
             rows.append([Option("overdue", label("pay.overdue", turn.lang))])
     return [*rows, [Option("other", label("pay.other", turn.lang))], _cancel_option(turn)]
@@ -196,7 +243,8 @@ async def _amount_context(turn: Turn) -> dict[str, Any]:
         raise Ended("pay/nothing_owed", principal=figures["principal"], pending_total=figures["pending_total"])
     installment, overdue = _shown(figures)
     return {"principal": figures["principal"], "business": figures["business"],
-            "still_owed": figures["still_owed"], "installment": installment, "overdue": overdue}
+            "still_owed": figures["still_owed"], "installment": installment, "overdue": overdue,
+            "pending": figures.get("pending", [])}
 
 
 async def _parse_amount(text: str, turn: Turn) -> int:
@@ -325,7 +373,8 @@ async def _report(turn: Turn) -> None:
     repayment = result.repayment
     assert repayment is not None
     await turn.say("pay/reported", amount=repayment.amount, paid_on=repayment.paid_on,
-                   reference=repayment.reference, duplicate=result.outcome is Outcome.DUPLICATE)
+                   reference=repayment.reference, duplicate=result.outcome is Outcome.DUPLICATE,
+                   checked_by=None if result.checked_by is None else str(result.checked_by))
     await deliver_notices(turn.context, result.notices)
 
 
@@ -371,7 +420,13 @@ async def from_reminder(update: Update, context: Context, who: Who) -> None:
         return None
     summary, number = found
     state = next(s for s in summary.state.installments if s.installment.number == number)
-    amount = min(state.remaining, summary.still_owed)
+    unreported = next_unreported(summary.state, summary.pending_total)
+    if unreported is None or unreported.state.installment.number > number:
+        amount = 0  # pending reports already cover it
+    elif unreported.state.installment.number == number:
+        amount = unreported.remaining
+    else:
+        amount = min(state.remaining, summary.still_owed)
     if amount <= 0:  # already paid (or reported): let the borrower choose
         return await _open_for(update, context, who, summary)
     return await _open_for(update, context, who, summary, amount=amount, installment_id=installment_id)
@@ -401,6 +456,8 @@ FORM = Form(
              invalid="pay/amount_invalid", when=lambda data: bool(data.get("amount_other"))),
         Step("amount", "pay/ask_amount", options=_amount_options, parse=_parse_amount, accept=_accept_amount,
              invalid="pay/amount_invalid", context=_amount_context),
+        Step("again", "pay/ask_again", options=_again_options, accept=_accept_again,
+             when=lambda data: data.get("dup") is not None),
         Step("photo", "pay/ask_photo", photo=True, skip=True, invalid="pay/photo_expected"),
         Step("date", "pay/ask_date", field="paid_on", options=_date_options, parse=_parse_date,
              accept=_accept_date, invalid="pay/date_invalid"),

@@ -18,7 +18,11 @@ Decisions:
   only by the button), so a typed reason survives a restart; typing a preset's label counts as choosing it.
 - Kelurahan isolation: every press reloads the repayment and refuses, with the same "not found" notice,
   ids that do not exist or belong to another kelurahan (forged callback data tells nothing).
-- Maker-checker: a treasurer cannot decide a repayment they reported or that is on their own loan.
+- Maker-checker (:func:`bot.domain.roles.checkers`): nobody decides a repayment they reported or that is on
+  their own loan, and the list leaves those out. When no other treasurer of the kelurahan can check a report
+  (the only treasurer reported her own repayment), the lurah and the admins are its checkers: they get the
+  notice and ``/verifikasi`` lists it for them; otherwise a lurah's or admin's /verifikasi lists nothing and a
+  press is refused (``verify/not_checker``).
 - A repayment that is no longer pending (another treasurer was quicker, or the same button twice) shows who
   decided and what; the race inside the database is settled by ``repayments.decide`` raising
   ``AlreadyDecided``.
@@ -45,6 +49,7 @@ from bot.runtime import sender
 from bot.runtime.sender import QueuedNotice
 from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome, QueueNotice, RepaymentResult
+from handlers import receipts as receipt_handlers
 from handlers.common import (
     Context,
     Who,
@@ -61,14 +66,15 @@ from handlers.common import (
 )
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import Ended, Form, Option, Options, Step, Turn, open_form
-from messages import label, normalise_language, render
+from messages import MAX_MESSAGE_LENGTH, label, normalise_language, render, shorten
 from storage import loans, people, repayments
 from storage.db import Queryable
 from storage.people import Person
 
 log = logging.getLogger(__name__)
 
-VERIFY = CommandSpec("verifikasi", "verify", frozenset({Role.TREASURER}))
+#: treasurers check; the lurah and admins only what no treasurer can check (bot.domain.roles.checkers)
+VERIFY = CommandSpec("verifikasi", "verify", repayment_service.CHECKER_ROLES)
 COMMANDS = (VERIFY,)
 KIND = "verify"
 PAGE_SIZE = 5
@@ -87,15 +93,22 @@ def decision_rows(repayment_id: int, lang: str, reference: str | None = None) ->
 
 
 def treasurer_notice(context: Context) -> QueueNotice[QueuedNotice]:
-    """How a treasurer is told about a pending repayment: ``verify/pending`` in their language, with the
-    decision buttons (and the receipt photo), queued in the transaction :mod:`bot.services.repayments` passes,
-    so the notice exists exactly when the report does. Which treasurers is the service's rule. Send the result's
+    """How a checker is told about a pending repayment: ``verify/pending`` in their language, with the
+    decision buttons (and the receipt photo), a possible-duplicate warning, and why a lurah or admin is asked;
+    queued in the transaction :mod:`bot.services.repayments` passes, so the notice exists exactly when the
+    report does. Who is told is the service's rule (:func:`bot.domain.roles.checkers`). Send the result's
     notices with :func:`handlers.common.deliver_notices` once it has committed."""
     settings = app_of(context).settings
+    twins_of: dict[int, list[str]] = {}
 
     async def queue(tx: Queryable, treasurer: Person, view: repayments.RepaymentView) -> QueuedNotice | None:
         lang = normalise_language(treasurer.language)
-        notice = notice_for(context, treasurer, "verify/pending", view=view,
+        if view.repayment.id not in twins_of:  # once per report, however many checkers are told
+            found = await repayment_service.duplicate_references(tx, [view])
+            twins_of[view.repayment.id] = found.get(view.repayment.id, [])
+        twins = twins_of[view.repayment.id]
+        notice = notice_for(context, treasurer, "verify/pending", view=view, twins=twins,
+                            fallback=Role.TREASURER not in treasurer.roles,  # a lurah or admin: no treasurer can
                             reply_markup=keyboard(decision_rows(view.repayment.id, lang)),
                             photo=view.repayment.receipt_file_id)
         return None if notice is None else await sender.queue_notice(tx, settings, notice)
@@ -127,6 +140,10 @@ async def _load_for_decision(update: Update, context: Context, who: Who) -> repa
     if who.person_id in (view.borrower_id, view.repayment.reported_by):
         await answer_callback(update, who, "verify/own_payment", alert=True)
         return None
+    if view.repayment.status == "pending" and not await repayment_service.may_check(
+            app_of(context).db, view, who.require().id):
+        await answer_callback(update, who, "verify/not_checker", alert=True)
+        return None
     if view.repayment.status != "pending":
         await query.answer()
         await send(update, context, who, "verify/already_decided", view=view)
@@ -143,9 +160,10 @@ async def _refused(update: Update, context: Context, who: Who, result: Repayment
         await query.answer()
         await send(update, context, who, "verify/already_decided", view=result.view)
         return True
-    if result.outcome in (Outcome.NOT_FOUND, Outcome.OWN_PAYMENT):
-        template = "verify/not_found" if result.outcome is Outcome.NOT_FOUND else "verify/own_payment"
-        await answer_callback(update, who, template, alert=True)
+    refusals = {Outcome.NOT_FOUND: "verify/not_found", Outcome.OWN_PAYMENT: "verify/own_payment",
+                Outcome.NOT_CHECKER: "verify/not_checker"}
+    if result.outcome in refusals:
+        await answer_callback(update, who, refusals[result.outcome], alert=True)
         return True
     return False
 
@@ -165,7 +183,8 @@ async def approve(update: Update, context: Context, who: Who) -> None:
         return
     assert update.callback_query is not None
     result = await repayment_service.verify_repayment(app_of(context).db, view.repayment.id, by=who.require().id,
-                                                      kelurahan_code=who.kelurahan, now=now_of(context))
+                                                      kelurahan_code=who.kelurahan, now=now_of(context),
+                                                      receipt_key=app_of(context).settings.receipt_key)
     if await _refused(update, context, who, result):
         return
     if result.outcome is Outcome.OVERPAYMENT:  # a cash entry in the meantime left less owing than this report
@@ -176,6 +195,7 @@ async def approve(update: Update, context: Context, who: Who) -> None:
     assert decided is not None
     await update.callback_query.answer()
     await _drop_buttons(update)
+    await receipt_handlers.deliver_issued(update, context, who, result.receipt)  # the kuitansi (issue 15)
     await send(update, context, who, "verify/approved", view=decided)
     await _tell_borrower_approved(context, decided)
 
@@ -247,6 +267,8 @@ async def _finish_reject(turn: Turn) -> None:
         raise Ended("verify/not_found")
     if result.outcome is Outcome.OWN_PAYMENT:
         raise Ended("verify/own_payment")
+    if result.outcome is Outcome.NOT_CHECKER:
+        raise Ended("verify/not_checker")
     decided = result.view
     assert decided is not None
     await turn.say("verify/rejected", view=decided, reason=reason)
@@ -278,12 +300,14 @@ async def _show_page(update: Update, context: Context, who: Who, page: int, *, e
     db = app_of(context).db
     kel = who.kelurahan
     assert kel is not None
-    items, total = await repayments.pending_for_kelurahan(db, kel, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+    me = who.require().id
+    items, total = await repayment_service.checkable_pending(db, person_id=me, kelurahan_code=kel,
+                                                             offset=page * PAGE_SIZE, limit=PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
     if not items and page > 0:  # the list shrank since the button was made
         page = pages - 1
-        items, total = await repayments.pending_for_kelurahan(db, kel, offset=page * PAGE_SIZE,
-                                                              limit=PAGE_SIZE)
+        items, total = await repayment_service.checkable_pending(db, person_id=me, kelurahan_code=kel,
+                                                                 offset=page * PAGE_SIZE, limit=PAGE_SIZE)
     if total == 0:
         await send(update, context, who, "verify/empty")
         return
@@ -296,9 +320,10 @@ async def _show_page(update: Update, context: Context, who: Who, page: int, *, e
     if nav:
         rows.append(nav)
     text_ctx = {"items": items, "total": total, "page": page + 1, "pages": pages,
-                "first": page * PAGE_SIZE + 1}
+                "first": page * PAGE_SIZE + 1, "twins": await repayment_service.duplicate_references(db, items)}
     if edit and update.callback_query is not None:
-        text = render("verify/list", who.lang, tz=app_of(context).settings.timezone, **text_ctx)
+        text = shorten(render("verify/list", who.lang, tz=app_of(context).settings.timezone, **text_ctx),
+                       MAX_MESSAGE_LENGTH)  # an edit is one message
         try:
             await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML,
                                                           reply_markup=keyboard(rows))

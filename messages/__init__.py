@@ -34,11 +34,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from bot.domain.parsing.errors import PhoneError
 from bot.domain.parsing.nik import mask_nik
 from bot.domain.parsing.phone import mask_phone
+from messages.split import MAX_CAPTION_LENGTH as MAX_CAPTION_LENGTH
+from messages.split import MAX_MESSAGE_LENGTH as MAX_MESSAGE_LENGTH
+from messages.split import shorten as shorten
+from messages.split import split_message as split_message
 
 LANGUAGES = ("id", "en")
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-#: Telegram's limit for one text message.
-MAX_MESSAGE_LENGTH = 4096
 
 #: Parsed once: Babel re-parses a locale given as a string on every call (half the cost of a date).
 _BABEL_LOCALE = {"id": Locale.parse("id_ID"), "en": Locale.parse("en_ID")}
@@ -186,6 +188,12 @@ def render(name: str, lang: str, /, **ctx: object) -> str:
     lang = normalise_language(lang)
     template = environment().get_template(f"{lang}/{name}.j2")
     return template.render(lang=lang, **ctx).strip()
+
+
+def render_parts(name: str, lang: str, /, **ctx: object) -> list[str]:
+    """:func:`render`, as the messages Telegram takes: one, or several when the text is over 4,096 characters
+    (:func:`messages.split.split_message`: cut between paragraphs or lines, tags closed and reopened)."""
+    return split_message(render(name, lang, **ctx))
 
 
 def _label_file(key: str) -> tuple[str, str]:

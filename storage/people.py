@@ -217,6 +217,22 @@ async def with_role(q: Queryable, role: Role, kelurahan_code: str | None) -> lis
     return [_row(r) for r in rows]
 
 
+async def with_any_role(q: Queryable, roles: Iterable[Role], kelurahan_code: str) -> list[Person]:
+    """Active people of a kelurahan holding any of ``roles`` (the maker-checker candidates), by id."""
+    names = {f"r{i}": str(r) for i, r in enumerate(sorted(roles))}
+    rows = await q.fetchall(
+        _SELECT
+        + f"""
+        WHERE p.active = 1 AND p.kelurahan_code = :kel
+          AND EXISTS (SELECT 1 FROM person_roles AS pr WHERE pr.person_id = p.id
+                      AND pr.role IN ({", ".join(":" + n for n in names)}))
+        ORDER BY p.id
+        """,
+        {"kel": kelurahan_code, **names},
+    )
+    return [_row(r) for r in rows]
+
+
 async def search_by_name(
     q: Queryable, kelurahan_code: str, text: str, *, role: Role | None = None, limit: int = 8
 ) -> list[Person]:

@@ -32,6 +32,7 @@ Design
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -380,6 +381,16 @@ async def pending_for_kelurahan(
                        {"kel": kelurahan_code}, offset, limit)
 
 
+async def pending_reported_before(q: Queryable, cutoff: datetime) -> list[RepaymentView]:
+    """Every pending repayment of the city reported before ``cutoff`` (the daily nudge), by kelurahan."""
+    rows = await q.fetchall(
+        f"SELECT {_FIELDS} {_FROM} WHERE r.status = 'pending' AND r.reported_at < :cutoff"
+        " ORDER BY l.kelurahan_code, r.reported_at, r.id",
+        {"cutoff": utc_text(cutoff)},
+    )
+    return [_view(r) for r in rows]
+
+
 async def verified_for_kelurahan(
     q: Queryable, kelurahan_code: str, *, borrower_id: int | None = None, offset: int = 0, limit: int = 5
 ) -> tuple[list[RepaymentView], int]:
@@ -401,6 +412,19 @@ async def recent_for_loan(q: Queryable, loan_id: int, limit: int = 5) -> list[Re
     rows = await q.fetchall(
         "SELECT * FROM repayments WHERE loan_id = :loan ORDER BY paid_on DESC, id DESC LIMIT :limit",
         {"loan": loan_id, "limit": limit},
+    )
+    return [_repayment(r) for r in rows]
+
+
+async def pending_for_loans(q: Queryable, loan_ids: Sequence[int]) -> list[Repayment]:
+    """Every pending repayment of these loans, in id order (for the duplicate rule, bot.domain.reporting)."""
+    if not loan_ids:
+        return []
+    names = {f"l{i}": loan_id for i, loan_id in enumerate(loan_ids)}
+    rows = await q.fetchall(
+        f"SELECT * FROM repayments WHERE status = 'pending' AND loan_id IN ({', '.join(':' + n for n in names)})"
+        " ORDER BY id",
+        names,
     )
     return [_repayment(r) for r in rows]
 

@@ -33,6 +33,8 @@ _SENDS = {"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMe
 class Call:
     method: str
     params: dict[str, Any]
+    #: uploaded files (sendDocument with bytes): field name -> (file name, content)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     @property
     def chat_id(self) -> int | None:
@@ -115,7 +117,10 @@ class RecordingRequest(BaseRequest):
             pending.remove(failure)
             self.calls.append(Call(f"{api_method}!{failure.kind}", params))
             return self._failure(failure)
-        self.calls.append(Call(api_method, params))
+        files = {}
+        if request_data is not None and request_data.multipart_data:
+            files = {name: (part[0], part[1]) for name, part in request_data.multipart_data.items()}
+        self.calls.append(Call(api_method, params, files))
         return 200, json.dumps({"ok": True, "result": self._result(api_method, params)}).encode()
 
     @staticmethod

@@ -19,6 +19,7 @@ from typing import Any
 from telegram import Bot
 
 from bot.cli import events as events_cli
+from bot.cli import receipts as receipts_cli
 from bot.cli import seed_synthetic
 from bot.cli.common import EXIT_CONFIG, CliError, Process, open_database, say
 from bot.cli.loan_file import read_table
@@ -26,9 +27,10 @@ from bot.domain.demo import generate
 from bot.domain.invite_tokens import deep_link
 from bot.domain.loan_import import ImportFileError, check_rows
 from bot.domain.parsing.errors import PhoneError
-from bot.domain.parsing.phone import normalize_phone
+from bot.domain.parsing.phone import format_phone_national, normalize_phone
 from bot.domain.roles import Role
 from bot.domain.settings import ConfigError, Settings
+from bot.services import disbursements as disbursement_service
 from bot.services import invites as invite_service
 from bot.services.demo import create_demo_data
 from bot.services.invites import InviteOutcome, InviteResult
@@ -101,7 +103,8 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> tuple[InviteR
     if result.outcome is InviteOutcome.NEEDS_KELURAHAN:
         raise CliError("role_needs_kelurahan", role=str(role), id=None if person is None else person.id)
     if result.outcome is InviteOutcome.BAD_NAME:
-        raise CliError("bad_name", value=args.name, max=invite_service.NAME_MAX)
+        shown = args.name if len(args.name) <= 40 else args.name[:40] + "…"  # not 5,000 characters back
+        raise CliError("bad_name", value=shown, max=invite_service.NAME_MAX)
     if result.outcome is InviteOutcome.PHONE_ELSEWHERE:
         assert person is not None
         raise CliError("phone_elsewhere", value=args.phone, id=person.id, kelurahan=person.kelurahan_code or "-")
@@ -189,6 +192,7 @@ async def _import_loans(
                     _, token = await invite_service.issue_invite(tx, person, Role.BORROWER, now=process.now(),
                                                                  created_by=None, new_person=True, via="import")
                     links.append({"name": person.name, "phone": person.phone, "link": deep_link(username, token)})
+                await disbursement_service.ask_imported(tx, result.created_loans, now=process.now())
         except _Rollback as rollback:
             result = rollback.args[0]
         return result, links
@@ -197,13 +201,17 @@ async def _import_loans(
 
 
 def _write_invites_csv(path: str, links: list[dict[str, Any]]) -> None:
+    """The invite links as CSV for a spreadsheet: UTF-8 with a BOM (Excel reads the names' accents right) and
+    the phone written nationally, ``0812-3456-7890``, which Excel and LibreOffice keep as text (``+62…``
+    became a number without its plus)."""
     import csv
 
-    with open(path, "w", newline="", encoding="utf-8") as out:
+    with open(path, "w", newline="", encoding="utf-8-sig") as out:
         writer = csv.writer(out)
         writer.writerow(["name", "phone", "link"])
         for link in links:
-            writer.writerow([link["name"], link["phone"] or "", link["link"]])
+            writer.writerow([link["name"], format_phone_national(link["phone"]) if link["phone"] else "",
+                             link["link"]])
 
 
 def cmd_import_loans(args: argparse.Namespace) -> int:
@@ -239,7 +247,8 @@ async def _demo_data(settings: Settings, process: Process, seed: int) -> dict[st
     db = await open_database(settings)
     try:
         links = await create_demo_data(db, data, seed=seed, now=process.now(), timezone=settings.timezone,
-                                       language=settings.language, bot_username=username)
+                                       language=settings.language, bot_username=username,
+                                       receipt_key=settings.receipt_key)
     finally:
         await db.close()
     if links is None:
@@ -306,6 +315,8 @@ COMMANDS: dict[str, tuple[str, Subcommand]] = {
                        (seed_synthetic.seed_args, seed_synthetic.cmd_seed_synthetic)),
     "erase-participant": ("anonymise a training participant (keeps the counts)",
                           (events_cli.erase_args, events_cli.cmd_erase_participant)),
+    "check-receipt": ("check that a receipt (kuitansi) is genuine and still valid",
+                      (receipts_cli.check_args, receipts_cli.cmd_check_receipt)),
 }
 
 

@@ -9,7 +9,7 @@ and a few Indonesian aliases are accepted (``nama``, ``hp``, ``usaha``, ``pokok`
 ``tenor``, ``masa_tenggang``, ``jasa`` …). Columns:
 
 ==============  ========  ==============================================================================
-name            required  borrower's full name
+name            required  borrower's full name, 2–80 characters (the bot's name rule, bot.domain.names)
 phone           optional  mobile number (``0812…``/``+62 812…``; an Excel number without the 0 also works)
 nik             optional  16-digit NIK, checked like everywhere else
 kelurahan       optional  code (``53.71.05.1004``) or name; empty = ``PEM_DEFAULT_KELURAHAN``
@@ -55,6 +55,7 @@ from bot.domain.loans import (
     LoanTermsError,
     validate_terms,
 )
+from bot.domain.names import NAME_MAX, NAME_MIN, clean_name
 from bot.domain.parsing.dates import parse_date_ex
 from bot.domain.parsing.errors import AmountError, DateError, NikError, PhoneError
 from bot.domain.parsing.money import MAX_LOAN, MIN_LOAN, parse_amount_ex
@@ -179,6 +180,16 @@ def _text(cell: object) -> str:
     return " ".join(str(cell).split())
 
 
+def _name(cell: object) -> str:
+    """The borrower's name, by the one name rule of the bot and the CLI (:func:`bot.domain.names.clean_name`)."""
+    text = _text(cell)
+    name = clean_name(text)
+    if name is None:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise _CellError("name", text=shown, min=NAME_MIN, max=NAME_MAX)
+    return name
+
+
 def _money(cell: object) -> int:
     if isinstance(cell, bool):
         raise _CellError("amount", reason="not_a_number", text=str(cell))
@@ -300,7 +311,7 @@ def _check_row(number: int, raw: Mapping[str, object], *, today: date, default_k
             errors.append(RowError(number, column, exc.code, exc.params))
             return default
 
-    name = check("name", _text, required=True)
+    name = check("name", _name, required=True)
 
     def phone_of(value: object) -> str:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from enum import StrEnum
 
 
@@ -24,3 +25,35 @@ class Role(StrEnum):
 ALL_ROLES: frozenset[Role] = frozenset(Role)
 #: Roles a kelurahan admin may hand out with /undang (city accounts come from the CLI only).
 INVITABLE_BY_ADMIN: tuple[Role, ...] = (Role.BORROWER, Role.TREASURER, Role.LURAH, Role.COORDINATOR, Role.ADMIN)
+
+
+# --- maker-checker: who checks an action ---------------------------------------------------------------------
+#: Who checks an action when none of the kelurahan's treasurers can (the only treasurer reported her own
+#: repayment): the kelurahan's lurah and admins.
+FALLBACK_CHECKERS: frozenset[Role] = frozenset({Role.LURAH, Role.ADMIN})
+
+
+class CheckedBy(StrEnum):
+    """Which group checks an action (what the maker is told)."""
+
+    TREASURER = "treasurer"  # another treasurer of the kelurahan
+    FALLBACK = "fallback"  # no treasurer can: the lurah and the admins of the kelurahan
+    NOBODY = "nobody"  # nobody can (the lurah and admin are the makers, or the kelurahan has neither)
+
+
+def checkers(candidates: Iterable[tuple[int, frozenset[Role]]], makers: Collection[int]
+             ) -> tuple[CheckedBy, frozenset[int]]:
+    """Maker-checker, the one rule every action that needs a second person uses (a reported repayment today;
+    a reschedule or a write-off later).
+
+    ``candidates`` are the kelurahan's people who could check, as ``(person id, roles)`` (active and on
+    Telegram: the caller decides who can be reached); ``makers`` are the people the action is *of* (who
+    reported it, whose loan it is). The checkers are the treasurers who are not makers; when there is none,
+    the lurah and admins who are not makers (:data:`FALLBACK_CHECKERS`). Nobody ever checks their own action.
+    """
+    people = [(pid, roles) for pid, roles in candidates if pid not in makers]
+    treasurers = frozenset(pid for pid, roles in people if Role.TREASURER in roles)
+    if treasurers:
+        return CheckedBy.TREASURER, treasurers
+    fallback = frozenset(pid for pid, roles in people if roles & FALLBACK_CHECKERS)
+    return (CheckedBy.FALLBACK, fallback) if fallback else (CheckedBy.NOBODY, frozenset())

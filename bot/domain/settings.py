@@ -40,3 +40,6 @@ class Settings:
     reminder_offsets: tuple[int, ...] = (-3, 0, 1, 7)
     reminder_time: time = time(8, 0)
     digest_time: time = time(7, 0)
+    #: PEM_RECEIPT_KEY: the secret of the receipts' verification codes (bot/domain/receipts.py); None: the key
+    #: kept beside the database is used (storage/receipts.py, fallback_key).
+    receipt_key: bytes | None = None

@@ -8,8 +8,9 @@
   vs the amount due, last 12 weeks) as a photo through the outbox, as a separate message with a short caption.
   Dedupe ``digestchart:<kel|city>:<date>:<pid>``. The chart's labels are drawn in the recipient's language
   when it is enqueued (a photo cannot be re-rendered at send time; its caption can).
-* :func:`run_nudge`: each reachable treasurer of a kelurahan where a repayment has waited more than 24 hours
-  for verification gets ``digest/nudge``, once a day (dedupe ``nudge:<pid>:<date>``).
+* :func:`run_nudge`: each reachable checker of a repayment that has waited more than 24 hours for verification
+  (another treasurer; the lurah and admins when no treasurer can check it: :func:`bot.domain.roles.checkers`)
+  gets ``digest/nudge``, once a day (dedupe ``nudge:<pid>:<date>``); nobody is nudged about their own report.
 
 The contexts are built by :mod:`bot.services.digest` (shared with /ringkasan). All figures come from
 :mod:`storage.reports.digest` (SQL aggregates); each is read once for the whole city and then
@@ -25,6 +26,7 @@ from typing import Any
 from bot.domain import digest as assemble
 from bot.jobs.base import JobSpec
 from bot.jobs.charts import weekly_chart_png
+from bot.services import repayments as repayment_service
 from bot.services.digest import PENDING_NUDGE_AFTER, city_context, kelurahan_contexts
 from messages import label, normalise_language
 from storage import outbox
@@ -104,10 +106,10 @@ async def run_nudge(db, now: datetime, settings: Any) -> int:
     today = now.astimezone(settings.timezone).date()
     queued = 0
     async with db.transaction() as tx:
-        for treasurer, count, oldest in await repo.treasurers_to_nudge(tx, now - PENDING_NUDGE_AFTER):
+        for checker, count, oldest in await repayment_service.checkers_to_nudge(tx, now - PENDING_NUDGE_AFTER):
             queued += await outbox.enqueue(
-                tx, kind=NUDGE_KIND, recipient_id=treasurer.person_id,
-                dedupe_key=f"nudge:{treasurer.person_id}:{today.isoformat()}", template="digest/nudge",
+                tx, kind=NUDGE_KIND, recipient_id=checker.id,
+                dedupe_key=f"nudge:{checker.id}:{today.isoformat()}", template="digest/nudge",
                 context={"count": count, "oldest_hours": assemble.age_hours(oldest, now)}, not_before=now,
             )
     return queued

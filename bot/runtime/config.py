@@ -43,6 +43,7 @@ DEFAULTS: dict[str, str] = {
     "PEM_REMINDER_OFFSETS": "-3,0,1,7",
     "PEM_REMINDER_TIME": "08:00",
     "PEM_DIGEST_TIME": "07:00",
+    "PEM_RECEIPT_KEY": "",
 }
 
 
@@ -90,6 +91,9 @@ def load_settings(
         raise ConfigError("base_url", value=base_url)
 
     schedule = _schedule_settings(value)
+    receipt_key = value["PEM_RECEIPT_KEY"]
+    if receipt_key and len(receipt_key) < 16:
+        raise ConfigError("receipt_key", minimum=16)
 
     return Settings(
         token=token,
@@ -100,6 +104,7 @@ def load_settings(
         default_kelurahan=kelurahan.code,
         language=language,
         log_level=level,
+        receipt_key=receipt_key.encode() if receipt_key else None,
         **schedule,
     )
 

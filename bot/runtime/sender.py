@@ -58,7 +58,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.domain.quiet_hours import is_quiet, next_allowed
 from bot.runtime import clock
 from bot.runtime.config import Settings
-from messages import label, normalise_language, render
+from messages import label, normalise_language, render, split_message
 from storage import audit, outbox, people
 from storage.db import Database, Queryable
 from storage.outbox import OutboxMessage
@@ -456,18 +456,23 @@ def _markup(message: OutboxMessage, lang: str) -> InlineKeyboardMarkup | None:
 
 async def _deliver(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None,
                    photo: bytes | str | None, *, silent: bool = False) -> None:
-    """Send one message; ``silent`` sends it without sound or vibration (``disable_notification``)."""
+    """Send one message; ``silent`` sends it without sound or vibration (``disable_notification``). A text over
+    4,096 characters goes as several messages (:func:`messages.split_message`), the buttons under the last."""
     if photo is None:
-        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                               disable_notification=silent)
+        parts = split_message(text)
+        for n, part in enumerate(parts, start=1):
+            await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
+                                   reply_markup=markup if n == len(parts) else None, disable_notification=silent)
     elif len(text) <= MAX_CAPTION:
         await bot.send_photo(chat_id, photo, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup,
                              disable_notification=silent)
     else:
         # A long text can't be a caption: the chart first, then the text (a crash in between repeats both).
         await bot.send_photo(chat_id, photo, disable_notification=silent)
-        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                               disable_notification=silent)
+        parts = split_message(text)
+        for n, part in enumerate(parts, start=1):
+            await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
+                                   reply_markup=markup if n == len(parts) else None, disable_notification=silent)
 
 
 async def _blocked(db: Database, person: people.Person, message: OutboxMessage, error: str,

@@ -11,6 +11,7 @@ from bot.domain.demo import DemoData
 from bot.domain.invite_tokens import deep_link
 from bot.domain.roles import Role
 from bot.services import invites as invite_service
+from bot.services import receipts as receipt_service
 from storage import audit, loans, people, repayments
 from storage.db import Database
 
@@ -23,9 +24,11 @@ class DemoInvite:
 
 
 async def create_demo_data(db: Database, data: DemoData, *, seed: int, now: datetime, timezone: ZoneInfo,
-                           language: str, bot_username: str) -> list[DemoInvite] | None:
+                           language: str, bot_username: str,
+                           receipt_key: bytes | None = None) -> list[DemoInvite] | None:
     """Write ``data``; None (and nothing written) when the database already holds people or loans. Returns the
-    staff's invite links. A verified demo payment is decided at 17:00 WITA on its day (never after ``now``)."""
+    staff's invite links. A verified demo payment is decided at 17:00 WITA on its day (never after ``now``), and
+    gets its receipt (issue 15), numbered in the order the payments were verified."""
     async with db.transaction() as tx:
         if not await loans.database_is_empty(tx):
             return None
@@ -45,6 +48,7 @@ async def create_demo_data(db: Database, data: DemoData, *, seed: int, now: date
                                 phone=b.phone, language=language)
             for b in data.borrowers
         ]
+        verified: list[tuple[datetime, int]] = []
         for n, demo_loan in enumerate(data.loans):
             borrower = borrowers[demo_loan.borrower]
             loan = await loans.create(tx, borrower_id=borrower.id, kelurahan_code=data.kelurahan_code,
@@ -56,8 +60,12 @@ async def create_demo_data(db: Database, data: DemoData, *, seed: int, now: date
                     method=payment.method, reported_by=borrower.id,
                     idempotency_key=f"demo:{seed}:{n}:{k}", now=now)
                 if payment.status == "verified":
-                    decided = datetime.combine(payment.paid_on, time(17), timezone)
-                    await repayments.decide(tx, rep.id, approve=True, by=treasurer.id, now=min(decided, now))
+                    decided = min(datetime.combine(payment.paid_on, time(17), timezone), now)
+                    await repayments.decide(tx, rep.id, approve=True, by=treasurer.id, now=decided)
+                    verified.append((decided, rep.id))
+        for decided, repayment_id in sorted(verified):
+            await receipt_service.issue_in(tx, db, repayment_id=repayment_id, by=treasurer.id, now=decided,
+                                           receipt_key=receipt_key, kelurahan_code=data.kelurahan_code)
         await audit.record(tx, "demo.created", kelurahan_code=data.kelurahan_code,
                            details={"seed": seed, "loans": len(data.loans), "principal": data.total_principal})
     return links

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.domain import digest as assemble
+from storage import disbursements as disbursement_repo
 from storage import events as event_repo
 from storage.db import Queryable
 from storage.reports import digest as repo
@@ -41,14 +42,38 @@ async def kelurahan_contexts(
     if kelurahan_code is not None:
         codes = {kelurahan_code}
     return {
-        code: assemble.daily_context(assemble.DailyFigures(
+        code: {**assemble.daily_context(assemble.DailyFigures(
             kelurahan_name=names.get(code, code), today=today, now=now,
             yesterday=figures["yesterday"].get(code), pending=figures["pending"].get(code),
             collection=figures["collection"].get(code), portfolio=figures["portfolio"].get(code),
             overdue=figures["overdue"].get(code, ()), unreachable=figures["unreachable"].get(code, ()),
             events=await event_reports.digest_section(q, code, today, tz), tz=tz,  # Karang Taruna (issue 5)
-        ))
+        )), **disbursement_section(await disbursement_repo.open_for_kelurahan(q, code, limit=DISBURSEMENT_LINES))}
         for code in codes
+    }
+
+
+#: Disbursements listed in the digest (issue 15 part 3): the newest disputed and the oldest unconfirmed, each
+#: with the total; the message must stay under Telegram's 4,096 characters with every other list full.
+DISBURSEMENT_LINES = 2
+DISBURSEMENT_NOTE_CHARS = 50
+
+
+def disbursement_section(open_: disbursement_repo.OpenDisbursements) -> dict[str, Any]:
+    """The ``dsb_*`` keys of ``digest/daily`` (JSON types only: the digest waits in the outbox)."""
+    def line(d: disbursement_repo.Disbursement) -> dict[str, Any]:
+        note = d.note or ""
+        if len(note) > DISBURSEMENT_NOTE_CHARS:
+            note = note[:DISBURSEMENT_NOTE_CHARS - 1] + "…"
+        return {"name": d.borrower_name, "principal": d.principal, "disbursed_on": d.disbursed_on.isoformat(),
+                "note": note}
+
+    return {
+        "dsb_disputed": [line(d) for d in open_.disputed[:DISBURSEMENT_LINES]],
+        "dsb_disputed_total": len(open_.disputed),
+        "dsb_unconfirmed": [line(d) for d in open_.unconfirmed[:DISBURSEMENT_LINES]],
+        "dsb_unconfirmed_total": open_.unconfirmed_total,
+        "dsb_unconfirmed_principal": open_.unconfirmed_principal,
     }
 
 

@@ -31,28 +31,19 @@ invite's creation, and its expiry a week later) comes from the caller: a use cas
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from bot.domain.invite_tokens import looks_like_token
+from bot.domain.names import NAME_MAX as NAME_MAX
+from bot.domain.names import clean_name
 from bot.domain.roles import Role
+from bot.services import disbursements as disbursement_service
 from storage import audit, drafts, invites, people
 from storage.db import Database, Queryable
 from storage.invites import Invite, RedeemResult, RedeemStatus
 from storage.people import Person
-
-NAME_MAX = 80
-_NAME_OK = re.compile(r"^[^\W\d_]+(?:[ .,'’-]+[^\W\d_]+)*\.?$")
-
-
-def clean_name(text: str) -> str | None:
-    """Collapse spaces; a name has letters (any script), spaces and . , ' - only, 2–80 characters."""
-    name = " ".join(text.split())
-    if not (2 <= len(name) <= NAME_MAX) or not _NAME_OK.match(name):
-        return None
-    return name
 
 
 class InviteOutcome(StrEnum):
@@ -149,6 +140,10 @@ async def redeem_invite(db: Database, token: str, *, telegram_user_id: int, chat
             entity_id=None if result.invite is None else result.invite.id,
             details={"status": str(result.status), **({"role": str(result.invite.role)} if result.invite else {})},
         )
+        if ok and result.person is not None:  # issue 15: now linked, they confirm their loans' disbursement
+            linked = await people.get(tx, result.person.id)
+            if linked is not None:
+                await disbursement_service.ask_in(tx, linked, now=now)
     return result
 
 

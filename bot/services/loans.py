@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.domain.loans import LoanTerms
 from bot.domain.roles import Role
+from bot.services import disbursements as disbursement_service
 from storage import audit, drafts, invites, loans, people
 from storage.db import Database
 from storage.invites import Invite
@@ -33,8 +34,10 @@ async def create_loan(
     """Register a loan with its schedule, in one transaction: the borrower (``borrower_id`` when they are a
     person of ``kelurahan_code``, else a new person with ``name`` and ``phone``) gets the borrower role, the
     loan is created (``loans.create`` audits ``loan.created``), and a borrower not on Telegram gets a one-time
-    invite (audited). ``draft_of``: the Telegram user whose form draft this finishes, deleted in the same
-    transaction. Raises :class:`bot.domain.loans.LoanTermsError` for terms the domain refuses (nothing is stored)."""
+    invite (audited); a borrower already on Telegram is asked to confirm the disbursement
+    (:func:`bot.services.disbursements.ask_in`, an outbox row in this transaction). ``draft_of``: the Telegram
+    user whose form draft this finishes, deleted in the same transaction. Raises
+    :class:`bot.domain.loans.LoanTermsError` for terms the domain refuses (nothing is stored)."""
     async with db.transaction() as tx:
         borrower = None if borrower_id is None else await people.get(tx, borrower_id)
         if borrower is not None and borrower.kelurahan_code != kelurahan_code:
@@ -48,7 +51,9 @@ async def create_loan(
         loan = await loans.create(tx, borrower_id=borrower.id, kelurahan_code=kelurahan_code, terms=terms,
                                   business=business, created_by=created_by, now=now)
         invite = token = None
-        if not borrower.linked:
+        if borrower.linked:  # issue 15: the borrower is asked whether they received the money
+            await disbursement_service.ask_in(tx, borrower, now=now)
+        else:
             invite, token = await invites.create(tx, person_id=borrower.id, role=Role.BORROWER, now=now,
                                                  created_by=created_by)
             await audit.record(tx, "invite.created", actor_person_id=created_by, entity="invite",

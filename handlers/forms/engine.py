@@ -14,7 +14,9 @@ The engine (:class:`Dispatcher`) handles, for every declared form alike:
 - **buttons** ``<kind>:<form id>:<step>[:<value>]`` (and ``<kind>:<form id>:skip``), checked against the user's
   draft: a press from an older message (another form id, no open form) only gets the "button expired" notice;
   a value that the current step does not offer (forged callback data) records nothing and asks again;
-- **typed text**: parsed by the step's parser, whose typed error (:class:`bot.domain.parsing.errors.ParseError`) picks
+- **typed text**: a button's label (any case; yes/no synonyms such as *iya*, *tdk*, *gak*; one alternative of
+  an "A/B" label: :mod:`bot.domain.parsing.choice`) counts as tapping it; else it is parsed by the step's
+  parser, whose typed error (:class:`bot.domain.parsing.errors.ParseError`) picks
   the message (:attr:`Step.invalid` gets ``code`` and the error's ``params``) and
   asks the same question again. **Typing a button's label counts as tapping it.** Text where only buttons are
   offered gets "please use the buttons" and the buttons again;
@@ -41,7 +43,6 @@ from __future__ import annotations
 import inspect
 import logging
 import secrets
-import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -60,6 +61,7 @@ from telegram.ext import (
 )
 
 from bot.domain.commands import CommandSpec
+from bot.domain.parsing.choice import fold, match_choice
 from bot.domain.parsing.dates import parse_date_ex
 from bot.domain.parsing.errors import DateError, ParseError
 from bot.domain.roles import Role
@@ -309,11 +311,16 @@ def _checks_roles_itself(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awa
 
 
 def _fold(text: str) -> str:
-    """Text compared with a button's label: case, accents, emoji and spacing don't matter, nor a full stop or
-    "!" at the end; other punctuation does ("-1" is not "1", "0,5" is not "05")."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(c for c in decomposed if unicodedata.category(c)[0] in "LNZP")
-    return " ".join(kept.casefold().split()).strip(" .!?")
+    """Text compared with a button's label (:func:`bot.domain.parsing.choice.fold`)."""
+    return fold(text)
+
+
+def _typed_option(options: Options, text: str) -> Option | None:
+    """The button typed text means: its label in any case, an obvious yes/no synonym or one alternative of an
+    "A/B" label, when unambiguous (:func:`bot.domain.parsing.choice.match_choice`)."""
+    flat = [o for row in options for o in row]
+    index = match_choice([o.label for o in flat], text)
+    return None if index is None else flat[index]
 
 
 class Dispatcher:
@@ -479,9 +486,8 @@ class Dispatcher:
         text = update.message.text or ""
         summary = turn.form.summary_for(turn.data)
         if turn.draft.step == SUMMARY_STEP and summary is not None:
-            folded = _fold(text)
-            match = next((o for row in summary.options(turn.lang) for o in row if _fold(o.label) == folded), None)
-            if match is not None and folded:
+            match = _typed_option(summary.options(turn.lang), text)
+            if match is not None:
                 await _ended_or(turn, _summary_choice(turn, match.value))
             else:
                 await turn.say("common/use_buttons")
@@ -490,10 +496,9 @@ class Dispatcher:
         if step is None:
             await self._advance(turn)
             raise ApplicationHandlerStop
-        if step.options is not None:  # typing a button's label counts as tapping it
-            folded = _fold(text)
-            match = next((o for row in await step.options(turn) for o in row if _fold(o.label) == folded), None)
-            if match is not None and folded:
+        if step.options is not None:  # typing a button's label (or an obvious synonym) counts as tapping it
+            match = _typed_option(await step.options(turn), text)
+            if match is not None:
                 await self._answer(turn, step, match.value)
                 raise ApplicationHandlerStop
         if step.skippable(turn.data) and _fold(text) == _fold(label("skip", turn.lang)):

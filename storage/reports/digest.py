@@ -318,28 +318,3 @@ async def digest_recipients(q: Queryable) -> list[Recipient]:
         """
     )
     return [Recipient(r["id"], r["kelurahan_code"], r["language"], r["role"]) for r in rows]
-
-
-async def treasurers_to_nudge(q: Queryable, cutoff: datetime) -> list[tuple[Recipient, int, str]]:
-    """Reachable treasurers of kelurahan with repayments pending since before ``cutoff``:
-    ``(treasurer, how many, oldest reported_at)``."""
-    rows = await q.fetchall(
-        """
-        WITH old AS (
-            SELECT l.kelurahan_code, COUNT(*) AS n, MIN(r.reported_at) AS oldest
-            FROM repayments AS r JOIN loans AS l ON l.id = r.loan_id
-            WHERE r.status = 'pending' AND r.reported_at < :cutoff
-            GROUP BY l.kelurahan_code
-        )
-        SELECT p.id, p.kelurahan_code, p.language, old.n, old.oldest
-        FROM old
-        JOIN people AS p ON p.kelurahan_code = old.kelurahan_code
-        JOIN person_roles AS pr ON pr.person_id = p.id AND pr.role = 'treasurer'
-        WHERE p.active = 1 AND p.reachable = 1 AND p.telegram_chat_id IS NOT NULL
-        ORDER BY p.id
-        """,
-        {"cutoff": utc_text(cutoff)},
-    )
-    return [
-        (Recipient(r["id"], r["kelurahan_code"], r["language"], "treasurer"), r["n"], r["oldest"]) for r in rows
-    ]

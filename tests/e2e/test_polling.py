@@ -149,7 +149,7 @@ def test_report_a_repayment_and_verify_it_over_real_polling(environ, api, runnin
         return api.wait_for_reply(user, needle, since=mark)
 
     ask = step(borrower, None, "Angsuran ke-1")
-    photo_step = step(borrower, _button(ask, "Angsuran bulan ini"), "bukti")
+    photo_step = step(borrower, _button(ask, "Angsuran ke-"), "bukti")
     summary = step(borrower, _button(photo_step, "Lewati"), "Konfirmasi")
     mark = api.mark()
     step(borrower, _button(summary, "Konfirmasi"), "menunggu verifikasi bendahara")

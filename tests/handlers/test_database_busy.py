@@ -17,7 +17,7 @@ from tests.handlers.loan_fixtures import make_loan
 
 async def _at_the_summary(tester, user) -> str:
     await tester.command(user, "bayar")
-    await tester.press(user, tester.last(user).button("Angsuran bulan ini"))
+    await tester.press(user, tester.last(user).button("Angsuran ke-"))
     await tester.press(user, tester.last(user).button("Lewati"))
     return tester.last(user).button("Konfirmasi")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC, datetime
 
@@ -99,10 +98,11 @@ async def test_list_detail_participants_and_export(running, tester, make_person)
     assert "5371••••••••0011" in listing and "5371051207990011" not in listing and "Menunggu #1" in listing
 
     uploads = capture_uploads(running.request)
-    await tester.press(user, detail.button("CSV"))
+    assert not any("CSV" in b for b in detail.button_texts)  # XLSX only (issue 14, item 4)
+    await tester.press(user, detail.button("XLSX"))
     filename, content = uploads[-1]["document"]
-    assert filename.endswith(".csv")
-    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert filename.endswith(".xlsx")
+    rows = [[c.value for c in row] for row in load_workbook(io.BytesIO(content)).active.iter_rows()]
     assert rows[0][:3] == ["No", "Nama", "NIK"]
     assert rows[1][1:3] == ["Ana Seran", "5371051207990011"] and rows[2][9] == "Menunggu"
     # the lurah gets the same list with the NIK masked, as XLSX

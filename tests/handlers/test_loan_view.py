@@ -80,7 +80,7 @@ async def test_view_button_works_while_a_form_is_open(running, tester, make_pers
     borrower, user = await make_person(Role.BORROWER)
     await _loan(running, borrower.id, date(2026, 11, 1))
     await tester.command(user, "bayar")
-    form_button = tester.last(user).button("Angsuran bulan ini")
+    form_button = tester.last(user).button("Angsuran ke-")
     await tester.press(user, "loanview")
     assert "Pinjaman Anda" in tester.last(user).text
     await tester.press(user, form_button)  # the form is still where it was

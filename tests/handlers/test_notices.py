@@ -140,7 +140,7 @@ async def test_the_treasurers_notice_is_stored_with_the_report_and_sent_even_aft
 
     monkeypatch.setattr(repayment_module, "deliver_notices", stopped_before_sending)
     await tester.command(b, "bayar")
-    for step in ("Angsuran bulan ini", "Lewati", "Konfirmasi"):
+    for step in ("Angsuran ke-", "Lewati", "Konfirmasi"):
         await tester.press(b, tester.last(b).button(step))
     assert "menunggu verifikasi" in tester.last(b).text
     assert running.request.sent(tu.chat_id) == []
@@ -170,7 +170,7 @@ async def test_no_report_no_notice(running, tester, world, monkeypatch):
 
     monkeypatch.setattr(sender_module, "queue_notice", queue_then_fail)
     await tester.command(b, "bayar")
-    for step in ("Angsuran bulan ini", "Lewati", "Konfirmasi"):
+    for step in ("Angsuran ke-", "Lewati", "Konfirmasi"):
         await tester.press(b, tester.last(b).button(step))
     assert "terjadi kesalahan" in tester.last(b).text
     assert await db.fetchval("SELECT count(*) FROM outbox") == 0

@@ -49,13 +49,16 @@ async def test_command_refuses_unknown_user(tester: BotTester, command):
     ]
 
 
-@pytest.mark.parametrize("command", sorted({s.name for s in all_commands() if s.private and s.roles}))
-async def test_private_commands_refuse_group_chats(tester: BotTester, make_person, command):
-    spec = next(s for s in all_commands() if s.name == command)
-    _, user = await make_person(*spec.roles)
+@pytest.mark.parametrize("command", sorted({n for s in all_commands() for n in s.names}))
+async def test_every_command_in_a_group_points_to_the_private_chat(tester: BotTester, make_person, command):
+    """Issue 14, item 7: in a group, one short message with a deep link, never the command's own answer."""
+    spec = next(s for s in all_commands() if command in s.names)
+    _, user = await make_person(*(spec.roles or {Role.TREASURER}))
     calls = await tester.command(user, command, group=True)
-    texts = [c.text for c in calls if c.method == "sendMessage"]
-    assert len(texts) == 1 and "hanya bisa dipakai di obrolan pribadi" in texts[0]
+    sent = [c for c in calls if c.method == "sendMessage"]
+    assert len(sent) == 1 and "bekerja di obrolan pribadi" in sent[0].text and "t.me/pem_test_bot" in sent[0].text
+    assert sent[0].buttons == [[("💬 Buka obrolan pribadi", "https://t.me/pem_test_bot")]]
+    assert sent[0].chat_id < 0, "said in the group"
 
 
 async def test_inactive_person_is_refused(running, tester: BotTester, make_person):

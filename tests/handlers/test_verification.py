@@ -221,7 +221,7 @@ async def test_treasurer_cannot_check_own_report(running, tester, world):
     db = world["db"]
     rep = await report(db, world["loan"], world["t1"])  # t1 reported on the borrower's behalf
     calls = await tester.press(world["t1u"], f"ver:ok:{rep.id}")
-    assert any("Bendahara lain" in a for a in answers(calls))
+    assert any("Orang lain yang harus memeriksanya" in a for a in answers(calls))
     assert (await repayments.get(db, rep.id)).status == "pending"
 
 

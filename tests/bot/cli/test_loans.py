@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import run as cli
+from bot.domain.roles import Role
+from storage import people
 from storage.db import Database
+from storage.migrate import migrate
 
 HEADER = "name,phone,nik,kelurahan,business,principal,disbursed_on,tenor_months,grace_months,fee_percent\n"
 ROWS = ("Maria Bria,0812-3456-7890,,Naikoten Satu,warung,6.000.000,2026-05-15,12,0,0\n"
@@ -77,10 +80,23 @@ def test_import_loans_dry_run_and_invites_out(env: Path, tmp_path: Path, capsys)
     links = tmp_path / "undangan.csv"
     assert cli.main(["import-loans", str(path), "--invites-out", str(links)]) == 0
     assert "ditulis ke" in capsys.readouterr().out
-    with links.open(encoding="utf-8") as f:
+    assert links.read_bytes().startswith(b"\xef\xbb\xbf"), "a BOM: Excel reads the file as UTF-8"
+    with links.open(encoding="utf-8-sig") as f:
         written = list(csv.DictReader(f))
     assert [r["name"] for r in written] == ["Maria Bria", "Yohanes Ndun"]
-    assert written[0]["phone"] == "+6281234567890" and written[0]["link"].startswith("https://t.me/pem_test_bot")
+    assert written[0]["link"].startswith("https://t.me/pem_test_bot")
+    # read the way a spreadsheet types a CSV cell: "+6281…" would become the number 6281…; this stays text
+    assert [spreadsheet_cell(r["phone"]) for r in written] == ["0812-3456-7890", "0813-1111-2222"]
+
+
+def spreadsheet_cell(text: str) -> object:
+    """How Excel and LibreOffice type an unquoted CSV cell by default: something a number can be read from
+    becomes that number (a leading + dropped, only 15 significant digits kept), the rest stays text."""
+    try:
+        number = float(text.replace(" ", ""))
+    except ValueError:
+        return text
+    return float(f"{number:.15g}")
 
 
 def test_import_loans_bad_extension(env: Path, tmp_path: Path, capsys):
@@ -111,6 +127,11 @@ def test_demo_data_is_deterministic_and_refuses_a_full_database(env: Path, tmp_p
     assert allocated == [(by_status["verified"][1],)]  # installments agree with verified payments
     assert len(persons) == 34
     assert query(env, "SELECT COUNT(*) FROM person_roles WHERE role = 'treasurer'") == [(1,)]
+    # every verified demo payment has its receipt, numbered without gaps per year in the order verified
+    assert query(env, "SELECT COUNT(*), SUM(amount) FROM receipts") == [by_status["verified"]]
+    for (year,) in query(env, "SELECT DISTINCT year FROM receipts"):
+        seqs = [r[0] for r in query(env, f"SELECT seq FROM receipts WHERE year = {year} ORDER BY issued_at, id")]
+        assert seqs == list(range(1, len(seqs) + 1))
 
     assert cli.main(["demo-data"]) == 1
     assert "sudah berisi data" in capsys.readouterr().err
@@ -123,3 +144,28 @@ def test_demo_data_is_deterministic_and_refuses_a_full_database(env: Path, tmp_p
     monkeypatch.setenv("PEM_DATABASE", str(tmp_path / "third.sqlite3"))
     assert cli.main(["demo-data", "--seed", "8"]) == 0
     assert demo_totals(tmp_path / "third.sqlite3") != first
+
+
+def test_import_loans_asks_the_borrowers_already_on_telegram(env: Path, tmp_path: Path, capsys):
+    """Issue 15: a loan imported for a borrower already linked to Telegram queues the disbursement question; a new
+    borrower is asked once they open their invite (nothing queued now)."""
+
+    async def seed():
+        db = await Database(env).open()
+        try:
+            await migrate(db)
+            async with db.transaction() as tx:
+                maria = await people.create(tx, name="Maria Bria", kelurahan_code="53.71.05.1004",
+                                            phone="+6281234567890", roles=[Role.BORROWER])
+                await people.link_telegram(tx, maria.id, 5001, 5001)
+            return maria.id
+        finally:
+            await db.close()
+
+    maria = asyncio.run(seed())
+    path = tmp_path / "pinjaman.csv"
+    path.write_text(HEADER + ROWS, encoding="utf-8")
+    assert cli.main(["import-loans", str(path)]) == 0
+    asks = query(env, "SELECT recipient_id, template, status FROM outbox WHERE kind = 'disbursement'")
+    assert asks == [(maria, "disbursement/ask", "queued")]
+    assert query(env, "SELECT COUNT(*) FROM loans WHERE disbursement_status = 'unconfirmed'") == [(2,)]

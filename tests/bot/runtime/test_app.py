@@ -58,16 +58,17 @@ async def test_the_minute_tick_queries_on_the_worker_thread(running):
 
 
 def test_the_handlers_are_the_engine_then_plain_handlers_with_the_fallback_last(running):
-    """No ConversationHandler and no PTB persistence: the form engine in group -1, every form's entry points and
-    the features' handlers in group 0, the fallback's catch-all button handler last (PTB runs the first match)."""
+    """No ConversationHandler and no PTB persistence: commands in groups first (group -2), the form engine in
+    group -1, every form's entry points and the features' handlers in group 0, the fallback's catch-all button
+    handler last (PTB runs the first match)."""
     from telegram.ext import CallbackQueryHandler, ConversationHandler
 
-    from handlers import fallback
+    from handlers import fallback, groups
     from handlers.forms.engine import GROUP
 
     app = running.app
     assert app.persistence is None
-    assert sorted(app.handlers) == [GROUP, 0]
+    assert sorted(app.handlers) == [groups.GROUP, GROUP, 0]
     assert not any(isinstance(h, ConversationHandler) for group in app.handlers.values() for h in group)
     last = app.handlers[0][-1]
     assert isinstance(last, CallbackQueryHandler) and last.pattern is None

@@ -411,3 +411,14 @@ async def test_a_tick_for_a_past_morning_typed_at_night_still_waits_for_the_end_
     assert await send(db, bot, settings, morning) == SendReport(deferred=1)
     assert rec.sent() == []
     assert (await outbox.by_key(db, "digest:1")).not_before == wita(2026, 12, 6, 7, 0)
+
+
+async def test_a_text_over_4096_characters_goes_as_several_messages_buttons_on_the_last(db, bot, rec, settings):
+    """Issue 14, item 3: Telegram rejects a message over 4,096 characters; the sender splits it."""
+    person = await add_person(db)
+    await queue(db, person.id, "long", context={"name": "Maria " * 1_200}, buttons=[[("yes", "x:yes")]])
+    assert (await send(db, bot, settings)).sent == 1
+    calls = rec.sent()
+    assert len(calls) == 2 and all(len(c.text) <= 4096 for c in calls)
+    assert calls[0].buttons == [] and calls[1].buttons == [[("Ya", "x:yes")]]
+    assert "".join(c.text for c in calls).count("Maria") == 1_200

@@ -38,6 +38,9 @@ async def world(db: Database, frozen_clock):
         own_loan = await loans.create(tx, borrower_id=tb.id, kelurahan_code=KEL, business="bengkel",
                                       terms=LoanTerms(1_200_000, date(2026, 5, 15), 12, 0, Decimal(0)),
                                       created_by=t1.id, now=clock.utcnow())
+        # on Telegram: only someone who opened their invite can check a report (bot.domain.roles.checkers)
+        for n, person in enumerate((maria, t1, t2, tb, elsewhere), start=1):
+            await people.link_telegram(tx, person.id, 9_000 + n, 9_000 + n)
     return {"db": db, "maria": maria, "t1": t1, "t2": t2, "tb": tb, "elsewhere": elsewhere, "loan": loan,
             "own_loan": own_loan}
 

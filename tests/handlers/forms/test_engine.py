@@ -391,7 +391,7 @@ async def test_a_photo_step_takes_a_photo_or_lewati_and_refuses_anything_else(ru
     await tester.photo(user, "too-early")  # the amount step expects text or a button
     assert "teks" in tester.texts(user)[-2].lower() and "Berapa yang Anda bayar" in tester.texts(user)[-1]
     assert "photo" not in (await _draft(running, user)).data
-    await tester.press(user, tester.last(user).button("Angsuran bulan ini"))
+    await tester.press(user, tester.last(user).button("Angsuran ke-"))
     assert (await _draft(running, user)).step == "photo"
     for wrong in (lambda: tester.send(user, "sudah"), lambda: tester.sticker(user), lambda: tester.document(user)):
         await wrong()

@@ -23,6 +23,13 @@ _DAILY = {
     "upcoming_more": 25,
     "outcomes": {"own_business": 1234, "employed": 1234, "still_looking": 1234, "other": 1234},
     "outcomes_total": 4936,
+    # issue 15: disputed and unconfirmed disbursements, lists full, notes at the cut length
+    "dsb_disputed": [{"name": f"{_LONG} {n}", "principal": 25_000_000, "disbursed_on": "2026-05-15",
+                      "note": "n" * 49 + "…"} for n in range(2)],
+    "dsb_disputed_total": 120,
+    "dsb_unconfirmed": [{"name": f"{_LONG} {n}", "principal": 25_000_000, "disbursed_on": "2026-05-15", "note": ""}
+                        for n in range(2)],
+    "dsb_unconfirmed_total": 1234, "dsb_unconfirmed_principal": 9_999_999_999,
 }
 
 SAMPLES = {

@@ -5,7 +5,8 @@ from datetime import date
 from types import SimpleNamespace
 
 _PAYMENTS = [
-    {"paid_on": date(2026, 11, 28 - n), "amount": 1_389_000, "status": s, "reference": f"PB-{99990 + n}"}
+    {"paid_on": date(2026, 11, 28 - n), "amount": 1_389_000, "status": s, "reference": f"PB-{99990 + n}",
+     "receipt": None if s in ("pending", "rejected") else f"LBS1-2026-{n:06d}", "receipt_void": s == "reversed"}
     for n, s in enumerate(["pending", "verified", "rejected", "reversed", "verified"])
 ]
 _LOAN = {

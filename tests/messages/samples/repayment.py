@@ -30,9 +30,12 @@ SAMPLES = {
     },
     "pay/ask_amount": {
         **_LOAN,
-        "installment": {"number": 12, "remaining": 1_389_000, "due_date": date(2026, 11, 28)},
+        "installment": {"number": 12, "remaining": 1_389_000, "due_date": date(2026, 11, 28), "partly": True},
         "overdue": 4_167_000,
+        "pending": [{"reference": f"PB-{n:05d}", "amount": 1_389_000, "paid_on": "2026-11-20"} for n in range(5)],
     },
+    "pay/ask_again": {"dup": {"reference": "PB-00006", "amount": 278_000, "paid_on": "2026-11-25"}},
+    "pay/not_again": {"reference": "PB-00006", "amount": 278_000, "paid_on": "2026-11-25"},
     "pay/type_amount": {},
     "pay/amount_invalid": {"code": "not_a_number", "text": "lima ratus <ribu>"},
     "pay/amount_too_much": {"amount": 30_000_000, "still_owed": 24_582_000, "pending_total": 417_000},
@@ -58,5 +61,6 @@ SAMPLES = {
         "paid_on": date(2026, 11, 28),
         "reference": "PB-00042",
         "duplicate": True,
+        "checked_by": "fallback",
     },
 }

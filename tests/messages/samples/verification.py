@@ -11,14 +11,16 @@ _VIEW = SimpleNamespace(repayment=_REP, borrower_id=7, borrower_name="Yohanis Be
                         reporter_name="Maria Goreti Bria Seran", decided_by_name="Fransiska Lerik Manafe")
 
 SAMPLES = {
-    "verify/pending": {"view": _VIEW},
-    "verify/list": {"items": [_VIEW] * 5, "total": 23, "page": 2, "pages": 5, "first": 6},
+    "verify/pending": {"view": _VIEW, "twins": ["PB-00013", "PB-00014"], "fallback": True},
+    "verify/list": {"items": [_VIEW] * 5, "total": 23, "page": 2, "pages": 5, "first": 6,
+                    "twins": {_VIEW.repayment.id: ["PB-00013", "PB-00014"]}},
     "verify/empty": {},
     "verify/approved": {"view": _VIEW},
     "verify/rejected": {"view": _VIEW, "reason": "x" * 200},
     "verify/already_decided": {"view": _VIEW},
     "verify/not_found": {},
     "verify/own_payment": {},
+    "verify/not_checker": {},
     "verify/overpayment": {"view": _VIEW, "outstanding": 750_000},
     "verify/ask_reason": {"reference": "PB-00012", "name": "Yohanis Benyamin Ndolu Haning"},
     "verify/reason_invalid": {"min": 3, "max": 200},
