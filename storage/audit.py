@@ -70,3 +70,8 @@ async def recent(q: Queryable, *, action: str | None = None, limit: int = 50) ->
         )
         for r in rows
     ]
+
+
+async def count(q: Queryable, *, action: str) -> int:
+    """How many entries of ``action`` there are."""
+    return int(await q.fetchval("SELECT count(*) FROM audit_log WHERE action = :action", {"action": action}))

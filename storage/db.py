@@ -13,10 +13,16 @@ then runs inside A's transaction). :class:`Database` therefore guards the connec
   out a :class:`Transaction` with the same query methods, which do not take the lock again.
 
 Repository functions accept either (the :class:`Queryable` protocol), so the caller decides whether a call is
-part of a larger transaction. ``BEGIN IMMEDIATE`` takes SQLite's write lock at the start, so a second process
-(``pem-bot tick`` next to ``pem-bot run``, an import, a backup) makes it wait on aiosqlite's thread, up to
-:data:`BUSY_TIMEOUT_MS`, while the event loop serves other chats; after that it fails with SQLite's
-``database is locked`` before anything was written.
+part of a larger transaction. ``BEGIN IMMEDIATE`` takes SQLite's write lock at the start. When a second process
+holds it (``pem-bot tick`` next to ``pem-bot run``, an import, a backup, a sqlite3 shell), the write waits for it
+up to :data:`BUSY_TIMEOUT_MS` in all, then fails with SQLite's ``database is locked`` before anything was
+written. It does *not* wait on aiosqlite's thread, which would hold up every other statement of the process
+(a reader's ``/bantuan`` waited 9.6 s behind one Konfirmasi, issue 13): SQLite's own busy wait is only
+:data:`BUSY_SLICE_MS`, and between tries :func:`_patiently` gives the connection back (the asyncio lock is
+released and the task sleeps 10 ms, doubling to 200 ms), so reads and other users' work go on meanwhile. In WAL
+mode readers never need the write lock, so a user who only reads is answered at once. A statement that fails
+as busy did nothing, so trying it again is safe; a statement *inside* a transaction is never retried (the
+transaction already holds the lock).
 
 Every statement is one trip to aiosqlite's thread (``execute_fetchall`` for reads, ``execute`` for writes,
 ``executemany``), the same for a point lookup and for a kelurahan-wide list: nothing to remember when a new query
@@ -39,7 +45,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
+import time as _time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,7 +60,22 @@ from bot.domain.settings import ConfigError
 Params = Mapping[str, Any] | None
 T = TypeVar("T")
 
+#: How long, in all, a write waits for another process's write lock before it fails ("database is locked").
 BUSY_TIMEOUT_MS = 10_000
+#: SQLite's own busy wait (``PRAGMA busy_timeout``) per try: the connection's thread is blocked this long at most.
+BUSY_SLICE_MS = 50
+_RETRY_FIRST, _RETRY_MAX = 0.01, 0.2
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite saying another connection holds the lock ("database is locked" / busy)."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    text = str(exc)
+    return "database is locked" in text or "database is busy" in text
 
 
 def utc_text(moment: datetime) -> str:
@@ -163,8 +185,10 @@ class Database:
     """The process's single connection. ``open()`` is idempotent; ``close()`` must be awaited at shutdown,
     since an unclosed aiosqlite connection keeps its thread alive and hangs interpreter exit."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.path = Path(path)
+        #: How long a write waits for another process's lock in all (tests shorten it).
+        self.busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._open_lock = asyncio.Lock()
@@ -182,8 +206,9 @@ class Database:
             conn = await aiosqlite.connect(self.path, isolation_level=None)
             try:
                 conn.row_factory = sqlite3.Row
-                for pragma in (f"busy_timeout = {BUSY_TIMEOUT_MS}", "journal_mode = WAL", "foreign_keys = ON",
-                               "synchronous = NORMAL"):
+                # Switching to WAL may need the lock: the full wait for that, then the short slice (see above).
+                for pragma in (f"busy_timeout = {self.busy_timeout_ms}", "journal_mode = WAL", "foreign_keys = ON",
+                               "synchronous = NORMAL", f"busy_timeout = {BUSY_SLICE_MS}"):
                     await conn.execute_fetchall(f"PRAGMA {pragma}")
             except BaseException:
                 await conn.close()
@@ -206,9 +231,23 @@ class Database:
     def _statements(self) -> _Statements:
         return _Statements(self.connection)
 
+    async def _patiently(self, run: Callable[[_Statements], Awaitable[T]]) -> T:
+        """Run one autocommit statement under the lock; while another process holds SQLite's lock, try again
+        with the connection given back in between, for up to :attr:`busy_timeout_ms` in all."""
+        deadline = _time.monotonic() + self.busy_timeout_ms / 1000
+        pause = _RETRY_FIRST
+        while True:
+            async with self._lock:
+                try:
+                    return await run(self._statements())
+                except sqlite3.OperationalError as exc:
+                    if not is_busy(exc) or _time.monotonic() >= deadline:
+                        raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, _RETRY_MAX)
+
     async def execute(self, sql: str, params: Params = None) -> ExecResult:
-        async with self._lock:
-            return await self._statements()._execute(sql, params)
+        return await self._patiently(lambda st: st._execute(sql, params))
 
     async def executemany(self, sql: str, seq: Iterable[Mapping[str, Any]]) -> None:
         async with self.transaction() as tx:
@@ -225,12 +264,10 @@ class Database:
                     await tx.execute(sql, params)
 
     async def fetchone(self, sql: str, params: Params = None) -> sqlite3.Row | None:
-        async with self._lock:
-            return await self._statements()._fetchone(sql, params)
+        return await self._patiently(lambda st: st._fetchone(sql, params))
 
     async def fetchall(self, sql: str, params: Params = None) -> list[sqlite3.Row]:
-        async with self._lock:
-            return await self._statements()._fetchall(sql, params)
+        return await self._patiently(lambda st: st._fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Params = None) -> Any:
         row = await self.fetchone(sql, params)
@@ -240,22 +277,45 @@ class Database:
     async def transaction(self) -> AsyncIterator[Transaction]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back if the block (or the ``COMMIT``) raises or is
         cancelled."""
-        async with self._lock:
+        deadline = _time.monotonic() + self.busy_timeout_ms / 1000
+        pause = _RETRY_FIRST
+        while True:
+            await self._lock.acquire()
             tx = Transaction(self.connection)
             try:
                 await tx._begin()
-                yield tx
-                await tx._commit()
+                break
+            except sqlite3.OperationalError as exc:
+                self._lock.release()
+                if not is_busy(exc) or _time.monotonic() >= deadline:
+                    raise
             except BaseException:
-                # Also after a cancelled BEGIN that completed on the thread once its caller had given up.
-                await tx._rollback_if_open()
+                try:  # a cancelled BEGIN that completed on the thread once its caller had given up
+                    await tx._rollback_if_open()
+                finally:
+                    self._lock.release()
                 raise
+            await asyncio.sleep(pause)  # another process has the write lock: the connection is free meanwhile
+            pause = min(pause * 2, _RETRY_MAX)
+        try:
+            yield tx
+            await tx._commit()
+        except BaseException:
+            await tx._rollback_if_open()
+            raise
+        finally:
+            self._lock.release()
 
     @asynccontextmanager
     async def locked(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The raw connection under the lock, for the migrator."""
+        """The raw connection under the lock, for the migrator, with SQLite's full busy wait (a migration is
+        one script and can't be retried piecewise; nothing else runs at start-up)."""
         async with self._lock:
-            yield self.connection
+            await self.connection.execute_fetchall(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
+            try:
+                yield self.connection
+            finally:
+                await self.connection.execute_fetchall(f"PRAGMA busy_timeout = {BUSY_SLICE_MS}")
 
 
 def check_database_writable(path: Path) -> None:

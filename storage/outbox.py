@@ -210,6 +210,23 @@ async def due(q: Queryable, now: datetime, limit: int) -> list[OutboxMessage]:
     return [_row(r) for r in rows]
 
 
+async def last_sent(q: Queryable, recipients: Iterable[int], *, since: datetime) -> dict[int, datetime]:
+    """When each of ``recipients`` last got a message, for those who got one at or after ``since`` (the sender's
+    per-chat spacing across restarts; uses the ``outbox_recipient`` index)."""
+    ids = list(recipients)
+    if not ids:
+        return {}
+    rows = await q.fetchall(
+        f"""
+        SELECT recipient_id, max(sent_at) AS last FROM outbox
+        WHERE recipient_id IN ({_placeholders(ids)}) AND status = 'sent' AND sent_at >= :since
+        GROUP BY recipient_id
+        """,
+        {"since": utc_text(since), **_id_params(ids)},
+    )
+    return {r["recipient_id"]: parse_utc_text(r["last"]) for r in rows}
+
+
 async def counts(q: Queryable) -> dict[str, int]:
     """Messages per status (for the operator and tests)."""
     rows = await q.fetchall("SELECT status, count(*) AS n FROM outbox GROUP BY status")

@@ -34,6 +34,7 @@ from bot.services import disbursements as disbursement_service
 from bot.services import invites as invite_service
 from bot.services.demo import write_demo
 from bot.services.invites import InviteOutcome, InviteResult
+from bot.services.updates import SkippedUpdate, skipped_count, skipped_updates
 from storage import invites, kelurahan, loans, people
 from storage.db import Database, check_database_writable
 from storage.migrate import migrate
@@ -145,6 +146,28 @@ def cmd_people(args: argparse.Namespace) -> int:
     settings = args.process.settings()
     found, invited = asyncio.run(_people(settings, args))
     say(settings, "people", people=found, invited=invited)
+    return 0
+
+
+# --- skipped-updates ------------------------------------------------------------------------------------------
+def _skipped_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--limit", type=int, default=20, help="how many of the latest to list (default 20)")
+
+
+async def _skipped(settings: Settings, limit: int) -> tuple[int, list[SkippedUpdate]]:
+    db = await open_database(settings)
+    try:
+        return await skipped_count(db), await skipped_updates(db, limit=limit)
+    finally:
+        await db.close()
+
+
+def cmd_skipped_updates(args: argparse.Namespace) -> int:
+    """``pem-bot skipped-updates``: the updates the bot skipped because it could not read them
+    (bot/runtime/updates.py): how many, and the latest with their id, type and field names (never their content)."""
+    settings = args.process.settings()
+    total, latest = asyncio.run(_skipped(settings, max(args.limit, 0)))
+    say(settings, "skipped_updates", total=total, latest=latest, tz=settings.timezone)
     return 0
 
 
@@ -290,6 +313,7 @@ COMMANDS: dict[str, tuple[str, Subcommand]] = {
     "migrate": ("create or upgrade the database", (no_args, cmd_migrate)),
     "invite": ("create a one-time invite link", (_invite_args, cmd_invite)),
     "people": ("list people and whether their Telegram is linked", (_people_args, cmd_people)),
+    "skipped-updates": ("the updates the bot could not read and skipped", (_skipped_args, cmd_skipped_updates)),
     "import-loans": ("import loans and borrowers from a .csv or .xlsx file", (_import_loans_args, cmd_import_loans)),
     "demo-data": ("fill an empty database with a demo kelurahan", (_demo_data_args, cmd_demo_data)),
     "seed-synthetic": ("fill an empty database with a synthetic city (benchmarks)",

@@ -9,8 +9,10 @@ loader and clock) that every other command gets as ``args.process``, adds ``run`
 - ``pem-bot tick [--at 2026-12-05T07:00]`` runs one catch-up tick (:func:`bot.jobs.run_due` with
   ``catch_up=True``) at that instant, read as WITA when it has no UTC offset (default: now; at most
   :data:`MAX_AHEAD` ahead), against the configured database, sends through the same outbox with a Bot built
-  from the settings, and exits. Running it twice for the same instant sends nothing new (job slots and dedupe
-  keys). It is how an operator re-runs a missed digest (``--at`` that day's 07:00).
+  from the settings (the bot's own rate limiter), and exits. It sends only if it can take the sender lease
+  (bot/runtime/lease.py); when the running bot holds it, the tick only enqueues and the bot sends.
+  Running it twice for the same instant sends nothing new (job slots and dedupe keys).
+  It is how an operator re-runs a missed digest (``--at`` that day's 07:00).
 - ``pem-bot backup`` copies the database now, exactly like the nightly job.
 - ``pem-bot try [--port 8090] [--fresh]`` runs the real bot against the embedded Bot API with the chat page
   (:mod:`bot.runtime.simulator.session`); no token needed, its database is ``./data/try.sqlite3``.
@@ -28,21 +30,23 @@ import threading
 import time
 import webbrowser
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import ExtBot
 
 from bot.cli import main as commands
 from bot.cli.common import EXIT_CONFIG, CliError, Process, configure_logging, open_database, say
 from bot.jobs import TickReport, run_due
 from bot.jobs.backup import BackupError, make_backup
 from bot.runtime import clock
-from bot.runtime.app import allowed_updates, build_application
+from bot.runtime.app import allowed_updates, build_application, rate_limiter
 from bot.runtime.config import Settings, check_database_writable, load_settings, read_environment
+from bot.runtime.lease import SenderLease
 from bot.runtime.simulator.session import TrySession, chats_dir, prepare, try_settings
 
 #: How far ahead of the real clock ``--at`` may be (a tick started a little early); later is refused.
@@ -68,26 +72,53 @@ def parse_at(text: str | None, settings: Settings) -> datetime:
     return moment
 
 
-def settings_bot(settings: Settings) -> Bot:
-    """A Bot like the application's: same API server, overall 30 messages/s, flood-control retries."""
-    kwargs: dict[str, Any] = {}
+def settings_bot(settings: Settings, **kwargs: Any) -> ExtBot:
+    """A Bot like the application's: same API server and the very same rate limiter (:func:`rate_limiter`:
+    evenly spaced, 30 messages/s, groups 20/min, flood-control retries). ``kwargs`` go to ExtBot (tests pass a
+    ``request``)."""
     if settings.api_base_url:
         base = settings.api_base_url.rstrip("/")
         kwargs.update(base_url=base, base_file_url=base.replace("/bot", "/file/bot", 1))
-    return ExtBot(settings.token, rate_limiter=AIORateLimiter(overall_max_rate=30, overall_time_period=1,
-                                                               max_retries=3), **kwargs)
+    return ExtBot(settings.token, rate_limiter=rate_limiter(), **kwargs)
+
+
+@dataclass(frozen=True)
+class TickOutcome:
+    report: TickReport
+    #: The role of the process that holds the sender lease and was left the sending (normally ``run``, the bot),
+    #: or None when this tick held it and sent.
+    left_to: str | None = None
 
 
 async def tick(settings: Settings, at: datetime, *, bot: Bot | None = None) -> TickReport:
     """Run every job due at ``at`` and send the outbox. Tests pass a ``bot`` over the recording request."""
+    return (await tick_outcome(settings, at, bot=bot)).report
+
+
+async def tick_outcome(settings: Settings, at: datetime, *, bot: Bot | None = None) -> TickOutcome:
+    """:func:`tick`, and who was left the sending: the tick sends only if it can take the sender lease
+    (bot/runtime/lease.py); when the running bot holds it, the tick enqueues and the bot sends."""
     db = await open_database(settings)
+    lease = SenderLease(db, "tick")
     try:
+        if not await lease.acquire():
+            holder = await lease.holder_now()
+            report = await run_due(db, bot or _no_bot(), settings, at, catch_up=True, send=False)
+            return TickOutcome(report, left_to=holder.role if holder is not None else "?")
         if bot is not None:
-            return await run_due(db, bot, settings, at, catch_up=True)
+            return TickOutcome(await run_due(db, bot, settings, at, catch_up=True, lease=lease))
         async with settings_bot(settings) as own:
-            return await run_due(db, own, settings, at, catch_up=True)
+            return TickOutcome(await run_due(db, own, settings, at, catch_up=True, lease=lease))
     finally:
-        await db.close()
+        try:
+            await lease.release()
+        finally:
+            await db.close()
+
+
+def _no_bot() -> Bot:
+    """A Bot that is never called: a tick that does not hold the lease sends nothing (not even getMe)."""
+    return Bot("0:unused")
 
 
 def tick_args(parser: argparse.ArgumentParser) -> None:
@@ -102,17 +133,18 @@ def cmd_tick(args: argparse.Namespace) -> int:
     configure_logging(settings)
 
     try:
-        report = asyncio.run(tick(settings, at))
+        outcome = asyncio.run(tick_outcome(settings, at))
     except InvalidToken:
         say(settings, "token_rejected", file=sys.stderr)
         return EXIT_CONFIG
     except NetworkError as exc:  # getMe failed: nothing was marked, the next tick sends it all
         say(settings, "tick_unreachable", file=sys.stderr, error=str(exc))
         return 1
+    report = outcome.report
     say(settings, "tick", at=at, tz=settings.timezone, ran=list(report.ran), failed_jobs=list(report.failed_jobs),
         enqueued=report.enqueued, stale=report.stale_cancelled, sent=report.send.sent,
         failed=report.send.failed, cancelled=report.send.cancelled, retried=report.send.retried,
-        deferred=report.send.deferred)
+        deferred=report.send.deferred, left_to=outcome.left_to)
     return 1 if report.failed_jobs else 0
 
 

@@ -36,7 +36,7 @@ from bot.domain.settings import Settings
 from bot.jobs import backup, digest, reminders
 from bot.jobs import events as event_jobs
 from bot.jobs.base import Cleanup, JobSpec
-from bot.runtime.sender import SendReport, send_due
+from bot.runtime.sender import SendLease, SendReport, send_due
 from storage import outbox
 from storage.db import Database
 
@@ -99,9 +99,10 @@ async def run_jobs(
 
 async def run_due(
     db: Database, bot: Bot, settings: Settings, now: datetime, *, catch_up: bool,
-    jobs: list[JobSpec] | None = None, limit: int = 500,
+    jobs: list[JobSpec] | None = None, limit: int = 500, send: bool = True, lease: SendLease | None = None,
 ) -> TickReport:
-    """One tick: run due jobs, cancel what no longer matters, send the outbox."""
+    """One tick: run due jobs, cancel what no longer matters, send the outbox (unless ``send`` is False: another
+    process holds the sender lease, bot/runtime/lease.py; ``lease`` is renewed during the send run)."""
     ran, enqueued, failed = await run_jobs(db, settings, now, catch_up=catch_up, jobs=jobs)
     stale = 0
     for cleanup in CLEANUPS:
@@ -109,7 +110,7 @@ async def run_due(
             stale += await cleanup(db, now, settings)
         except Exception:
             log.exception("cleanup %s failed", getattr(cleanup, "__qualname__", cleanup))
-    sent = await send_due(db, bot, settings, now, limit=limit)
+    sent = await send_due(db, bot, settings, now, limit=limit, lease=lease) if send else SendReport()
     return TickReport(tuple(ran), enqueued, tuple(failed), stale, sent)
 
 

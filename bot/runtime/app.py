@@ -19,7 +19,9 @@ from telegram.request import BaseRequest
 import handlers
 from bot.runtime import clock
 from bot.runtime.config import Settings
-from bot.runtime.scheduler import finish_catch_up, setup_scheduler, start_catch_up
+from bot.runtime.scheduler import finish_catch_up, release_lease, setup_scheduler, start_catch_up
+from bot.runtime.updates import OnSkip, ReadableUpdatesRequest
+from bot.services.updates import record_skipped_update
 from handlers.menus import set_default_menus
 from storage.db import Database
 from storage.migrate import migrate
@@ -59,6 +61,9 @@ class PemApplication(Application):
         """Let a start-up catch-up still running finish first: it needs the bot and the database."""
         if self.scheduled:
             await finish_catch_up(self)
+            await super().shutdown()  # stops the JobQueue: no tick renews the lease after this
+            await release_lease(self)
+            return
         await super().shutdown()
 
 
@@ -115,9 +120,15 @@ def build_application(
     if settings.api_base_url:
         base = settings.api_base_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot", 1))
+    readable: ReadableUpdatesRequest | None = None
+    if with_updater:
+        # Unreadable updates are retried, then skipped and counted, instead of stalling polling for everyone.
+        readable = ReadableUpdatesRequest(get_updates_request or request)
+        builder = builder.get_updates_request(readable)
     if request is not None:
         builder = builder.request(request)
-        builder = builder.get_updates_request(get_updates_request or request)
+        if readable is None:
+            builder = builder.get_updates_request(get_updates_request or request)
     if not with_updater:
         builder = builder.updater(None)
     if rate_limit:
@@ -126,10 +137,19 @@ def build_application(
     assert isinstance(app, PemApplication)
     app.settings = settings
     app.db = db
+    if readable is not None:
+        readable.on_skip = _skip_counter(db)
     handlers.register(app)
     if with_updater if scheduler is None else scheduler:
         app.scheduled = setup_scheduler(app)
     return app
+
+
+def _skip_counter(db: Database) -> OnSkip:
+    async def count(update_id: int | None, kind: str, keys: list[str], error: str, attempts: int) -> None:
+        await record_skipped_update(db, update_id=update_id, kind=kind, keys=keys, error=error, attempts=attempts)
+
+    return count
 
 
 def allowed_updates() -> list[str]:

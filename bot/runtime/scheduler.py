@@ -13,6 +13,10 @@ bot was down.
   (:func:`finish_catch_up`) while the bot and the database are still open.
 - The catch-up and the minute tick never overlap: both hold the application's tick lock (:func:`tick_lock`),
   so two sender runs can never pick up the same queued message.
+- Both take (or renew) the sender lease first (:mod:`bot.runtime.lease`): only its holder sends the outbox, so
+  a ``pem-bot tick`` next to the bot enqueues and leaves the sending to the bot. A tick that finds the lease
+  held elsewhere (a ``pem-bot tick`` still sending) runs the jobs and sends nothing; the next one tries again.
+  Shutdown releases it (:func:`release_lease`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from telegram.ext import CallbackContext
 from bot.jobs import TickReport, run_due
 from bot.jobs.drafts import expire_stale_forms
 from bot.runtime import clock
+from bot.runtime.lease import SenderLease
 
 if TYPE_CHECKING:
     from bot.runtime.app import PemApplication
@@ -47,11 +52,40 @@ def tick_lock(app: object) -> asyncio.Lock:
     return lock
 
 
+def sender_lease(app: object) -> SenderLease:
+    """The application's sender lease (created on first use)."""
+    lease = getattr(app, "_pem_sender_lease", None)
+    if lease is None:
+        lease = SenderLease(app.db, "run")  # type: ignore[attr-defined]
+        app._pem_sender_lease = lease  # type: ignore[attr-defined]
+    return lease
+
+
+async def _tick(app: PemApplication, *, catch_up: bool) -> TickReport:
+    """One tick under the tick lock: the jobs always, the outbox only while this process holds the lease."""
+    async with tick_lock(app):
+        lease = sender_lease(app)
+        held = await lease.acquire()
+        if not held:
+            log.info("the sender lease is held by another process; this tick only enqueues")
+        return await run_due(app.db, app.bot, app.settings, clock.utcnow(), catch_up=catch_up, send=held,
+                             lease=lease)
+
+
+async def release_lease(app: object) -> None:
+    """At shutdown, while the database is still open: the next sender need not wait for the lease to run out."""
+    lease = getattr(app, "_pem_sender_lease", None)
+    if lease is not None:
+        try:
+            await lease.release()
+        except Exception:
+            log.exception("releasing the sender lease failed; it runs out by itself")
+
+
 async def tick_job(context: CallbackContext) -> None:
     app = context.application
     try:
-        async with tick_lock(app):
-            await run_due(app.db, app.bot, app.settings, clock.utcnow(), catch_up=False)  # type: ignore[attr-defined]
+        await _tick(app, catch_up=False)  # type: ignore[arg-type]
     except Exception:
         log.exception("scheduled tick failed")
     try:
@@ -63,8 +97,7 @@ async def tick_job(context: CallbackContext) -> None:
 async def catch_up(app: PemApplication) -> TickReport | None:
     """The start-up tick; errors are logged, never stop the bot from starting."""
     try:
-        async with tick_lock(app):
-            report = await run_due(app.db, app.bot, app.settings, clock.utcnow(), catch_up=True)
+        report = await _tick(app, catch_up=True)
     except Exception:
         log.exception("start-up catch-up failed")
         return None

@@ -28,7 +28,9 @@ Rules, one per outcome:
   retried.
 
 Rate limits: PTB's ``AIORateLimiter`` on the application's bot keeps the overall rate at 30 messages/s, but it
-only spaces *group* chats; private chats are spaced here by :class:`ChatPacer` (1 message/s per chat).
+only spaces *group* chats; private chats are spaced here by :class:`ChatPacer` (1 message/s per chat), which
+at the start of every run also learns from the outbox when each recipient of the run last got a message
+(:func:`seed_from_outbox`), so the spacing survives a restart and a change of sender.
 Messages are sent one after the other.
 
 Every message is **claimed** (:func:`storage.outbox.claim`) before it is sent, so two senders at once (a
@@ -46,6 +48,7 @@ import warnings
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -72,6 +75,12 @@ MAX_RETRY_AFTER_IN_RUN = 3
 MAX_NETWORK_ERRORS_IN_A_ROW = 3
 #: Telegram's limit for a photo caption.
 MAX_CAPTION = 1024
+
+
+class SendLease(Protocol):
+    """The right to send (:class:`bot.runtime.lease.SenderLease`), renewed as a run goes on."""
+
+    async def keep(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,16 @@ class ChatPacer:
         if len(self._next) > 5000:
             self._next = {c: t for c, t in self._next.items() if t > now}
 
+    def seed(self, chat_id: int, ready_in: float) -> None:
+        """``chat_id`` may get its next message no sooner than ``ready_in`` seconds from now (what the outbox
+        records of another process's or a previous run's sends, :func:`seed_from_outbox`); never earlier than
+        this pacer already knows."""
+        if self.interval <= 0 or ready_in <= 0:
+            return
+        at = _time.monotonic() + min(ready_in, self.interval + SENT_AT_RESOLUTION)
+        if at > self._next.get(chat_id, 0.0):
+            self._next[chat_id] = at
+
     async def wait(self, chat_id: int) -> None:
         delay = self.ready_in(chat_id)
         if delay > 0:
@@ -121,6 +140,24 @@ NO_PACING = ChatPacer(0)
 #: Shared by every run of the process, so consecutive ticks keep the spacing too. A little over one second, so
 #: that jitter on the way to Telegram never brings two messages to one chat closer than a second.
 DEFAULT_PACER = ChatPacer(1.05)
+
+
+#: ``sent_at`` is stored to the second, truncated: the message went out at most this much after the recorded time.
+SENT_AT_RESOLUTION = 1.0
+
+
+async def seed_from_outbox(db: Queryable, pacer: ChatPacer, recipients: set[int]) -> None:
+    """Per-chat spacing from what the outbox records, not only from memory: a restarted sender (kill -9, a new
+    ``pem-bot tick``, the lease passed from one process to another) must not send a second message to a chat
+    that got one half a second ago. ``sent_at`` is truncated to the second, so the last send is taken to have
+    happened at the end of that second (at most one second more of waiting than needed, never less)."""
+    if pacer.interval <= 0 or not recipients:
+        return
+    real_now = clock.utcnow()
+    window = timedelta(seconds=pacer.interval + SENT_AT_RESOLUTION)
+    for recipient, last in (await outbox.last_sent(db, recipients, since=real_now - window)).items():
+        ready_at = last + timedelta(seconds=SENT_AT_RESOLUTION + pacer.interval)
+        pacer.seed(recipient, (ready_at - real_now).total_seconds())
 
 
 def quiet_until(settings: Settings, now: datetime) -> datetime | None:
@@ -166,9 +203,10 @@ class _StopRun(Exception):
 
 async def send_due(
     db: Database, bot: Bot, settings: Settings, now: datetime, *, limit: int = 500,
-    pacer: ChatPacer | None = None,
+    pacer: ChatPacer | None = None, lease: SendLease | None = None,
 ) -> SendReport:
-    """Send every queued message due at ``now`` (at most ``limit``)."""
+    """Send every queued message due at ``now`` (at most ``limit``). With a ``lease`` (bot/runtime/lease.py)
+    the run renews it as it goes and stops as soon as it is no longer this process's."""
     counts = _Counts()
     messages = await outbox.due(db, now, limit)
     if not messages:
@@ -184,6 +222,7 @@ async def send_due(
         messages = [m for m in messages if m.kind == outbox.NOTICE_KIND]  # notices go out now, silently
 
     pacer = pacer or DEFAULT_PACER
+    await seed_from_outbox(db, pacer, {m.recipient_id for m in messages})
     network_errors = 0
     gone: set[int] = set()  # recipients found unreachable during this run
     pending = deque(messages)
@@ -192,6 +231,9 @@ async def send_due(
         if not pending:
             await asyncio.sleep(min(pacer.ready_in(m.recipient_id) for m in later))
             pending, later = deque(later), []
+        if lease is not None and not await lease.keep():
+            log.warning("outbox: the sender lease is no longer ours; stopping this run")
+            break
         message = pending.popleft()
         if message.recipient_id in gone:
             continue  # already cancelled with the rest of their queue

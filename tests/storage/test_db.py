@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import BUSY_TIMEOUT_MS, Database
+from storage.db import BUSY_SLICE_MS, BUSY_TIMEOUT_MS, Database
 
 
 def _sleep(seconds: float) -> None:
@@ -79,7 +79,8 @@ async def _values(db: Database) -> list[int]:
 async def test_the_connection_settings(tdb):
     assert await tdb.fetchval("PRAGMA journal_mode") == "wal"
     assert await tdb.fetchval("PRAGMA foreign_keys") == 1
-    assert await tdb.fetchval("PRAGMA busy_timeout") == BUSY_TIMEOUT_MS
+    assert await tdb.fetchval("PRAGMA busy_timeout") == BUSY_SLICE_MS  # the thread never blocks long
+    assert tdb.busy_timeout_ms == BUSY_TIMEOUT_MS  # a write's patience in all, waited off the thread
     assert await tdb.fetchval("PRAGMA wal_autocheckpoint") == 1000  # SQLite checkpoints by itself
     assert tdb.connection.in_transaction is False
 
@@ -170,7 +171,7 @@ async def test_a_write_waits_on_the_thread_while_another_process_holds_the_lock(
 
 @pytest.mark.parametrize("kind", ["execute", "transaction", "batch"])
 async def test_a_write_locked_out_past_the_busy_timeout_fails_clearly_and_stores_nothing(tdb, kind):
-    await tdb.execute("PRAGMA busy_timeout = 200")  # instead of waiting 10 s
+    tdb.busy_timeout_ms = 200  # instead of waiting 10 s
 
     async def write() -> None:
         if kind == "execute":
@@ -192,6 +193,33 @@ async def test_a_write_locked_out_past_the_busy_timeout_fails_clearly_and_stores
     assert await _values(tdb) == []  # nothing half-stored
     await tdb.execute("INSERT INTO t (v) VALUES (3)")  # and the connection goes on working
     assert await _values(tdb) == [3]
+
+
+@pytest.mark.parametrize("kind", ["transaction", "execute"])
+async def test_a_read_is_answered_while_a_write_of_the_same_process_waits_for_another_process(tdb, kind):
+    """Issue 13: one write waiting for another process's lock used to hold the process's connection (its busy
+    wait ran on aiosqlite's thread, under the asyncio lock) for up to 10 s, so every reader waited behind it."""
+    other = _hold_write_lock(tdb.path)
+
+    async def write() -> None:
+        if kind == "execute":
+            await tdb.execute("INSERT INTO t (v) VALUES (1)")
+        else:
+            async with tdb.transaction() as tx:
+                await tx.execute("INSERT INTO t (v) VALUES (1)")
+
+    writer = asyncio.create_task(write())
+    try:
+        await asyncio.sleep(0.1)  # the writer is waiting for the lock now
+        reader = asyncio.create_task(tdb.fetchval("SELECT count(*) FROM t"))
+        done, _ = await asyncio.wait({reader, writer}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
+        assert done == {reader}  # answered while the write still waits
+        assert reader.result() == 0
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    await writer  # and the write goes through once the lock is free
+    assert await _values(tdb) == [1]
 
 
 async def test_reads_do_not_wait_for_a_writer(tdb):

@@ -498,6 +498,11 @@ class BotApiEmulator:
         self._changed()
         return update_id
 
+    def push_raw(self, payload: dict[str, Any]) -> int:
+        """Queue an update exactly as given, with the next update id (fault tests: an update PTB can't read)."""
+        with self._cond:
+            return self._queue(payload)
+
     def user_sends(self, user_id: int, text: str) -> int:
         """The user types ``text`` (a leading ``/command`` becomes a bot_command entity). Returns the message id."""
         with self._cond:
