@@ -26,10 +26,12 @@ from handlers import (
     new_loan,
     onboarding,
     participant_link,
+    pauses,
     registration,
     registry,
     repayment,
     verification,
+    visits,
 )
 from handlers.forms.engine import Dispatcher
 from handlers.registry import install
@@ -43,6 +45,8 @@ FEATURES = (
     verification,
     cash,
     new_loan,
+    visits,
+    pauses,
     digest,
     events,
     registration,
