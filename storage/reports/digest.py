@@ -297,6 +297,36 @@ async def weekly(q: Queryable, first_monday: date, weeks: int, kelurahan_code: s
     return [Week(first_monday + timedelta(days=7 * k), got.get(k, 0), owed.get(k, 0)) for k in range(weeks)]
 
 
+@dataclass(frozen=True)
+class Promises:
+    """Promises to pay (``/kunjungan``) of one kelurahan: due this week, and broken lately."""
+
+    kelurahan_code: str
+    due_this_week: int
+    broken: int
+
+
+async def promises(q: Queryable, week_start: date, week_end: date, broken_since: date, today: date,
+                   kelurahan_code: str | None = None) -> dict[str, Promises]:
+    """Per kelurahan: promises whose date falls in ``[week_start, week_end]`` (any verdict), and promises
+    judged broken whose date falls in ``[broken_since, today)``."""
+    rows = await q.fetchall(
+        """
+        SELECT kelurahan_code,
+               SUM(promise_on BETWEEN :ws AND :we) AS due_week,
+               SUM(promise_status = 'broken' AND promise_on >= :bs AND promise_on < :today) AS broken
+        FROM visits
+        WHERE promise_status IS NOT NULL AND (:kel IS NULL OR kelurahan_code = :kel)
+          AND promise_on >= MIN(:ws, :bs)
+        GROUP BY kelurahan_code
+        """,
+        {"ws": week_start.isoformat(), "we": week_end.isoformat(), "bs": broken_since.isoformat(),
+         "today": today.isoformat(), "kel": kelurahan_code},
+    )
+    return {r["kelurahan_code"]: Promises(r["kelurahan_code"], r["due_week"] or 0, r["broken"] or 0)
+            for r in rows if (r["due_week"] or r["broken"])}
+
+
 async def kelurahan_names(q: Queryable) -> dict[str, str]:
     rows = await q.fetchall("SELECT code, name FROM kelurahan")
     return {r["code"]: r["name"] for r in rows}
