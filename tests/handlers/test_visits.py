@@ -159,3 +159,35 @@ async def test_a_kept_promise_and_an_unlinked_borrower(running, tester, world, m
 async def test_a_borrower_cannot_log_visits(running, tester, world):
     await tester.command(world["b"], "kunjungan")
     assert "Siapa yang dikunjungi" not in tester.last(world["b"]).text
+
+
+async def test_a_half_done_visit_survives_a_restart_and_the_promise_can_be_dropped(running, world):
+    tu = world["tu"]
+    tester = running.tester
+    await tester.command(tu, "kunjungan")
+    await tester.send(tu, "Yohanis")
+    await tester.press(tu, tester.last(tu).button("Yohanis Ndolu"))
+    await tester.press(tu, tester.last(tu).button("Hari ini"))
+    refused = tester.last(tu).button("Menolak")
+    await running.restart()
+    tester, db = running.tester, running.app.db
+    await tester.press(tu, refused)
+    assert "catatan singkat" in tester.last(tu).text  # the draft survived; the outcome button worked
+    await tester.send(tu, "Tidak mau bicara")
+    await tester.press(tu, tester.last(tu).button("Lewati"))
+    summary = tester.last(tu)  # refused: no promise is asked
+    assert "Hasil: menolak" in summary.text and "Janji bayar: tidak ada" in summary.text
+    assert "Foto: tidak ada" in summary.text and "Tanggal: 28 November 2026" in summary.text
+    await tester.press(tu, summary.button("Ubah hasil"))
+    await tester.press(tu, tester.last(tu).button("Tidak di rumah"))
+    await tester.press(tu, tester.last(tu).button("Ya"))  # now a promise is asked
+    await tester.send(tu, "1 jt")
+    await tester.send(tu, "hari ini")
+    assert "Janji bayar: <b>Rp1.000.000</b> pada 28 November 2026" in tester.last(tu).text
+    await tester.press(tu, tester.last(tu).button("Ubah janji bayar"))
+    await tester.press(tu, tester.last(tu).button("Tidak"))
+    assert "Janji bayar: tidak ada" in tester.last(tu).text
+    await tester.press(tu, tester.last(tu).button("Konfirmasi"))
+    row = await db.fetchone("SELECT outcome, note, photo_file_id, promise_amount, promise_on, promise_status "
+                            "FROM visits")
+    assert tuple(row) == ("not_home", "Tidak mau bicara", None, None, None, None)
