@@ -9,8 +9,8 @@ kelurahan. Its length is ``ends_on - starts_on + 1`` days. The rules, as documen
    date (nothing is owed, and the on-time record of a paid one must not change).
 2. **Days in arrears do not grow during a pause.** Days in arrears = days from the due date of the oldest
    unpaid instalment to today, *minus the paused days in between* (:func:`days_in_arrears`); the
-   kolektibilitas bucket follows from that figure. A loan 10 days late when a 30-day pause starts is still 10
-   days late when it ends, and 11 the day after.
+   kolektibilitas bucket follows from that figure. A loan 9 days late the day before a pause starts is still 9
+   days late on the pause's last day, and 10 the day after.
 3. **Silence.** While a pause covers today (:func:`active_on`), no D+ reminder, escalation or promise reminder
    goes out in its kelurahan.
 
