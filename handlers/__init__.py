@@ -30,11 +30,13 @@ from handlers import (
     new_loan,
     onboarding,
     participant_link,
+    pauses,
     receipts,
     registration,
     registry,
     repayment,
     verification,
+    visits,
 )
 from handlers.forms.engine import Dispatcher
 from handlers.registry import install
@@ -51,6 +53,8 @@ FEATURES = (
     verification,
     cash,
     new_loan,
+    visits,
+    pauses,
     digest,
     events,
     registration,

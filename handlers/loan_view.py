@@ -11,7 +11,8 @@ kelurahan's treasurer, admin and lurah.
   (``rcpt:<receipt id>``, :mod:`handlers.receipts`).
 * ``/peminjam`` lists the active loans of the viewer's kelurahan from ``loans.borrowers_overview``, riskiest
   first, ``PAGE_SIZE`` per page, with ‹ › buttons (``brw:page:<n>``) and one button per borrower
-  (``brw:show:<person id>``) opening the same detail as ``/pinjaman`` plus the borrower's masked phone.
+  (``brw:show:<person id>``) opening the same detail as ``/pinjaman`` plus the borrower's masked phone and the
+  visit history (the latest ``RECENT_VISITS`` visits of ``/kunjungan``, with their promises to pay).
 
 Decisions
 ---------
@@ -40,13 +41,20 @@ from handlers.common import Context, Who, answer_callback, app_of, button, guard
 from handlers.feature import FeatureHandlers
 from handlers.receipts import receipt_button
 from messages import render, rupiah
-from storage import loans, people, receipts, repayments
+from storage import loans, people, receipts, repayments, visits
 
 LOAN = CommandSpec("pinjaman", "loan", frozenset({Role.BORROWER}))
 BORROWERS = CommandSpec("peminjam", "borrowers", frozenset({Role.TREASURER, Role.ADMIN, Role.LURAH}))
 COMMANDS = (LOAN, BORROWERS)
 PAGE_SIZE = 8
 RECENT_PAYMENTS = 5
+RECENT_VISITS = 5
+#: a visit's note is cut to this many characters in the history, so the detail stays under 4096 characters
+NOTE_SHOWN = 120
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= NOTE_SHOWN else text[: NOTE_SHOWN - 1].rstrip() + "…"
 
 
 async def loan_entries(context: Context, borrower_id: int) -> list[dict[str, Any]]:
@@ -119,7 +127,7 @@ async def _show_own(update: Update, context: Context, who: Who) -> None:
         await send(update, context, who, "loans/none")
         return
     await send(update, context, who, "loans/detail", staff=False, name=person.name, phone=person.phone,
-               loans=entries, reply_markup=detail_markup(entries, who.lang))
+               loans=entries, visits=[], visits_total=0, reply_markup=detail_markup(entries, who.lang))
 
 
 @guarded(LOAN)
@@ -197,8 +205,16 @@ async def borrowers_button(update: Update, context: Context, who: Who) -> None:
         await answer_callback(update, who, "errors/not_allowed", alert=True)
         return
     await answer_callback(update, who)
+    db = app_of(context).db
+    history = [
+        {"visited_on": v.visited_on, "outcome": v.outcome, "note": _short(v.note), "by": v.recorded_by_name,
+         "photo": v.photo_file_id is not None, "promise_amount": v.promise_amount, "promise_on": v.promise_on,
+         "promise_status": v.promise_status}
+        for v in await visits.for_borrower(db, borrower.id, limit=RECENT_VISITS)
+    ]
     await send(update, context, who, "loans/detail", staff=True, name=borrower.name, phone=borrower.phone,
-               loans=entries, reply_markup=detail_markup(entries, who.lang))
+               loans=entries, visits=history, visits_total=await visits.count_for_borrower(db, borrower.id),
+               reply_markup=detail_markup(entries, who.lang))
 
 
 def handlers() -> FeatureHandlers:

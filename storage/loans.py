@@ -34,8 +34,10 @@ from bot.domain.loans import (
     build_schedule,
     fee_per_installment,
 )
+from bot.domain.pauses import Pause, move_schedule
+from bot.domain.pauses import days_in_arrears as paused_days_in_arrears
 from bot.domain.roles import Role
-from storage import audit, people
+from storage import audit, pauses, people
 from storage.db import Queryable, utc_text
 
 STATUSES = ("active", "paid_off", "written_off")
@@ -76,6 +78,8 @@ class LoanSummary:
     state: LoanState
     installment_ids: dict[int, int]  # instalment number -> installments.id
     pending_total: int  # sum of this loan's pending repayments
+    #: the pauses of the loan's kelurahan (days in arrears do not grow during one, bot/domain/pauses.py)
+    pauses: tuple[Pause, ...] = ()
 
     @property
     def outstanding(self) -> int:
@@ -104,7 +108,9 @@ class LoanSummary:
         return max(self.owed_on(day) - self.pending_total, 0)
 
     def days_in_arrears(self, today: date) -> int:
-        return self.state.days_in_arrears(today)
+        """Days in arrears with the kelurahan's pauses taken out (rule 2 of :mod:`bot.domain.pauses`)."""
+        oldest = self.state.oldest_unpaid()
+        return paused_days_in_arrears(None if oldest is None else oldest.installment.due_date, today, self.pauses)
 
     def overdue_amount(self, today: date) -> int:
         return self.state.overdue_amount(today)
@@ -152,8 +158,12 @@ async def create(
     now: datetime,
     import_key: str | None = None,
 ) -> Loan:
-    """Insert a loan and its schedule (raises :class:`bot.domain.loans.LoanTermsError` for bad terms); audited."""
-    schedule = build_schedule(terms)  # validates the terms first
+    """Insert a loan and its schedule (raises :class:`bot.domain.loans.LoanTermsError` for bad terms); audited.
+
+    Due dates inside a pause already declared for the kelurahan are moved by its length (rule 1 of
+    :mod:`bot.domain.pauses`); ``paused_from`` keeps the scheduled date."""
+    planned = build_schedule(terms)  # validates the terms first
+    schedule = move_schedule(planned, await pauses.for_kelurahan(tx, kelurahan_code))
     stamp = utc_text(now)
     result = await tx.execute(
         """
@@ -180,13 +190,13 @@ async def create(
     assert loan_id is not None
     await tx.executemany(
         """
-        INSERT INTO installments (loan_id, number, due_date, principal_due, fee_due)
-        VALUES (:loan, :number, :due, :principal, :fee)
+        INSERT INTO installments (loan_id, number, due_date, principal_due, fee_due, paused_from)
+        VALUES (:loan, :number, :due, :principal, :fee, :paused_from)
         """,
         [
             {"loan": loan_id, "number": i.number, "due": i.due_date.isoformat(), "principal": i.principal_due,
-             "fee": i.fee_due}
-            for i in schedule
+             "fee": i.fee_due, "paused_from": None if i.due_date == p.due_date else p.due_date.isoformat()}
+            for i, p in zip(schedule, planned, strict=True)
         ],
     )
     await audit.record(
@@ -284,6 +294,7 @@ async def summary(q: Queryable, loan_id: int) -> LoanSummary | None:
         state=state,
         installment_ids={r["number"]: r["id"] for r in rows},
         pending_total=row["pending_total"],
+        pauses=tuple(await pauses.for_kelurahan(q, row["kelurahan_code"])),
     )
 
 
@@ -293,10 +304,12 @@ async def borrowers_overview(
     """Active loans of a kelurahan, riskiest first, computed in SQL from the instalments' paid columns.
 
     Order: days in arrears (desc), overdue amount (desc), name, loan id. Returns one page and the total count.
+    Days in arrears leave out the kelurahan's paused days (:func:`storage.pauses.paused_days_sql`).
     """
     params = {"kel": kelurahan_code, "today": today.isoformat(), "limit": limit, "offset": offset}
+    paused = pauses.paused_days_sql("agg.oldest_overdue", ":today", ":kel")
     rows = await q.fetchall(
-        """
+        f"""
         WITH agg AS (
             SELECT l.id AS loan_id, l.borrower_id, l.principal,
                    SUM(i.principal_due + i.fee_due - i.principal_paid - i.fee_paid) AS outstanding,
@@ -311,7 +324,9 @@ async def borrowers_overview(
             GROUP BY l.id
         )
         SELECT agg.*, p.name, p.telegram_user_id IS NOT NULL AS linked,
-               CAST(COALESCE(julianday(:today) - julianday(agg.oldest_overdue), 0) AS INTEGER) AS days
+               CASE WHEN agg.oldest_overdue IS NULL THEN 0
+                    ELSE MAX(0, CAST(julianday(:today) - julianday(agg.oldest_overdue) AS INTEGER)
+                                - CAST({paused} AS INTEGER)) END AS days
         FROM agg JOIN people AS p ON p.id = agg.borrower_id
         ORDER BY days DESC, agg.overdue_amount DESC, p.name, agg.loan_id
         LIMIT :limit OFFSET :offset

@@ -15,7 +15,10 @@ would leave those rows unfound (never cancelled, never scrubbed).
   the due date, negative before);
 * ``notice`` · ``notice:unreg:reg:<registration_id>:reg:<promoted_id or 0>:to:<coordinator_id>``: the notice to a
   coordinator that a participant cancelled (queued by :mod:`handlers.registration`); it names both
-  registrations (:func:`registration_mark`), so erasing either participant finds it.
+  registrations (:func:`registration_mark`), so erasing either participant finds it;
+* ``promise_reminder`` · ``promise:<visit_id>:remind``: the borrower's reminder on a promise's date (issue 16);
+* ``promise_result`` · ``promise:<visit_id>:result:<treasurer_id>``: kept or broken, the day after;
+* ``pause_notice`` · ``pause:<pause_id>:<person_id>``: the one message a borrower gets about a pause.
 """
 
 from __future__ import annotations
@@ -64,3 +67,22 @@ def unregistered_notice_key(registration_id: int, promoted_id: int | None, coord
 def registration_mark(registration_id: int) -> str:
     """What the key of every notice about a registration contains (see :func:`unregistered_notice_key`)."""
     return f":reg:{registration_id}:"
+
+
+PROMISE_REMINDER_KIND = "promise_reminder"
+PROMISE_RESULT_KIND = "promise_result"
+PROMISE_PREFIX = "promise:"
+PAUSE_NOTICE_KIND = "pause_notice"
+PAUSE_NOTICE_PREFIX = "pause:"
+
+
+def promise_reminder_key(visit_id: int) -> str:
+    return f"{PROMISE_PREFIX}{visit_id}:remind"
+
+
+def promise_result_key(visit_id: int, treasurer_id: int) -> str:
+    return f"{PROMISE_PREFIX}{visit_id}:result:{treasurer_id}"
+
+
+def pause_notice_key(pause_id: int, person_id: int) -> str:
+    return f"{PAUSE_NOTICE_PREFIX}{pause_id}:{person_id}"

@@ -18,6 +18,9 @@ Decisions:
   :data:`EVENT_LIST_LIMIT` then "dan N lainnya", titles cut to :data:`EVENT_TITLE_MAX` characters; and the
   latest outcome per trainee recorded in the last 90 days, counted by status. The city version adds one
   total line of sign-ups only (counts, no names, no titles).
+* Promises to pay (issue 16, ``/kunjungan``): "due this week" counts the promises whose date falls Monday to
+  Sunday of ``today``'s week (:func:`promise_week`), "broken" those judged broken whose date was in the 7
+  days before ``today`` (:func:`broken_since`), so a broken promise shows in a week of digests, then drops.
 * The weekly chart's figures come from here; the PNG is drawn by :mod:`bot.jobs.charts` (matplotlib is no
   part of the pure rules).
 """
@@ -54,6 +57,16 @@ def chart_start(today: date, weeks: int = CHART_WEEKS) -> date:
     return this_monday - timedelta(weeks=weeks)
 
 
+def promise_week(today: date) -> tuple[date, date]:
+    """Monday and Sunday of ``today``'s week."""
+    monday = today - timedelta(days=today.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def broken_since(today: date) -> date:
+    return today - timedelta(days=7)
+
+
 def age_hours(reported_at_utc: str | None, now: datetime) -> int | None:
     if reported_at_utc is None:
         return None
@@ -76,6 +89,7 @@ class DailyFigures:
     unreachable: Sequence[Any] = ()  # storage.reports.digest.Unreachable, at most LIST_LIMIT
     events: Any = None  # storage.reports.events.EventDigest | None
     tz: Any = None  # the WITA zone, to show event start times (None: Asia/Makassar)
+    promises: Any = None  # storage.reports.digest.Promises | None
 
 
 def _short(text: str, limit: int) -> str:
@@ -139,6 +153,8 @@ def daily_context(f: DailyFigures) -> dict[str, Any]:
         "unreachable": [{"name": u.name, "linked": u.linked} for u in f.unreachable[:LIST_LIMIT]],
         "unreachable_more": max(unreachable_total - LIST_LIMIT, 0),
         "unreachable_total": unreachable_total,
+        "promises_due_week": f.promises.due_this_week if f.promises else 0,
+        "promises_broken": f.promises.broken if f.promises else 0,
         **events_context(f.events, f.tz),
     }
 

@@ -21,6 +21,8 @@ Decisions:
   treasurer of the kelurahan, listing every such borrower (dedupe ``esc:<kel>:<date>:<treasurer_id>``), at
   most :data:`ESCALATION_LIST_LIMIT` names then "dan N lainnya". Borrowers whose instalment is covered by a
   pending repayment are left out (the treasurer has to verify, not chase).
+* A pause (bot/domain/pauses.py, rule 3): while one covers today in a kelurahan, no D+ reminder and no
+  escalation goes out there (D-3 and D-0 still do: a due date inside a pause has moved past its end).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 
 from bot.domain.roles import Role
 from bot.jobs.base import Cleanup, JobSpec
-from storage import outbox, outbox_keys, people
+from storage import outbox, outbox_keys, pauses, people
 from storage.db import Database
 from storage.reports import reminders as repo
 
@@ -68,6 +70,8 @@ async def run(db: Database, now: datetime, settings: Any) -> int:
     async with db.transaction() as tx:
         await _cancel_stale(tx)
         planned = await repo.due_on(tx, {**reminder_targets, **escalation_targets})
+        paused = await pauses.paused_kelurahan(tx, today)
+        planned = [i for i in planned if i.offset <= 0 or i.kelurahan_code not in paused]
         for item in planned:
             if item.offset not in reminder_targets or not item.reachable:
                 continue

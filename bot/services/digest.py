@@ -28,6 +28,7 @@ async def kelurahan_contexts(
     """``digest/daily`` contexts per kelurahan (every kelurahan that has any figure, or just
     ``kelurahan_code``, which is always present, with zeros when nothing is there)."""
     start, end = assemble.month_to_date(today)
+    week_start, week_end = assemble.promise_week(today)
     figures = {
         "yesterday": await repo.verified_between(
             q, _local_midnight(today - timedelta(days=1), tz), _local_midnight(today, tz), kelurahan_code),
@@ -36,6 +37,8 @@ async def kelurahan_contexts(
         "portfolio": await repo.portfolio(q, today, kelurahan_code),
         "overdue": await repo.most_overdue(q, today, kelurahan_code, limit=assemble.LIST_LIMIT),
         "unreachable": await repo.unreachable_borrowers(q, kelurahan_code, limit=assemble.LIST_LIMIT),
+        "promises": await repo.promises(q, week_start, week_end, assemble.broken_since(today), today,
+                                        kelurahan_code),
     }
     names = await repo.kelurahan_names(q)
     codes = set().union(*(f.keys() for f in figures.values()))
@@ -47,6 +50,7 @@ async def kelurahan_contexts(
             yesterday=figures["yesterday"].get(code), pending=figures["pending"].get(code),
             collection=figures["collection"].get(code), portfolio=figures["portfolio"].get(code),
             overdue=figures["overdue"].get(code, ()), unreachable=figures["unreachable"].get(code, ()),
+            promises=figures["promises"].get(code),
             events=await event_reports.digest_section(q, code, today, tz, now), tz=tz,  # Karang Taruna (issue 5)
         )), **disbursement_section(await disbursement_repo.open_for_kelurahan(q, code, limit=DISBURSEMENT_LINES))}
         for code in codes

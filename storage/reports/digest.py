@@ -25,26 +25,37 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from storage.db import Queryable, utc_text
+from storage.pauses import paused_days_sql
 
 #: Days-in-arrears CASE matching bot.domain.loans.collectibility (1: 0 days, 2: 1–90, 3: 91–120, 4: 121–180, 5: >180)
 _BUCKET_SQL = (
     "CASE WHEN dpd = 0 THEN 1 WHEN dpd <= 90 THEN 2 WHEN dpd <= 120 THEN 3 WHEN dpd <= 180 THEN 4 ELSE 5 END"
 )
 
+_PAUSED = paused_days_sql("r.oldest_due", ":today", "r.kelurahan_code")
+
 #: Per active loan: outstanding, outstanding principal, overdue amount and days in arrears as of :today.
+#: Days in arrears leave out the kelurahan's paused days (bot/domain/pauses.py, rule 2).
 _PER_LOAN = """
-per_loan AS (
+per_loan_raw AS (
     SELECT l.id AS loan_id, l.kelurahan_code, l.borrower_id,
            SUM(i.principal_due + i.fee_due - i.principal_paid - i.fee_paid) AS outstanding,
            SUM(i.principal_due - i.principal_paid) AS outstanding_principal,
            SUM(CASE WHEN i.due_date < :today
                     THEN i.principal_due + i.fee_due - i.principal_paid - i.fee_paid ELSE 0 END) AS overdue,
-           CASE WHEN MIN(i.due_date) < :today
-                THEN CAST(julianday(:today) - julianday(MIN(i.due_date)) AS INTEGER) ELSE 0 END AS dpd
+           MIN(i.due_date) AS oldest_due
     FROM loans AS l
     JOIN installments AS i ON i.loan_id = l.id AND i.paid_on IS NULL
     WHERE l.status = 'active' AND (:kel IS NULL OR l.kelurahan_code = :kel)
     GROUP BY l.id
+),
+per_loan AS (
+    SELECT r.*,
+           CASE WHEN r.oldest_due < :today
+                THEN MAX(0, CAST(julianday(:today) - julianday(r.oldest_due) AS INTEGER)
+                            - CAST(""" + _PAUSED + """ AS INTEGER))
+                ELSE 0 END AS dpd
+    FROM per_loan_raw AS r
 )
 """
 
@@ -284,6 +295,36 @@ async def weekly(q: Queryable, first_monday: date, weeks: int, kelurahan_code: s
     got = {r["week"]: r["total"] for r in collected}
     owed = {r["week"]: r["total"] for r in due}
     return [Week(first_monday + timedelta(days=7 * k), got.get(k, 0), owed.get(k, 0)) for k in range(weeks)]
+
+
+@dataclass(frozen=True)
+class Promises:
+    """Promises to pay (``/kunjungan``) of one kelurahan: due this week, and broken lately."""
+
+    kelurahan_code: str
+    due_this_week: int
+    broken: int
+
+
+async def promises(q: Queryable, week_start: date, week_end: date, broken_since: date, today: date,
+                   kelurahan_code: str | None = None) -> dict[str, Promises]:
+    """Per kelurahan: promises whose date falls in ``[week_start, week_end]`` (any verdict), and promises
+    judged broken whose date falls in ``[broken_since, today)``."""
+    rows = await q.fetchall(
+        """
+        SELECT kelurahan_code,
+               SUM(promise_on BETWEEN :ws AND :we) AS due_week,
+               SUM(promise_status = 'broken' AND promise_on >= :bs AND promise_on < :today) AS broken
+        FROM visits
+        WHERE promise_status IS NOT NULL AND (:kel IS NULL OR kelurahan_code = :kel)
+          AND promise_on >= MIN(:ws, :bs)
+        GROUP BY kelurahan_code
+        """,
+        {"ws": week_start.isoformat(), "we": week_end.isoformat(), "bs": broken_since.isoformat(),
+         "today": today.isoformat(), "kel": kelurahan_code},
+    )
+    return {r["kelurahan_code"]: Promises(r["kelurahan_code"], r["due_week"] or 0, r["broken"] or 0)
+            for r in rows if (r["due_week"] or r["broken"])}
 
 
 async def kelurahan_names(q: Queryable) -> dict[str, str]:

@@ -15,6 +15,7 @@ _DAILY = {
     "overdue_more": 190, "overdue_total": 200,
     "unreachable": [{"name": f"{_LONG} {n}", "linked": n % 2 == 0} for n in range(10)],
     "unreachable_more": 190, "unreachable_total": 200, "scheduled": True,
+    "promises_due_week": 12, "promises_broken": 3,
     # Karang Taruna (issue 5): 10 upcoming events with titles at the cut length, and more beyond
     "signups": 1234,
     "upcoming": [{"title": "Pelatihan Servis AC dan Kelistrikan Rumah Tangga untuk Pemu…", "day": "2026-12-0" + str(n),

@@ -38,6 +38,10 @@ SAMPLES = {
     "loans/none": {},
     "loans/detail": {
         "staff": True,
+        "visits": [{"visited_on": date(2026, 11, 20), "outcome": "not_home", "note": "x" * 120,
+                    "by": "Fransiska Manafe Bria Seran", "photo": True, "promise_amount": 1_500_000,
+                    "promise_on": date(2026, 12, 5), "promise_status": "broken"}] * 5,
+        "visits_total": 12,
         "name": "Maria Goreti Bria Seran",
         "phone": "+6281234567890",
         "loans": [
