@@ -16,6 +16,7 @@ from telegram.ext import Application
 from bot.domain.commands import CommandSpec
 from handlers import (
     cash,
+    cash_book,
     digest,
     errors,
     events,
@@ -42,6 +43,7 @@ FEATURES = (
     loan_view,
     verification,
     cash,
+    cash_book,
     new_loan,
     digest,
     events,
