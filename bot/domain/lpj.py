@@ -42,7 +42,7 @@ from fractions import Fraction
 
 from bot.domain import cash_book
 from bot.domain.cash_book import MonthBook, Movement
-from bot.domain.loans import Installment, LoanState, Payment, allocate, collectibility
+from bot.domain.loans import Installment, LoanState, OverpaymentError, Payment, allocate, collectibility
 
 PAR_DAYS = 30
 
@@ -284,10 +284,15 @@ def movements(facts: KelurahanFacts, states: dict[int, LoanState] | None = None)
         for a in state.allocations:
             fee, principal = splits.get(a.payment_id, (0, 0))
             splits[a.payment_id] = (fee + a.fee_paid, principal + a.principal_paid)
+    schedules = {loan.id: loan.schedule for loan in facts.loans}
     for r in facts.repayments:
         if r.status not in ("verified", "reversed"):
             continue
         effect = cash_book.repayment_effect(r.method, r.amount)
+        if r.id not in splits and states is not None and r.loan_id in schedules:
+            split = _split_as_it_stood(schedules[r.loan_id], facts.repayments, r)
+            if split is not None:
+                splits[r.id] = split
         fee, principal = splits.get(r.id, (None, None))
         ref = cash_book.repayment_ref(r.id)
         name = names.get(r.loan_id, "")
@@ -297,6 +302,21 @@ def movements(facts: KelurahanFacts, states: dict[int, LoanState] | None = None)
             out.append(Movement(r.reversed_on, cash_book.REPAYMENT_REVERSAL, -effect, ref, r.reversal_reason or "",
                                 order=(3, r.id), reverses=ref))
     return out
+
+
+def _split_as_it_stood(schedule: Sequence[Installment], repayments: Sequence[RepaymentFacts],
+                       payment: RepaymentFacts) -> tuple[int, int] | None:
+    """(fee, principal) of a reversed payment as it was allocated while it stood: a payment's allocation depends
+    only on the payments before it (oldest instalment first), so allocate those that still stand and it."""
+    key = (payment.paid_on, payment.id)
+    before = [Payment(r.id, r.amount, r.paid_on) for r in repayments
+              if r.loan_id == payment.loan_id and r.status == "verified" and (r.paid_on, r.id) < key]
+    try:
+        state = allocate(schedule, [*before, Payment(payment.id, payment.amount, payment.paid_on)])
+    except OverpaymentError:
+        return None
+    mine = [a for a in state.allocations if a.payment_id == payment.id]
+    return sum(a.fee_paid for a in mine), sum(a.principal_paid for a in mine)
 
 
 def _state(loan: LoanFacts, payments: Sequence[Payment]) -> LoanState:

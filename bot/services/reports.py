@@ -1,0 +1,28 @@
+"""Use cases of the monthly report (LPJ): one kelurahan's month, or the city's, as figures.
+
+The bot (``/laporan``), the CLI (``pem-bot report``) and the monthly job all call these, then draw the files with
+:mod:`messages.reports`. Reading only: no transaction, no audit row here (the callers audit who took which report).
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from bot.domain.lpj import MonthlyReport, city_rows, month_bounds, monthly_report
+from storage.db import Queryable
+from storage.reports import lpj as read_model
+
+
+async def kelurahan_report(q: Queryable, code: str, year: int, month: int, tz: tzinfo) -> MonthlyReport:
+    first, last = month_bounds(year, month)
+    facts = await read_model.facts(q, first, last, tz, code)
+    if code not in facts:
+        raise LookupError(f"no kelurahan {code}")
+    return monthly_report(facts[code], year, month)
+
+
+async def city_report(q: Queryable, year: int, month: int, tz: tzinfo) -> list[MonthlyReport]:
+    """Every kelurahan's report of the month, in the city report's order (arrears first)."""
+    first, last = month_bounds(year, month)
+    facts = await read_model.facts(q, first, last, tz)
+    return city_rows(monthly_report(f, year, month) for f in facts.values())
