@@ -31,6 +31,7 @@ from handlers import (
     participant_link,
     registration,
     repayment,
+    report,
     verification,
 )
 from handlers.forms.engine import Dispatcher
@@ -46,6 +47,7 @@ FEATURES = (
     cash_book,
     new_loan,
     digest,
+    report,
     events,
     registration,
     followup,

@@ -1,7 +1,8 @@
 """Use cases of the monthly report (LPJ): one kelurahan's month, or the city's, as figures.
 
 The bot (``/laporan``), the CLI (``pem-bot report``) and the monthly job all call these, then draw the files with
-:mod:`messages.reports`. Reading only: no transaction, no audit row here (the callers audit who took which report).
+:mod:`messages.reports`. The figures are read without a transaction; :func:`record_download` audits who took
+which report.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from bot.domain.lpj import MonthlyReport, city_rows, month_bounds, monthly_report
-from storage.db import Queryable
+from storage import audit, drafts
+from storage.db import Database, Queryable
 from storage.reports import lpj as read_model
 
 
@@ -26,3 +28,16 @@ async def city_report(q: Queryable, year: int, month: int, tz: tzinfo) -> list[M
     first, last = month_bounds(year, month)
     facts = await read_model.facts(q, first, last, tz)
     return city_rows(monthly_report(f, year, month) for f in facts.values())
+
+
+async def record_download(
+    db: Database, *, person_id: int | None, scope: str, month: str, fmt: str, via: str, draft_of: int | None = None,
+) -> None:
+    """Audit who took which report (``report.downloaded``: scope is a kelurahan code or ``city``), and finish the
+    /laporan form (``draft_of``) in the same transaction."""
+    async with db.transaction() as tx:
+        await audit.record(tx, "report.downloaded", actor_person_id=person_id, entity="report",
+                           kelurahan_code=None if scope == "city" else scope,
+                           details={"scope": scope, "month": month, "format": fmt, "via": via})
+        if draft_of is not None:
+            await drafts.delete(tx, draft_of)
