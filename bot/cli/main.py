@@ -18,6 +18,7 @@ from typing import Any
 from telegram import Bot
 
 from bot.cli import events as events_cli
+from bot.cli import report as report_cli
 from bot.cli import run as run_cli
 from bot.cli import seed_synthetic
 from bot.cli.common import EXIT_CONFIG, CliError, open_database, say
@@ -269,6 +270,11 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- report ---------------------------------------------------------------------------------------------------
+def cmd_report(args: argparse.Namespace) -> int:
+    return report_cli.cmd_report(args, load_settings(require_token=False))
+
+
 # --- wiring ---------------------------------------------------------------------------------------------------
 Subcommand = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
@@ -315,6 +321,8 @@ SUBCOMMANDS: dict[str, tuple[str, Subcommand]] = {
     "demo-data": ("fill an empty database with a demo kelurahan", (_demo_data_args, cmd_demo_data)),
     "seed-synthetic": ("fill an empty database with a synthetic city (benchmarks)",
                        (seed_synthetic.seed_args, seed_synthetic.cmd_seed_synthetic)),
+    "report": ("write the monthly report (LPJ) of a kelurahan or the city to a file",
+               (report_cli.report_args, cmd_report)),
     "erase-participant": ("anonymise a training participant (keeps the counts)",
                           (events_cli.erase_args, events_cli.cmd_erase_participant)),
 }

@@ -17,3 +17,7 @@ SAMPLES.update({
                     "collected": 10_070_000, "rate": 0.8037, "par30": 0.0912, "balance": 126_612_500,
                     "difference": 17_500},
 })
+
+SAMPLES["plain/cli/report"] = {"path": "/tmp/lpj.xlsx", "size": 12345, "month": "2026-11", "fmt": "xlsx",
+                               "city": False, "name": "Naikoten Satu", "due": 1, "collected": 1, "outstanding": 1,
+                               "balance": 1, "later": 2, "kelurahan": 51, "arrears": 1}
