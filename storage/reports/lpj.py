@@ -10,6 +10,7 @@ passes. Nothing is written.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.domain.loans import Installment
@@ -102,3 +103,23 @@ async def facts(
         )
         for k in kel_rows
     }
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person_id: int
+    kelurahan_code: str
+    role: str
+
+
+async def monthly_recipients(q: Queryable) -> list[Recipient]:
+    """Every active, linked, reachable lurah and treasurer (one row per person and kelurahan, lurah first)."""
+    rows = await q.fetchall(
+        """
+        SELECT p.id, p.kelurahan_code, MIN(pr.role) AS role FROM people AS p
+        JOIN person_roles AS pr ON pr.person_id = p.id AND pr.role IN ('lurah', 'treasurer')
+        WHERE p.active = 1 AND p.reachable = 1 AND p.telegram_chat_id IS NOT NULL AND p.kelurahan_code IS NOT NULL
+        GROUP BY p.id ORDER BY p.kelurahan_code, p.id
+        """
+    )
+    return [Recipient(r[0], r[1], r[2]) for r in rows]

@@ -13,7 +13,7 @@ SAMPLES.update({
     "lpj/caption": {"city": False, "name": "Lai Lai Bisi Kopan", "month_label": "November 2026", "fmt": "pdf",
                     "later": 4},
     "lpj/no_scope": {},
-    "lpj/monthly": {"month_label": "November 2026", "name": "Lai Lai Bisi Kopan", "due": 12_530_000,
+    "lpj/monthly": {"month_first": date(2026, 11, 1), "name": "Lai Lai Bisi Kopan", "due": 12_530_000,
                     "collected": 10_070_000, "rate": 0.8037, "par30": 0.0912, "balance": 126_612_500,
                     "difference": 17_500},
 })
