@@ -41,7 +41,7 @@ COMMANDS = (KAS,)
 KIND = "kas"
 STATEMENT, CORRECT = "statement", "correct"
 CHOICES = (*cash_book.MANUAL_KINDS, STATEMENT, CORRECT)
-EARLIEST = date(2010, 1, 1)
+EARLIEST = service.EARLIEST
 
 
 def month_label(year: int, month: int, lang: str) -> str:

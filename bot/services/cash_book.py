@@ -20,12 +20,15 @@ from enum import StrEnum
 
 from bot.domain import cash_book
 from bot.domain.cash_book import Effect
-from bot.domain.lpj import month_bounds, movements
+from bot.domain.lpj import closing_balance, month_bounds
 from storage import audit, drafts
 from storage import cash_book as repo
 from storage.cash_book import BankStatement, CashEntry
 from storage.db import Database, Queryable
 from storage.reports import lpj as lpj_reports
+
+#: The first day a cash book can hold (the /kas form refuses earlier dates too).
+EARLIEST = date(2010, 1, 1)
 
 
 class Outcome(StrEnum):
@@ -143,14 +146,12 @@ class Position:
 
 async def position(q: Queryable, kelurahan_code: str, day: date, tz: tzinfo) -> Position:
     """Balances of cash on hand and bank at the end of ``day`` (manual entries, disbursements, repayments)."""
-    first = date(2000, 1, 1)
-    facts = (await lpj_reports.facts(q, first, day, tz, kelurahan_code))[kelurahan_code]
-    moves = movements(facts)
+    facts = (await lpj_reports.facts(q, EARLIEST, day, tz, kelurahan_code, with_receipts=False))[kelurahan_code]
     latest = await repo.latest_statement(q, kelurahan_code)
     book_bank = None
     if latest is not None:
         year, month = int(latest.month[:4]), int(latest.month[5:])
         end = month_bounds(year, month)[1]
         # a month not finished yet: the book up to now
-        book_bank = cash_book.balance_at(moves, min(end, day)).bank
-    return Position(day, cash_book.balance_at(moves, day), latest, book_bank)
+        book_bank = closing_balance(facts, min(end, day)).bank
+    return Position(day, closing_balance(facts, day), latest, book_bank)

@@ -32,9 +32,11 @@ def _scope(kelurahan_code: str | None, alias: str) -> str:
 
 
 async def facts(
-    q: Queryable, first: date, last: date, tz: tzinfo, kelurahan_code: str | None = None,
+    q: Queryable, first: date, last: date, tz: tzinfo, kelurahan_code: str | None = None, *,
+    with_receipts: bool = True,
 ) -> dict[str, KelurahanFacts]:
-    """``{code: facts}`` for ``kelurahan_code`` or for every kelurahan of the city (those without any loan too)."""
+    """``{code: facts}`` for ``kelurahan_code`` or for every kelurahan of the city (those without any loan too).
+    ``with_receipts=False`` leaves the receipts out (the cash book's balances do not need them)."""
     day = lru_cache(maxsize=None)(date.fromisoformat)  # dates repeat: parse each once
     params = {"first": first.isoformat(), "last": last.isoformat(), "kel": kelurahan_code, "shift": _shift(last, tz),
               "from": utc_text(datetime.combine(first, time(0), tzinfo=tz)),
@@ -77,7 +79,7 @@ async def facts(
                                                day(r[7]) if r[7] else None, day(r[8]) if r[8] else None, r[9]))
 
     receipts: dict[str, list[ReceiptFacts]] = defaultdict(list)
-    for r in await q.fetchall(
+    for r in [] if not with_receipts else await q.fetchall(
         "SELECT rc.number, rc.kelurahan_code, rc.loan_id, rc.repayment_id, p.name, rc.amount, rc.paid_on,"
         " date(rc.issued_at, :shift), date(rc.voided_at, :shift), rc.void_reason"
         " FROM receipts AS rc JOIN loans AS l ON l.id = rc.loan_id"
