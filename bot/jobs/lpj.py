@@ -5,9 +5,13 @@ The job runs daily (the registry's slot is the WITA date) and does something onl
 (linked, active, not blocked) lurah and treasurer of a kelurahan gets ``lpj/monthly`` through the outbox: the
 month's headline figures and two buttons, ``lpjf:<YYYY-MM>:xlsx`` and ``…:pdf``, which send the files
 (:func:`handlers.report.file_pressed`). Dedupe ``lpj:<kelurahan>:<YYYY-MM>:<person id>``: exactly once per
-person and month, whatever the ticks and restarts. The files themselves are built when a button is pressed, not
-stored in the outbox (it carries text and photos only); they are the same file whenever they are built, since
-every figure is as of the month's end (bot/domain/lpj.py).
+person and month, whatever the ticks and restarts.
+
+Why buttons and not the file in the outbox row: the report names every borrower with their loan and arrears
+(specific personal data under UU 27/2022), and outbox rows are kept after sending (a photo BLOB stays); a file
+built when the button is pressed is never copied into the outbox, and the presser's role is checked at that moment
+(a lurah replaced since the 1st gets nothing). The outbox also carries only text and photos today. The file is the
+same whenever it is built, since every figure is as of the month's end (bot/domain/lpj.py).
 """
 
 from __future__ import annotations
