@@ -8,10 +8,10 @@ Definitions (the report's own sheet repeats them):
 
 * **As of the month's end.** A loan counts when disbursed on or before the last day ``E``. A repayment counts when
   it is verified now and was paid (``paid_on``) on or before ``E``. A later payment therefore never changes the
-  month; running the report twice gives the same figures. Two later events can change a past month, and the report
-  lists both under *later changes* (:class:`LaterChange`): a payment of the month verified after ``E``, and a
-  payment of the month (or before) reversed after ``E`` (it no longer counts, since the truth is that it did not
-  stand). A cash entry typed after ``E`` but dated within the month is listed the same way.
+  month; running the report twice gives the same figures. Later events that do change a past month are listed
+  under *later changes* (:class:`LaterChange`): a payment made by ``E`` but verified after it (it counts), a
+  payment made by ``E`` and reversed after it (it no longer counts, since the truth is that it did not stand), a
+  cash entry dated by ``E`` but typed after it, and a receipt of the month voided after ``E``.
 * **Cash book.** The cash book is a book of record: a reversal is a correcting entry *dated the day it was made*
   (:mod:`bot.domain.cash_book`), so a reversal in December leaves November's cash book as it was closed and appears
   in December's. The portfolio figures (outstanding, arrears, collected) use the corrected truth.
@@ -438,7 +438,7 @@ def monthly_report(facts: KelurahanFacts, year: int, month: int, *, summary_only
             payments[r.loan_id].append(Payment(r.id, r.amount, r.paid_on))
             if r.paid_on >= first:
                 paid_month[r.loan_id] += r.amount
-            if r.verified_on is not None and r.verified_on > last and r.paid_on >= first:
+            if r.verified_on is not None and r.verified_on > last:  # any payment by then: "to date" changes
                 later.append(LaterChange("late_verification", r.verified_on, cash_book.repayment_ref(r.id),
                                          r.paid_on, r.amount))
         elif (r.status == "reversed" and r.reversed_on is not None and r.reversed_on > last
@@ -492,7 +492,7 @@ def monthly_report(facts: KelurahanFacts, year: int, month: int, *, summary_only
 
     entries = facts.entries
     for e in entries:
-        if first <= e.entry_date <= last and e.recorded_on > last:
+        if e.entry_date <= last and e.recorded_on > last:
             later.append(LaterChange("late_entry", e.recorded_on, cash_book.entry_ref(e.id), e.entry_date,
                                      e.amount, e.reason if e.kind == cash_book.REVERSAL else e.description))
     if summary_only:

@@ -182,3 +182,25 @@ def _part(content: bytes, name: str) -> bytes:
 
     with zipfile.ZipFile(io.BytesIO(content)) as z:
         return z.read(name)
+
+
+async def test_a_late_verification_of_an_earlier_month_and_a_backdated_entry_are_listed(db, frozen_clock):
+    await fx.build(db)
+    await db.execute(
+        "INSERT INTO repayments (id, loan_id, amount, paid_on, method, status, reported_by, verified_by, verified_at,"
+        " idempotency_key) VALUES (40, 1, 100000, '2026-10-21', 'cash', 'pending', 1, NULL, NULL, 'late-oct')")
+    before = await _report(db)
+    await db.execute("UPDATE repayments SET status = 'verified', verified_by = 1, verified_at = '2026-12-05 02:00:00'"
+                     " WHERE id = 40")
+    await db.execute(
+        "INSERT INTO cash_entries (kelurahan_code, kind, account, amount, entry_date, description, recorded_at,"
+        " idempotency_key) VALUES (:kel, 'bank_charge', NULL, 5000, '2026-10-30', 'Biaya lupa dicatat',"
+        " '2026-12-06 02:00:00', 'late-oct-entry')", {"kel": fx.KEL})
+    after = await _report(db)
+    assert after.summary.repaid_to_date == before.summary.repaid_to_date + 100_000
+    assert after.summary.bank == before.summary.bank - 5_000
+    assert after.summary.cash == before.summary.cash + 100_000
+    added = [c for c in after.later if c not in before.later]
+    assert [(c.kind, c.ref, c.day.isoformat(), c.on.isoformat(), c.amount) for c in added] == [
+        ("late_verification", "PB-00040", "2026-10-21", "2026-12-05", 100_000),
+        ("late_entry", "KAS-00013", "2026-10-30", "2026-12-06", 5_000)]
