@@ -16,6 +16,7 @@ from bot.domain.commands import CommandSpec
 from handlers import (
     card,
     cash,
+    cash_book,
     digest,
     disbursement,
     errors,
@@ -35,6 +36,7 @@ from handlers import (
     registration,
     registry,
     repayment,
+    report,
     verification,
     visits,
 )
@@ -52,10 +54,12 @@ FEATURES = (
     disbursement,
     verification,
     cash,
+    cash_book,
     new_loan,
     visits,
     pauses,
     digest,
+    report,
     events,
     registration,
     followup,

@@ -20,6 +20,7 @@ from telegram import Bot
 
 from bot.cli import events as events_cli
 from bot.cli import receipts as receipts_cli
+from bot.cli import report as report_cli
 from bot.cli import seed_synthetic
 from bot.cli.common import EXIT_CONFIG, CliError, Process, open_database, say
 from bot.cli.loan_file import read_table
@@ -274,6 +275,11 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- report ---------------------------------------------------------------------------------------------------
+def cmd_report(args: argparse.Namespace) -> int:
+    return report_cli.cmd_report(args, args.process.settings())
+
+
 # --- wiring ---------------------------------------------------------------------------------------------------
 Subcommand = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
@@ -318,6 +324,8 @@ COMMANDS: dict[str, tuple[str, Subcommand]] = {
     "demo-data": ("fill an empty database with a demo kelurahan", (_demo_data_args, cmd_demo_data)),
     "seed-synthetic": ("fill an empty database with a synthetic city (benchmarks)",
                        (seed_synthetic.seed_args, seed_synthetic.cmd_seed_synthetic)),
+    "report": ("write the monthly report (LPJ) of a kelurahan or the city to a file",
+               (report_cli.report_args, cmd_report)),
     "erase-participant": ("anonymise a training participant (keeps the counts)",
                           (events_cli.erase_args, events_cli.cmd_erase_participant)),
     "check-receipt": ("check that a receipt (kuitansi) is genuine and still valid",

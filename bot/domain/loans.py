@@ -497,13 +497,7 @@ def allocate(schedule: Sequence[Installment], payments: Iterable[Payment]) -> Lo
     """
     scheduled = _check_schedule(schedule)
     ordered = _order_payments(payments)
-    settled_on = _payoff(scheduled, ordered)
-    if settled_on is None:
-        insts = scheduled
-    else:
-        insts = [i if settled_on > _fee_start(scheduled, k)
-                 else Installment(i.number, i.due_date, i.principal_due, 0)
-                 for k, i in enumerate(scheduled)]
+    insts = _without_waived_fees(scheduled, ordered)
 
     fee_paid = [0] * len(insts)
     principal_paid = [0] * len(insts)
@@ -551,6 +545,20 @@ def allocate(schedule: Sequence[Installment], payments: Iterable[Payment]) -> Lo
         total_due=total_due,
         total_paid=total_paid,
     )
+
+
+def _without_waived_fees(scheduled: list[Installment], ordered: list[Payment]) -> list[Installment]:
+    settled_on = _payoff(scheduled, ordered)
+    if settled_on is None:
+        return scheduled
+    return [i if settled_on > _fee_start(scheduled, k) else Installment(i.number, i.due_date, i.principal_due, 0)
+            for k, i in enumerate(scheduled)]
+
+
+def effective_schedule(schedule: Sequence[Installment], payments: Sequence[Payment]) -> list[Installment]:
+    """The schedule these payments are allocated against: as scheduled, or, when they pay the loan off early,
+    without the fees of the months not begun by then (the early-payoff rule of :func:`allocate`)."""
+    return _without_waived_fees(_check_schedule(schedule), _order_payments(payments))
 
 
 def check_new_payment(state: LoanState, amount: int, paid_on: date | None = None) -> None:
