@@ -216,6 +216,26 @@ async def test_write_off_then_recovery_when_the_lurah_is_the_only_treasurer(runn
     (wo,) = await audit.recent(db, action="loan.written_off")
     assert (wo.details["outstanding_before"], wo.details["status_after"]) == (5_500_000, "written_off")
 
+    # a recovery: /catat_bayar on the written-off loan, with its own receipt
+    await tester.command(ltu, "catat_bayar")
+    await tester.send(ltu, "yohanis")
+    await tester.press(ltu, tester.last(ltu).button("Yohanis Ndolu"))
+    await tester.send(ltu, "750rb")
+    await tester.press(ltu, tester.last(ltu).button("Hari ini"))
+    await tester.press(ltu, tester.last(ltu).button("Lewati"))
+    assert "Pemulihan" in tester.last(ltu).text
+    await tester.press(ltu, tester.last(ltu).button("Konfirmasi"))
+    assert any("Pemulihan atas pinjaman yang dihapus bukukan" in t for t in tester.texts(ltu)[-3:])
+    rep = await db.fetchone("SELECT id, kind, status, amount FROM repayments ORDER BY id DESC LIMIT 1")
+    assert (rep["kind"], rep["status"], rep["amount"]) == ("recovery", "verified", 750_000)
+    assert await db.fetchval("SELECT COUNT(*) FROM receipts WHERE repayment_id = :r", {"r": rep["id"]}) == 1
+    assert (await loans.get(db, loan.id)).status == "written_off"
+    assert await reports.recoveries_by_month(db) == {(lt.kelurahan_code, "2026-11"): (1, 750_000)}
+    (one,) = await reports.recoveries(db, lt.kelurahan_code, date(2026, 11, 1), date(2026, 11, 30))
+    assert one.amount == 750_000
+    total = await reports.written_off_total(db, lt.kelurahan_code)
+    assert (total.recovered, total.outstanding) == (750_000, 4_750_000)
+    assert len(await audit.recent(db, action="repayment.recovered")) == 1
 
 
 async def test_nobody_decides_on_their_own_loan_and_the_maker_is_told_when_nobody_can(running, tester, make_person):
