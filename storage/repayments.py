@@ -292,7 +292,10 @@ async def decide(
             raise Overpayment(summary.outstanding, summary.still_owed) from exc
     updated = await tx.execute(
         """
-        UPDATE repayments SET status = :status, verified_by = :by, verified_at = :now, reason = :reason
+        UPDATE repayments SET status = :status, verified_by = :by, verified_at = :now, reason = :reason,
+               kind = CASE WHEN :status = 'verified'
+                            AND (SELECT l.status FROM loans AS l WHERE l.id = repayments.loan_id) = 'written_off'
+                           THEN 'recovery' ELSE kind END  -- reported before a write-off, verified after it
         WHERE id = :id AND status = 'pending'
         """,
         {"status": "verified" if approve else "rejected", "by": by, "now": utc_text(now),

@@ -211,28 +211,30 @@ async def decide(db: Database, proposal_id: int, *, approve: bool, by: int, kelu
         base = {"loan_id": proposal.loan_id, "kind": proposal.kind, "outstanding_before": before.outstanding,
                 "days_in_arrears_before": before.days_in_arrears(today),
                 "kolektibilitas_before": collectibility(before.days_in_arrears(today))}
+        plan = version = None
+        if approve:  # every refusal before anything is written (a return commits the transaction)
+            if before.loan.status != "active":
+                return LifecycleResult(Outcome.NOT_ACTIVE, proposal)
+            if proposal.kind == "reschedule":
+                if before.pending_total:
+                    return LifecycleResult(Outcome.PENDING_REPORTS, proposal, summary=before)
+                assert proposal.tenor_months is not None and proposal.first_due_on is not None
+                try:
+                    plan = plan_for(before, today=today, tenor_months=proposal.tenor_months,
+                                    grace_months=proposal.grace_months or 0, first_due_on=proposal.first_due_on)
+                except RescheduleError as exc:
+                    return LifecycleResult(Outcome.INVALID, proposal, error=exc)
+        if not await lifecycle.decide(tx, proposal_id, approve=approve, by=by, now=now):
+            # cannot happen under BEGIN IMMEDIATE (checked above), kept as the guard; nothing is written
+            return LifecycleResult(Outcome.ALREADY_DECIDED, await lifecycle.get(tx, proposal_id))
         if not approve:
-            await lifecycle.decide(tx, proposal_id, approve=False, by=by, now=now)
             await audit.record(tx, "loan.proposal_rejected", actor_person_id=by, entity="loan_proposal",
                                entity_id=proposal_id, kelurahan_code=proposal.kelurahan_code,
                                details={**base, "outstanding_after": before.outstanding})
             return LifecycleResult(Outcome.STORED, await lifecycle.get(tx, proposal_id), summary=before)
-        if before.loan.status != "active":
-            return LifecycleResult(Outcome.NOT_ACTIVE, proposal)
-        plan = version = None
-        if proposal.kind == "reschedule":
-            if before.pending_total:
-                return LifecycleResult(Outcome.PENDING_REPORTS, proposal, summary=before)
-            assert proposal.tenor_months is not None and proposal.first_due_on is not None
-            try:
-                plan = plan_for(before, today=today, tenor_months=proposal.tenor_months,
-                                grace_months=proposal.grace_months or 0, first_due_on=proposal.first_due_on)
-            except RescheduleError as exc:
-                return LifecycleResult(Outcome.INVALID, proposal, error=exc)
-            await lifecycle.decide(tx, proposal_id, approve=True, by=by, now=now)
+        if plan is not None:
             version = await lifecycle.apply_reschedule(tx, proposal.loan_id, plan, proposal_id=proposal_id, now=now)
         else:
-            await lifecycle.decide(tx, proposal_id, approve=True, by=by, now=now)
             written = await lifecycle.write_off(tx, proposal.loan_id, amount=before.outstanding, now=now)
             assert written  # the loan was active, checked above, in this transaction
         after = await _summary(tx, proposal.loan_id)

@@ -255,3 +255,25 @@ async def test_nobody_decides_on_their_own_loan_and_the_maker_is_told_when_nobod
     await tester.press(lbu, f"lc:ok:{prop['id']}")
     assert (await lifecycle.get(db, prop["id"])).status == "pending"
     assert (await loans.get(db, loan.id)).status == "active"
+
+
+async def test_a_report_pending_at_the_write_off_counts_as_a_recovery_once_verified(running, tester, world):
+    db = running.app.db
+    rep = await report(db, world["loan"], world["b"], 200_000, paid_on=TODAY)
+    await tester.command(world["tu"], "hapus_buku")
+    await tester.send(world["tu"], "yohanis")
+    await tester.press(world["tu"], tester.last(world["tu"]).button("Yohanis Ndolu"))
+    await tester.press(world["tu"], tester.last(world["tu"]).button("Meninggal"))
+    await tester.press(world["tu"], tester.last(world["tu"]).button("Lewati"))
+    await tester.press(world["tu"], tester.last(world["tu"]).button("Konfirmasi"))
+    notice = tester.last(world["lu"])
+    assert "Usulan hapus buku HB-" in notice.text and "Meninggal" in notice.text
+    await tester.press(world["lu"], notice.button("Setujui"))
+    assert (await loans.get(db, world["loan"].id)).status == "written_off"
+    await tester.command(world["tu"], "verifikasi")
+    await tester.press(world["tu"], tester.last(world["tu"]).button("✅"))
+    row = await db.fetchone("SELECT status, kind FROM repayments WHERE id = :id", {"id": rep.id})
+    assert (row["status"], row["kind"]) == ("verified", "recovery")
+    assert (await loans.get(db, world["loan"].id)).status == "written_off"
+    total = await reports.written_off_total(db, world["t"].kelurahan_code)
+    assert (total.written_off, total.recovered, total.outstanding) == (5_300_000, 200_000, 5_100_000)
