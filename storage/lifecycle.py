@@ -184,7 +184,11 @@ async def apply_reschedule(tx: Queryable, loan_id: int, plan: ReschedulePlan, *,
           "fee": i.fee_due} for i in plan.new],
     )
     await tx.execute(
-        "UPDATE loans SET rescheduled_on = :on, rescheduled_at = :now, updated_at = :now WHERE id = :loan",
+        """
+        UPDATE loans SET rescheduled_on = :on, rescheduled_at = :now, updated_at = :now,
+                         rescheduled_after_repayment = (SELECT COALESCE(MAX(id), 0) FROM repayments)
+        WHERE id = :loan
+        """,
         {"on": plan.effective_on.isoformat(), "now": stamp, "loan": loan_id},
     )
     await repayments.reallocate(tx, loan_id, now=now)

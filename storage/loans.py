@@ -228,12 +228,13 @@ async def schedule(q: Queryable, loan_id: int) -> list[ScheduledInstallment]:
 
 async def verified_payments(q: Queryable, loan_id: int) -> list[Payment]:
     """The loan's verified payments, for :func:`bot.domain.loans.allocate`. After a reschedule (issue 16) a
-    payment verified after its approval and dated before the date the new schedule runs from is allocated as of
-    that date, so it can never slip in front of the payments the kept instalments were paid with."""
+    payment stored after its approval (a higher id: no report was pending then, the approval waits for that)
+    and dated before the date the new schedule runs from is allocated as of that date, so it can never slip in
+    front of the payments the kept instalments were paid with."""
     rows = await q.fetchall(
         """
         SELECT r.id, r.amount,
-               CASE WHEN l.rescheduled_at IS NOT NULL AND r.verified_at > l.rescheduled_at
+               CASE WHEN l.rescheduled_after_repayment IS NOT NULL AND r.id > l.rescheduled_after_repayment
                          AND r.paid_on < l.rescheduled_on
                     THEN l.rescheduled_on ELSE r.paid_on END AS paid_on
         FROM repayments AS r JOIN loans AS l ON l.id = r.loan_id

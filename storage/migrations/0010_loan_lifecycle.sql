@@ -52,6 +52,8 @@ CREATE TABLE archived_installments (
 
 ALTER TABLE loans ADD COLUMN rescheduled_on TEXT;   -- WITA date the new schedule runs from
 ALTER TABLE loans ADD COLUMN rescheduled_at TEXT;   -- UTC timestamp of the approval
+-- the highest repayments.id when it was approved: a payment with a higher id counts from rescheduled_on on
+ALTER TABLE loans ADD COLUMN rescheduled_after_repayment INTEGER;
 ALTER TABLE loans ADD COLUMN written_off_at TEXT;   -- UTC timestamp of the approval
 ALTER TABLE loans ADD COLUMN written_off_amount INTEGER CHECK (written_off_amount IS NULL OR written_off_amount >= 0);
 

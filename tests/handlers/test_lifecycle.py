@@ -133,9 +133,10 @@ async def test_a_reschedule_keeps_earlier_allocations_to_the_rupiah(running, tes
     assert (details["days_in_arrears_after"], details["kolektibilitas_after"]) == (0, 1)
     assert len(await audit.recent(db, action="loan.reschedule_proposed")) == 1
 
-    # a later cash entry dated before the reschedule is allocated after the kept payments
-    await record(db, world["loan"], world["t"], 769_000, date(2026, 11, 20))
-    assert (await _allocations(db, loan_id))[:3] == before_alloc
+    # a later cash entry dated before a kept payment (1 August, before the 20 August one) is allocated as of the
+    # reschedule, after the kept payments, so their allocations do not move; it pays the first new instalment
+    later = await record(db, world["loan"], world["t"], 769_000, date(2026, 8, 1))
+    assert await _allocations(db, loan_id) == [*before_alloc, (later.id, 4, 240_000, 529_000)]
     # the same button again: already decided
     await tester.press(lu, notice.button("Setujui"))
     assert "sudah disetujui" in tester.last(lu).text

@@ -19,6 +19,7 @@ from bot.domain.loans import (
     plan_reschedule,
     suggested_first_due,
 )
+from bot.domain.roles import CheckedBy, Role, proposal_checkers
 
 # Rp6.000.000 over 12 months from 15 Jan 2026 with a 1% monthly fee: 500.000 principal + 60.000 fee a month.
 TERMS = LoanTerms(6_000_000, date(2026, 1, 15), 12, 0, Decimal(1))
@@ -103,3 +104,13 @@ def test_nothing_paid_yet_replaces_everything():
     assert plan.kept == () and plan.fee_carried == 0 and plan.new[0].number == 1
     assert sum(i.principal_due for i in plan.new) == 6_000_000
     assert [i.principal_due for i in plan.new] == [333_000] * 17 + [339_000]
+
+
+def test_who_decides_a_proposal_the_lurah_else_the_admins_never_a_maker():
+    t, lurah, admin = (1, frozenset({Role.TREASURER})), (2, frozenset({Role.LURAH})), (3, frozenset({Role.ADMIN}))
+    lurah_t = (4, frozenset({Role.LURAH, Role.TREASURER}))
+    assert proposal_checkers([t, lurah, admin], {1}) == (CheckedBy.LURAH, frozenset({2}))
+    assert proposal_checkers([t, admin], {1}) == (CheckedBy.FALLBACK, frozenset({3}))  # no lurah
+    assert proposal_checkers([lurah_t, admin], {4}) == (CheckedBy.FALLBACK, frozenset({3}))  # the lurah proposed
+    assert proposal_checkers([t, lurah], {1, 2}) == (CheckedBy.NOBODY, frozenset())  # the lurah's own loan
+    assert proposal_checkers([t, (5, frozenset({Role.TREASURER}))], {1}) == (CheckedBy.NOBODY, frozenset())
