@@ -15,6 +15,7 @@ from storage.reports import digest as digest_reports
 from storage.reports import lifecycle as reports
 from storage.reports import reminders as reminder_reports
 from tests.handlers.loan_fixtures import make_loan, record, report
+from tests.handlers.test_receipts import pdf_text
 
 TODAY = date(2026, 11, 28)
 
@@ -175,7 +176,7 @@ async def test_write_off_then_recovery_when_the_lurah_is_the_only_treasurer(runn
     db = running.app.db
     lt, ltu = await make_person(Role.TREASURER, Role.LURAH, name="Ibu Lurah Bendahara")
     _admin, au = await make_person(Role.ADMIN, name="Admin Kelurahan", language="en")
-    borrower, _bu = await make_person(Role.BORROWER, name="Yohanis Ndolu")
+    borrower, bu = await make_person(Role.BORROWER, name="Yohanis Ndolu")
     other, _ = await make_person(Role.BORROWER, name="Paulus Lancar")
     loan = await make_loan(db, borrower)  # Rp6.000.000, 12 x 500.000 from 28 September 2026
     healthy = await make_loan(db, other)
@@ -230,6 +231,8 @@ async def test_write_off_then_recovery_when_the_lurah_is_the_only_treasurer(runn
     rep = await db.fetchone("SELECT id, kind, status, amount FROM repayments ORDER BY id DESC LIMIT 1")
     assert (rep["kind"], rep["status"], rep["amount"]) == ("recovery", "verified", 750_000)
     assert await db.fetchval("SELECT COUNT(*) FROM receipts WHERE repayment_id = :r", {"r": rep["id"]}) == 1
+    (pdf,) = [c for c in running.request.sent(bu.chat_id) if c.files]  # the borrower's receipt, read back
+    assert "Pemulihan atas pinjaman PEM" in pdf_text(pdf) and "Rp750.000" in pdf_text(pdf)
     assert (await loans.get(db, loan.id)).status == "written_off"
     assert await reports.recoveries_by_month(db) == {(lt.kelurahan_code, "2026-11"): (1, 750_000)}
     (one,) = await reports.recoveries(db, lt.kelurahan_code, date(2026, 11, 1), date(2026, 11, 30))
