@@ -44,8 +44,8 @@ class CheckedBy(StrEnum):
 
 def checkers(candidates: Iterable[tuple[int, frozenset[Role]]], makers: Collection[int]
              ) -> tuple[CheckedBy, frozenset[int]]:
-    """Maker-checker, the one rule every action that needs a second person uses (a reported repayment today;
-    a reschedule or a write-off later).
+    """Maker-checker, the one rule every action that needs a second person uses (a reported repayment;
+    a reschedule or a write-off has its own rule, :func:`proposal_checkers`).
 
     ``candidates`` are the kelurahan's people who could check, as ``(person id, roles)`` (active and on
     Telegram: the caller decides who can be reached); ``makers`` are the people the action is *of* (who
