@@ -24,6 +24,8 @@ Decisions:
 - A typed amount under Rp10.000 (``25``, or ``1.250rb``, which reads as Rp1.250) is asked back, like ``/bayar`` does
   ("Rp25 — betul?"), before the date: a verified entry must never be a slip of the keyboard.
 - The payment date may be any day from the disbursement date to today (WITA).
+- A written-off loan is offered too: its payment is a recovery (issue 16), said so on the summary and the
+  answer, with its own receipt; the loan stays written off.
 - Both writes are use cases of :mod:`bot.services.repayments` (``record_cash_payment``,
   ``reverse_repayment``): one transaction each, with its audit row (``repayment.recorded`` /
   ``repayment.reversed``) and the deletion of the form's draft (``draft_of``).
@@ -113,13 +115,15 @@ async def _accept_cash_who(turn: Turn, value: str | list) -> dict[str, Any]:
     if isinstance(value, list):  # a search: the same question again, with the borrowers found as buttons
         return {"found": value}
     person = await _chosen_borrower(turn, value)
-    active = [ln for ln in await loans.for_borrower(turn.db, person.id) if ln.status == "active"]
+    # a written-off loan too: a payment on it is a recovery (issue 16)
+    active = [ln for ln in await loans.for_borrower(turn.db, person.id, include_closed=True)
+              if ln.status in ("active", "written_off")]
     if not active:
         raise ParseError("no_loans", name=person.name)
     stored: dict[str, Any] = {
         "who": person.id, "borrower_id": person.id, "name": person.name,
-        "loans": [{"id": ln.id, "principal": ln.principal, "disbursed_on": ln.disbursed_on.isoformat()}
-                  for ln in active],
+        "loans": [{"id": ln.id, "principal": ln.principal, "disbursed_on": ln.disbursed_on.isoformat(),
+                   "recovery": ln.status == "written_off"} for ln in active],
     }
     if len(active) == 1:
         stored.update(_loan_fields(stored["loans"][0]))
@@ -127,7 +131,8 @@ async def _accept_cash_who(turn: Turn, value: str | list) -> dict[str, Any]:
 
 
 def _loan_fields(loan: dict[str, Any]) -> dict[str, Any]:
-    return {"loan_id": loan["id"], "disbursed_on": loan["disbursed_on"], "principal": loan["principal"]}
+    return {"loan_id": loan["id"], "disbursed_on": loan["disbursed_on"], "principal": loan["principal"],
+            "recovery": bool(loan.get("recovery"))}
 
 
 def _several_loans(data: dict[str, Any]) -> bool:

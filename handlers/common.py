@@ -171,6 +171,15 @@ def notices_are_silent(context: Context) -> bool:
     return is_quiet(local, *quiet)
 
 
+async def queue_notice(context: Context, tx: Any, notice: Notice) -> QueuedNotice:
+    """Queue a notice (:func:`notice_for`) in the caller's transaction ``tx``, so it commits with the change it
+    announces; send it with :func:`deliver_notices` once that has committed. (The same edge to the runtime's
+    sender as :func:`deliver_notices`: the notice debt of docs/architecture.md.)"""
+    from bot.runtime import sender
+
+    return await sender.queue_notice(tx, app_of(context).settings, notice)
+
+
 async def deliver_notices(context: Context, queued: Sequence[QueuedNotice]) -> None:
     """Send notices queued inside a transaction that has now committed (:func:`bot.runtime.sender.queue_notice`).
     A failure to reach one never stops the others."""

@@ -214,7 +214,8 @@ def receipt_pdf(issued: Any, lang: str) -> bytes:
             doc.line_text(lb("void_line", date=_day(r.voided_at, lang), reason=r.void_reason or "-"), bold=True)
     doc.ln(2)
     doc.field(lb("received_from"), r.borrower_name, bold=True)
-    doc.field(lb("for"), lb("for_text", principal=rupiah(r.loan_principal, lang),
+    doc.field(lb("for"), lb("for_text_recovery" if getattr(r, "kind", "repayment") == "recovery" else "for_text",
+                              principal=rupiah(r.loan_principal, lang),
                               disbursed=_day(r.loan_disbursed_on, lang)))
     doc.field(lb("amount"), rupiah(r.amount, lang), bold=True)
     words = terbilang(r.amount, "id")

@@ -2,8 +2,8 @@
 
 Design
 ------
-* A loan's schedule is written once, at :func:`create`, from :func:`bot.domain.loans.build_schedule`; it never
-  changes.
+* A loan's schedule is written once, at :func:`create`, from :func:`bot.domain.loans.build_schedule`; only an
+  approved reschedule (:mod:`storage.lifecycle`, issue 16) replaces its unpaid part, after archiving it.
 * The truth about what was paid is the set of *verified* repayments. :func:`summary` recomputes the
   :class:`bot.domain.loans.LoanState` from them with :func:`bot.domain.loans.allocate`, so it is always right. The paid
   columns of ``installments`` and the ``allocations`` rows are a derived copy rewritten by
@@ -262,10 +262,19 @@ async def schedule(q: Queryable, loan_id: int) -> list[ScheduledInstallment]:
 
 
 async def verified_payments(q: Queryable, loan_id: int) -> list[Payment]:
+    """The loan's verified payments, for :func:`bot.domain.loans.allocate`. After a reschedule (issue 16) a
+    payment stored after its approval (a higher id: no report was pending then, the approval waits for that)
+    and dated before the date the new schedule runs from is allocated as of that date, so it can never slip in
+    front of the payments the kept instalments were paid with."""
     rows = await q.fetchall(
         """
-        SELECT id, amount, paid_on FROM repayments WHERE loan_id = :loan AND status = 'verified'
-        ORDER BY paid_on, id
+        SELECT r.id, r.amount,
+               CASE WHEN l.rescheduled_after_repayment IS NOT NULL AND r.id > l.rescheduled_after_repayment
+                         AND r.paid_on < l.rescheduled_on
+                    THEN l.rescheduled_on ELSE r.paid_on END AS paid_on
+        FROM repayments AS r JOIN loans AS l ON l.id = r.loan_id
+        WHERE r.loan_id = :loan AND r.status = 'verified'
+        ORDER BY 3, r.id
         """,
         {"loan": loan_id},
     )

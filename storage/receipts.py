@@ -55,6 +55,8 @@ class Receipt:
     verified_by_name: str | None
     recorded_by_treasurer: bool  # a /catat_bayar entry (the treasurer recorded and verified it at once)
     voided_by_name: str | None
+    #: the payment's kind: 'repayment', or 'recovery' on a written-off loan (issue 16)
+    kind: str = "repayment"
 
     @property
     def void(self) -> bool:
@@ -86,7 +88,7 @@ _SELECT = """
 SELECT rc.*, k.name AS kelurahan_name, l.borrower_id, b.name AS borrower_name, l.principal AS loan_principal,
        l.disbursed_on AS loan_disbursed_on, r.method, rep.name AS reported_by_name, ver.name AS verified_by_name,
        (r.reported_by = r.verified_by AND r.reported_at = r.verified_at) AS recorded_by_treasurer,
-       vo.name AS voided_by_name
+       vo.name AS voided_by_name, r.kind
 FROM receipts AS rc
 JOIN repayments AS r ON r.id = rc.repayment_id
 JOIN loans AS l ON l.id = rc.loan_id
@@ -109,6 +111,7 @@ def _row(row) -> Receipt:
         loan_disbursed_on=date.fromisoformat(row["loan_disbursed_on"]), method=row["method"],
         reported_by_name=row["reported_by_name"], verified_by_name=row["verified_by_name"],
         recorded_by_treasurer=bool(row["recorded_by_treasurer"]), voided_by_name=row["voided_by_name"],
+        kind=row["kind"],
     )
 
 

@@ -64,6 +64,8 @@ class Repayment:
     reversed_at: str | None
     reversal_reason: str | None
     idempotency_key: str
+    #: 'repayment', or 'recovery' for a payment on a written-off loan (issue 16)
+    kind: str = "repayment"
 
     @property
     def reference(self) -> str:
@@ -138,7 +140,7 @@ def _repayment(row) -> Repayment:
         verified_by=row["verified_by"], verified_at=row["verified_at"], reason=row["reason"],
         reversed_by=row["reversed_by"], reversed_at=row["reversed_at"],
         reversal_reason=row["reversal_reason"],
-        idempotency_key=row["idempotency_key"],
+        idempotency_key=row["idempotency_key"], kind=row["kind"],
     )
 
 
@@ -242,8 +244,10 @@ async def record_verified(
     now: datetime,
     note: str | None = None,
     summary: loans_repo.LoanSummary | None = None,
+    kind: str = "repayment",
 ) -> tuple[Repayment, bool]:
-    """A treasurer's own entry (cash from a borrower): verified at entry and allocated at once."""
+    """A treasurer's own entry (cash from a borrower): verified at entry and allocated at once. ``kind``
+    ``'recovery'``: a payment on a written-off loan (issue 16)."""
     existing = await by_key(tx, idempotency_key)
     if existing is not None:
         return existing, False
@@ -260,11 +264,11 @@ async def record_verified(
     result = await tx.execute(
         """
         INSERT INTO repayments (loan_id, amount, paid_on, method, note, status, reported_by, reported_at,
-                                verified_by, verified_at, idempotency_key)
-        VALUES (:loan, :amount, :paid_on, :method, :note, 'verified', :by, :now, :by, :now, :key)
+                                verified_by, verified_at, idempotency_key, kind)
+        VALUES (:loan, :amount, :paid_on, :method, :note, 'verified', :by, :now, :by, :now, :key, :kind)
         """,
         {"loan": loan_id, "amount": amount, "paid_on": paid_on.isoformat(), "method": method, "note": note,
-         "by": recorded_by, "now": utc_text(now), "key": idempotency_key},
+         "by": recorded_by, "now": utc_text(now), "key": idempotency_key, "kind": kind},
     )
     assert result.lastrowid is not None
     await reallocate(tx, loan_id, now=now)
@@ -298,7 +302,10 @@ async def decide(
             raise Overpayment(summary.owed_on(day), summary.still_owed_on(day)) from exc
     updated = await tx.execute(
         """
-        UPDATE repayments SET status = :status, verified_by = :by, verified_at = :now, reason = :reason
+        UPDATE repayments SET status = :status, verified_by = :by, verified_at = :now, reason = :reason,
+               kind = CASE WHEN :status = 'verified'
+                            AND (SELECT l.status FROM loans AS l WHERE l.id = repayments.loan_id) = 'written_off'
+                           THEN 'recovery' ELSE kind END  -- reported before a write-off, verified after it
         WHERE id = :id AND status = 'pending'
         """,
         {"status": "verified" if approve else "rejected", "by": by, "now": utc_text(now),

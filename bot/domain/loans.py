@@ -61,6 +61,8 @@ __all__ = [
     "LoanTermsErrorCode",
     "OverpaymentError",
     "Payment",
+    "RescheduleError",
+    "ReschedulePlan",
     "add_months",
     "allocate",
     "build_schedule",
@@ -68,8 +70,10 @@ __all__ = [
     "collectibility",
     "fee_begun",
     "fee_per_installment",
+    "plan_reschedule",
     "repayment_rate",
     "split_principal",
+    "suggested_first_due",
     "validate_terms",
 ]
 
@@ -611,3 +615,115 @@ def repayment_rate(state: LoanState, today: date) -> Decimal | None:
         return None
     rate = Decimal(state.total_paid) / Decimal(due)
     return min(rate, Decimal(1))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Rescheduling (restrukturisasi, issue 16 part 3)
+# ----------------------------------------------------------------------------------------------------
+
+RescheduleErrorCode = Literal["nothing_left", "tenor_range", "grace_range", "first_not_future",
+                              "first_before_kept", "principal_too_small"]
+
+
+class RescheduleError(ValueError):
+    """New terms that cannot replace the unpaid part of a schedule; ``code`` and ``params`` say why."""
+
+    def __init__(self, code: RescheduleErrorCode, params: dict[str, object] | None = None) -> None:
+        super().__init__(f"{code}: {params or {}}")
+        self.code: RescheduleErrorCode = code
+        self.params: dict[str, object] = dict(params or {})
+
+
+@dataclass(frozen=True)
+class ReschedulePlan:
+    """What a reschedule does to a schedule (Fineract's model: the unpaid part is replaced, earlier payments stay).
+
+    * ``kept``: the instalments something was paid on, with what was due on a partly paid one cut down to what
+      was paid on it, so replaying the same verified payments gives exactly the same allocations;
+    * ``replaced``: the states of the instalments that still had something owing (the partly paid one too);
+    * ``new``: the new instalments, numbered after the kept ones;
+    * ``fee_carried``: unpaid fees of replaced instalments already due on ``effective_on`` (months begun are
+      owed), added to the first new instalment's fee.
+    """
+
+    effective_on: date
+    kept: tuple[Installment, ...]
+    replaced: tuple[InstallmentState, ...]
+    new: tuple[Installment, ...]
+    principal_left: int
+    fee_carried: int
+
+    @property
+    def schedule(self) -> list[Installment]:
+        return [*self.kept, *self.new]
+
+    @property
+    def outstanding_after(self) -> int:
+        return sum(i.total_due for i in self.new)
+
+
+def suggested_first_due(effective_on: date, grace_months: int) -> date:
+    """The first new instalment's date the form offers: one month after ``effective_on`` plus the grace months."""
+    return add_months(effective_on, grace_months + 1)
+
+
+def plan_reschedule(state: LoanState, *, effective_on: date, tenor_months: int, grace_months: int,
+                    first_due_on: date, fee_per_month: int) -> ReschedulePlan:
+    """Replace the unpaid part of ``state``'s schedule by ``tenor_months`` new monthly instalments.
+
+    Rules (README, "Restrukturisasi"):
+
+    1. Every instalment with something paid on it is kept; a partly paid one keeps only what was paid on it
+       (its due amounts become its paid amounts). Fully unpaid ones are replaced.
+    2. The principal still owed (``principal_left``) is split over the new tenor by :func:`split_principal`
+       (nearest Rp1.000, the last absorbs the remainder).
+    3. Each new instalment carries the loan's flat monthly fee ``fee_per_month``; the fees of replaced
+       instalments due on or before ``effective_on`` and not paid are owed still and are added to the first
+       new instalment. Fees of replaced months not begun are dropped.
+    4. New instalment ``k`` falls on ``add_months(first_due_on, k - 1)`` (that day of month, clamped).
+       ``first_due_on`` must be after ``effective_on`` and after every kept instalment's due date (so the kept
+       ones stay first in the allocation order). ``grace_months`` is recorded and only suggests the date
+       (:func:`suggested_first_due`).
+
+    Raises :class:`RescheduleError`.
+    """
+    if not _is_int(tenor_months) or not MIN_TENOR_MONTHS <= tenor_months <= MAX_TENOR_MONTHS:
+        raise RescheduleError("tenor_range", {"value": tenor_months, "min": MIN_TENOR_MONTHS,
+                                              "max": MAX_TENOR_MONTHS})
+    if not _is_int(grace_months) or not MIN_GRACE_MONTHS <= grace_months <= MAX_GRACE_MONTHS:
+        raise RescheduleError("grace_range", {"value": grace_months, "min": MIN_GRACE_MONTHS,
+                                              "max": MAX_GRACE_MONTHS})
+    kept: list[Installment] = []
+    replaced: list[InstallmentState] = []
+    for s in state.installments:
+        inst = s.installment
+        if s.is_paid:
+            kept.append(inst)
+            continue
+        replaced.append(s)
+        if s.paid:
+            kept.append(Installment(inst.number, inst.due_date, s.principal_paid, s.fee_paid))
+    principal_left = sum(s.principal_remaining for s in replaced)
+    if principal_left <= 0:
+        raise RescheduleError("nothing_left")
+    if first_due_on <= effective_on:
+        raise RescheduleError("first_not_future", {"first": first_due_on, "effective_on": effective_on})
+    last_kept = max((i.due_date for i in kept), default=None)
+    if last_kept is not None and first_due_on <= last_kept:
+        raise RescheduleError("first_before_kept", {"first": first_due_on, "last_kept": last_kept})
+    if principal_left < tenor_months * ROUNDING_UNIT:
+        raise RescheduleError("principal_too_small", {"principal": principal_left, "tenor": tenor_months})
+    fee_carried = sum(s.fee_remaining for s in replaced if s.installment.due_date <= effective_on)
+    parts = split_principal(principal_left, tenor_months)
+    start = max((i.number for i in kept), default=0)
+    new = tuple(
+        Installment(
+            number=start + k,
+            due_date=add_months(first_due_on, k - 1),
+            principal_due=parts[k - 1],
+            fee_due=fee_per_month + (fee_carried if k == 1 else 0),
+        )
+        for k in range(1, tenor_months + 1)
+    )
+    return ReschedulePlan(effective_on=effective_on, kept=tuple(kept), replaced=tuple(replaced), new=new,
+                          principal_left=principal_left, fee_carried=fee_carried)

@@ -37,14 +37,15 @@ class CheckedBy(StrEnum):
     """Which group checks an action (what the maker is told)."""
 
     TREASURER = "treasurer"  # another treasurer of the kelurahan
-    FALLBACK = "fallback"  # no treasurer can: the lurah and the admins of the kelurahan
+    FALLBACK = "fallback"  # no treasurer can: the lurah and the admins of the kelurahan (a proposal: the admins)
+    LURAH = "lurah"  # a loan-life proposal (reschedule, write-off): the lurah (proposal_checkers)
     NOBODY = "nobody"  # nobody can (the lurah and admin are the makers, or the kelurahan has neither)
 
 
 def checkers(candidates: Iterable[tuple[int, frozenset[Role]]], makers: Collection[int]
              ) -> tuple[CheckedBy, frozenset[int]]:
-    """Maker-checker, the one rule every action that needs a second person uses (a reported repayment today;
-    a reschedule or a write-off later).
+    """Maker-checker, the one rule every action that needs a second person uses (a reported repayment;
+    a reschedule or a write-off has its own rule, :func:`proposal_checkers`).
 
     ``candidates`` are the kelurahan's people who could check, as ``(person id, roles)`` (active and on
     Telegram: the caller decides who can be reached); ``makers`` are the people the action is *of* (who
@@ -57,3 +58,18 @@ def checkers(candidates: Iterable[tuple[int, frozenset[Role]]], makers: Collecti
         return CheckedBy.TREASURER, treasurers
     fallback = frozenset(pid for pid, roles in people if roles & FALLBACK_CHECKERS)
     return (CheckedBy.FALLBACK, fallback) if fallback else (CheckedBy.NOBODY, frozenset())
+
+
+def proposal_checkers(candidates: Iterable[tuple[int, frozenset[Role]]], makers: Collection[int]
+                      ) -> tuple[CheckedBy, frozenset[int]]:
+    """Maker-checker for a loan's life (issue 16: a reschedule, a write-off): the kelurahan's **lurah** decides;
+    when the lurah is a maker (proposed it, or it is their loan) or the kelurahan has no lurah who can be
+    reached, its **admins** do. Treasurers never decide these, and nobody ever decides their own proposal.
+    Returns ``CheckedBy.TREASURER`` never: ``FALLBACK`` means "the admins".
+    """
+    people = [(pid, roles) for pid, roles in candidates if pid not in makers]
+    lurahs = frozenset(pid for pid, roles in people if Role.LURAH in roles)
+    if lurahs:
+        return CheckedBy.LURAH, lurahs
+    admins = frozenset(pid for pid, roles in people if Role.ADMIN in roles)
+    return (CheckedBy.FALLBACK, admins) if admins else (CheckedBy.NOBODY, frozenset())

@@ -371,7 +371,8 @@ async def record_cash_payment(
     Only the verified balance limits it (a doubtful pending report must not block cash in hand). ``draft_of``:
     the Telegram user whose form draft this finishes, deleted in the same transaction as the entry (also when
     the idempotency key was used before: that form is finished too). The receipt is issued in the same transaction,
-    at ``now``."""
+    at ``now``. On a written-off loan the payment is a **recovery** (``repayments.kind = 'recovery'``, audited
+    ``repayment.recovered``, with its own receipt); the loan stays written off."""
     async with db.transaction() as tx:
         loan = await loans.get(tx, loan_id)
         if loan is None or loan.kelurahan_code != kelurahan_code:
@@ -385,18 +386,19 @@ async def record_cash_payment(
             return RepaymentResult(Outcome.DUPLICATE, existing,
                                    receipt=await receipt_service.receipt_of(tx, existing.id))
         before = await _summary(tx, loan_id)
+        kind = "recovery" if loan.status == "written_off" else "repayment"  # issue 16: counted apart
         try:
             repayment, _ = await repayments.record_verified(
                 tx, loan_id=loan_id, amount=amount, paid_on=paid_on, method=method, recorded_by=recorded_by,
-                idempotency_key=idempotency_key, note=note, summary=before, now=now,
+                idempotency_key=idempotency_key, note=note, summary=before, now=now, kind=kind,
             )
         except repayments.Overpayment as exc:
             return _overpaid(exc)
         after = (await _summary(tx, loan_id)).state
         await audit.record(
-            tx, "repayment.recorded", actor_person_id=recorded_by, entity="repayment", entity_id=repayment.id,
-            kelurahan_code=loan.kelurahan_code,
-            details={"loan_id": loan_id, "amount": amount, "paid_on": paid_on, "method": method,
+            tx, "repayment.recovered" if kind == "recovery" else "repayment.recorded", actor_person_id=recorded_by,
+            entity="repayment", entity_id=repayment.id, kelurahan_code=loan.kelurahan_code,
+            details={"loan_id": loan_id, "amount": amount, "paid_on": paid_on, "method": method, "kind": kind,
                      "outstanding_before": before.outstanding, "outstanding_after": after.outstanding},
         )
         assert repayment.verified_at is not None

@@ -7,6 +7,7 @@ the aggregates themselves are the repositories one level up (``storage.events``,
   receives it;
 - :mod:`storage.reports.events`: the Karang Taruna part of the digest, the event reminders and follow-up
   prompts to plan, and the queued ones that went stale;
+- :mod:`storage.reports.lifecycle`: rescheduled loans, the written-off total and the recoveries (issue 16);
 - :mod:`storage.reports.reminders`: the repayment reminders and treasurer escalations to plan, and the queued
   reminders that went stale.
 

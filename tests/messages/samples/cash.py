@@ -13,6 +13,7 @@ _REP = SimpleNamespace(
     status="reversed",
     reason=None,
     reference="PB-00012",
+    kind="recovery",
 )
 _VIEW = SimpleNamespace(
     repayment=_REP,
