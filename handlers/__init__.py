@@ -35,6 +35,7 @@ from handlers import (
     registry,
     repayment,
     verification,
+    warnings,
 )
 from handlers.forms.engine import Dispatcher
 from handlers.registry import install
@@ -49,6 +50,7 @@ FEATURES = (
     receipts,
     disbursement,
     verification,
+    warnings,
     cash,
     new_loan,
     digest,

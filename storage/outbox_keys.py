@@ -64,3 +64,19 @@ def unregistered_notice_key(registration_id: int, promoted_id: int | None, coord
 def registration_mark(registration_id: int) -> str:
     """What the key of every notice about a registration contains (see :func:`unregistered_notice_key`)."""
     return f":reg:{registration_id}:"
+
+
+# ``warning_task`` · ``sp:<step_id>:<round>:<treasurer_id>``: a treasurer's task to issue a warning letter (issue 16
+# part 1, :mod:`bot.services.warnings`); ``round`` counts the step's postponements, so a postponed task is sent
+# again as a new message once its week is over.
+WARNING_TASK_KIND = "warning_task"
+WARNING_TASK_PREFIX = "sp:"
+
+
+def warning_task_key(step_id: int, round_: int, treasurer_id: int) -> str:
+    return f"{warning_task_prefix(step_id)}{round_}:{treasurer_id}"
+
+
+def warning_task_prefix(step_id: int) -> str:
+    """What every task key of one warning step starts with (any round, any treasurer)."""
+    return f"{WARNING_TASK_PREFIX}{step_id}:"
