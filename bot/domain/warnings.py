@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from itertools import pairwise
 
 MAX_LEVEL = 3
 DEFAULT_STEPS = (30, 60, 90)
@@ -35,7 +36,7 @@ def parse_steps(text: str) -> tuple[int, ...]:
     if not 1 <= len(parts) <= MAX_LEVEL or not all(p.isdigit() for p in parts):
         raise ValueError(f"bad warning steps: {text!r}")
     steps = tuple(int(p) for p in parts)
-    if any(not 1 <= s <= 365 for s in steps) or any(a >= b for a, b in zip(steps, steps[1:], strict=False)):
+    if any(not 1 <= s <= 365 for s in steps) or any(a >= b for a, b in pairwise(steps)):
         raise ValueError(f"bad warning steps: {text!r}")
     return steps
 
