@@ -18,7 +18,7 @@ from bot.jobs import warnings as warning_job
 from bot.runtime import clock
 from bot.runtime.sender import send_due
 from messages.documents import card_pdf
-from storage import audit, outbox
+from storage import audit
 from storage import warnings as repo
 from storage.reports import card as card_model
 from storage.reports.warnings import issued_in_month
@@ -264,7 +264,7 @@ async def test_letters_show_on_the_borrower_detail_the_card_and_the_monthly_coun
     assert "NKT1/SP-1/2026/0001" in pdf_text(running.request.of("sendDocument")[-1])
     await tester.command(world["b"], "pinjaman")  # the borrower sees it on their own loan too
     assert "SP-1 NKT1/SP-1/2026/0001" in tester.last(world["b"]).text
-    stranger, s_user = await make_person(Role.BORROWER, name="Orang Lain", kelurahan=OTHER_KEL)
+    _stranger, s_user = await make_person(Role.BORROWER, name="Orang Lain", kelurahan=OTHER_KEL)
     before = len(running.request.of("sendDocument"))
     await tester.press(s_user, f"spl:pdf:{step.id}")
     assert len(running.request.of("sendDocument")) == before  # not theirs

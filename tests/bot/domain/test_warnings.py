@@ -6,8 +6,15 @@ from datetime import date
 
 import pytest
 
-from bot.domain.warnings import (deadline, due_level, format_number, next_level, parse_steps, postponed_until,
-                                 step_still_open)
+from bot.domain.warnings import (
+    deadline,
+    due_level,
+    format_number,
+    next_level,
+    parse_steps,
+    postponed_until,
+    step_still_open,
+)
 
 STEPS = (30, 60, 90)
 
@@ -19,7 +26,7 @@ def test_parse_steps(text, steps):
 
 @pytest.mark.parametrize("text", ["", "30,30", "60,30", "30,60,90,120", "0,30", "30,abc", "-5", "400"])
 def test_parse_steps_refuses(text):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="bad warning steps"):
         parse_steps(text)
 
 
@@ -49,6 +56,6 @@ def test_dates_and_number():
     assert deadline(date(2026, 11, 28), 14) == date(2026, 12, 12)
     assert postponed_until(date(2026, 12, 28)) == date(2027, 1, 4)
     assert format_number("NKT1", 2, 2026, 7) == "NKT1/SP-2/2026/0007"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="bad letter number"):
         format_number("NKT1", 4, 2026, 1)
     assert step_still_open(1) and not step_still_open(0)
