@@ -10,6 +10,10 @@ The task ``warnings/task`` reaches each treasurer of the kelurahan through the o
 * **Tunda 7 hari** (``spl:wait:<step>``): opens :data:`POSTPONE_FORM`, a declared one-step form asking the reason
   (3–200 characters; a restart keeps it), then :func:`bot.services.warnings.postpone`.
 
+``/surat_peringatan`` (``/warning_letters``, treasurer and admin) shows the kelurahan's open tasks again, each with
+its buttons (a lost message, or a task postponed and due again). Typing a button's label (*terbitkan*, *tunda 7
+hari*) counts as tapping it when one task is open; with several, the tasks are shown so that one is chosen.
+
 ``spl:pdf:<step>`` sends an issued letter's PDF again (from the borrower's detail, ``/peminjam``, and
 ``/pinjaman``): to the borrower of the letter and to the treasurers, lurah and admins of its kelurahan only.
 
@@ -22,31 +26,53 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import unicodedata
 from typing import Any
 
-from telegram import InputFile, Update
+from telegram import InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain import warnings as rules
+from bot.domain.commands import CommandSpec
 from bot.domain.parsing.errors import ParseError
+from bot.domain.quiet_hours import is_quiet
 from bot.domain.roles import ALL_ROLES
 from bot.services import warnings as service
 from bot.services.warnings import Outcome
-from handlers.common import Context, Who, answer_callback, app_of, button, guarded, notify_person, now_of, send
+from handlers.common import (
+    Context,
+    Who,
+    answer_callback,
+    app_of,
+    button,
+    guarded,
+    keyboard,
+    notify_person,
+    now_of,
+    send,
+)
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import Ended, Form, Step, Turn, open_form
 from handlers.receipts import may_see
-from messages import normalise_language, render
+from messages import LANGUAGES, label, normalise_language, render
 from messages.documents import warning_letter_pdf
 from storage.people import Person
 from storage.warnings import WarningStep
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ()
+TASKS = CommandSpec("surat_peringatan", "warning_letters", service.ACTORS)
+COMMANDS = (TASKS,)
 KIND = "spw"
+
+
+def _quiet(context: Context) -> bool:
+    settings = app_of(context).settings
+    if settings.quiet_hours is None:
+        return False
+    return is_quiet(app_of(context).now().astimezone(settings.timezone).time(), *settings.quiet_hours)
 
 
 def letter_button(step: WarningStep, lang: str) -> tuple[str, str]:
@@ -61,7 +87,7 @@ async def send_letter(context: Context, chat_id: int, step: WarningStep, lang: s
         pdf = await asyncio.to_thread(warning_letter_pdf, step, lang)
         await context.bot.send_document(
             chat_id, InputFile(pdf, filename=f"SP-{step.level}-{(step.number or '').replace('/', '-')}.pdf"),
-            caption=caption, parse_mode=ParseMode.HTML)
+            caption=caption, parse_mode=ParseMode.HTML, disable_notification=_quiet(context))
     except TelegramError:
         log.warning("could not send warning letter %s to chat %s", step.number, chat_id, exc_info=True)
         return False
@@ -92,11 +118,17 @@ async def _tell_borrower(context: Context, borrower: Person | None, step: Warnin
 
 @guarded(service.ACTORS)
 async def issue_pressed(update: Update, context: Context, who: Who) -> None:
+    await _issue(update, context, who, _step_of(update))
+
+
+async def _issue(update: Update, context: Context, who: Who, step_id: int) -> None:
     app = app_of(context)
-    result = await service.issue(app.db, _step_of(update), by=who.require().id, now=now_of(context),
+    result = await service.issue(app.db, step_id, by=who.require().id, now=now_of(context),
                                  today=app.today(), deadline_days=app.settings.warning_deadline_days)
     if result.outcome is Outcome.NOT_ALLOWED:
         await answer_callback(update, who, "errors/not_allowed", alert=True)
+        if update.callback_query is None:
+            await send(update, context, who, "errors/not_allowed")
         return
     await answer_callback(update, who)
     await _drop_buttons(update)
@@ -117,7 +149,11 @@ async def issue_pressed(update: Update, context: Context, who: Who) -> None:
 
 @guarded(service.ACTORS)
 async def postpone_pressed(update: Update, context: Context, who: Who) -> None:
-    step = await service.letter(app_of(context).db, _step_of(update))
+    await _postpone(update, context, who, _step_of(update))
+
+
+async def _postpone(update: Update, context: Context, who: Who, step_id: int) -> None:
+    step = await service.letter(app_of(context).db, step_id)
     if not service.may_act(who.person, step):
         await answer_callback(update, who, "errors/not_allowed", alert=True)
         return
@@ -177,6 +213,61 @@ async def pdf_pressed(update: Update, context: Context, who: Who) -> None:
         await send(update, context, who, "warnings/send_failed")
 
 
+async def _show_tasks(update: Update, context: Context, who: Who) -> list[WarningStep]:
+    app = app_of(context)
+    kelurahan = who.kelurahan
+    tasks = [] if kelurahan is None else await service.open_tasks(app.db, kelurahan, today=app.today())
+    if not tasks:
+        await send(update, context, who, "warnings/none")
+    for step, ctx in tasks:
+        rows = service.task_buttons(step.id)
+        markup = keyboard([[(label(key, who.lang), data) for key, data in row] for row in rows])
+        await send(update, context, who, service.TASK_TEMPLATE, reply_markup=markup, **ctx)
+    return [step for step, _ in tasks]
+
+
+@guarded(TASKS)
+async def tasks_command(update: Update, context: Context, who: Who) -> None:
+    await _show_tasks(update, context, who)
+
+
+def _fold(text: str) -> str:
+    """Letters and digits only, case and accents ignored: "tunda 7 hari" reads as "⏸ Tunda 7 hari"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return " ".join("".join(c if unicodedata.category(c)[0] in "LN" else " " for c in decomposed).casefold().split())
+
+
+def _typed_action(text: str) -> str | None:
+    folded = _fold(text)
+    for action in ("issue", "postpone"):
+        if folded in {_fold(label(f"warnings.{action}", lang)) for lang in LANGUAGES}:
+            return action
+    return None
+
+
+class _ActionLabel(filters.MessageFilter):
+    def filter(self, message: Message) -> bool:
+        return _typed_action(message.text or "") is not None
+
+
+@guarded(service.ACTORS)
+async def label_typed(update: Update, context: Context, who: Who) -> None:
+    """A button's label typed: with one task open it is that task's button; otherwise the tasks are shown."""
+    assert update.effective_message is not None
+    action = _typed_action(update.effective_message.text or "")
+    app = app_of(context)
+    kelurahan = who.kelurahan
+    tasks = [] if kelurahan is None else await service.open_tasks(app.db, kelurahan, today=app.today())
+    if len(tasks) != 1:
+        await _show_tasks(update, context, who)
+        return
+    step = tasks[0][0]
+    if action == "issue":
+        await _issue(update, context, who, step.id)
+    else:
+        await _postpone(update, context, who, step.id)
+
+
 async def letters_of(context: Context, loan_id: int) -> list[WarningStep]:
     return await service.letters_of_loan(app_of(context).db, loan_id)
 
@@ -185,7 +276,9 @@ def handlers() -> FeatureHandlers:
     return FeatureHandlers(
         forms=[POSTPONE_FORM],
         handlers=[
+            CommandHandler(list(TASKS.names), tasks_command),
             CallbackQueryHandler(issue_pressed, pattern=r"^spl:go:\d+$"),
             CallbackQueryHandler(pdf_pressed, pattern=r"^spl:pdf:\d+$"),
+            MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & _ActionLabel(), label_typed),
         ],
     )

@@ -195,6 +195,20 @@ async def close_cleared(db: Database, *, now: datetime, today: date) -> int:
     return closed
 
 
+async def open_tasks(db: Database, kelurahan_code: str, *, today: date) -> list[tuple[WarningStep, dict[str, object]]]:
+    """``/surat_peringatan``: the kelurahan's open steps that can be acted on today (not postponed), oldest
+    first, each with the context of its task message."""
+    out = []
+    for step in await repo.open_steps(db):
+        if step.kelurahan_code != kelurahan_code or (step.postponed_until is not None
+                                                     and step.postponed_until > today):
+            continue
+        summary = await loans.summary(db, step.loan_id)
+        if summary is not None and rules.step_still_open(summary.days_in_arrears(today)):
+            out.append((step, task_context(step, summary, today)))
+    return out
+
+
 async def letters_of_loan(q: Queryable, loan_id: int) -> list[WarningStep]:
     return await repo.letters_for_loan(q, loan_id)
 

@@ -286,3 +286,35 @@ async def test_the_steps_follow_the_settings(running, world):
     later = replace(settings, warning_steps=(45, 75, 105))
     assert await warning_job.run(db, clock.utcnow(), later) == 0  # 31 days late: not yet at 45
     assert await warning_job.run(db, clock.utcnow() + timedelta(days=14), later) == 2  # 45 days
+
+
+async def test_surat_peringatan_shows_the_open_tasks_and_a_typed_label_counts_as_the_button(running, tester, world,
+                                                                                             make_person):
+    db = world["db"]
+    t1 = world["t1u"]
+    await tester.command(t1, "surat_peringatan")
+    assert "Tidak ada surat peringatan" in tester.last(t1).text
+    await make_loan(db, world["borrower"])
+    await run_job(running)
+    [step] = await repo.open_steps(db)
+    await tester.command(t1, "surat_peringatan")
+    assert "SP-1 perlu diterbitkan untuk Yohanis Ndolu" in tester.last(t1).text
+    assert tester.last(t1).button("Terbitkan") == f"spl:go:{step.id}"
+
+    second, _ = await make_person(Role.BORROWER, name="Maria Bria")
+    await make_loan(db, second)
+    await run_job(running)
+    running.request.clear()
+    await tester.send(t1, "terbitkan")  # two tasks open: which one must be chosen
+    assert len([c for c in running.request.sent(t1.chat_id) if "perlu diterbitkan" in c.text]) == 2
+    assert await audit.recent(db, action="warning.issued") == []
+
+    await tester.press(t1, f"spl:go:{step.id}")
+    await tester.send(t1, "Tunda 7 hari")  # one left: the label is its button
+    assert "Mengapa SP-1 untuk Maria Bria ditunda 7 hari?" in tester.last(t1).text
+    await tester.send(t1, "Sedang ke Atambua")
+    assert "ditunda sampai" in tester.last(t1).text
+    await tester.command(t1, "surat_peringatan")  # postponed: not listed until its week is over
+    assert "Tidak ada surat peringatan" in tester.last(t1).text
+    await tester.command(world["b"], "surat_peringatan")  # a borrower may not
+    assert "SP-" not in tester.last(world["b"]).text

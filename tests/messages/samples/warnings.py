@@ -22,4 +22,5 @@ SAMPLES = {
     "warnings/reason_invalid": {"min": 3, "max": 200},
     "warnings/postponed": {"step": _STEP},
     "warnings/send_failed": {},
+    "warnings/none": {},
 }
