@@ -180,19 +180,22 @@ async def postpone(db: Database, step_id: int, *, by: int, reason: str, today: d
 
 
 async def close_cleared(db: Database, *, now: datetime, today: date) -> int:
-    """Close the open steps whose loan is no longer in arrears (a payment cleared them) or no longer active."""
-    closed = 0
+    """Close the open steps whose loan is no longer in arrears (a payment cleared them) or no longer active. Runs
+    before every send: it reads first and opens a write transaction only when there is something to close."""
+    to_close: list[tuple[WarningStep, str]] = []
+    for step in await repo.open_steps(db):
+        summary = await loans.summary(db, step.loan_id)
+        if summary is None:
+            continue
+        active = summary.loan.status == "active"
+        if not active or not rules.step_still_open(summary.days_in_arrears(today)):
+            to_close.append((step, "cleared" if active else summary.loan.status))
+    if not to_close:
+        return 0
     async with db.transaction() as tx:
-        for step in await repo.open_steps(tx):
-            summary = await loans.summary(tx, step.loan_id)
-            if summary is None:
-                continue
-            active = summary.loan.status == "active"
-            if active and rules.step_still_open(summary.days_in_arrears(today)):
-                continue
-            await _close_in(tx, step, now=now, reason="cleared" if active else summary.loan.status, by=None)
-            closed += 1
-    return closed
+        for step, reason in to_close:
+            await _close_in(tx, step, now=now, reason=reason, by=None)
+    return len(to_close)
 
 
 async def open_tasks(db: Database, kelurahan_code: str, *, today: date) -> list[tuple[WarningStep, dict[str, object]]]:
