@@ -107,6 +107,21 @@ async def open_steps(q: Queryable) -> list[WarningStep]:
     return [_row(r) for r in rows]
 
 
+async def open_steps_maybe_cleared(q: Queryable, today: date) -> list[WarningStep]:
+    """Open steps whose loan is no longer active or has no instalment due before ``today`` left unpaid (by the
+    derived ``installments.paid_on``): the only candidates to close, in one query (the clean-up runs before every
+    send). The caller confirms each one from the allocation."""
+    rows = await q.fetchall(
+        _SELECT + """
+        WHERE w.status = 'open' AND (l.status <> 'active' OR NOT EXISTS (
+            SELECT 1 FROM installments AS i WHERE i.loan_id = w.loan_id AND i.due_date < :today AND i.paid_on IS NULL))
+        ORDER BY w.id
+        """,
+        {"today": today.isoformat()},
+    )
+    return [_row(r) for r in rows]
+
+
 async def issued_levels(q: Queryable, loan_id: int) -> set[int]:
     rows = await q.fetchall("SELECT level FROM warning_steps WHERE loan_id = :l AND status = 'issued'",
                             {"l": loan_id})

@@ -181,9 +181,10 @@ async def postpone(db: Database, step_id: int, *, by: int, reason: str, today: d
 
 async def close_cleared(db: Database, *, now: datetime, today: date) -> int:
     """Close the open steps whose loan is no longer in arrears (a payment cleared them) or no longer active. Runs
-    before every send: it reads first and opens a write transaction only when there is something to close."""
+    before every send: one query finds the candidates, and a write transaction is opened only when there is
+    something to close."""
     to_close: list[tuple[WarningStep, str]] = []
-    for step in await repo.open_steps(db):
+    for step in await repo.open_steps_maybe_cleared(db, today):
         summary = await loans.summary(db, step.loan_id)
         if summary is None:
             continue
