@@ -262,6 +262,11 @@ async def test_letters_show_on_the_borrower_detail_the_card_and_the_monthly_coun
     assert detail.button("SP-1") == f"spl:pdf:{step.id}"
     await tester.press(world["t1u"], f"spl:pdf:{step.id}")
     assert "NKT1/SP-1/2026/0001" in pdf_text(running.request.of("sendDocument")[-1])
+    await tester.press(world["t2u"], f"spl:pdf:{step.id}")  # in the reader's language, the words in Indonesian
+    english = pdf_text(running.request.of("sendDocument")[-1])
+    for part in ("Warning Letter I (SP-1)", "Amount in arrears", "Lima ratus ribu rupiah", "by 12 December 2026",
+                 "Ketua LPM, Kelurahan Naikoten Satu", "Lurah of Naikoten Satu"):
+        assert part in english, part
     await tester.command(world["b"], "pinjaman")  # the borrower sees it on their own loan too
     assert "SP-1 NKT1/SP-1/2026/0001" in tester.last(world["b"]).text
     _stranger, s_user = await make_person(Role.BORROWER, name="Orang Lain", kelurahan=OTHER_KEL)
