@@ -40,6 +40,7 @@ from handlers import (
     report,
     verification,
     visits,
+    warnings,
 )
 from handlers.forms.engine import Dispatcher
 from handlers.registry import install
@@ -54,6 +55,7 @@ FEATURES = (
     receipts,
     disbursement,
     verification,
+    warnings,
     cash,
     cash_book,
     lifecycle,

@@ -9,6 +9,8 @@ kelurahan's treasurer, admin and lurah.
   :mod:`bot.domain.loans`) and the fees an early payoff waived. Under it (issue 15): a button per loan for its
   instalment card (``card:<loan id>``, :mod:`handlers.card`) and one per receipt of those payments
   (``rcpt:<receipt id>``, :mod:`handlers.receipts`).
+  Issue 16: the warning letters issued for each loan, one line each, and a button per letter for its PDF
+  (``spl:pdf:<step id>``, :mod:`handlers.warnings`).
 * ``/peminjam`` lists the active loans of the viewer's kelurahan from ``loans.borrowers_overview``, riskiest
   first, ``PAGE_SIZE`` per page, with ‹ › buttons (``brw:page:<n>``) and one button per borrower
   (``brw:show:<person id>``) opening the same detail as ``/pinjaman`` plus the borrower's masked phone and the
@@ -40,6 +42,7 @@ from bot.domain.roles import Role
 from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
 from handlers.receipts import receipt_button
+from handlers.warnings import letter_button, letters_of
 from messages import render, rupiah
 from storage import loans, people, receipts, repayments, visits
 
@@ -99,6 +102,7 @@ async def loan_entries(context: Context, borrower_id: int) -> list[dict[str, Any
             ],
             "loan_id": loan.id,
             "receipts": [issued[r.id] for r in recent if r.id in issued],
+            "letters": await letters_of(context, loan.id),
         })
     return entries
 
@@ -117,6 +121,8 @@ def detail_markup(entries: list[dict[str, Any]], lang: str) -> Any:
                                                                                                  lang))])
         buttons = [receipt_button(r, lang) for r in entry["receipts"]]
         rows += [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+        letters = [letter_button(w, lang) for w in entry.get("letters", ())]
+        rows += [letters[i:i + 2] for i in range(0, len(letters), 2)]
     return keyboard(rows) if rows else None
 
 

@@ -1,4 +1,5 @@
-"""The PDF documents: the receipt (kuitansi) and the instalment card (kartu angsuran), issue 15 parts 1 and 2.
+"""The PDF documents: the receipt (kuitansi) and the instalment card (kartu angsuran), issue 15 parts 1 and 2,
+and the warning letter (surat peringatan, issue 16 part 1; its words in ``plain/labels/warnings.j2``).
 
 Built with fpdf2 (pure Python). Every word on them comes from ``plain/labels/doc.j2`` in the reader's language;
 money is ``Rp1.500.000`` and dates ``28 November 2026`` as in chat, and the amount in words (*terbilang*) is always
@@ -306,4 +307,81 @@ def card_pdf(card: Any, lang: str) -> bytes:
         for v in card.voided:
             doc.line_text(f"• {v.number} · {_day(v.paid_on, lang)} · {rupiah(v.amount, lang)} · "
                           + lb("void_line", date=_day(v.voided_at, lang), reason=v.void_reason or "-"), size=9)
+    letters = getattr(card, "letters", ())
+    if letters:
+        doc.ln(3)
+        doc.line_text(label("warnings.card_letters", lang), bold=True)
+        for w in letters:
+            doc.line_text("• " + label("warnings.card_letter_line", lang, level=w.level, number=w.number,
+                                       issued=_day(w.issued_on, lang), deadline=_day(w.deadline, lang),
+                                       arrears=rupiah(w.arrears_amount, lang)), size=9)
+    return doc.bytes()
+
+
+def warning_letter_pdf(letter: Any, lang: str) -> bytes:
+    """The warning letter (surat peringatan) of ``letter`` (a :class:`storage.warnings.WarningStep`-like object,
+    issued): letterhead, number, subject, the borrower and loan, the arrears in figures and in words, the
+    instalments missed, the deadline, what comes next, and the signature blocks of the Ketua LPM and the Lurah."""
+    lang = normalise_language(lang)
+    doc = _Doc(lang)
+    doc.set_title(f"Surat Peringatan {letter.number}")
+    doc.add_page()
+    roman = {1: "I", 2: "II", 3: "III"}[letter.level]
+
+    def lb(key: str, **params: object) -> str:
+        return label(f"warnings.{key}", lang, **params)
+
+    doc.line_text(lb("lpm"), size=13, bold=True, align="C", h=6.5)
+    doc.line_text(lb("kelurahan", name=letter.kelurahan_name.upper()), size=13, bold=True, align="C", h=6.5)
+    doc.line_text(lb("kecamatan", name=letter.kecamatan_name.upper()), align="C")
+    y = doc.get_y() + 1.5
+    doc.set_line_width(0.6)
+    doc.line(doc.l_margin, y, doc.w - doc.r_margin, y)
+    doc.set_line_width(0.2)
+    doc.ln(5)
+    doc.line_text(lb("place_date", date=_day(letter.issued_on, lang)), align="R")
+    doc.field(lb("number"), letter.number, width=28, bold=True)
+    doc.field(lb("attachment"), "-", width=28)
+    doc.field(lb("subject"), lb("subject_text", roman=roman, level=letter.level), width=28, bold=True)
+    doc.ln(3)
+    doc.line_text(lb("to"))
+    doc.line_text(lb("to_name", name=letter.borrower_name), bold=True)
+    doc.line_text(lb("to_place"))
+    doc.ln(3)
+    doc.line_text(lb("opening"))
+    doc.ln(1)
+    doc.line_text(lb("body", kelurahan=letter.kelurahan_name, principal=rupiah(letter.principal, lang),
+                     disbursed=_day(letter.disbursed_on, lang), tenor=letter.tenor_months,
+                     date=_day(letter.issued_on, lang), days=letter.days_late))
+    doc.ln(1)
+    doc.field(lb("arrears"), rupiah(letter.arrears_amount, lang), width=45, bold=True)
+    words = terbilang(letter.arrears_amount, "id")
+    doc.field(lb("in_words"), words[:1].upper() + words[1:], width=45)
+    doc.field(lb("outstanding"), rupiah(letter.outstanding, lang), width=45)
+    doc.ln(2)
+    doc.line_text(lb("missed"), bold=True)
+    rows = [[str(m.number), _day(m.due_date, lang), rupiah(m.remaining, lang)] for m in letter.missed]
+    doc.table_rows([lb("col_installment"), lb("col_due"), lb("col_remaining")], rows, (30, 60, 50),
+                   ("CENTER", "LEFT", "RIGHT"))
+    doc.ln(3)
+    doc.line_text(lb("request", deadline=_day(letter.deadline, lang)), bold=True)
+    doc.line_text(lb(f"next_{letter.level}"))
+    doc.ln(1)
+    doc.line_text(lb("closing"))
+    doc.ln(6)
+    col = (doc.w - doc.l_margin - doc.r_margin) / 2
+    top = doc.get_y()
+    for n, lines in enumerate(([" ", lb("sign_lpm", kelurahan=letter.kelurahan_name)],
+                               [lb("sign_lurah_known"), lb("sign_lurah", kelurahan=letter.kelurahan_name)])):
+        doc.set_xy(doc.l_margin + n * col, top)
+        doc.font(10)
+        for text in lines:
+            doc.set_x(doc.l_margin + n * col)
+            doc.multi_cell(col, 5.5, doc.safe(text), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+        doc.ln(18)
+        doc.set_x(doc.l_margin + n * col)
+        doc.multi_cell(col, 5.5, doc.safe(lb("sign_line")), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    doc.ln(6)
+    if letter.issued_by_name:
+        doc.line_text(lb("issued_by", name=letter.issued_by_name), size=7.5)
     return doc.bytes()

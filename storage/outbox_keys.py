@@ -86,3 +86,19 @@ def promise_result_key(visit_id: int, treasurer_id: int) -> str:
 
 def pause_notice_key(pause_id: int, person_id: int) -> str:
     return f"{PAUSE_NOTICE_PREFIX}{pause_id}:{person_id}"
+
+
+# ``warning_task`` · ``sp:<step_id>:<round>:<treasurer_id>``: a treasurer's task to issue a warning letter (issue 16
+# part 1, :mod:`bot.services.warnings`); ``round`` counts the step's postponements, so a postponed task is sent
+# again as a new message once its week is over.
+WARNING_TASK_KIND = "warning_task"
+WARNING_TASK_PREFIX = "sp:"
+
+
+def warning_task_key(step_id: int, round_: int, treasurer_id: int) -> str:
+    return f"{warning_task_prefix(step_id)}{round_}:{treasurer_id}"
+
+
+def warning_task_prefix(step_id: int) -> str:
+    """What every task key of one warning step starts with (any round, any treasurer)."""
+    return f"{WARNING_TASK_PREFIX}{step_id}:"

@@ -19,6 +19,7 @@ from dotenv import dotenv_values
 
 from bot.domain.kota_kupang import find_kelurahan
 from bot.domain.settings import ConfigError, Settings
+from bot.domain.warnings import parse_steps
 from storage.db import check_database_writable
 
 __all__ = ["DEFAULTS", "ConfigError", "Settings", "check_database_writable", "load_settings", "read_environment"]
@@ -44,6 +45,8 @@ DEFAULTS: dict[str, str] = {
     "PEM_REMINDER_TIME": "08:00",
     "PEM_DIGEST_TIME": "07:00",
     "PEM_RECEIPT_KEY": "",
+    "PEM_WARNING_STEPS": "30,60,90",
+    "PEM_WARNING_DEADLINE_DAYS": "14",
 }
 
 
@@ -147,7 +150,15 @@ def _schedule_settings(value: Mapping[str, str]) -> dict[str, object]:
     if not offsets or any(abs(o) > 365 for o in offsets):
         raise ConfigError("reminder_offsets", value=offsets_text)
 
+    try:
+        warning_steps = parse_steps(value["PEM_WARNING_STEPS"])
+    except ValueError as exc:
+        raise ConfigError("warning_steps", value=value["PEM_WARNING_STEPS"]) from exc
+
     return {
+        "warning_steps": warning_steps,
+        "warning_deadline_days": _positive_int("PEM_WARNING_DEADLINE_DAYS", value["PEM_WARNING_DEADLINE_DAYS"],
+                                               maximum=90),
         "quiet_hours": quiet,
         "send_max_attempts": _positive_int("PEM_SEND_MAX_ATTEMPTS", value["PEM_SEND_MAX_ATTEMPTS"],
                                            maximum=100),

@@ -1,5 +1,6 @@
 """Read model of the instalment card (kartu angsuran, issue 15 part 2): the schedule of one loan, what was paid
-against each instalment (when, how much, under which receipt number), what is left and the days late.
+against each instalment (when, how much, under which receipt number), what is left and the days late, and
+the warning letters issued for it (issue 16).
 
 The allocation is recomputed from the verified repayments (:func:`storage.loans.summary`), so the card agrees
 with ``/pinjaman`` to the rupiah. Days late of an instalment: the day it was fully paid (or ``today`` while it is
@@ -11,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from storage import loans, receipts
+from storage import loans, receipts, warnings
 from storage.db import Queryable
 from storage.receipts import Receipt
+from storage.warnings import WarningStep
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class Card:
     outstanding: int
     days_in_arrears: int
     voided: tuple[Receipt, ...]
+    #: the warning letters issued for the loan, in order of issue (issue 16)
+    letters: tuple[WarningStep, ...] = ()
 
 
 def days_late(due: date, fully_paid_on: date | None, today: date) -> int:
@@ -94,4 +98,5 @@ async def card(q: Queryable, loan_id: int, today: date) -> Card | None:
         rows=card_rows, total_due=summary.state.total_due, total_paid=summary.state.total_paid,
         outstanding=summary.state.outstanding, days_in_arrears=summary.state.days_in_arrears(today),
         voided=tuple(sorted((r for r in all_receipts if r.void), key=lambda r: r.id)),
+        letters=tuple(await warnings.letters_for_loan(q, loan_id)),
     )

@@ -51,6 +51,9 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path):
         ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_REMINDER_TIME": "8"}, "time"),
         ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_REMINDER_OFFSETS": "-3,besok"}, "reminder_offsets"),
         ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_REMINDER_OFFSETS": ","}, "reminder_offsets"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_WARNING_STEPS": "60,30"}, "warning_steps"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_WARNING_STEPS": "30,60,90,120"}, "warning_steps"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "PEM_WARNING_DEADLINE_DAYS": "0"}, "number"),
     ],
 )
 def test_mistakes_raise_config_error(environ, code):
@@ -98,6 +101,9 @@ def test_schedule_defaults_and_values():
     assert s.backup_dir == Path("./backups")
     assert (s.backup_time, s.reminder_time, s.digest_time) == (time(2, 0), time(8, 0), time(7, 0))
     assert s.reminder_offsets == (-3, 0, 1, 7)
+    assert (s.warning_steps, s.warning_deadline_days) == ((30, 60, 90), 14)
+    assert load_settings(environ={"TELEGRAM_BOT_TOKEN": "1:x", "PEM_WARNING_STEPS": "45, 90",
+                                  "PEM_WARNING_DEADLINE_DAYS": "21"}, env_file=None).warning_steps == (45, 90)
     custom = load_settings(environ={"TELEGRAM_BOT_TOKEN": "1:x", "PEM_QUIET_HOURS": "21.30 - 06:00",
                                     "PEM_REMINDER_OFFSETS": "7, -1,0,-1", "PEM_DIGEST_TIME": "6.45"},
                            env_file=None)
@@ -108,7 +114,7 @@ def test_schedule_defaults_and_values():
                          env_file=None).quiet_hours is None
 
 
-@pytest.mark.parametrize("code", ["quiet_hours", "time", "number", "reminder_offsets"])
+@pytest.mark.parametrize("code", ["quiet_hours", "time", "number", "reminder_offsets", "warning_steps"])
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_schedule_config_errors_have_a_message(code: str, lang: str):
     from messages import render
