@@ -40,6 +40,7 @@ DEFAULTS: dict[str, str] = {
     "PEM_REMINDER_OFFSETS": "-3,0,1,7",
     "PEM_REMINDER_TIME": "08:00",
     "PEM_DIGEST_TIME": "07:00",
+    "PEM_MAX_CONCURRENT_UPDATES": "64",
 }
 
 
@@ -69,6 +70,8 @@ class Settings:
     reminder_offsets: tuple[int, ...] = (-3, 0, 1, 7)
     reminder_time: time = time(8, 0)
     digest_time: time = time(7, 0)
+    #: updates handled at once (different users concurrently, each user in order: bot/runtime/processor.py)
+    max_concurrent_updates: int = 64
 
 
 def read_environment(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> dict[str, str]:
@@ -177,6 +180,8 @@ def _schedule_settings(value: Mapping[str, str]) -> dict[str, object]:
         "reminder_offsets": offsets,
         "reminder_time": _clock_time("PEM_REMINDER_TIME", value["PEM_REMINDER_TIME"]),
         "digest_time": _clock_time("PEM_DIGEST_TIME", value["PEM_DIGEST_TIME"]),
+        "max_concurrent_updates": _positive_int("PEM_MAX_CONCURRENT_UPDATES", value["PEM_MAX_CONCURRENT_UPDATES"],
+                                                maximum=1024),
     }
 
 
