@@ -501,3 +501,62 @@ async def test_a_report_at_21_00_reaches_the_treasurer_at_once_silently(running,
         assert row["status"] == "sent"
         [rep] = [r for r in await _rows(running) if r["loan_id"] == loan.id]
         assert rep["status"] == "pending"
+
+
+# --- the same races under the concurrent update processor (issue 12) -----------------------------------------
+async def _to_summary(tester: BotTester, user: User) -> str:
+    await tester.command(user, "bayar")
+    await tester.press(user, tester.last(user).button("Angsuran bulan ini"))
+    await tester.press(user, tester.last(user).button("Lewati"))
+    return tester.last(user).button("Konfirmasi")
+
+
+async def test_concurrent_two_borrowers_complete_their_forms_at_once(running, tester, make_person):
+    tester.concurrent = True
+    borrower_a, a, _, t_user = await _setup(running, make_person)
+    borrower_b, b = await make_person(Role.BORROWER, name="Markus Bani")
+    await _loan(running, borrower_b.id)
+
+    async def conversation(user: User) -> None:
+        await tester.press(user, await _to_summary(tester, user))
+
+    await asyncio.gather(conversation(a), conversation(b))
+
+    rows = await _rows(running)
+    assert sorted(r["reported_by"] for r in rows) == sorted([borrower_a.id, borrower_b.id])
+    assert all(r["status"] == "pending" for r in rows)
+    assert any("PB-" in t for t in tester.texts(a)) and any("PB-" in t for t in tester.texts(b))
+    assert await running.app.db.fetchval("SELECT COUNT(*) FROM form_drafts") == 0
+    assert len([t for t in tester.texts(t_user) if "PB-" in t]) == 2, "the treasurer is told of each, once"
+
+
+async def test_concurrent_double_tap_on_konfirmasi_stores_one_row(running, tester, make_person):
+    tester.concurrent = True
+    _, user, _, t_user = await _setup(running, make_person)
+    confirm = await _to_summary(tester, user)
+
+    first, second = await asyncio.gather(tester.press(user, confirm), tester.press(user, confirm))
+
+    rows = await _rows(running)
+    assert len(rows) == 1 and rows[0]["status"] == "pending"
+    assert "tidak berlaku" in " ".join(answers(first) + answers(second)), "the second tap is told it is stale"
+    assert len([t for t in tester.texts(t_user) if "PB-00001" in t]) == 1
+
+
+async def test_concurrent_the_same_update_twice_at_once_stores_one_row(running, tester, make_person):
+    tester.concurrent = True
+    _, user, _, t_user = await _setup(running, make_person)
+    confirm = await _to_summary(tester, user)
+    payload = {"update_id": 999_002, "callback_query": {
+        "id": "dup", "from": {"id": user.id, "is_bot": False, "first_name": user.first_name},
+        "chat_instance": "ci", "data": confirm,
+        "message": {"message_id": 1, "date": 1_764_000_000, "chat": {"id": user.chat_id, "type": "private"},
+                    "text": "…"}}}
+    app = running.app
+    updates = [Update.de_json(payload, app.bot) for _ in range(2)]
+
+    await asyncio.gather(*(app.update_processor.process_update(u, app.process_update(u)) for u in updates))
+    await app.settle()
+
+    assert len(await _rows(running)) == 1
+    assert len([t for t in tester.texts(t_user) if "PB-00001" in t]) == 1, "treasurers are told once"

@@ -3,6 +3,8 @@ role refusals and kelurahan isolation."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from telegram.ext import CallbackContext
 
@@ -38,6 +40,7 @@ async def test_announce_reaches_each_treasurer_of_the_kelurahan_only(running, wo
     running.request.clear()
 
     await announce_pending(CallbackContext(running.app), rep.id)
+    await running.app.settle()  # the sender delivers the notices off the caller (issue 12)
 
     photos = running.request.of("sendPhoto")
     assert sorted(c.chat_id for c in photos) == sorted([world["t1u"].chat_id, world["t2u"].chat_id])
@@ -60,6 +63,7 @@ async def test_announce_without_photo_is_a_text_message(running, world):
     rep = await report(world["db"], world["loan"], world["borrower"])
     running.request.clear()
     await announce_pending(CallbackContext(running.app), rep.id)
+    await running.app.settle()  # the sender delivers the notices off the caller (issue 12)
     assert len(running.request.of("sendMessage")) == 2
     assert not running.request.of("sendPhoto")
 
@@ -248,3 +252,20 @@ async def test_typing_a_presets_label_chooses_the_preset(running, tester, world)
     assert (stored.status, stored.reason) == ("rejected", "Tanggal salah")
     assert "Tanggal salah" in tester.last(world["b"]).text
     assert await db.fetchval("SELECT count(*) FROM form_drafts") == 0
+
+
+async def test_concurrent_two_treasurers_pressing_setujui_at_once_only_one_counts(running, tester, world):
+    """The race above, both presses fed at once through the concurrent update processor (issue 12)."""
+    tester.concurrent = True
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"])
+
+    await asyncio.gather(tester.press(world["t1u"], f"ver:ok:{rep.id}"),
+                         tester.press(world["t2u"], f"ver:ok:{rep.id}"))
+
+    assert len(await audit.recent(db, action="repayment.verified")) == 1
+    assert (await repayments.get(db, rep.id)).status == "verified"
+    assert (await _installments(db, world["loan"].id))[0][1] == 500_000, "allocated once"
+    assert len([t for t in tester.texts(world["b"]) if "diverifikasi" in t]) == 1, "the borrower is told once"
+    told = tester.last(world["t1u"]).text + tester.last(world["t2u"]).text
+    assert "already" in told or "sudah" in told, "the one who lost is told who decided"
