@@ -27,9 +27,11 @@ Rules, one per outcome:
 - ``BadRequest`` (and any other Telegram error, or a template that fails to render): ``failed``, logged, not
   retried.
 
-Rate limits: PTB's ``AIORateLimiter`` on the application's bot keeps the overall rate at 30 messages/s, but it
-only spaces *group* chats; private chats are spaced here by :class:`ChatPacer` (1 message/s per chat).
-Messages are sent one after the other.
+Rate limits: the application's rate limiter (:mod:`bot.runtime.limiter`) keeps the overall rate, the per-chat
+spacing between deliveries and flood waits for every call of the process; a run's calls wait there in the
+``BULK`` class, behind replies and notices. :class:`ChatPacer` also spaces chats here (1 message/s), so that a
+run picks other chats' messages while one chat waits. With a rate limiter on the bot, up to :data:`POOL_SIZE`
+messages are in flight at once (the limiter spaces their starts evenly); without one (tests), one at a time.
 
 Every message is **claimed** (:func:`storage.outbox.claim`) before it is sent, so two senders at once (a
 ``pem-bot tick`` next to the running bot, or a handler's notice next to the minute tick) never send the same
@@ -55,6 +57,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.domain.quiet_hours import is_quiet, next_allowed
 from bot.runtime import clock
 from bot.runtime.config import Settings
+from bot.runtime.limiter import Priority, priority
 from messages import label, normalise_language, render
 from storage import audit, outbox, people
 from storage.db import Database, Queryable
@@ -72,6 +75,9 @@ MAX_RETRY_AFTER_IN_RUN = 3
 MAX_NETWORK_ERRORS_IN_A_ROW = 3
 #: Telegram's limit for a photo caption.
 MAX_CAPTION = 1024
+#: Messages in flight at once in a run (with a rate limiter on the bot). 29.5 messages/s at 300 ms per call
+#: need 9; the rest covers the database work around each call.
+POOL_SIZE = 16
 
 
 @dataclass(frozen=True)
@@ -184,34 +190,56 @@ async def send_due(
         messages = [m for m in messages if m.kind == outbox.NOTICE_KIND]  # notices go out now, silently
 
     pacer = pacer or DEFAULT_PACER
+    # Several in flight when the bot has a rate limiter (production: it spaces them, bot/runtime/limiter.py),
+    # so the rate is the budget's, not one over the call latency (issue 12); one at a time without one.
+    pool = asyncio.Semaphore(POOL_SIZE if getattr(bot, "rate_limiter", None) is not None else 1)
     network_errors = 0
+    stop = False
     gone: set[int] = set()  # recipients found unreachable during this run
     pending = deque(messages)
     later: list[OutboxMessage] = []  # their chat had a message less than a second ago: after the others
-    while pending or later:
-        if not pending:
-            await asyncio.sleep(min(pacer.ready_in(m.recipient_id) for m in later))
-            pending, later = deque(later), []
-        message = pending.popleft()
-        if message.recipient_id in gone:
-            continue  # already cancelled with the rest of their queue
-        if pacer.ready_in(message.recipient_id) > 0:
-            later.append(message)
-            continue
-        pacer.mark(message.recipient_id)  # one person, one private chat: the recipient stands for the chat
+    in_flight: set[asyncio.Task[None]] = set()
+
+    async def one(message: OutboxMessage) -> None:
+        nonlocal network_errors, stop
         try:
             outcome = await _send_one(db, bot, settings, now, message, NO_PACING, counts, silent=silent)
         except _StopRun:
-            break
+            stop = True
+            return
+        finally:
+            pool.release()
         if outcome == "network":
             network_errors += 1
-            if network_errors >= MAX_NETWORK_ERRORS_IN_A_ROW:
+            if network_errors >= MAX_NETWORK_ERRORS_IN_A_ROW and not stop:
                 log.warning("outbox: %d network errors in a row; stopping this run", network_errors)
-                break
+                stop = True
         else:
             network_errors = 0
         if outcome == "forbidden":
             gone.add(message.recipient_id)
+
+    with priority(Priority.BULK):  # replies and notices overtake these (bot/runtime/limiter.py)
+        while (pending or later) and not stop:
+            if not pending:
+                await asyncio.sleep(min(pacer.ready_in(m.recipient_id) for m in later))
+                pending, later = deque(later), []
+            message = pending.popleft()
+            if message.recipient_id in gone:
+                continue  # already cancelled with the rest of their queue
+            if pacer.ready_in(message.recipient_id) > 0:
+                later.append(message)
+                continue
+            await pool.acquire()
+            if stop:
+                pool.release()
+                break
+            pacer.mark(message.recipient_id)  # one person, one private chat: the recipient stands for the chat
+            task = asyncio.get_running_loop().create_task(one(message))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+        if in_flight:
+            await asyncio.gather(*in_flight)
     report = counts.report()
     if report != SendReport():
         log.info("outbox: %s", report)
