@@ -342,8 +342,9 @@ def full_identity(who: Who) -> bool:
 async def export_rows(context: Context, who: Who, event: Event) -> tuple[list[str], list[list[object]]]:
     from messages import environment
 
-    regs = await registrations.event_registrations(app_of(context).db, event.id,
-                                                   statuses=[*map(str, SEATED), "waitlisted", "cancelled"])
+    async with app_of(context).db.snapshot() as reads:  # the read-only connection (storage/db.py)
+        regs = await registrations.event_registrations(reads, event.id,
+                                                       statuses=[*map(str, SEATED), "waitlisted", "cancelled"])
     full = full_identity(who)
     mask_nik = environment().filters["mask_nik"]
     mask_phone = environment().filters["mask_phone"]
