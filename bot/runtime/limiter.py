@@ -7,9 +7,12 @@ and the outbox sender's reminders and digests. The scheme (issue 12; docs/perfor
 - **What counts.** Messages: every ``send*`` (but ``sendChatAction``), ``edit*``, ``copyMessage``,
   ``forwardMessage``. ``answerCallbackQuery``, ``sendChatAction``, ``getUpdates``, ``getMe``, ``getFile``,
   command menus … are not messages and pass straight through, never waiting behind messages.
-- **Overall budget.** Counted calls start on evenly spaced slots, one every ``1 / rate`` seconds
-  (:data:`OVERALL_RATE` = 29.5/s: a little under Telegram's 30/s, so jitter on the way to Telegram never puts 31
-  in one second). A slot not used is lost, never saved up: there is no burst after a pause.
+- **Overall budget.** At most :data:`PER_WINDOW` (30) counted calls start in any sliding window of
+  :data:`WINDOW` (1.02) seconds, for everything together. Replies may use what is free of it at once (ten people
+  writing at the same moment are answered at the same moment, not one every 1/30 s); the outbox sender's calls
+  are evenly spaced, one every ``1 / rate`` seconds (:data:`OVERALL_RATE` = 29.5/s): a slot it did not use is
+  lost, never saved up, so there is no burst after an idle spell or a pause. For :data:`WINDOW` seconds after a
+  flood wait every class is evenly spaced.
 - **Per chat.** A new call to a chat starts only when the previous one to it has *finished* and
   :data:`CHAT_INTERVAL` (1 s) has passed since that *delivery*: a message answered 429 nine times does not
   leave its slot to the next one (issue 13, item 1). Groups (negative chat ids) also get at most 20 per minute.
@@ -53,6 +56,10 @@ log = logging.getLogger(__name__)
 
 #: Counted calls per second over all chats (Telegram: 30; a little under it for jitter).
 OVERALL_RATE = 29.5
+#: At most this many counted calls start in any sliding window of :data:`WINDOW` seconds (Telegram: 30 a
+#: second; the window a little over a second, so jitter on the way never puts 31 in one second).
+PER_WINDOW = 30
+WINDOW = 1.02
 #: The outbox sender's share while people are being answered.
 BULK_RATE_WHEN_BUSY = 25.0
 #: Seconds after the last interactive call during which people count as "being answered".
@@ -141,8 +148,11 @@ class Budget:
 
     def __init__(self, *, rate: float = OVERALL_RATE, bulk_rate_when_busy: float = BULK_RATE_WHEN_BUSY,
                  chat_interval: float = CHAT_INTERVAL, group_per_minute: int = GROUP_PER_MINUTE,
-                 active_window: float = ACTIVE_WINDOW, clock: Clock | None = None) -> None:
+                 active_window: float = ACTIVE_WINDOW, per_window: int = PER_WINDOW, window: float = WINDOW,
+                 clock: Clock | None = None) -> None:
         self.interval = 1.0 / rate
+        self.per_window = per_window
+        self.window = window
         self.bulk_interval = 1.0 / bulk_rate_when_busy
         self.chat_interval = chat_interval
         self.group_per_minute = group_per_minute
@@ -151,10 +161,12 @@ class Budget:
         self._arrivals = itertools.count()
         self._waiting: list[_Waiter] = []  # kept sorted by order
         self._chats: dict[int, _Chat] = {}
+        self._window: deque[float] = deque()  # when the counted calls of the last ``window`` seconds started
         self._next_slot = 0.0
+        self._next_slot_bulk = 0.0
         self._next_bulk = 0.0
         self._last_interactive = float("-inf")
-        self._paused_until = 0.0
+        self._paused_until = float("-inf")
         self._timer: asyncio.Task[None] | None = None
         self._timer_at = float("inf")
 
@@ -230,8 +242,15 @@ class Budget:
                 ready = max(ready, chat.recent[0] + 60)
         return ready
 
+    def _window_ready_at(self, now: float) -> float:
+        """When the sliding window has room for one more call (``now`` if it has)."""
+        window = self._window
+        while window and window[0] <= now - self.window:
+            window.popleft()
+        return now if len(window) < self.per_window else window[0] + self.window
+
     def _dispatch(self) -> None:
-        """Grant the next slot if one is due, else set the timer for when one may be."""
+        """Grant the next call if one may go now, else set the timer for when one may."""
         if not self._waiting:
             self._forget()
             return
@@ -239,17 +258,21 @@ class Budget:
         wake = float("inf")
         if now < self._paused_until:
             wake = self._paused_until
-        elif now < self._next_slot:
-            wake = self._next_slot
+        elif (room := self._window_ready_at(now)) > now:
+            wake = room
         else:
             busy = self.busy(now)
+            after_pause = now < self._paused_until + self.window  # evenly spaced for a while: no burst
             for waiter in self._waiting:
                 ready = self._chat_ready_at(waiter.chat_id, now)
-                if waiter.priority is Priority.BULK and busy:
-                    ready = max(ready, self._next_bulk)
+                if waiter.priority is Priority.BULK:
+                    ready = max(ready, self._next_bulk if busy else self._next_slot_bulk)
+                if after_pause:
+                    ready = max(ready, self._next_slot)
                 if ready <= now:
                     self._grant(waiter, now)
-                    wake = self._next_slot if self._waiting else float("inf")
+                    if self._waiting:
+                        wake = now  # the next one, if it may go too
                     break
                 wake = min(wake, ready)
         if wake < float("inf"):
@@ -257,12 +280,14 @@ class Budget:
 
     def _grant(self, waiter: _Waiter, now: float) -> None:
         self._waiting.remove(waiter)
-        self._next_slot = now + self.interval  # an unused slot is lost: no burst after a pause
+        self._window.append(now)
+        self._next_slot = now + self.interval
         if waiter.priority is Priority.BULK:
+            # Evenly spaced: a slot not used is lost, never saved up (no burst after a pause or an idle spell).
+            self._next_slot_bulk = now + self.interval
             self._next_bulk = now + self.bulk_interval
-        else:
-            if waiter.priority is Priority.INTERACTIVE:
-                self._last_interactive = now
+        elif waiter.priority is Priority.INTERACTIVE:
+            self._last_interactive = now
         if waiter.chat_id is not None:
             chat = self._chats.setdefault(waiter.chat_id, _Chat())
             chat.in_flight = True

@@ -79,7 +79,9 @@ async def test_overall_budget_is_evenly_spaced_and_never_over_30_in_a_second():
     assert len(times) == 120
     gaps = [b - a for a, b in pairwise(times)]
     assert min(gaps) >= 1 / OVERALL_RATE - 1e-9
-    assert max(gaps) <= 1 / OVERALL_RATE + 1e-9  # several in flight: the latency does not slow the rate
+    # several in flight: the latency does not slow the rate (the sliding window adds a few ms now and then)
+    assert max(gaps) <= 0.04
+    assert len(times) / (times[-1] - times[0]) >= 29
     assert max(sum(1 for t in times if s <= t < s + 1) for s in times) <= 30
 
 
@@ -94,14 +96,24 @@ async def test_a_reply_overtakes_queued_broadcasts():
     assert order.index("reply") < 30, order[:20]
 
 
+async def test_people_writing_at_once_are_answered_at_once_within_30_a_second():
+    clock, limiter, server = setup()
+    await clock.run(*(send(limiter, server, 100 + i, f"r{i:02d}") for i in range(45)))
+    times = server.times()
+    assert times[:10] == [0.0] * 10, "ten replies at the same moment go out at the same moment"
+    assert max(sum(1 for t in times if s <= t < s + 1) for s in times) <= 30
+    assert times[30] >= 1.0, "the 31st waits for the window"
+
+
 async def test_notices_go_before_bulk_and_after_replies():
     clock, limiter, server = setup()
-    work = [send(limiter, server, 3000 + i, f"bulk{i}", prio=Priority.BULK) for i in range(10)]
-    work += [send(limiter, server, 4000, "notice", prio=Priority.NOTICE, after=0.001),
-             send(limiter, server, 4001, "reply", after=0.001)]
+    work = [send(limiter, server, 2000 + i, f"first{i}") for i in range(30)]  # the window is full
+    work += [send(limiter, server, 3000 + i, f"bulk{i}", prio=Priority.BULK, after=0.001) for i in range(10)]
+    work += [send(limiter, server, 4000, "notice", prio=Priority.NOTICE, after=0.002),
+             send(limiter, server, 4001, "reply", after=0.003)]
     await clock.run(*work)
     order = [tag for _, _, _, tag in server.log]
-    assert order.index("reply") < order.index("notice") < order.index("bulk2")
+    assert order[30:33] == ["reply", "notice", "bulk0"], order[30:]
 
 
 async def test_callback_answers_and_chat_actions_are_not_counted_and_never_wait():
@@ -116,7 +128,7 @@ async def test_callback_answers_and_chat_actions_are_not_counted_and_never_wait(
     assert server.times("typing") == [pytest.approx(0.3)]
     bulk_times = server.times("bulk")
     assert min(b - a for a, b in pairwise(bulk_times)) >= 1 / OVERALL_RATE - 1e-9  # budget untouched by answers
-    assert bulk_times[-1] == pytest.approx(89 / OVERALL_RATE)
+    assert bulk_times[-1] <= 89 / 29, "the answers took nothing from the budget"
 
 
 async def test_one_chat_gets_a_message_a_second_after_the_previous_delivery():
