@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import itertools
 import json
 import shutil
@@ -156,6 +157,7 @@ class Figures:
     first_queued: float = float("inf")
     last_reply: float = 0.0
     messages: int = 0  # counted calls between first_queued and last_reply
+    max_in_1s: int = 0  # the most counted calls that reached the server in any 1-second window
 
 
 class People:
@@ -203,6 +205,7 @@ class People:
                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
                    "chat": {"id": uid, "type": "private", "first_name": "P"}, "from": self._user(uid)}
         reply = await self._step(uid, {"message": message}, None)
+        replies = [reply]
         for label in ("Angsuran bulan ini", "Lewati", "Konfirmasi"):
             await asyncio.sleep(think)
             data = reply.button(label) if reply.buttons and any(label.lower() in t.lower()
@@ -214,8 +217,12 @@ class People:
                                  "chat": {"id": uid, "type": "private", "first_name": "P"},
                                  "from": {"id": 1, "is_bot": True, "first_name": "PEM Bot"}, "text": "…"}}
             reply = await self._step(uid, {"callback_query": query}, qid)
+            replies.append(reply)
         if "menunggu verifikasi" in reply.text:
             self.figures.completed += 1
+            if not RECORDED and isinstance(self.app, PemApplication):
+                for step, call in enumerate(replies):
+                    RECORDED[step] = [("sendMessage", call.text, [[t for t, _ in row] for row in call.buttons])]
         else:
             raise AssertionError(f"/bayar did not finish for {uid}: {reply.text[:80]!r}")
         await asyncio.sleep(0)
@@ -224,13 +231,20 @@ class People:
         f = self.figures
         f.messages = sum(1 for s in self.telegram.stamps
                          if s.method in MESSAGE_CALLS and f.first_queued <= s.at <= f.last_reply)
+        times = sorted(s.at for s in self.telegram.stamps if s.method in MESSAGE_CALLS)
+        f.max_in_1s = max((bisect.bisect_left(times, t + 1.0, lo=i) - i for i, t in enumerate(times)), default=0)
 
 
 # --- the two bots -----------------------------------------------------------------------------------------------
+#: ``PEM_MAX_CONCURRENT_UPDATES`` for both bots (``--max-concurrent``; default: the bot's default).
+MAX_CONCURRENT = int(DEFAULTS["PEM_MAX_CONCURRENT_UPDATES"])
+
+
 def _settings(db_file: Path) -> Any:
     return load_settings(environ={"TELEGRAM_BOT_TOKEN": TOKEN, "PEM_DATABASE": str(db_file),
                                   "PEM_QUIET_HOURS": "off", "PEM_BACKUP_DIR": str(db_file.parent / "b"),
-                                  "PEM_LOG_LEVEL": "WARNING"}, env_file=None)
+                                  "PEM_LOG_LEVEL": "WARNING", "PEM_MAX_CONCURRENT_UPDATES": str(MAX_CONCURRENT)},
+                         env_file=None)
 
 
 async def _people(db: Database, n: int, *, first: int = FIRST_USER, today: Any = None) -> list[int]:
@@ -278,17 +292,6 @@ async def stop_pem(app: PemApplication) -> None:
 RECORDED: dict[int, list[tuple[str, str, list[list[str]]]]] = {}
 
 
-def _record(telegram: Telegram, uid: int) -> None:
-    """Remember PEM Bot's messages to ``uid`` per step (text and button labels) for the bare bot."""
-    if RECORDED:
-        return
-    step = 0
-    for call in telegram.calls:
-        if call.chat_id == uid and call.method == "sendMessage":
-            RECORDED[step] = [("sendMessage", call.text, [[t for t, _ in row] for row in call.buttons])]
-            step += 1
-
-
 def bare_app(telegram: Telegram, treasurer_of: Callable[[int], int]) -> Application:
     """Bare PTB, same processor and limiter, making PEM Bot's calls: the answer first, awaited, then the reply;
     at the last step the treasurer's notice, awaited in the update."""
@@ -307,8 +310,7 @@ def bare_app(telegram: Telegram, treasurer_of: Callable[[int], int]) -> Applicat
             await context.bot.send_message(treasurer_of(chat_id), "Laporan pembayaran baru", parse_mode="HTML")
 
     app = (ApplicationBuilder().token(TOKEN).request(telegram).get_updates_request(telegram).updater(None)
-           .rate_limiter(rate_limiter()).concurrent_updates(PerChatProcessor(int(DEFAULTS[
-               "PEM_MAX_CONCURRENT_UPDATES"]))).build())
+           .rate_limiter(rate_limiter()).concurrent_updates(PerChatProcessor(MAX_CONCURRENT)).build())
     app.add_handler(CommandHandler("bayar", handle))
     app.add_handler(CallbackQueryHandler(handle))
     return app
@@ -329,7 +331,8 @@ def summary(f: Figures) -> dict[str, Any]:
             "p99_ms": round(1000 * pct(f.latencies, 0.99), 1), "max_ms": round(1000 * max(f.latencies), 1),
             "answer_p99_ms": round(1000 * pct(f.answers, 0.99), 1) if f.answers else None,
             "updates_per_s": round(f.updates / span, 2), "messages_per_s": round(f.messages / span, 2),
-            "mean_ms": round(1000 * statistics.mean(f.latencies), 1)}
+            "mean_ms": round(1000 * statistics.mean(f.latencies), 1), "max_in_1s": f.max_in_1s,
+            "span_s": round(span, 2)}
 
 
 async def _stored(db: Database) -> int:
@@ -354,7 +357,6 @@ async def run_pem(n: int, latency: float, think: float, *, db_file: Path | None 
             extra = background(app) if background is not None else None
             await asyncio.gather(*(crowd.bayar(uid, think) for uid in uids))
             crowd.close_window()
-            _record(telegram, uids[0])
             if extra is not None:
                 extra.cancel()
                 await asyncio.gather(extra, return_exceptions=True)
@@ -421,14 +423,15 @@ async def run_fanout_user(latency: float, fanout: int, conversations: int) -> tu
         telegram = Telegram(latency)
         app = await pem_app(path, telegram)
         try:
-            [uid] = await _people(app.db, 1)
+            uids = await _people(app.db, conversations)  # one conversation each, one after the other
             crowd = People(app, telegram)
             tick = asyncio.ensure_future(run_due(app.db, app.bot, app.settings, clock.utcnow(), catch_up=False,
                                                  jobs=[]))
             await asyncio.sleep(3)  # the fan-out is at full speed
             started = time.monotonic()
-            for _ in range(conversations):
+            for uid in uids:
                 await crowd.bayar(uid, 2.0)
+                await asyncio.sleep(2.0)
             ended = time.monotonic()
             crowd.close_window()
             fan_rate = _rate_of(telegram, FANOUT_BASE, FANOUT_BASE + fanout, started, ended)
@@ -468,8 +471,9 @@ async def run_fanout_user(latency: float, fanout: int, conversations: int) -> tu
         fan = asyncio.ensure_future(bulk())
         await asyncio.sleep(3)
         started = time.monotonic()
-        for _ in range(conversations):
-            await crowd.bayar(FIRST_USER, 2.0)
+        for i in range(conversations):
+            await crowd.bayar(FIRST_USER + i, 2.0)
+            await asyncio.sleep(2.0)
         ended = time.monotonic()
         crowd.close_window()
         fan_rate = _rate_of(telegram, FANOUT_BASE, FANOUT_BASE + fanout, started, ended)
@@ -519,7 +523,8 @@ def show(name: str, pem: dict, bare: dict | None) -> None:
             continue
         print(f"   {who:8}: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms; "
               f"answerCallbackQuery p99 {r['answer_p99_ms']} ms; {r['updates_per_s']} updates/s, "
-              f"{r['messages_per_s']} messages/s; {r['completed']}/{r['conversations']} conversations"
+              f"{r['messages_per_s']} messages/s (at most {r['max_in_1s']} in any second); "
+              f"{r['completed']}/{r['conversations']} conversations"
               + (f", fan-out meanwhile {r['fanout_per_s']}/s" if "fanout_per_s" in r else "")
               + ("" if r["stored"] is None else f", {r['stored']} repayments, {r['duplicates']} twice"))
 
@@ -537,6 +542,7 @@ def complete(r: dict, missed: list[str]) -> None:
 
 
 async def main(argv: list[str] | None = None) -> int:
+    global MAX_CONCURRENT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per Bot API call (L, default 0.1)")
     parser.add_argument("--think", type=float, default=1.0, help="seconds a person reads before answering")
@@ -544,13 +550,16 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fanout", type=int, default=5000)
     parser.add_argument("--fanout-conversations", type=int, default=4, help="run 3: conversations of the user")
     parser.add_argument("--instant-borrowers", type=int, default=100)
+    parser.add_argument("--max-concurrent", type=int, default=int(DEFAULTS["PEM_MAX_CONCURRENT_UPDATES"]),
+                        help="PEM_MAX_CONCURRENT_UPDATES for both bots (default: the bot's default)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    MAX_CONCURRENT = args.max_concurrent
     only = set(args.only or ["1", "2", "3", "4", "instant"])
     L = args.latency
     common.print_machine()
     print(f"L = {L * 1000:.0f} ms per call, think time {args.think} s, "
-          f"PEM_MAX_CONCURRENT_UPDATES = {DEFAULTS['PEM_MAX_CONCURRENT_UPDATES']}, limiter "
+          f"PEM_MAX_CONCURRENT_UPDATES = {MAX_CONCURRENT}, limiter "
           f"{limiter.OVERALL_RATE}/s (bulk {limiter.BULK_RATE_WHEN_BUSY}/s while people are answered)")
     missed: list[str] = []
     raw: dict[str, Any] = {}

@@ -263,7 +263,10 @@ class Budget:
         else:
             busy = self.busy(now)
             after_pause = now < self._paused_until + self.window  # evenly spaced for a while: no burst
-            for waiter in self._waiting:
+            for waiter in list(self._waiting):
+                if waiter.future.done():  # its caller was cancelled and has not woken up yet to leave
+                    self._waiting.remove(waiter)
+                    continue
                 ready = self._chat_ready_at(waiter.chat_id, now)
                 if waiter.priority is Priority.BULK:
                     ready = max(ready, self._next_bulk if busy else self._next_slot_bulk)

@@ -46,6 +46,7 @@ import logging
 import time as _time
 import warnings
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -220,30 +221,44 @@ async def send_due(
             gone.add(message.recipient_id)
 
     with priority(Priority.BULK):  # replies and notices overtake these (bot/runtime/limiter.py)
-        while (pending or later) and not stop:
-            if not pending:
-                await asyncio.sleep(min(pacer.ready_in(m.recipient_id) for m in later))
-                pending, later = deque(later), []
-            message = pending.popleft()
-            if message.recipient_id in gone:
-                continue  # already cancelled with the rest of their queue
-            if pacer.ready_in(message.recipient_id) > 0:
-                later.append(message)
-                continue
-            await pool.acquire()
-            if stop:
-                pool.release()
-                break
-            pacer.mark(message.recipient_id)  # one person, one private chat: the recipient stands for the chat
-            task = asyncio.get_running_loop().create_task(one(message))
-            in_flight.add(task)
-            task.add_done_callback(in_flight.discard)
-        if in_flight:
-            await asyncio.gather(*in_flight)
+        try:
+            await _pick_and_send(pending, later, gone, pacer, pool, in_flight, one, lambda: stop)
+        finally:
+            if in_flight:  # also when cancelled (shutdown): what is on its way finishes and is marked
+                outcomes = await asyncio.shield(asyncio.gather(*in_flight, return_exceptions=True))
+                errors = [o for o in outcomes if isinstance(o, Exception)]
+                if errors:
+                    raise errors[0]
     report = counts.report()
     if report != SendReport():
         log.info("outbox: %s", report)
     return report
+
+
+async def _pick_and_send(pending: deque[OutboxMessage], later: list[OutboxMessage], gone: set[int],
+                         pacer: ChatPacer, pool: asyncio.Semaphore, in_flight: set[asyncio.Task[None]],
+                         one: Callable[[OutboxMessage], Awaitable[None]], stopped: Callable[[], bool]) -> None:
+    """Start the run's messages, oldest first, as the pool has room; a chat that had a message less than a
+    second ago waits in ``later`` while other chats' messages go."""
+    while (pending or later) and not stopped():
+        if not pending:
+            await asyncio.sleep(min(pacer.ready_in(m.recipient_id) for m in later))
+            pending.extend(later)
+            later.clear()
+        message = pending.popleft()
+        if message.recipient_id in gone:
+            continue  # already cancelled with the rest of their queue
+        if pacer.ready_in(message.recipient_id) > 0:
+            later.append(message)
+            continue
+        await pool.acquire()
+        if stopped():
+            pool.release()
+            break
+        pacer.mark(message.recipient_id)  # one person, one private chat: the recipient stands for the chat
+        task = asyncio.get_running_loop().create_task(one(message))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
 
 
 async def _send_one(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -208,3 +209,18 @@ async def test_after_max_retries_the_retry_after_reaches_the_caller():
     with pytest.raises(RetryAfter):
         await clock.run(send(limiter, server, 3, "x"))
     assert len(server.times("x")) == 4
+
+
+async def test_a_caller_cancelled_while_waiting_leaves_the_queue_and_blocks_nobody():
+    clock, limiter, server = setup()
+    work = [send(limiter, server, 2000 + i, f"first{i}") for i in range(30)]  # the window is full
+    waiting = asyncio.ensure_future(send(limiter, server, 1, "gone", after=0.01))
+
+    async def cancel_it() -> None:
+        await clock.sleep(0.5)
+        waiting.cancel()
+
+    await clock.run(*work, cancel_it(), send(limiter, server, 2, "next", after=0.6))
+    assert waiting.cancelled()
+    assert "gone" not in [tag for _, _, _, tag in server.log]
+    assert server.times("next") and limiter.budget.waiting == 0
