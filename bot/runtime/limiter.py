@@ -8,11 +8,11 @@ and the outbox sender's reminders and digests. The scheme (issue 12; docs/perfor
   ``forwardMessage``. ``answerCallbackQuery``, ``sendChatAction``, ``getUpdates``, ``getMe``, ``getFile``,
   command menus … are not messages and pass straight through, never waiting behind messages.
 - **Overall budget.** At most :data:`PER_WINDOW` (29) counted calls start in any sliding window of
-  :data:`WINDOW` (1) second, for everything together (one under Telegram's 30, for jitter on the way). Replies may use what is free of it at once (ten people
-  writing at the same moment are answered at the same moment, not one every 1/30 s); the outbox sender's calls
-  are evenly spaced, one every ``1 / rate`` seconds (:data:`OVERALL_RATE` = 29/s): a slot it did not use is
-  lost, never saved up, so there is no burst after an idle spell or a pause. For :data:`WINDOW` seconds after a
-  flood wait every class is evenly spaced.
+  :data:`WINDOW` (1) second, for everything together (one under Telegram's 30, for jitter on the way). Replies
+  may use what is free of it at once (ten people writing at the same moment are answered at the same moment,
+  not one every 1/30 s); the outbox sender's calls are evenly spaced, one every ``1 / rate`` seconds
+  (:data:`OVERALL_RATE` = 29/s): a slot it did not use is lost, never saved up, so there is no burst after an
+  idle spell or a pause. For :data:`WINDOW` seconds after a flood wait every class is evenly spaced.
 - **Per chat.** A new call to a chat starts only when the previous one to it has *finished* and
   :data:`CHAT_INTERVAL` (1 s) has passed since that *delivery*: a message answered 429 nine times does not
   leave its slot to the next one (issue 13, item 1). Groups (negative chat ids) also get at most 20 per minute.
