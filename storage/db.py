@@ -228,7 +228,7 @@ class Database:
                 conn, self._conn = self._conn, None
                 await conn.close()
 
-    async def _read_connection(self) -> aiosqlite.Connection | None:
+    async def read_connection(self) -> aiosqlite.Connection | None:
         """The read-only connection (opened on first use, once the database exists); None for ``:memory:``."""
         if str(self.path) == ":memory:":
             return None
@@ -254,7 +254,7 @@ class Database:
                 yield Snapshot(self.connection)
             return
         async with self._read_lock:
-            reader = await self._read_connection()
+            reader = await self.read_connection()
             assert reader is not None
             snap = Snapshot(reader)
             await snap._execute("BEGIN")
