@@ -286,11 +286,10 @@ class Budget:
     def _grant(self, waiter: _Waiter, now: float) -> None:
         self._waiting.remove(waiter)
         self._window.append(now)
-        self._next_slot = now + self.interval
+        self._next_slot = self._step(self._next_slot, now, self.interval)
         if waiter.priority is Priority.BULK:
-            # Evenly spaced: a slot not used is lost, never saved up (no burst after a pause or an idle spell).
-            self._next_slot_bulk = now + self.interval
-            self._next_bulk = now + self.bulk_interval
+            self._next_slot_bulk = self._step(self._next_slot_bulk, now, self.interval)
+            self._next_bulk = self._step(self._next_bulk, now, self.bulk_interval)
         elif waiter.priority is Priority.INTERACTIVE:
             self._last_interactive = now
         if waiter.chat_id is not None:
@@ -298,6 +297,15 @@ class Budget:
             chat.in_flight = True
             chat.last_used = now
         waiter.future.set_result(None)
+
+    @staticmethod
+    def _step(scheduled: float, now: float, interval: float) -> float:
+        """The next slot of an evenly spaced sequence. Counted from the slot it was due (a timer woken a few ms
+        late must not lose the budget, slot by slot, on a loaded machine), but from ``now`` when that was
+        more than one interval ago: a slot not used is lost, never saved up (no burst after a pause or an idle
+        spell). The sliding window caps any second at :data:`PER_WINDOW` either way."""
+        base = scheduled if now - scheduled < interval else now
+        return base + interval
 
     def _arm(self, at: float) -> None:
         if self._timer is not None and not self._timer.done():
