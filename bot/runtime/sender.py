@@ -14,8 +14,9 @@ Rules, one per outcome:
 - **recipient gone**: no such person, inactive, not linked to Telegram, or already unreachable → the message
   is ``cancelled`` with that reason (the digest counts such borrowers as "tidak bisa dihubungi").
 - **sent**: marked ``sent`` right after the API call returns, in its own autocommit statement. A crash between
-  the two repeats at most that one message at the next run, never more (documented in the README).
-- ``RetryAfter`` (flood control; AIORateLimiter in production already retries it a few times): wait and retry
+  the two repeats those messages at the next run: the ones whose call was on its way, at most :data:`POOL_SIZE`
+  (documented in the README).
+- ``RetryAfter`` (flood control; the production limiter already retries it a few times): wait and retry
   the same message when the wait is short, otherwise postpone it and stop this run. Never counted as an
   attempt, never ``failed``.
 - ``NetworkError``/``TimedOut``: an attempt is recorded and the message stays queued with ``not_before``
