@@ -7,17 +7,19 @@ then calls the handler as ``handler(update, context, who)`` where ``who`` is a :
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import functools
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.domain.commands import CommandSpec
@@ -109,12 +111,47 @@ async def send(
 
 async def answer_callback(update: Update, who: Who, template: str | None = None, *, alert: bool = False,
                           **ctx: object) -> None:
-    """Answer a button press (always needed so the client stops its spinner), optionally with a notice."""
+    """Answer a button press (always needed so the client stops its spinner), optionally with a notice.
+
+    The answer is sent *alongside* what the handler does next (its reply, an edit), not before it: the update
+    waits for it only at its end (:meth:`bot.runtime.app.PemApplication.alongside`, issue 12)."""
     query = update.callback_query
     if query is None:
         return
     text = None if template is None else render(template, who.lang, **ctx)
-    await query.answer(text=text, show_alert=alert)
+    await alongside(query.answer(text=text, show_alert=alert))
+
+
+#: The calls an update started alongside its reply (:func:`alongside`); set by the application per update.
+_ALONGSIDE: contextvars.ContextVar[list[asyncio.Future[Any]] | None] = contextvars.ContextVar(
+    "pem_alongside", default=None)
+
+
+async def alongside(call: Awaitable[Any]) -> None:
+    """Start a Bot API call without waiting for it, such as ``answerCallbackQuery`` next to the reply (issue
+    12: no Bot API call waits for another inside an update). Inside :func:`calls_alongside` (every update the
+    application handles) the update waits for it at its end; elsewhere it is awaited here."""
+    calls = _ALONGSIDE.get()
+    if calls is None:
+        await call
+    else:
+        calls.append(asyncio.ensure_future(call))
+
+
+@contextlib.asynccontextmanager
+async def calls_alongside() -> AsyncIterator[None]:
+    """Collect the calls started with :func:`alongside` inside, and wait for them at the end (a failure of one
+    is logged, never raised: the spinner stops by itself after a while)."""
+    calls: list[asyncio.Future[Any]] = []
+    token = _ALONGSIDE.set(calls)
+    try:
+        yield
+    finally:
+        _ALONGSIDE.reset(token)
+        if calls:
+            for outcome in await asyncio.gather(*calls, return_exceptions=True):
+                if isinstance(outcome, Exception):
+                    log.warning("a call made alongside the reply failed: %s", outcome)
 
 
 def notice_for(
@@ -181,16 +218,10 @@ async def queue_notice(context: Context, tx: Any, notice: Notice) -> QueuedNotic
 
 
 async def deliver_notices(context: Context, queued: Sequence[QueuedNotice]) -> None:
-    """Send notices queued inside a transaction that has now committed (:func:`bot.runtime.sender.queue_notice`).
-    A failure to reach one never stops the others."""
-    from bot.runtime import sender
-
-    app = app_of(context)
-    for one in queued:
-        try:
-            await sender.deliver_notice(app.db, context.bot, app.settings, one)
-        except TelegramError:
-            log.exception("could not deliver notice %s to person %s", one.notice.dedupe_key, one.notice.person.id)
+    """Hand notices queued inside a transaction that has now committed (:func:`bot.runtime.sender.queue_notice`)
+    to the sender, which delivers them off the update (:meth:`bot.runtime.app.PemApplication.hand_off_notices`):
+    the update does not wait for their Bot API calls. A failure to reach one never stops the others."""
+    app_of(context).hand_off_notices(queued)
 
 
 def keyboard(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:

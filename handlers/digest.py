@@ -44,10 +44,14 @@ async def show(update: Update, context: Context, who: Who) -> None:
     tz = app.settings.timezone
     now = app.now()
     today = now.astimezone(tz).date()
+    # The aggregates on the read-only connection (storage/db.py): other users' replies don't wait behind them.
     if Role.CITY in person.roles or person.kelurahan_code is None:
-        await send(update, context, who, "digest/city", **await city_context(app.db, today, tz))
+        async with app.db.snapshot() as reads:
+            city = await city_context(reads, today, tz)
+        await send(update, context, who, "digest/city", **city)
         return
-    ctx = (await kelurahan_contexts(app.db, today, now, tz, person.kelurahan_code))[person.kelurahan_code]
+    async with app.db.snapshot() as reads:
+        ctx = (await kelurahan_contexts(reads, today, now, tz, person.kelurahan_code))[person.kelurahan_code]
     markup = _optin_markup(who, await people.opted_in(app.db, person.id))
     await send(update, context, who, "digest/daily", reply_markup=markup, **ctx)
 

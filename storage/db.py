@@ -36,6 +36,16 @@ wait therefore keeps the lock until the thread has run everything queued so far 
 ``BEGIN`` that completed after its caller gave up is rolled back, so no transaction is left open under the next
 caller. SQLite checkpoints the WAL itself (``wal_autocheckpoint``, every 1,000 pages), on the same thread.
 
+Reports on a second connection
+------------------------------
+The digest's aggregates (``WITH per_loan AS (…)``) take 70–100 ms each on the synthetic city; on the shared
+connection every reply that needs the database waited behind them (issue 12). WAL lets readers run beside the
+writer, so :meth:`Database.snapshot` hands out a second, **read-only** connection (``PRAGMA query_only``, its
+own thread and its own lock), inside one read transaction: the statements of a digest, a report or an export
+see one consistent state of the database, and the shared connection stays free for the updates. It does not
+see what the shared connection has not committed yet. A ``:memory:`` database has no second connection: there
+the snapshot uses the shared one.
+
 All ``*_at`` columns hold UTC timestamps as ``YYYY-MM-DD HH:MM:SS`` (see :func:`utc_text`); calendar dates
 (due dates, payment dates) are WITA dates as ``YYYY-MM-DD``.
 """
@@ -181,6 +191,23 @@ class Transaction(_Statements):
         return None if row is None else row[0]
 
 
+class Snapshot(_Statements):
+    """Handed out by :meth:`Database.snapshot`: reads inside one read transaction on the read-only connection."""
+
+    fetchone = _Statements._fetchone
+    fetchall = _Statements._fetchall
+
+    async def fetchval(self, sql: str, params: Params = None) -> Any:
+        row = await self._fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def execute(self, sql: str, params: Params = None) -> ExecResult:
+        raise sqlite3.OperationalError("a snapshot is read-only")
+
+    async def executemany(self, sql: str, seq: Iterable[Mapping[str, Any]]) -> None:
+        raise sqlite3.OperationalError("a snapshot is read-only")
+
+
 class Database:
     """The process's single connection. ``open()`` is idempotent; ``close()`` must be awaited at shutdown,
     since an unclosed aiosqlite connection keeps its thread alive and hangs interpreter exit."""
@@ -190,7 +217,9 @@ class Database:
         #: How long a write waits for another process's lock in all (tests shorten it).
         self.busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
         self._open_lock = asyncio.Lock()
 
     @property
@@ -218,9 +247,48 @@ class Database:
 
     async def close(self) -> None:
         async with self._open_lock, self._lock:  # not while a statement or transaction holds the connection
+            async with self._read_lock:
+                if self._reader is not None:
+                    reader, self._reader = self._reader, None
+                    await reader.close()
             if self._conn is not None:
                 conn, self._conn = self._conn, None
                 await conn.close()
+
+    async def read_connection(self) -> aiosqlite.Connection | None:
+        """The read-only connection (opened on first use, once the database exists); None for ``:memory:``."""
+        if str(self.path) == ":memory:":
+            return None
+        if self._reader is None:
+            self.connection  # noqa: B018 (raises when the database is not open)
+            reader = await aiosqlite.connect(self.path, isolation_level=None)
+            try:
+                reader.row_factory = sqlite3.Row
+                for pragma in (f"busy_timeout = {BUSY_TIMEOUT_MS}", "query_only = ON"):
+                    await reader.execute_fetchall(f"PRAGMA {pragma}")
+            except BaseException:
+                await reader.close()
+                raise
+            self._reader = reader
+        return self._reader
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Snapshot]:
+        """Reads for a report, a digest or an export: one read transaction on the second, read-only connection,
+        so the shared connection (and every update waiting for it) is not held meanwhile (module docstring)."""
+        if str(self.path) == ":memory:":  # no second connection: the shared one, under its lock
+            async with self._lock:
+                yield Snapshot(self.connection)
+            return
+        async with self._read_lock:
+            reader = await self.read_connection()
+            assert reader is not None
+            snap = Snapshot(reader)
+            await snap._execute("BEGIN")
+            try:
+                yield snap
+            finally:
+                await _settled(reader, reader.execute("COMMIT" if reader.in_transaction else "SELECT 1"))
 
     @property
     def connection(self) -> aiosqlite.Connection:

@@ -185,6 +185,9 @@ class BotTester:
         self.request = request
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
+        #: feed updates through the application's update processor (bot/runtime/processor.py), as
+        #: ``Application.start()`` does, instead of calling ``process_update`` directly
+        self.concurrent = False
 
     def _user(self, user: User) -> dict[str, Any]:
         return {"id": user.id, "is_bot": False, "first_name": user.first_name, "language_code": user.language_code}
@@ -197,7 +200,13 @@ class BotTester:
     async def _process(self, payload: dict[str, Any]) -> list[Call]:
         before = len(self.request.calls)
         update = Update.de_json({"update_id": next(self._update_ids), **payload}, self.app.bot)
-        await self.app.process_update(update)
+        if self.concurrent:
+            await self.app.update_processor.process_update(update, self.app.process_update(update))
+        else:
+            await self.app.process_update(update)
+        settle = getattr(self.app, "settle", None)
+        if settle is not None:  # notices handed to the sender off the update: delivered before we look
+            await settle()
         return self.request.calls[before:]
 
     def _message(self, user: User, group: bool = False, **content: Any) -> dict[str, Any]:

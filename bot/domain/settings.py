@@ -47,3 +47,5 @@ class Settings:
     warning_steps: tuple[int, ...] = (30, 60, 90)
     #: PEM_WARNING_DEADLINE_DAYS: days a warning letter gives the borrower to pay the arrears.
     warning_deadline_days: int = 14
+    #: updates handled at once (different users concurrently, each user in order: bot/runtime/processor.py)
+    max_concurrent_updates: int = 64

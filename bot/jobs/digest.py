@@ -45,8 +45,9 @@ async def run_daily(db, now: datetime, settings: Any) -> int:
     recipients = await repo.digest_recipients(db)
     if not recipients:
         return 0
-    contexts = await kelurahan_contexts(db, today, now, tz)
-    city = await city_context(db, today, tz) if any(r.role == "city" for r in recipients) else None
+    async with db.snapshot() as reads:  # the read-only connection: replies meanwhile don't wait (issue 12)
+        contexts = await kelurahan_contexts(reads, today, now, tz)
+        city = await city_context(reads, today, tz) if any(r.role == "city" for r in recipients) else None
     queued = 0
     async with db.transaction() as tx:
         for r in recipients:
@@ -84,7 +85,8 @@ async def run_weekly(db, now: datetime, settings: Any) -> int:
             continue
         lang = normalise_language(r.language)
         if (scope, lang) not in charts:
-            weeks = await repo.weekly(db, first, assemble.CHART_WEEKS, None if scope == "city" else scope)
+            async with db.snapshot() as reads:
+                weeks = await repo.weekly(reads, first, assemble.CHART_WEEKS, None if scope == "city" else scope)
             charts[(scope, lang)] = weekly_chart_png(
                 weeks, title=label("digest.chart_title", lang),
                 collected_label=label("digest.chart_collected", lang),

@@ -8,26 +8,30 @@ the default command menus are set in ``post_init``, and the database is closed i
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
-from bot.runtime import clock
+from bot.runtime import clock, limiter, sender
 from bot.runtime.config import Settings
+from bot.runtime.processor import PerChatProcessor
 from bot.runtime.scheduler import finish_catch_up, release_lease, setup_scheduler, start_catch_up
 from bot.runtime.updates import OnSkip, ReadableUpdatesRequest
 from bot.services.updates import record_skipped_update
+from handlers.common import calls_alongside
 from handlers.menus import set_default_menus
 from storage.db import Database
 from storage.migrate import migrate
 
 log = logging.getLogger(__name__)
-
 
 class PemApplication(Application):
     """An Application that knows its settings and database (and whether the scheduler runs)."""
@@ -39,6 +43,41 @@ class PemApplication(Application):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._handed_off: set[asyncio.Task[Any]] = set()
+
+    async def process_update(self, update: object) -> None:
+        """PTB's, then wait for the calls the handlers started alongside their replies (a callback's answer,
+        :func:`handlers.common.alongside`): the update counts as handled, and the same user's next update
+        starts, only once they are done."""
+        async with calls_alongside():
+            await super().process_update(update)
+
+    def hand_off_notices(self, queued: Sequence[sender.QueuedNotice]) -> None:
+        """Let the sender deliver notices to other people off the update (issue 12): the update ends without
+        waiting for their Bot API calls. The rows are already in the outbox, claimed with a lease
+        (:func:`bot.runtime.sender.queue_notice`): if the process stops first, the minute tick sends them."""
+        if not queued:
+            return
+        with limiter.priority(limiter.Priority.NOTICE):
+            self._keep(asyncio.get_running_loop().create_task(self._deliver(list(queued)),
+                                                              name="pem-notices"))
+
+    async def _deliver(self, queued: list[sender.QueuedNotice]) -> None:
+        for one in queued:
+            try:
+                await sender.deliver_notice(self.db, self.bot, self.settings, one)
+            except TelegramError:
+                log.exception("could not deliver notice %s to person %s", one.notice.dedupe_key,
+                              one.notice.person.id)
+
+    def _keep(self, task: asyncio.Task[Any]) -> None:
+        self._handed_off.add(task)
+        task.add_done_callback(self._handed_off.discard)
+
+    async def settle(self) -> None:
+        """Wait until the notices handed off so far have been delivered (tests, the bench, shutdown)."""
+        while self._handed_off:
+            await asyncio.gather(*list(self._handed_off), return_exceptions=True)
 
     def now(self) -> datetime:
         """The current time (UTC) from the runtime's clock, which tests freeze; handlers ask here
@@ -61,9 +100,11 @@ class PemApplication(Application):
         """Let a start-up catch-up still running finish first: it needs the bot and the database."""
         if self.scheduled:
             await finish_catch_up(self)
+            await self.settle()
             await super().shutdown()  # stops the JobQueue: no tick renews the lease after this
             await release_lease(self)
             return
+        await self.settle()
         await super().shutdown()
 
 
@@ -78,20 +119,16 @@ async def _post_shutdown(app: Application) -> None:
     await app.db.close()
 
 
-#: Telegram's broadcast limit: messages per second over all chats.
+#: Telegram's broadcast limit: messages per second over all chats (the limiter keeps a little under it).
 OVERALL_RATE = 30
 
 
-def rate_limiter() -> AIORateLimiter:
-    """The production rate limiter (bench/fanout.py measures this very configuration).
-
-    The overall limit is expressed as ONE message per 1/30 s rather than 30 per second: aiolimiter's leaky bucket
-    holds ``max_rate`` tokens, so "30 per 1 s" lets a burst through on top of the steady 30/s (measured: 32
-    calls in one second with the sequential sender; docs/performance.md, section 3). A bucket of one spaces the
-    messages evenly, never more than 30 in any second, at the same steady rate. Groups: 20 per minute.
-    A 429 pauses every request for the time Telegram asks (PTB's own handling), up to 3 retries."""
-    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / OVERALL_RATE,
-                          group_max_rate=20, group_time_period=60, max_retries=3)
+def rate_limiter() -> limiter.PemRateLimiter:
+    """The production rate limiter (bot/runtime/limiter.py; bench/fanout.py and bench/latency.py measure this very
+    configuration): evenly spaced slots a little under 30/s, replies before notices before the outbox, callback
+    answers and chat actions not counted, one message a second per chat measured between deliveries, 20 a
+    minute per group, and a 429 pausing every message of the process for its ``retry_after``."""
+    return limiter.rate_limiter()
 
 
 def build_application(
@@ -133,6 +170,7 @@ def build_application(
         builder = builder.updater(None)
     if rate_limit:
         builder = builder.rate_limiter(rate_limiter())
+    builder = builder.concurrent_updates(PerChatProcessor(settings.max_concurrent_updates))
     app = builder.build()
     assert isinstance(app, PemApplication)
     app.settings = settings

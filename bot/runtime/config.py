@@ -47,6 +47,7 @@ DEFAULTS: dict[str, str] = {
     "PEM_RECEIPT_KEY": "",
     "PEM_WARNING_STEPS": "30,60,90",
     "PEM_WARNING_DEADLINE_DAYS": "14",
+    "PEM_MAX_CONCURRENT_UPDATES": "64",
 }
 
 
@@ -168,4 +169,6 @@ def _schedule_settings(value: Mapping[str, str]) -> dict[str, object]:
         "reminder_offsets": offsets,
         "reminder_time": _clock_time("PEM_REMINDER_TIME", value["PEM_REMINDER_TIME"]),
         "digest_time": _clock_time("PEM_DIGEST_TIME", value["PEM_DIGEST_TIME"]),
+        "max_concurrent_updates": _positive_int("PEM_MAX_CONCURRENT_UPDATES", value["PEM_MAX_CONCURRENT_UPDATES"],
+                                                maximum=1024),
     }

@@ -14,8 +14,9 @@ Rules, one per outcome:
 - **recipient gone**: no such person, inactive, not linked to Telegram, or already unreachable → the message
   is ``cancelled`` with that reason (the digest counts such borrowers as "tidak bisa dihubungi").
 - **sent**: marked ``sent`` right after the API call returns, in its own autocommit statement. A crash between
-  the two repeats at most that one message at the next run, never more (documented in the README).
-- ``RetryAfter`` (flood control; AIORateLimiter in production already retries it a few times): wait and retry
+  the two repeats those messages at the next run: the ones whose call was on its way, at most :data:`POOL_SIZE`
+  (documented in the README).
+- ``RetryAfter`` (flood control; the production limiter already retries it a few times): wait and retry
   the same message when the wait is short, otherwise postpone it and stop this run. Never counted as an
   attempt, never ``failed``.
 - ``NetworkError``/``TimedOut``: an attempt is recorded and the message stays queued with ``not_before``
@@ -27,11 +28,13 @@ Rules, one per outcome:
 - ``BadRequest`` (and any other Telegram error, or a template that fails to render): ``failed``, logged, not
   retried.
 
-Rate limits: PTB's ``AIORateLimiter`` on the application's bot keeps the overall rate at 30 messages/s, but it
-only spaces *group* chats; private chats are spaced here by :class:`ChatPacer` (1 message/s per chat), which
-at the start of every run also learns from the outbox when each recipient of the run last got a message
-(:func:`seed_from_outbox`), so the spacing survives a restart and a change of sender.
-Messages are sent one after the other.
+Rate limits: the application's rate limiter (:mod:`bot.runtime.limiter`) keeps the overall rate, the per-chat
+spacing between deliveries and flood waits for every call of the process; a run's calls wait there in the
+``BULK`` class, behind replies and notices. :class:`ChatPacer` also spaces chats here (1 message/s), so that a
+run picks other chats' messages while one chat waits; at the start of every run it learns from the outbox when
+each recipient of the run last got a message (:func:`seed_from_outbox`), so the spacing survives a restart and a
+change of sender. With a rate limiter on the bot, up to :data:`POOL_SIZE` messages are in flight at once (the
+limiter spaces their starts evenly); without one (tests), one at a time.
 
 Every message is **claimed** (:func:`storage.outbox.claim`) before it is sent, so two senders at once (a
 ``pem-bot tick`` next to the running bot, or a handler's notice next to the minute tick) never send the same
@@ -46,6 +49,7 @@ import logging
 import time as _time
 import warnings
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -58,6 +62,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.domain.quiet_hours import is_quiet, next_allowed
 from bot.runtime import clock
 from bot.runtime.config import Settings
+from bot.runtime.limiter import Priority, priority
 from messages import label, normalise_language, render, split_message
 from storage import audit, outbox, people
 from storage.db import Database, Queryable
@@ -75,6 +80,9 @@ MAX_RETRY_AFTER_IN_RUN = 3
 MAX_NETWORK_ERRORS_IN_A_ROW = 3
 #: Telegram's limit for a photo caption.
 MAX_CAPTION = 1024
+#: Messages in flight at once in a run (with a rate limiter on the bot). 29.5 messages/s at 300 ms per call
+#: need 9; the rest covers the database work around each call.
+POOL_SIZE = 16
 
 
 class SendLease(Protocol):
@@ -223,14 +231,62 @@ async def send_due(
 
     pacer = pacer or DEFAULT_PACER
     await seed_from_outbox(db, pacer, {m.recipient_id for m in messages})
+    # Several in flight when the bot has a rate limiter (production: it spaces them, bot/runtime/limiter.py),
+    # so the rate is the budget's, not one over the call latency (issue 12); one at a time without one.
+    pool = asyncio.Semaphore(POOL_SIZE if getattr(bot, "rate_limiter", None) is not None else 1)
     network_errors = 0
+    stop = False
     gone: set[int] = set()  # recipients found unreachable during this run
     pending = deque(messages)
     later: list[OutboxMessage] = []  # their chat had a message less than a second ago: after the others
-    while pending or later:
+    in_flight: set[asyncio.Task[None]] = set()
+
+    async def one(message: OutboxMessage) -> None:
+        nonlocal network_errors, stop
+        try:
+            outcome = await _send_one(db, bot, settings, now, message, NO_PACING, counts, silent=silent)
+        except _StopRun:
+            stop = True
+            return
+        finally:
+            pool.release()
+        if outcome == "network":
+            network_errors += 1
+            if network_errors >= MAX_NETWORK_ERRORS_IN_A_ROW and not stop:
+                log.warning("outbox: %d network errors in a row; stopping this run", network_errors)
+                stop = True
+        else:
+            network_errors = 0
+        if outcome == "forbidden":
+            gone.add(message.recipient_id)
+
+    with priority(Priority.BULK):  # replies and notices overtake these (bot/runtime/limiter.py)
+        try:
+            await _pick_and_send(pending, later, gone, pacer, pool, in_flight, one, lambda: stop, lease)
+        finally:
+            if in_flight:  # also when cancelled (shutdown): what is on its way finishes and is marked
+                outcomes = await asyncio.shield(asyncio.gather(*in_flight, return_exceptions=True))
+                errors = [o for o in outcomes if isinstance(o, Exception)]
+                if errors:
+                    raise errors[0]
+    report = counts.report()
+    if report != SendReport():
+        log.info("outbox: %s", report)
+    return report
+
+
+async def _pick_and_send(pending: deque[OutboxMessage], later: list[OutboxMessage], gone: set[int],
+                         pacer: ChatPacer, pool: asyncio.Semaphore, in_flight: set[asyncio.Task[None]],
+                         one: Callable[[OutboxMessage], Awaitable[None]], stopped: Callable[[], bool],
+                         lease: SendLease | None = None) -> None:
+    """Start the run's messages, oldest first, as the pool has room; a chat that had a message less than a
+    second ago waits in ``later`` while other chats' messages go. With a ``lease``, stop as soon as it is no
+    longer this process's."""
+    while (pending or later) and not stopped():
         if not pending:
             await asyncio.sleep(min(pacer.ready_in(m.recipient_id) for m in later))
-            pending, later = deque(later), []
+            pending.extend(later)
+            later.clear()
         if lease is not None and not await lease.keep():
             log.warning("outbox: the sender lease is no longer ours; stopping this run")
             break
@@ -240,24 +296,14 @@ async def send_due(
         if pacer.ready_in(message.recipient_id) > 0:
             later.append(message)
             continue
-        pacer.mark(message.recipient_id)  # one person, one private chat: the recipient stands for the chat
-        try:
-            outcome = await _send_one(db, bot, settings, now, message, NO_PACING, counts, silent=silent)
-        except _StopRun:
+        await pool.acquire()
+        if stopped():
+            pool.release()
             break
-        if outcome == "network":
-            network_errors += 1
-            if network_errors >= MAX_NETWORK_ERRORS_IN_A_ROW:
-                log.warning("outbox: %d network errors in a row; stopping this run", network_errors)
-                break
-        else:
-            network_errors = 0
-        if outcome == "forbidden":
-            gone.add(message.recipient_id)
-    report = counts.report()
-    if report != SendReport():
-        log.info("outbox: %s", report)
-    return report
+        pacer.mark(message.recipient_id)  # one person, one private chat: the recipient stands for the chat
+        task = asyncio.get_running_loop().create_task(one(message))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
 
 
 async def _send_one(

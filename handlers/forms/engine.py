@@ -65,7 +65,7 @@ from bot.domain.parsing.choice import fold, match_choice
 from bot.domain.parsing.dates import parse_date_ex
 from bot.domain.parsing.errors import DateError, ParseError
 from bot.domain.roles import Role
-from handlers.common import Context, Who, answer_callback, app_of, guarded, identify, keyboard, send
+from handlers.common import Context, Who, alongside, answer_callback, app_of, guarded, identify, keyboard, send
 from messages import label
 from storage import drafts
 from storage.drafts import Draft
@@ -448,7 +448,7 @@ class Dispatcher:
             raise ApplicationHandlerStop
         if not await self._guard(turn):
             raise ApplicationHandlerStop
-        await query.answer()
+        await alongside(query.answer())  # alongside the reply, not before it (issue 12)
         if turn.draft.step == SUMMARY_STEP and turn.form.summary is not None:
             await _ended_or(turn, _summary_choice(turn, action if not value else f"{action}:{value}"))
             raise ApplicationHandlerStop

@@ -59,6 +59,7 @@ async def test_in_quiet_hours_a_notice_goes_out_at_once_but_silently(running, wo
     running.request.clear()
 
     await announce_pending(CallbackContext(running.app), rep.id)
+    await running.app.settle()  # the sender delivers the notices off the caller (issue 12)
 
     [call] = running.request.sent(tu.chat_id)
     assert "Rp500.000" in call.text and call.button("Setujui") == f"ver:ok:{rep.id}"
@@ -74,6 +75,7 @@ async def test_outside_quiet_hours_a_notice_rings(running, world, frozen_clock):
     running.request.clear()
 
     await announce_pending(CallbackContext(running.app), rep.id)
+    await running.app.settle()  # the sender delivers the notices off the caller (issue 12)
 
     [call] = running.request.sent(tu.chat_id)
     assert call.params["disable_notification"] is False

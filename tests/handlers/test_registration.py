@@ -241,6 +241,22 @@ async def test_two_coordinators_race_for_the_last_seat(running, tester, make_per
     assert "terdaftar di" in texts and "daftar tunggu" in texts
 
 
+async def test_concurrent_two_coordinators_race_for_the_last_seat(running, tester, make_person):
+    """The race above through the concurrent update processor (issue 12): both forms filled at once too."""
+    tester.concurrent = True
+    _, a = await make_person(Role.COORDINATOR, name="Koordinator A")
+    _, b = await make_person(Role.COORDINATOR, name="Koordinator B")
+    event = await make_event(running, capacity=1)
+    await asyncio.gather(fill_new(tester, a, event, name="Ana Seran", nik="5371051207990011"),
+                         fill_new(tester, b, event, name="Beni Seran", nik="5371051207990012"))
+    await asyncio.gather(tester.press(a, tester.last(a).button("Konfirmasi")),
+                         tester.press(b, tester.last(b).button("Konfirmasi")))
+    statuses = sorted(r["status"] for r in await running.app.db.fetchall("SELECT status FROM registrations"))
+    assert statuses == ["registered", "waitlisted"]
+    texts = tester.last(a).text + tester.last(b).text
+    assert "terdaftar di" in texts and "daftar tunggu" in texts
+
+
 async def test_roles_and_kelurahan_refusals(running, tester, make_person):
     _, borrower = await make_person(Role.BORROWER)
     await tester.command(borrower, "daftar")

@@ -504,3 +504,126 @@ async def test_a_report_at_21_00_reaches_the_treasurer_at_once_silently(running,
         assert row["status"] == "sent"
         [rep] = [r for r in await _rows(running) if r["loan_id"] == loan.id]
         assert rep["status"] == "pending"
+
+
+# --- the same races under the concurrent update processor (issue 12) -----------------------------------------
+async def _to_summary(tester: BotTester, user: User) -> str:
+    await tester.command(user, "bayar")
+    await tester.press(user, tester.last(user).button("Angsuran ke-"))
+    await tester.press(user, tester.last(user).button("Lewati"))
+    return tester.last(user).button("Konfirmasi")
+
+
+async def test_concurrent_two_borrowers_complete_their_forms_at_once(running, tester, make_person):
+    tester.concurrent = True
+    borrower_a, a, _, t_user = await _setup(running, make_person)
+    borrower_b, b = await make_person(Role.BORROWER, name="Markus Bani")
+    await _loan(running, borrower_b.id)
+
+    async def conversation(user: User) -> None:
+        await tester.press(user, await _to_summary(tester, user))
+
+    await asyncio.gather(conversation(a), conversation(b))
+
+    rows = await _rows(running)
+    assert sorted(r["reported_by"] for r in rows) == sorted([borrower_a.id, borrower_b.id])
+    assert all(r["status"] == "pending" for r in rows)
+    assert any("PB-" in t for t in tester.texts(a)) and any("PB-" in t for t in tester.texts(b))
+    assert await running.app.db.fetchval("SELECT COUNT(*) FROM form_drafts") == 0
+    assert len([t for t in tester.texts(t_user) if "PB-" in t]) == 2, "the treasurer is told of each, once"
+
+
+async def test_concurrent_double_tap_on_konfirmasi_stores_one_row(running, tester, make_person):
+    tester.concurrent = True
+    _, user, _, t_user = await _setup(running, make_person)
+    confirm = await _to_summary(tester, user)
+
+    first, second = await asyncio.gather(tester.press(user, confirm), tester.press(user, confirm))
+
+    rows = await _rows(running)
+    assert len(rows) == 1 and rows[0]["status"] == "pending"
+    assert "tidak berlaku" in " ".join(answers(first) + answers(second)), "the second tap is told it is stale"
+    assert len([t for t in tester.texts(t_user) if "PB-00001" in t]) == 1
+
+
+async def test_concurrent_the_same_update_twice_at_once_stores_one_row(running, tester, make_person):
+    tester.concurrent = True
+    _, user, _, t_user = await _setup(running, make_person)
+    confirm = await _to_summary(tester, user)
+    payload = {"update_id": 999_002, "callback_query": {
+        "id": "dup", "from": {"id": user.id, "is_bot": False, "first_name": user.first_name},
+        "chat_instance": "ci", "data": confirm,
+        "message": {"message_id": 1, "date": 1_764_000_000, "chat": {"id": user.chat_id, "type": "private"},
+                    "text": "…"}}}
+    app = running.app
+    updates = [Update.de_json(payload, app.bot) for _ in range(2)]
+
+    await asyncio.gather(*(app.update_processor.process_update(u, app.process_update(u)) for u in updates))
+    await app.settle()
+
+    assert len(await _rows(running)) == 1
+    assert len([t for t in tester.texts(t_user) if "PB-00001" in t]) == 1, "treasurers are told once"
+
+
+async def test_konfirmasi_does_not_wait_for_the_treasurers_notice(running, tester, make_person):
+    """Issue 12: the notice to the treasurer is delivered by the sender beside the update, not inside it. Here
+    Telegram holds the treasurer's message until we let it go: the borrower's update has ended before that."""
+    _, user, _, t_user = await _setup(running, make_person)
+    confirm = await _to_summary(tester, user)
+    gate = asyncio.Event()
+    original = running.request.do_request
+
+    async def held(url, method, request_data=None, *args, **kw):
+        if request_data is not None and str(request_data.parameters.get("chat_id")) == str(t_user.chat_id):
+            await gate.wait()
+        return await original(url, method, request_data, *args, **kw)
+
+    running.request.do_request = held  # type: ignore[method-assign]
+    payload = {"update_id": 999_003, "callback_query": {
+        "id": "c1", "from": {"id": user.id, "is_bot": False, "first_name": user.first_name},
+        "chat_instance": "ci", "data": confirm,
+        "message": {"message_id": 1, "date": 1_764_000_000, "chat": {"id": user.chat_id, "type": "private"},
+                    "text": "…"}}}
+    app = running.app
+    await asyncio.wait_for(app.process_update(Update.de_json(payload, app.bot)), timeout=30)
+
+    assert any("PB-00001" in t for t in tester.texts(user)), "the borrower has the reply"
+    assert not any("PB-00001" in t for t in tester.texts(t_user)), "the notice is still on its way"
+    gate.set()
+    await app.settle()
+    assert len([t for t in tester.texts(t_user) if "PB-00001" in t]) == 1
+    [row] = await running.app.db.fetchall("SELECT status FROM outbox WHERE recipient_id != 0 AND kind = 'notice'")
+    assert row["status"] == "sent"
+
+
+async def test_the_buttons_answer_goes_alongside_the_reply_not_before_it(running, tester, make_person):
+    """Issue 12: Telegram holds the answerCallbackQuery; the next question still goes out meanwhile, and the
+    update ends (the user's next update may start) only once the answer is done."""
+    _, user, _, _ = await _setup(running, make_person)
+    await tester.command(user, "bayar")
+    data = tester.last(user).button("Angsuran ke-")
+    gate, replied = asyncio.Event(), asyncio.Event()
+    original = running.request.do_request
+
+    async def held(url, method, request_data=None, *args, **kw):
+        if url.endswith("/answerCallbackQuery"):
+            await gate.wait()
+        result = await original(url, method, request_data, *args, **kw)
+        if url.endswith("/sendMessage"):
+            replied.set()
+        return result
+
+    running.request.do_request = held  # type: ignore[method-assign]
+    payload = {"update_id": 999_004, "callback_query": {
+        "id": "c2", "from": {"id": user.id, "is_bot": False, "first_name": user.first_name},
+        "chat_instance": "ci", "data": data,
+        "message": {"message_id": 1, "date": 1_764_000_000, "chat": {"id": user.chat_id, "type": "private"},
+                    "text": "…"}}}
+    app = running.app
+    update = asyncio.ensure_future(app.process_update(Update.de_json(payload, app.bot)))
+    await asyncio.wait_for(replied.wait(), timeout=30)
+    assert "foto bukti" in tester.last(user).text.lower()
+    assert not update.done(), "the update waits for its answer at the end"
+    gate.set()
+    await asyncio.wait_for(update, timeout=30)
+    assert running.request.of("answerCallbackQuery")

@@ -3,6 +3,7 @@ role refusals and kelurahan isolation."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date
 
@@ -42,6 +43,8 @@ async def test_announce_reaches_each_treasurer_of_the_kelurahan_only(running, wo
     running.request.clear()
 
     await announce_pending(CallbackContext(running.app), rep.id)
+    await running.app.settle()  # notices go out off the update (issue 12)
+    await running.app.settle()  # the sender delivers the notices off the caller (issue 12)
 
     photos = running.request.of("sendPhoto")
     assert sorted(c.chat_id for c in photos) == sorted([world["t1u"].chat_id, world["t2u"].chat_id])
@@ -64,6 +67,8 @@ async def test_announce_without_photo_is_a_text_message(running, world):
     rep = await report(world["db"], world["loan"], world["borrower"])
     running.request.clear()
     await announce_pending(CallbackContext(running.app), rep.id)
+    await running.app.settle()  # notices go out off the update (issue 12)
+    await running.app.settle()  # the sender delivers the notices off the caller (issue 12)
     assert len(running.request.of("sendMessage")) == 2
     assert not running.request.of("sendPhoto")
 
@@ -333,6 +338,7 @@ async def test_approving_from_a_photo_notice_edits_its_caption_to_the_decision(r
     db = world["db"]
     rep = await report(db, world["loan"], world["borrower"], photo="receipt-1")
     await announce_pending(CallbackContext(running.app), rep.id)
+    await running.app.settle()  # notices go out off the update (issue 12)
     notice = next(c for c in running.request.of("sendPhoto") if c.chat_id == world["t1u"].chat_id)
     assert "tekan <b>Setujui</b> atau <b>Tolak</b>" in notice.text
 
@@ -350,6 +356,7 @@ async def test_rejecting_from_a_text_notice_edits_it_to_the_decision_in_english(
     db = world["db"]
     rep = await report(db, world["loan"], world["borrower"])
     await announce_pending(CallbackContext(running.app), rep.id)
+    await running.app.settle()  # notices go out off the update (issue 12)
     notice = next(c for c in running.request.of("sendMessage") if c.chat_id == world["t2u"].chat_id)
 
     await _press_on(tester, world["t2u"], notice, f"ver:no:{rep.id}")
@@ -399,3 +406,18 @@ async def test_lapor_lagi_of_another_loans_report_opens_the_plain_form(running, 
     # the question lists the report waiting (issue 14 item 1), but nothing is filled in: no summary yet
     assert "Konfirmasi" not in " ".join(tester.last(b).button_texts)
     assert "berapa" in tester.last(b).text.lower() or "jumlah" in tester.last(b).text.lower()
+async def test_concurrent_two_treasurers_pressing_setujui_at_once_only_one_counts(running, tester, world):
+    """The race above, both presses fed at once through the concurrent update processor (issue 12)."""
+    tester.concurrent = True
+    db = world["db"]
+    rep = await report(db, world["loan"], world["borrower"])
+
+    await asyncio.gather(tester.press(world["t1u"], f"ver:ok:{rep.id}"),
+                         tester.press(world["t2u"], f"ver:ok:{rep.id}"))
+
+    assert len(await audit.recent(db, action="repayment.verified")) == 1
+    assert (await repayments.get(db, rep.id)).status == "verified"
+    assert (await _installments(db, world["loan"].id))[0][1] == 500_000, "allocated once"
+    assert len([t for t in tester.texts(world["b"]) if "diverifikasi" in t]) == 1, "the borrower is told once"
+    told = tester.last(world["t1u"]).text + tester.last(world["t2u"]).text
+    assert "already" in told or "sudah" in told, "the one who lost is told who decided"

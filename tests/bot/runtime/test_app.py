@@ -34,16 +34,22 @@ async def test_a_form_step_runs_its_statements_on_aiosqlites_thread(running, tes
     assert await running.app.db.fetchval("SELECT count(*) FROM form_drafts") == 1
 
 
-async def test_the_digest_on_demand_queries_on_the_worker_thread(running, tester: BotTester, make_person):
+async def test_the_digest_on_demand_queries_on_the_read_only_connection(running, tester: BotTester, make_person):
+    """The role check on the shared connection, the digest's figures on the read-only one (issue 12), both on
+    aiosqlite's threads."""
     _, lurah = await make_person(Role.LURAH, name="Pak Lurah")
     seen = await _trace(running)
+    reads: list[tuple[int, str]] = []
+    reader = await running.app.db.read_connection()
+    await reader.set_trace_callback(lambda sql: reads.append((threading.get_ident(), sql)))
 
     await tester.command(lurah, "ringkasan")
 
     assert "Ringkasan PEM" in tester.last(lurah).text
     assert any("FROM people" in sql for _, sql in seen)  # the role check
-    assert any("FROM loans" in sql for _, sql in seen)  # the digest figures
-    assert threading.get_ident() not in {tid for tid, _ in seen}
+    assert any("FROM loans" in sql for _, sql in reads)  # the digest figures
+    assert not any("FROM loans" in sql for _, sql in seen), "the figures no longer hold the shared connection"
+    assert threading.get_ident() not in {tid for tid, _ in seen + reads}
 
 
 async def test_the_minute_tick_queries_on_the_worker_thread(running):

@@ -1,0 +1,73 @@
+"""The read-only second connection for reports (storage/db.py ``Database.snapshot``, issue 12)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database
+
+
+@pytest.fixture
+async def tdb(tmp_path: Path):
+    database = await Database(tmp_path / "t.sqlite3").open()
+    await database.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
+    await database.execute("INSERT INTO t (v) VALUES (1)")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def test_a_report_reads_while_the_shared_connection_is_held(tdb):
+    """A transaction holds the shared connection's lock: a snapshot still reads (it used to wait for it)."""
+    release = asyncio.Event()
+    held = asyncio.Event()
+
+    async def writer() -> None:
+        async with tdb.transaction() as tx:
+            await tx.execute("UPDATE t SET v = 2")
+            held.set()
+            await release.wait()
+
+    task = asyncio.ensure_future(writer())
+    await held.wait()
+    async with tdb.snapshot() as reads:
+        value = await asyncio.wait_for(reads.fetchval("SELECT v FROM t"), timeout=30)
+    assert value == 1, "the writer has not committed: the report sees the committed state"
+    release.set()
+    await task
+    async with tdb.snapshot() as reads:
+        assert await reads.fetchval("SELECT v FROM t") == 2
+
+
+async def test_one_snapshot_sees_one_state(tdb):
+    async with tdb.snapshot() as reads:
+        first = await reads.fetchall("SELECT v FROM t")
+        await tdb.execute("INSERT INTO t (v) VALUES (5)")  # committed meanwhile by the shared connection
+        second = await reads.fetchall("SELECT v FROM t")
+    assert [r[0] for r in first] == [r[0] for r in second] == [1]
+    assert await tdb.fetchval("SELECT COUNT(*) FROM t") == 2
+
+
+async def test_a_snapshot_cannot_write(tdb):
+    async with tdb.snapshot() as reads:
+        with pytest.raises(sqlite3.OperationalError):
+            await reads.execute("DELETE FROM t")
+        with pytest.raises(sqlite3.OperationalError):  # not even through the connection itself
+            await reads._execute("DELETE FROM t")
+    assert await tdb.fetchval("SELECT COUNT(*) FROM t") == 1
+
+
+async def test_in_memory_the_snapshot_is_the_shared_connection():
+    database = await Database(":memory:").open()
+    try:
+        await database.execute("CREATE TABLE t (v INTEGER)")
+        await database.execute("INSERT INTO t VALUES (3)")
+        async with database.snapshot() as reads:
+            assert await reads.fetchval("SELECT v FROM t") == 3
+    finally:
+        await database.close()
