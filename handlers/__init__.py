@@ -14,6 +14,7 @@ from telegram.ext import Application
 
 from bot.domain.commands import CommandSpec
 from handlers import (
+    applications,
     card,
     cash,
     cash_book,
@@ -56,6 +57,7 @@ FEATURES = (
     cash,
     cash_book,
     new_loan,
+    applications,
     visits,
     pauses,
     digest,

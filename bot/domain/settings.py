@@ -43,3 +43,6 @@ class Settings:
     #: PEM_RECEIPT_KEY: the secret of the receipts' verification codes (bot/domain/receipts.py); None: the key
     #: kept beside the database is used (storage/receipts.py, fallback_key).
     receipt_key: bytes | None = None
+    #: PEM_RELENDING_MIN_REPAID_PERCENT: the re-lending rule (issue 16 part 5), the share (%) of what the
+    #: kelurahan's loans owe that must be repaid before an application is disbursed; 0 = off.
+    relending_min_repaid_percent: int = 0

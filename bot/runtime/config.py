@@ -44,6 +44,7 @@ DEFAULTS: dict[str, str] = {
     "PEM_REMINDER_TIME": "08:00",
     "PEM_DIGEST_TIME": "07:00",
     "PEM_RECEIPT_KEY": "",
+    "PEM_RELENDING_MIN_REPAID_PERCENT": "0",
 }
 
 
@@ -123,6 +124,14 @@ def _positive_int(key: str, text: str, *, maximum: int) -> int:
     return int(text)
 
 
+def _percent(key: str, text: str) -> int:
+    """A whole percentage 0–100 (``60`` or ``60%``), else ConfigError ``percent``."""
+    raw = text.strip().rstrip("%").strip()
+    if not raw.isdigit() or int(raw) > 100:
+        raise ConfigError("percent", key=key, value=text)
+    return int(raw)
+
+
 def _schedule_settings(value: Mapping[str, str]) -> dict[str, object]:
     """The settings of scheduled work (issue 4): quiet hours, sending, backups, reminders, digests."""
     quiet_text = value["PEM_QUIET_HOURS"]
@@ -157,4 +166,6 @@ def _schedule_settings(value: Mapping[str, str]) -> dict[str, object]:
         "reminder_offsets": offsets,
         "reminder_time": _clock_time("PEM_REMINDER_TIME", value["PEM_REMINDER_TIME"]),
         "digest_time": _clock_time("PEM_DIGEST_TIME", value["PEM_DIGEST_TIME"]),
+        "relending_min_repaid_percent": _percent("PEM_RELENDING_MIN_REPAID_PERCENT",
+                                                 value["PEM_RELENDING_MIN_REPAID_PERCENT"]),
     }
