@@ -249,3 +249,34 @@ async def test_nobody_decides_their_own_and_a_treasurer_enters_one_for_a_residen
     assert "sudah punya pengajuan yang sedang diproses" in tester.texts(lu)[-2]
     assert "NIK pemohon" in tester.last(lu).text
     assert await db.fetchval("SELECT count(*) FROM applications") == 2
+
+
+async def test_the_waiting_list_is_paginated_oldest_first_and_goes_in_order(running, tester, world):
+    db, tu = world["db"], world["tu"]
+    await _cash(db, world["t"], "opening", 50_000_000, "open-3")
+    ids = []
+    for n in range(7):
+        made = await service.submit(
+            db, kelurahan_code=NAIKOTEN_SATU, entered_by=world["a"].id, for_self=False, name=f"Warga Nomor {n + 1}",
+            nik=f"53710505058500{n + 1:02d}", phone=f"+62812000000{n + 1:02d}", business="Kios",
+            business_type="kios", amount=1_000_000 + n * 100_000, purpose="Tambah stok", photo_file_id=None,
+            language="id", now=clock.utcnow())
+        await service.verify(db, made.application.id, by=world["t"], now=clock.utcnow())
+        ids.append(made.application.id)
+    for app_id in reversed(ids):  # approved newest first: the list still goes by the application's age
+        await service.decide(db, app_id, by=world["l"], approve=True, reason=None, now=clock.utcnow())
+    await tester.command(tu, "pengajuan")
+    await tester.press(tu, tester.last(tu).button("Daftar tunggu (7)"))
+    page = tester.last(tu)
+    assert "1–5 dari 7 (halaman 1/2)" in page.text
+    assert page.text.index("Warga Nomor 1") < page.text.index("Warga Nomor 5")
+    assert "Warga Nomor 6" not in page.text
+    await tester.press(tu, page.button("Berikutnya"))
+    second = tester.last(tu).text
+    assert "6–7 dari 7 (halaman 2/2)" in second and "7. #7 <b>Warga Nomor 7</b>: Rp1.600.000" in second
+    # the seventh cannot jump the queue
+    await tester.press(tu, f"apl:pay:{ids[6]}")
+    assert "cairkan dulu pengajuan #1 (Warga Nomor 1)" in tester.last(tu).text
+    # a forged id of nothing: not found, nothing changes
+    await tester.press(tu, "apl:ver:999")
+    assert await db.fetchval("SELECT count(*) FROM applications WHERE status = 'approved'") == 7
