@@ -59,7 +59,6 @@ from bot.domain.loans import (
     MIN_GRACE_MONTHS,
     MIN_TENOR_MONTHS,
     LoanTerms,
-    add_months,
     build_schedule,
 )
 from bot.domain.parsing.errors import AmountError, NikError, ParseError, PhoneError
@@ -497,7 +496,7 @@ def _parse_disbursed_on(text: str, turn: Turn) -> str:
     day = read_date(turn, text, code_prefix="date_")
     if day > today + timedelta(days=FUTURE_DAYS):
         raise ParseError("date_too_far", day=day)
-    if day < add_months(today, -1):
+    if day < today.replace(day=1):  # a closed month of the cash book never changes (docs/cash-book.md)
         raise ParseError("date_too_old_disb", day=day)
     return day.isoformat()
 

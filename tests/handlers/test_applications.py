@@ -132,7 +132,7 @@ async def test_an_application_through_to_disbursement_blocked_once_by_the_limit(
     assert "Urutan di daftar tunggu: <b>1</b>" in tester.last(tu).text
     await tester.press(tu, tester.last(tu).button("Cairkan"))
     assert "Tanggal pencairan" in tester.last(tu).text
-    await _bad(tester, tu, lambda: tester.send(tu, "1/9/2026"), "lebih dari sebulan lalu", "Tanggal pencairan")
+    await _bad(tester, tu, lambda: tester.send(tu, "1/9/2026"), "bulan yang sudah lewat", "Tanggal pencairan")
     await tester.press(tu, tester.last(tu).button("Hari ini"))
     await _bad(tester, tu, lambda: tester.send(tu, "99"), "Jangka waktu harus", "Jangka waktu")
     await tester.send(tu, "12")
