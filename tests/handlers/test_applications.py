@@ -280,3 +280,33 @@ async def test_the_waiting_list_is_paginated_oldest_first_and_goes_in_order(runn
     # a forged id of nothing: not found, nothing changes
     await tester.press(tu, "apl:ver:999")
     assert await db.fetchval("SELECT count(*) FROM applications WHERE status = 'approved'") == 7
+
+
+async def test_a_half_finished_application_survives_a_restart(running, world):
+    ru = world["ru"]
+    await running.tester.command(ru, "ajukan")
+    await running.tester.send(ru, "Yuliana Bessie")
+    await running.tester.send(ru, NIK)
+    await running.restart()
+    tester = running.tester
+    await tester.send(ru, "081234567890")
+    assert "Usaha apa" in tester.last(ru).text
+    await tester.send(ru, "Warung makan di depan pasar")
+    await tester.send(ru, "Kuliner")
+    await tester.send(ru, "lima juta")
+    assert "Rp5.000.000" in tester.texts(ru)[-2]  # the amount in words, shown back
+    await tester.send(ru, "Tambah kompor dan meja makan")
+    await tester.press(ru, tester.last(ru).button("Lewati"))
+    assert "Foto usaha: tidak ada" in tester.last(ru).text and "Yuliana Bessie" in tester.last(ru).text
+    await tester.press(ru, tester.last(ru).button("Konfirmasi"))
+    row = await running.app.db.fetchone("SELECT name, nik, amount, photo_file_id FROM applications")
+    assert tuple(row) == ("Yuliana Bessie", NIK, 5_000_000, None)
+
+
+async def test_in_english(running, tester, make_person):
+    _, user = await make_person(Role.BORROWER, name="Peter Kolo", language="en")
+    await tester.command(user, "apply")
+    assert "The applicant's full name" in tester.last(user).text
+    await tester.send(user, "Peter Kolo")
+    await tester.send(user, "5371 05")
+    assert "A NIK has 16 digits (you typed 8)" in tester.texts(user)[-2]
