@@ -309,4 +309,4 @@ async def test_in_english(running, tester, make_person):
     assert "The applicant's full name" in tester.last(user).text
     await tester.send(user, "Peter Kolo")
     await tester.send(user, "5371 05")
-    assert "A NIK has 16 digits (you typed 8)" in tester.texts(user)[-2]
+    assert "A NIK has 16 digits (you typed 6)" in tester.texts(user)[-2]
