@@ -14,6 +14,7 @@ from telegram.ext import Application
 
 from bot.domain.commands import CommandSpec
 from handlers import (
+    applications,
     card,
     cash,
     cash_book,
@@ -60,6 +61,7 @@ FEATURES = (
     cash_book,
     lifecycle,
     new_loan,
+    applications,
     visits,
     pauses,
     digest,

@@ -17,7 +17,7 @@ the key, and it is checked against the number *and* the amount and date stored f
 
 Where the key lives (:func:`bot.services.receipts.receipt_key`): ``PEM_RECEIPT_KEY`` in the environment when set
 (recommended: a database backup then does not carry the key); otherwise a random key generated at the first
-receipt and kept in the database (``receipt_secret``, migration 0014). A code is accepted under either key, so
+receipt and kept in a file beside the database (``<PEM_DATABASE>.receipt-key``). A code is accepted under either key, so
 setting ``PEM_RECEIPT_KEY`` later does not invalidate the receipts issued before.
 """
 

@@ -49,3 +49,6 @@ class Settings:
     warning_deadline_days: int = 14
     #: updates handled at once (different users concurrently, each user in order: bot/runtime/processor.py)
     max_concurrent_updates: int = 64
+    #: PEM_RELENDING_MIN_REPAID_PERCENT: the re-lending rule (issue 16 part 5), the share (%) of what the
+    #: kelurahan's loans owe that must be repaid before an application is disbursed; 0 = off.
+    relending_min_repaid_percent: int = 0

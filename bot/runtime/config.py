@@ -48,6 +48,7 @@ DEFAULTS: dict[str, str] = {
     "PEM_WARNING_STEPS": "30,60,90",
     "PEM_WARNING_DEADLINE_DAYS": "14",
     "PEM_MAX_CONCURRENT_UPDATES": "64",
+    "PEM_RELENDING_MIN_REPAID_PERCENT": "0",
 }
 
 
@@ -127,6 +128,14 @@ def _positive_int(key: str, text: str, *, maximum: int) -> int:
     return int(text)
 
 
+def _percent(key: str, text: str) -> int:
+    """A whole percentage 0–100 (``60`` or ``60%``), else ConfigError ``percent``."""
+    raw = text.strip().rstrip("%").strip()
+    if not raw.isdigit() or int(raw) > 100:
+        raise ConfigError("percent", key=key, value=text)
+    return int(raw)
+
+
 def _schedule_settings(value: Mapping[str, str]) -> dict[str, object]:
     """The settings of scheduled work (issue 4): quiet hours, sending, backups, reminders, digests."""
     quiet_text = value["PEM_QUIET_HOURS"]
@@ -171,4 +180,6 @@ def _schedule_settings(value: Mapping[str, str]) -> dict[str, object]:
         "digest_time": _clock_time("PEM_DIGEST_TIME", value["PEM_DIGEST_TIME"]),
         "max_concurrent_updates": _positive_int("PEM_MAX_CONCURRENT_UPDATES", value["PEM_MAX_CONCURRENT_UPDATES"],
                                                 maximum=1024),
+        "relending_min_repaid_percent": _percent("PEM_RELENDING_MIN_REPAID_PERCENT",
+                                                 value["PEM_RELENDING_MIN_REPAID_PERCENT"]),
     }
