@@ -28,6 +28,7 @@ from handlers import (
     new_loan,
     onboarding,
     participant_link,
+    privacy,
     registration,
     repayment,
     verification,
@@ -49,6 +50,7 @@ FEATURES = (
     followup,
     participant_link,
     invites,
+    privacy,
     language,
     fallback,  # last: it only sees what nobody else claimed
 )

@@ -40,6 +40,12 @@ DEFAULTS: dict[str, str] = {
     "PEM_REMINDER_OFFSETS": "-3,0,1,7",
     "PEM_REMINDER_TIME": "08:00",
     "PEM_DIGEST_TIME": "07:00",
+    "PEM_PRIVACY_CONTROLLER": "",
+    "PEM_PRIVACY_CONTACT": "",
+    "PEM_RETENTION_PARTICIPANT_YEARS": "2",
+    "PEM_RETENTION_BORROWER_YEARS": "5",
+    "PEM_RETENTION_DRAFT_HOURS": "24",
+    "PEM_RETENTION_TIME": "01:30",
 }
 
 
@@ -69,6 +75,15 @@ class Settings:
     reminder_offsets: tuple[int, ...] = (-3, 0, 1, 7)
     reminder_time: time = time(8, 0)
     digest_time: time = time(7, 0)
+    #: UU 27/2022: the controller named in /privasi and how to reach them (empty: "the kelurahan office").
+    privacy_controller: str = ""
+    privacy_contact: str = ""
+    #: Retention (bot/jobs/retention.py): participants with no registration for this many years, borrowers this
+    #: many years after their last loan ended, form drafts this many hours; the job runs at ``retention_time``.
+    retention_participant_years: int = 2
+    retention_borrower_years: int = 5
+    retention_draft_hours: int = 24
+    retention_time: time = time(1, 30)
 
 
 def read_environment(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> dict[str, str]:
@@ -126,6 +141,7 @@ def load_settings(
         language=language,
         log_level=level,
         **schedule,
+        **_privacy_settings(value),
     )
 
 
@@ -177,6 +193,21 @@ def _schedule_settings(value: Mapping[str, str]) -> dict[str, object]:
         "reminder_offsets": offsets,
         "reminder_time": _clock_time("PEM_REMINDER_TIME", value["PEM_REMINDER_TIME"]),
         "digest_time": _clock_time("PEM_DIGEST_TIME", value["PEM_DIGEST_TIME"]),
+    }
+
+
+def _privacy_settings(value: Mapping[str, str]) -> dict[str, object]:
+    """UU 27/2022 (issue 18): the controller named in the privacy notice and the retention periods."""
+    return {
+        "privacy_controller": value["PEM_PRIVACY_CONTROLLER"],
+        "privacy_contact": value["PEM_PRIVACY_CONTACT"],
+        "retention_participant_years": _positive_int("PEM_RETENTION_PARTICIPANT_YEARS",
+                                                     value["PEM_RETENTION_PARTICIPANT_YEARS"], maximum=50),
+        "retention_borrower_years": _positive_int("PEM_RETENTION_BORROWER_YEARS",
+                                                  value["PEM_RETENTION_BORROWER_YEARS"], maximum=50),
+        "retention_draft_hours": _positive_int("PEM_RETENTION_DRAFT_HOURS", value["PEM_RETENTION_DRAFT_HOURS"],
+                                               maximum=24 * 30),
+        "retention_time": _clock_time("PEM_RETENTION_TIME", value["PEM_RETENTION_TIME"]),
     }
 
 

@@ -56,7 +56,8 @@ async def tick_job(context: CallbackContext) -> None:
     from handlers.forms import expire_stale_forms
 
     try:
-        await expire_stale_forms(app, clock.utcnow())
+        await expire_stale_forms(app, clock.utcnow(),
+                                 timedelta(hours=app.settings.retention_draft_hours))  # type: ignore[attr-defined]
     except Exception:
         log.exception("expiring stale form drafts failed")
 
