@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 
 from telegram import Bot
 
-from bot.jobs import backup, digest, reminders
+from bot.jobs import backup, digest, reminders, retention
 from bot.jobs import events as event_jobs
 from bot.jobs.base import Cleanup, JobSpec
 from bot.runtime.config import Settings
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE = timedelta(hours=1)
 
 #: Every scheduled job, in the order they run within one tick.
-ALL_JOBS: list[JobSpec] = [*backup.JOBS, *reminders.JOBS, *digest.JOBS, *event_jobs.JOBS]
+ALL_JOBS: list[JobSpec] = [*retention.JOBS, *backup.JOBS, *reminders.JOBS, *digest.JOBS, *event_jobs.JOBS]
 #: Run before every send.
 CLEANUPS: list[Cleanup] = [*reminders.CLEANUPS, *event_jobs.CLEANUPS]
 
