@@ -339,7 +339,9 @@ def full_identity(who: Who) -> bool:
     return can_manage(who)
 
 
-async def export_rows(context: Context, who: Who, event: Event) -> tuple[list[str], list[list[object]]]:
+async def export_rows(context: Context, who: Who, event: Event) -> tuple[list[str], list[list[object]], list[int]]:
+    """The export's header and rows (NIK and phone in full for coordinators and admins), and the participants
+    it holds (for the audit line: who saw what)."""
     from messages import environment
 
     regs = await registrations.event_registrations(app_of(context).db, event.id,
@@ -361,11 +363,11 @@ async def export_rows(context: Context, who: Who, event: Event) -> tuple[list[st
             "" if r.work_status is None else label(f"registration.work_{r.work_status}", who.lang),
             label(f"events.reg_{r.status}", who.lang), r.rank or "", r.created_at,
         ])
-    return header, rows
+    return header, rows, sorted({r.participant_id for r in regs})
 
 
 async def send_export(update: Update, context: Context, who: Who, event: Event, fmt: str) -> None:
-    header, rows = await export_rows(context, who, event)
+    header, rows, participant_ids = await export_rows(context, who, event)
     name = label("events.export_file", who.lang, id=event.id, ext=fmt)
     if fmt == "csv":
         buffer = io.StringIO()
@@ -394,7 +396,9 @@ async def send_export(update: Update, context: Context, who: Who, event: Event, 
     async with app_of(context).db.transaction() as tx:
         await audit.record(tx, "event.exported", actor_person_id=who.person_id, entity="event", entity_id=event.id,
                            kelurahan_code=event.kelurahan_code,
-                           details={"format": fmt, "rows": len(rows), "masked": not full_identity(who)})
+                           details={"format": fmt, "rows": len(rows), "masked": not full_identity(who),
+                                    # who saw what (UU 27/2022): which participants the file holds
+                                    "participants": participant_ids})
 
 
 async def close_event(update: Update, context: Context, who: Who, event: Event) -> None:

@@ -238,10 +238,22 @@ async def _tell_admins(context: Context, request: CorrectionRequest, person: peo
         if admin.id == person.id:
             continue
         lang = normalise_language(admin.language)
-        told += await notify_person(context, admin, "privacy/correction_notice", request=request, name=person.name,
-                                    reply_markup=keyboard(_decision_rows(request.id, lang)),
-                                    key=f"kor:{request.id}:{admin.id}")
+        reached = await notify_person(context, admin, "privacy/correction_notice", request=request,
+                                      name=person.name, reply_markup=keyboard(_decision_rows(request.id, lang)),
+                                      key=f"kor:{request.id}:{admin.id}")
+        if reached:
+            await _log_full_view(context, admin.id, request)
+        told += reached
     return told
+
+
+async def _log_full_view(context: Context, viewer_id: int | None, request: CorrectionRequest) -> None:
+    """A correction notice shows the new phone number in full (the admin has to check it): who saw it is logged."""
+    if request.field == "phone":
+        await privacy_service.record_view(
+            app_of(context).db, "person.viewed_full", actor_person_id=viewer_id,
+            kelurahan_code=request.kelurahan_code, people_ids=[request.person_id],
+            details={"what": "correction", "request": request.id, "field": "phone"})
 
 
 CORRECT_FORM = Form(
@@ -304,6 +316,7 @@ async def list_corrections(update: Update, context: Context, who: Who) -> None:
         await send(update, context, who, "privacy/correction_notice", request=request,
                    name="" if person is None else person.name,
                    reply_markup=keyboard(_decision_rows(request.id, who.lang)))
+        await _log_full_view(context, who.person_id, request)
 
 
 # --- /tarik_izin ----------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 from telegram import Bot
 
 from bot.cli import events as events_cli
+from bot.cli import privacy as privacy_cli
 from bot.cli import run as run_cli
 from bot.cli import seed_synthetic
 from bot.cli.common import EXIT_CONFIG, CliError, open_database, say
@@ -29,6 +30,7 @@ from bot.domain.roles import Role
 from bot.runtime import clock
 from bot.runtime.config import ConfigError, Settings, check_database_writable, load_settings
 from bot.services import invites as invite_service
+from bot.services import privacy as privacy_service
 from bot.services.demo import generate
 from bot.services.invites import InviteOutcome, InviteResult
 from storage import audit, kelurahan, loans, people, repayments
@@ -130,7 +132,11 @@ async def _people(settings: Settings, args: argparse.Namespace) -> list[people.P
             if kel is None:
                 raise CliError("no_kelurahan", value=args.kelurahan)
             kel_code = kel.code
-        return await people.list_people(db, kelurahan_code=kel_code, role=Role(args.role) if args.role else None)
+        found = await people.list_people(db, kelurahan_code=kel_code, role=Role(args.role) if args.role else None)
+        # the list shows phone numbers in full: who saw what (UU 27/2022)
+        await privacy_service.record_view(db, "people.listed", actor_person_id=None, kelurahan_code=kel_code,
+                                          people_ids=[p.id for p in found], details={"via": "cli"})
+        return found
     finally:
         await db.close()
 
@@ -317,6 +323,8 @@ SUBCOMMANDS: dict[str, tuple[str, Subcommand]] = {
                        (seed_synthetic.seed_args, seed_synthetic.cmd_seed_synthetic)),
     "erase-participant": ("anonymise a training participant (keeps the counts)",
                           (events_cli.erase_args, events_cli.cmd_erase_participant)),
+    "audit": ("a person's audit history: what they did, what was done to their data, who saw it",
+              (privacy_cli.audit_args, privacy_cli.cmd_audit)),
 }
 
 

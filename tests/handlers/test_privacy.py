@@ -139,6 +139,9 @@ async def test_correction_goes_to_another_admin_who_approves_it(running, tester,
     assert approved["actor_person_id"] == admin.id and json.loads(approved["details"]) == {
         "field": "phone", "request": request["id"]}
     assert "+62" not in approved["details"] + asked["details"]  # the values stay in the (erasable) request row
+    # the notice showed the admin the new phone in full: who saw what
+    [seen] = await _actions(db, "person.viewed_full")
+    assert seen["actor_person_id"] == admin.id and json.loads(seen["details"])["people"] == [borrower.id]
     # pressed twice: already decided, nothing changes
     await tester.press(admin_user, notice.button("Setujui"))
     assert "sudah diputuskan" in tester.last(admin_user).text
@@ -240,3 +243,16 @@ async def test_withdrawing_consent_anonymises_at_once_and_tells_the_coordinator(
     # the account is gone: the next command is the unknown user's answer
     await tester.command(ana, "tarik_izin")
     assert "belum terdaftar" in tester.last(ana).text
+
+
+async def test_every_export_of_a_participant_list_names_its_records_in_the_audit_log(running, tester, make_person):
+    db = running.app.db
+    p, _, _, coord_user, event = await _linked_participant(running, tester, make_person)
+    capture_uploads(running.request)
+    await tester.press(coord_user, f"ev:xlsx:{event.id}")
+    [exported] = await _actions(db, "event.exported")
+    details = json.loads(exported["details"])
+    assert details["participants"] == [p.id] and details["masked"] is False
+    from storage.reports.personal_data import audit_about
+
+    assert exported["id"] in [r["id"] for r in await audit_about(db, person_id=None, participant_id=p.id)]

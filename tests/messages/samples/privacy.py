@@ -32,3 +32,13 @@ SAMPLES = {
     "privacy/withdraw_notice": {"participant_id": 123456, "upcoming": [_TITLE] * 5},
     "plain/labels/privacy": {"key": "approve"},
 }
+
+SAMPLES["plain/cli/audit"] = {
+    "title": "#7 " + _LONG,
+    "entries": [{"id": n, "at": "2026-11-28 02:00:00", "action": "person.viewed_full", "entity": "person",
+                 "entity_id": 7, "actor": 3, "actor_roles": "admin", "details": {"people": [7], "field": "phone"}}
+                for n in range(30)] + [{"id": 31, "at": "2026-11-28 02:00:00", "action": "retention.run",
+                                        "entity": None, "entity_id": None, "actor": None, "actor_roles": None,
+                                        "details": {}}],
+    "corrections": [_REQUEST],
+}
