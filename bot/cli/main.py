@@ -275,6 +275,13 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- audit (bot/cli/privacy.py) -------------------------------------------------------------------------------
+def cmd_audit(args: argparse.Namespace) -> int:
+    settings = load_settings(require_token=False)
+    say(settings, "audit", **asyncio.run(privacy_cli.history(settings, args.person, args.participant)))
+    return 0
+
+
 # --- wiring ---------------------------------------------------------------------------------------------------
 Subcommand = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
@@ -324,7 +331,7 @@ SUBCOMMANDS: dict[str, tuple[str, Subcommand]] = {
     "erase-participant": ("anonymise a training participant (keeps the counts)",
                           (events_cli.erase_args, events_cli.cmd_erase_participant)),
     "audit": ("a person's audit history: what they did, what was done to their data, who saw it",
-              (privacy_cli.audit_args, privacy_cli.cmd_audit)),
+              (privacy_cli.audit_args, cmd_audit)),
 }
 
 

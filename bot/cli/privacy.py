@@ -11,12 +11,10 @@ after. It is how a data subject's or an auditor's question is answered. Reading 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import sys
+from typing import Any
 
-from bot.cli.common import CliError, open_database, say
-from bot.runtime.config import Settings, load_settings
+from bot.cli.common import CliError, open_database
 from bot.services import privacy as privacy_service
 from storage import corrections, participants, people
 from storage.reports import personal_data
@@ -28,7 +26,8 @@ def audit_args(parser: argparse.ArgumentParser) -> None:
     who.add_argument("--participant", type=int, metavar="ID", help="a Karang Taruna participant's id")
 
 
-async def _history(settings: Settings, person_id: int | None, participant_id: int | None) -> dict:
+async def history(settings: Any, person_id: int | None, participant_id: int | None) -> dict:
+    """The history to print (``settings``: the CLI's Settings; ``cmd_audit`` in :mod:`bot.cli.main` loads them)."""
     db = await open_database(settings)
     try:
         if person_id is not None:
@@ -70,10 +69,3 @@ async def _history(settings: Settings, person_id: int | None, participant_id: in
         return {"title": title, "entries": entries, "corrections": requests}
     finally:
         await db.close()
-
-
-def cmd_audit(args: argparse.Namespace) -> int:
-    settings = load_settings(require_token=False)
-    history = asyncio.run(_history(settings, args.person, args.participant))
-    say(settings, "audit", file=sys.stdout, **history)
-    return 0

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from bot.jobs.base import JobSpec
-from bot.runtime.config import Settings
 from bot.services import privacy as privacy_service
 from storage import audit
 from storage.db import Database
@@ -29,7 +29,8 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 
-async def run_retention(db: Database, now: datetime, settings: Settings) -> int:
+async def run_retention(db: Database, now: datetime, settings: Any) -> int:
+    """``settings``: the runtime's Settings (not imported here: jobs sit below the runtime, tests/test_layers.py)."""
     today = now.astimezone(settings.timezone).date()
     report = await privacy_service.apply_retention(
         db, now=now, today=today, participant_years=settings.retention_participant_years,
