@@ -238,17 +238,16 @@ async def _tell_admins(context: Context, request: CorrectionRequest, person: peo
         if admin.id == person.id:
             continue
         lang = normalise_language(admin.language)
-        reached = await notify_person(context, admin, "privacy/correction_notice", request=request,
-                                      name=person.name, reply_markup=keyboard(_decision_rows(request.id, lang)),
-                                      key=f"kor:{request.id}:{admin.id}")
-        if reached:
-            await _log_full_view(context, admin.id, request)
-        told += reached
+        # queued in the outbox, so a new phone is masked here; /periksa_koreksi shows it in full (and logs that)
+        told += await notify_person(context, admin, "privacy/correction_notice", request=request,
+                                    name=person.name, full=False,
+                                    reply_markup=keyboard(_decision_rows(request.id, lang)),
+                                    key=f"kor:{request.id}:{admin.id}")
     return told
 
 
 async def _log_full_view(context: Context, viewer_id: int | None, request: CorrectionRequest) -> None:
-    """A correction notice shows the new phone number in full (the admin has to check it): who saw it is logged."""
+    """/periksa_koreksi shows a new phone number in full (the admin has to check it): who saw it is logged."""
     if request.field == "phone":
         await privacy_service.record_view(
             app_of(context).db, "person.viewed_full", actor_person_id=viewer_id,
@@ -314,7 +313,7 @@ async def list_corrections(update: Update, context: Context, who: Who) -> None:
     for request in pending:
         person = await people.get(db, request.person_id)
         await send(update, context, who, "privacy/correction_notice", request=request,
-                   name="" if person is None else person.name,
+                   name="" if person is None else person.name, full=True,
                    reply_markup=keyboard(_decision_rows(request.id, who.lang)))
         await _log_full_view(context, who.person_id, request)
 

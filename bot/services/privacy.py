@@ -23,7 +23,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from storage import audit, corrections, drafts, invites, outbox, participants, people
+from storage import audit, corrections, drafts, invites, outbox, participants, people, registrations
 from storage.corrections import CorrectionRequest
 from storage.db import Database, Queryable, utc_text
 from storage.participants import Participant
@@ -201,14 +201,7 @@ class Erased:
 
 
 async def _erase(q: Queryable, participant_id: int, now: datetime) -> Erased | None:
-    upcoming = [r["title"] for r in await q.fetchall(
-        """
-        SELECT e.title FROM registrations AS r JOIN events AS e ON e.id = r.event_id
-        WHERE r.participant_id = :p AND r.status IN ('registered', 'waitlisted') AND e.starts_at > :now
-        ORDER BY e.starts_at
-        """,
-        {"p": participant_id, "now": utc_text(now)},
-    )]
+    upcoming = await registrations.upcoming_titles(q, participant_id, now)
     before = await participants.erase_participant(q, participant_id, now)
     return None if before is None else Erased(before, upcoming)
 

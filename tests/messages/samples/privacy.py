@@ -21,7 +21,7 @@ SAMPLES = {
     "privacy/_value": {"field": "phone", "value": "+6281234567890"},
     "privacy/correct_summary": {"field": "birth_date", "value": "1999-11-28"},
     "privacy/correct_sent": {"field": "phone", "admins": 0},
-    "privacy/correction_notice": {"request": _REQUEST, "name": _LONG},
+    "privacy/correction_notice": {"request": _REQUEST, "name": _LONG, "full": False},
     "privacy/correction_decided": {"outcome": "phone_taken", "request": _REQUEST},
     "privacy/correction_outcome": {"request": _REQUEST, "approved": True},
     "privacy/corrections_none": {},
