@@ -34,6 +34,7 @@ from handlers import (
     onboarding,
     participant_link,
     pauses,
+    privacy,
     receipts,
     registration,
     registry,
@@ -71,6 +72,7 @@ FEATURES = (
     followup,
     participant_link,
     invites,
+    privacy,
     language,
     fallback,  # last: it only sees what nobody else claimed
 )

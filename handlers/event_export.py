@@ -40,8 +40,9 @@ FORMAT = "xlsx"
 
 
 async def export_rows(context: Context, who: Who, event: Event, *, full: bool
-                      ) -> tuple[tuple[str, ...], list[str], list[list[object]]]:
-    """``(column keys, header, rows)`` of the event's participants, for this reader (``full``: unmasked)."""
+                      ) -> tuple[tuple[str, ...], list[str], list[list[object]], list[int]]:
+    """``(column keys, header, rows, participant ids)`` of the event's participants, for this reader (``full``:
+    unmasked); the ids are for the audit line (who saw what, UU 27/2022)."""
     regs = await registrations.event_registrations(app_of(context).db, event.id,
                                                    statuses=[*map(str, SEATED), "waitlisted", "cancelled"])
     mask_nik, mask_phone = environment().filters["mask_nik"], environment().filters["mask_phone"]
@@ -63,7 +64,7 @@ async def export_rows(context: Context, who: Who, event: Event, *, full: bool
             "registered_at": r.created_at,
         }
         rows.append([value[k] for k in keys])
-    return keys, header, rows
+    return keys, header, rows, sorted({r.participant_id for r in regs})
 
 
 def xlsx_bytes(title: str, keys: tuple[str, ...], header: list[str], rows: list[list[object]]) -> bytes:
@@ -96,7 +97,7 @@ def xlsx_bytes(title: str, keys: tuple[str, ...], header: list[str], rows: list[
 
 
 async def send_export(update: Update, context: Context, who: Who, event: Event, *, full: bool) -> None:
-    keys, header, rows = await export_rows(context, who, event, full=full)
+    keys, header, rows, participant_ids = await export_rows(context, who, event, full=full)
     name = label("events.export_file", who.lang, id=event.id, ext=FORMAT)
     content = xlsx_bytes(label("events.export_sheet", who.lang), keys, header, rows)
     caption = shorten(render("events/export_caption", who.lang, event=event, count=len(rows),
@@ -106,4 +107,4 @@ async def send_export(update: Update, context: Context, who: Who, event: Event, 
     await context.bot.send_document(chat.id, InputFile(content, filename=name), caption=caption,
                                     parse_mode="HTML")
     await record_export(app_of(context).db, event, by=who.person_id, fmt=FORMAT,
-                        rows=len(rows), masked=not full)
+                        rows=len(rows), masked=not full, participants=participant_ids)

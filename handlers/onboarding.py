@@ -26,12 +26,13 @@ START = CommandSpec("start", None, None, private=True)
 COMMANDS = (START,)
 
 
-async def greet(update: Update, context: Context, person: Person) -> None:
+async def greet(update: Update, context: Context, person: Person, *, first: bool = False) -> None:
+    """The greeting; ``first`` (right after an invite was opened) adds the line pointing to /privasi."""
     specs = all_commands()
     who = Who(person, person.language)
     await send(
         update, context, who, "onboarding/welcome",
-        name=person.name,
+        name=person.name, first=first,
         roles=sorted(str(r) for r in person.roles),
         commands=[(s.menu_name(who.lang), s.name) for s in commands_for(specs, person.roles)],
     )
@@ -55,7 +56,7 @@ async def start(update: Update, context: Context, who: Who) -> None:
                                  now=now_of(context))
     if result.status is RedeemStatus.OK:
         assert result.person is not None
-        await greet(update, context, result.person)
+        await greet(update, context, result.person, first=True)
     elif result.status is RedeemStatus.ALREADY_LINKED:
         assert result.person is not None
         await send(update, context, who, "onboarding/invite_already_linked", name=result.person.name)

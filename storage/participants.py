@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from bot.domain.parsing.nik import clean_nik
 from bot.domain.roles import Role
-from storage import invites, outbox, outbox_keys, people
+from storage import corrections, invites, outbox, outbox_keys, people
 from storage.db import Queryable, utc_text
 
 
@@ -139,6 +139,7 @@ async def erase_participant(q: Queryable, participant_id: int, now: datetime) ->
         await people.remove_role(q, before.person_id, Role.PARTICIPANT)
         if await people.erase_if_roleless(q, before.person_id):
             await outbox.scrub(q, recipient_id=before.person_id)
+            await corrections.scrub_for_person(q, person_id=before.person_id)
         await invites.expire_unused(q, before.person_id, now)
     # Messages about them: their event reminders, the coordinators' follow-up prompts, notices about them.
     registration_ids = [r["id"] for r in await q.fetchall(
@@ -159,5 +160,35 @@ async def erase_participant(q: Queryable, participant_id: int, now: datetime) ->
         {"id": participant_id, "now": utc_text(now)},
     )
     await q.execute("UPDATE outcomes SET business_type = NULL WHERE participant_id = :id", {"id": participant_id})
+    await corrections.scrub_for_person(q, participant_id=participant_id)
     return before
+
+
+async def update_identity(q: Queryable, participant_id: int, *, name: str | None = None,
+                          birth_date: date | None = None) -> None:
+    """A correction (:mod:`bot.services.privacy`): the name and/or the birth date; None leaves a field as is."""
+    await q.execute(
+        """
+        UPDATE participants SET name = coalesce(:name, name), birth_date = coalesce(:birth, birth_date),
+                                updated_at = datetime('now')
+        WHERE id = :id AND erased_at IS NULL
+        """,
+        {"name": name, "birth": None if birth_date is None else birth_date.isoformat(), "id": participant_id},
+    )
+
+
+async def due_for_retention(q: Queryable, cutoff: datetime) -> list[Participant]:
+    """Participants not erased whose last registration (or, with none, their own record) is older than
+    ``cutoff``: the retention job anonymises them (``PEM_RETENTION_PARTICIPANT_YEARS``)."""
+    rows = await q.fetchall(
+        """
+        SELECT p.* FROM participants AS p
+        WHERE p.erased_at IS NULL
+          AND max(p.created_at, coalesce((SELECT max(r.created_at) FROM registrations AS r
+                                          WHERE r.participant_id = p.id), '')) < :cutoff
+        ORDER BY p.id
+        """,
+        {"cutoff": utc_text(cutoff)},
+    )
+    return [_participant(r) for r in rows]
 

@@ -258,3 +258,34 @@ async def search_by_name(
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def update_name(q: Queryable, person_id: int, name: str) -> None:
+    await q.execute("UPDATE people SET name = :name, updated_at = datetime('now') WHERE id = :id",
+                    {"name": name.strip(), "id": person_id})
+
+
+async def update_phone(q: Queryable, person_id: int, phone: str | None) -> None:
+    await q.execute("UPDATE people SET phone = :phone, updated_at = datetime('now') WHERE id = :id",
+                    {"phone": phone, "id": person_id})
+
+
+async def anonymise_borrower(q: Queryable, person_id: int) -> bool:
+    """Retention (``PEM_RETENTION_BORROWER_YEARS``): anonymise a former borrower whose loans are kept as the
+    fund's records. Name → ``Dihapus #ID``; phone, NIK and Telegram link removed; the borrower role dropped.
+    Only a person holding no role but borrower (and participant) is touched: staff are never anonymised by the
+    job. Returns whether the person was anonymised."""
+    result = await q.execute(
+        """
+        UPDATE people
+        SET name = 'Dihapus #' || id, phone = NULL, nik = NULL, telegram_user_id = NULL, telegram_chat_id = NULL,
+            active = 0, digest_opt_in = 0, updated_at = datetime('now')
+        WHERE id = :id
+          AND NOT EXISTS (SELECT 1 FROM person_roles WHERE person_id = :id
+                          AND role NOT IN ('borrower', 'participant'))
+        """,
+        {"id": person_id},
+    )
+    if result.rowcount == 1:
+        await q.execute("DELETE FROM person_roles WHERE person_id = :id", {"id": person_id})
+    return result.rowcount == 1

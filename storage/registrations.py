@@ -257,3 +257,17 @@ async def save_attendance(q: Queryable, event_id: int, present: set[int], now: d
         await set_event_status(q, event_id, EventStatus.DONE)
     return result
 
+
+
+async def upcoming_titles(q: Queryable, participant_id: int, now: datetime) -> list[str]:
+    """Titles of the events not started yet for which the participant is registered or waiting, soonest first
+    (what their coordinator is told when they withdraw consent)."""
+    rows = await q.fetchall(
+        """
+        SELECT e.title FROM registrations AS r JOIN events AS e ON e.id = r.event_id
+        WHERE r.participant_id = :p AND r.status IN ('registered', 'waitlisted') AND e.starts_at > :now
+        ORDER BY e.starts_at
+        """,
+        {"p": participant_id, "now": utc_text(now)},
+    )
+    return [r["title"] for r in rows]

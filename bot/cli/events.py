@@ -2,7 +2,8 @@
 
 The name becomes ``Peserta terhapus #ID``; the NIK, birth date, sex, phone, address and Telegram link are
 removed and ``erased_at`` is set. Registrations and outcomes stay, so event counts do not change. The erasure
-is written to the audit log (ids only). Erasing twice is harmless. An unknown id exits with status 1.
+is written to the audit log (ids only). Erasing twice is harmless. An unknown id exits with status 1. The same
+use case (:func:`bot.services.privacy.erase_participant`) serves a participant's consent withdrawal in the bot.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from datetime import datetime
 
 from bot.cli.common import open_database, say
-from storage import audit, participants
+from bot.services import privacy as privacy_service
 
 
 def erase_args(parser: argparse.ArgumentParser) -> None:
@@ -23,14 +24,10 @@ def erase_args(parser: argparse.ArgumentParser) -> None:
 async def _erase(settings, participant_id: int, now: datetime) -> tuple[bool, bool]:
     db = await open_database(settings)
     try:
-        async with db.transaction() as tx:
-            before = await participants.erase_participant(tx, participant_id, now)
-            if before is None:
-                return False, False
-            await audit.record(tx, "participant.erased", entity="participant", entity_id=participant_id,
-                               kelurahan_code=before.kelurahan_code,
-                               details={"via": "cli", "already_erased": before.erased})
-        return True, before.erased
+        erased = await privacy_service.erase_participant(db, participant_id, now=now, via="cli")
+        if erased is None:
+            return False, False
+        return True, erased.participant.erased
     finally:
         await db.close()
 

@@ -19,6 +19,7 @@ from typing import Any
 from telegram import Bot
 
 from bot.cli import events as events_cli
+from bot.cli import privacy as privacy_cli
 from bot.cli import receipts as receipts_cli
 from bot.cli import report as report_cli
 from bot.cli import seed_synthetic
@@ -33,6 +34,7 @@ from bot.domain.roles import Role
 from bot.domain.settings import ConfigError, Settings
 from bot.services import disbursements as disbursement_service
 from bot.services import invites as invite_service
+from bot.services import privacy as privacy_service
 from bot.services.demo import write_demo
 from bot.services.invites import InviteOutcome, InviteResult
 from bot.services.updates import SkippedUpdate, skipped_count, skipped_updates
@@ -138,6 +140,9 @@ async def _people(settings: Settings, args: argparse.Namespace) -> tuple[list[pe
                 raise CliError("no_kelurahan", value=args.kelurahan)
             kel_code = kel.code
         found = await people.list_people(db, kelurahan_code=kel_code, role=Role(args.role) if args.role else None)
+        # the list shows phone numbers in full: who saw what (UU 27/2022)
+        await privacy_service.record_view(db, "people.listed", actor_person_id=None, kelurahan_code=kel_code,
+                                          people_ids=[p.id for p in found], details={"via": "cli"})
         return found, await invites.open_roles(db, args.process.now())
     finally:
         await db.close()
@@ -280,6 +285,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return report_cli.cmd_report(args, args.process.settings())
 
 
+# --- audit (bot/cli/privacy.py) -------------------------------------------------------------------------------
+def cmd_audit(args: argparse.Namespace) -> int:
+    settings = args.process.settings()
+    say(settings, "audit", **asyncio.run(privacy_cli.history(settings, args.person, args.participant)))
+    return 0
+
+
 # --- wiring ---------------------------------------------------------------------------------------------------
 Subcommand = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
@@ -330,6 +342,8 @@ COMMANDS: dict[str, tuple[str, Subcommand]] = {
                           (events_cli.erase_args, events_cli.cmd_erase_participant)),
     "check-receipt": ("check that a receipt (kuitansi) is genuine and still valid",
                       (receipts_cli.check_args, receipts_cli.cmd_check_receipt)),
+    "audit": ("a person's audit history: what they did, what was done to their data, who saw it",
+              (privacy_cli.audit_args, cmd_audit)),
 }
 
 

@@ -52,3 +52,12 @@ class Settings:
     #: PEM_RELENDING_MIN_REPAID_PERCENT: the re-lending rule (issue 16 part 5), the share (%) of what the
     #: kelurahan's loans owe that must be repaid before an application is disbursed; 0 = off.
     relending_min_repaid_percent: int = 0
+    #: UU 27/2022: the controller named in /privasi and how to reach them (empty: "the kelurahan office").
+    privacy_controller: str = ""
+    privacy_contact: str = ""
+    #: Retention (bot/jobs/retention.py): participants with no registration for this many years, borrowers this
+    #: many years after their last loan ended, form drafts this many hours; the job runs at ``retention_time``.
+    retention_participant_years: int = 2
+    retention_borrower_years: int = 5
+    retention_draft_hours: int = 24
+    retention_time: time = time(1, 30)

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from telegram import Bot
 
 from bot.domain.settings import Settings
-from bot.jobs import backup, digest, lpj, promises, reminders, warnings
+from bot.jobs import backup, digest, lpj, promises, reminders, retention, warnings
 from bot.jobs import events as event_jobs
 from bot.jobs.base import Cleanup, JobSpec
 from bot.runtime.sender import SendLease, SendReport, send_due
@@ -45,8 +45,8 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE = timedelta(hours=1)
 
 #: Every scheduled job, in the order they run within one tick.
-ALL_JOBS: list[JobSpec] = [*backup.JOBS, *reminders.JOBS, *warnings.JOBS, *promises.JOBS, *digest.JOBS,
-                           *event_jobs.JOBS, *lpj.JOBS]
+ALL_JOBS: list[JobSpec] = [*retention.JOBS, *backup.JOBS, *reminders.JOBS, *warnings.JOBS, *promises.JOBS,
+                           *digest.JOBS, *event_jobs.JOBS, *lpj.JOBS]
 #: Run before every send.
 CLEANUPS: list[Cleanup] = [*reminders.CLEANUPS, *warnings.CLEANUPS, *event_jobs.CLEANUPS]
 

@@ -49,6 +49,12 @@ DEFAULTS: dict[str, str] = {
     "PEM_WARNING_DEADLINE_DAYS": "14",
     "PEM_MAX_CONCURRENT_UPDATES": "64",
     "PEM_RELENDING_MIN_REPAID_PERCENT": "0",
+    "PEM_PRIVACY_CONTROLLER": "",
+    "PEM_PRIVACY_CONTACT": "",
+    "PEM_RETENTION_PARTICIPANT_YEARS": "2",
+    "PEM_RETENTION_BORROWER_YEARS": "5",
+    "PEM_RETENTION_DRAFT_HOURS": "24",
+    "PEM_RETENTION_TIME": "01:30",
 }
 
 
@@ -111,6 +117,7 @@ def load_settings(
         log_level=level,
         receipt_key=receipt_key.encode() if receipt_key else None,
         **schedule,
+        **_privacy_settings(value),
     )
 
 
@@ -182,4 +189,19 @@ def _schedule_settings(value: Mapping[str, str]) -> dict[str, object]:
                                                 maximum=1024),
         "relending_min_repaid_percent": _percent("PEM_RELENDING_MIN_REPAID_PERCENT",
                                                  value["PEM_RELENDING_MIN_REPAID_PERCENT"]),
+    }
+
+
+def _privacy_settings(value: Mapping[str, str]) -> dict[str, object]:
+    """UU 27/2022 (issue 18): the controller named in the privacy notice and the retention periods."""
+    return {
+        "privacy_controller": value["PEM_PRIVACY_CONTROLLER"],
+        "privacy_contact": value["PEM_PRIVACY_CONTACT"],
+        "retention_participant_years": _positive_int("PEM_RETENTION_PARTICIPANT_YEARS",
+                                                     value["PEM_RETENTION_PARTICIPANT_YEARS"], maximum=50),
+        "retention_borrower_years": _positive_int("PEM_RETENTION_BORROWER_YEARS",
+                                                  value["PEM_RETENTION_BORROWER_YEARS"], maximum=50),
+        "retention_draft_hours": _positive_int("PEM_RETENTION_DRAFT_HOURS", value["PEM_RETENTION_DRAFT_HOURS"],
+                                               maximum=24 * 30),
+        "retention_time": _clock_time("PEM_RETENTION_TIME", value["PEM_RETENTION_TIME"]),
     }

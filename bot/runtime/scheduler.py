@@ -89,7 +89,8 @@ async def tick_job(context: CallbackContext) -> None:
     except Exception:
         log.exception("scheduled tick failed")
     try:
-        await expire_stale_forms(app.db, clock.utcnow())  # type: ignore[attr-defined]
+        await expire_stale_forms(app.db, clock.utcnow(),  # type: ignore[attr-defined]
+                                 timedelta(hours=app.settings.retention_draft_hours))  # type: ignore[attr-defined]
     except Exception:
         log.exception("expiring stale form drafts failed")
 

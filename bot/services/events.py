@@ -50,12 +50,15 @@ async def save_attendance(
     return saved, event
 
 
-async def record_export(db: Database, event: Event, *, by: int | None, fmt: str, rows: int, masked: bool) -> None:
-    """An export of an event's registrations (names, and NIK and phone unless masked) is audited."""
+async def record_export(db: Database, event: Event, *, by: int | None, fmt: str, rows: int, masked: bool,
+                        participants: list[int] | None = None) -> None:
+    """An export of an event's registrations (names, and NIK and phone unless masked) is audited, with the
+    participants the file holds (who saw what, UU 27/2022)."""
     async with db.transaction() as tx:
         await audit.record(tx, "event.exported", actor_person_id=by, entity="event", entity_id=event.id,
                            kelurahan_code=event.kelurahan_code,
-                           details={"format": fmt, "rows": rows, "masked": masked})
+                           details={"format": fmt, "rows": rows, "masked": masked,
+                                    "participants": participants or []})
 
 
 async def close_event(db: Database, event: Event, *, by: int | None) -> None:

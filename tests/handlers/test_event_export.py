@@ -59,7 +59,7 @@ async def test_identifiers_stay_text_for_a_coordinator(running, tester, make_per
     await tester.press(user, f"ev:csv:{event.id}")
     assert uploads[-1]["document"][0].endswith(".xlsx")
     entry = (await audit.recent(running.app.db, action="event.exported"))[0]
-    assert entry.details == {"format": "xlsx", "rows": 1, "masked": False}
+    assert entry.details == {"format": "xlsx", "rows": 1, "masked": False, "participants": [1]}
 
 
 async def test_the_lurah_gets_no_full_birth_date_and_no_rt_rw(running, tester, make_person):

@@ -97,7 +97,7 @@ async def test_default_menus_are_set_for_both_languages(running):
     languages = [c.params.get("language_code") for c in calls if "scope" not in c.params]
     assert {None, "id", "en"} <= set(languages)
     id_menu = next(c for c in calls if c.params.get("language_code") == "id")
-    assert [c["command"] for c in id_menu.params["commands"]] == ["start", "bantuan", "batal"]
+    assert [c["command"] for c in id_menu.params["commands"]] == ["start", "bantuan", "privasi", "batal"]
 
 
 def test_readme_lists_every_command_with_its_alias():

@@ -21,7 +21,7 @@ SAMPLES = {
     "common/use_buttons": {},
     "common/notice": {"text": "<b>Pembayaran</b> Rp500.000 sudah diverifikasi."},
     "onboarding/unknown_user": {},
-    "onboarding/welcome": {"name": "Maria <Bria>", "roles": ["admin"], "commands": _COMMANDS},
+    "onboarding/welcome": {"name": "Maria <Bria>", "roles": ["admin"], "commands": _COMMANDS, "first": True},
     "onboarding/invite_unknown": {},
     "onboarding/invite_expired": {},
     "onboarding/invite_used": {},
