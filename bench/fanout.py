@@ -6,7 +6,7 @@ Run from the repository root::
 
 Set-up (not timed): a fresh SQLite database on a file, ``--messages`` distinct borrowers linked to Telegram, one
 ``reminders/reminder`` message each queued with :func:`storage.outbox.enqueue` (with the reminder's buttons, as
-the reminder job queues them). Then ONE minute tick of the running bot sends them: :func:`bot.jobs.run_due`
+the reminder job queues them). Then ONE minute tick of the running bot sends them: :func:`bot.runtime.tick.run_due`
 (with no job to plan), which drains the outbox in runs of 500 (issue 13 item 6: the bot used to send 500 a tick)
 through :func:`bot.runtime.sender.send_due`, with the sender's default per-chat pacer and its pool of messages in
 flight, on an ``ExtBot`` with the production rate limiter (:func:`bot.runtime.app.rate_limiter`), over a
@@ -51,13 +51,13 @@ if str(ROOT) not in sys.path:
 from telegram.ext import AIORateLimiter, ExtBot  # noqa: E402
 
 from bot.domain.roles import Role  # noqa: E402
-from bot.jobs import run_due  # noqa: E402
 from bot.jobs.reminders import reminder_buttons  # noqa: E402
 from bot.runtime import clock  # noqa: E402
 from bot.runtime.app import OVERALL_RATE, rate_limiter  # noqa: E402
 from bot.runtime.config import load_settings  # noqa: E402
 from bot.runtime.limiter import OVERALL_RATE as SENDER_BUDGET  # noqa: E402
 from bot.runtime.limiter import PemRateLimiter  # noqa: E402
+from bot.runtime.tick import run_due  # noqa: E402
 from storage import outbox, people  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import migrate  # noqa: E402

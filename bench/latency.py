@@ -28,7 +28,8 @@ same processor and limiter, with no database and no templates:
 2. N = 50 and N = 200 at once (a burst): targets PEM Bot's messages/s ≥ 90% of 30/s while replies are queued,
    PEM Bot's updates/s ≥ 90% of bare PTB's, ``answerCallbackQuery`` p99 ≤ 2 × L.
 3. One borrower tapping every 2 s while a 5,000-message reminder fan-out is being sent (the bot's own tick,
-   :func:`bot.jobs.run_due`; for bare PTB a pool of 16 sending through the same limiter as bulk): target p99 ≤ 3 × L.
+   :func:`bot.runtime.tick.run_due`; for bare PTB a pool of 16 sending through the same limiter as bulk): target
+   p99 ≤ 3 × L.
    The fan-out's rate meanwhile is printed.
 4. N = 50 during the 07:00 digest tick of the synthetic city (``bench/common.py``, 51 kelurahan × 300 borrowers;
    built once and cached): the daily digest job and its sending start with the borrowers. Target: p99 ≤ 1.5 ×
@@ -77,12 +78,12 @@ from bot.domain.kota_kupang import all_kelurahan  # noqa: E402
 from bot.domain.loans import LoanTerms  # noqa: E402
 from bot.domain.roles import Role  # noqa: E402
 from bot.jobs import digest as digest_job  # noqa: E402
-from bot.jobs import run_due  # noqa: E402
 from bot.jobs.reminders import reminder_buttons  # noqa: E402
 from bot.runtime import clock, limiter  # noqa: E402
 from bot.runtime.app import PemApplication, build_application, rate_limiter  # noqa: E402
 from bot.runtime.config import DEFAULTS, load_settings  # noqa: E402
 from bot.runtime.processor import PerChatProcessor  # noqa: E402
+from bot.runtime.tick import run_due  # noqa: E402
 from storage import loans, outbox, people  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import migrate  # noqa: E402

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -25,18 +25,34 @@ from telegram.ext import ContextTypes
 from bot.domain.commands import CommandSpec
 from bot.domain.quiet_hours import is_quiet
 from bot.domain.roles import Role
+from bot.domain.settings import Settings
 from bot.services import people as person_service
 from messages import label, normalise_language, render, render_parts
 from storage import people
+from storage.db import Database
+from storage.notices import Notice, QueuedNotice
+from storage.notices import queue_notice as store_notice
 from storage.people import Person
-
-if TYPE_CHECKING:
-    from bot.runtime.app import PemApplication
-    from bot.runtime.sender import Notice, QueuedNotice
 
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
+
+
+class PemApp(Protocol):
+    """What handlers use of the application (:class:`bot.runtime.app.PemApplication` provides it), so that no
+    handler imports the runtime: its settings and database, the clock, and the delivery of notices."""
+
+    settings: Settings
+    db: Database
+
+    def now(self) -> datetime: ...
+
+    def today(self) -> date: ...
+
+    async def send_notice(self, notice: Notice) -> str: ...
+
+    def hand_off_notices(self, queued: Sequence[QueuedNotice]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -59,7 +75,7 @@ class Who:
         return self.person
 
 
-def app_of(context: Context) -> PemApplication:
+def app_of(context: Context) -> PemApp:
     return context.application  # type: ignore[return-value]
 
 
@@ -160,12 +176,9 @@ def notice_for(
 ) -> Notice | None:
     """A notice to someone other than the sender, rendered in *their* language; None when they can't be
     reached (not linked, inactive, blocked the bot). ``key`` makes it idempotent (the same key is queued once);
-    ``photo`` is a Telegram file_id. Queue it with :func:`bot.runtime.sender.queue_notice`, or use
-    :func:`notify_person`."""
+    ``photo`` is a Telegram file_id. Queue it with :func:`queue_notice`, or use :func:`notify_person`."""
     if person.telegram_chat_id is None or not person.active or not person.reachable:
         return None
-    from bot.runtime.sender import Notice
-
     text = render(template, normalise_language(person.language), tz=app_of(context).settings.timezone, **ctx)
     buttons = None
     if reply_markup is not None:
@@ -179,7 +192,7 @@ async def notify_person(
 ) -> bool:
     """Tell someone other than the sender (a treasurer, a borrower), in *their* language, through the outbox.
 
-    The notice (:func:`notice_for`) is queued and sent at once by :func:`bot.runtime.sender.send_notice`, so the handler
+    The notice (:func:`notice_for`) is queued and sent at once (the application's ``send_notice``), so the handler
     never fails because of it: a network error leaves it queued for the minute tick, in quiet hours it goes out
     at once but silently, a blocked bot marks the person unreachable.
     Returns False when the person can't be reached (not linked, inactive, blocked the bot, or the message
@@ -188,10 +201,7 @@ async def notify_person(
     notice = notice_for(context, person, template, reply_markup=reply_markup, photo=photo, key=key, **ctx)
     if notice is None:
         return False
-    from bot.runtime import sender
-
-    app = app_of(context)
-    outcome = await sender.send_notice(app.db, context.bot, app.settings, notice)
+    outcome = await app_of(context).send_notice(notice)
     # sent, or left queued for a retry: they will be told. Blocked or gone: they won't.
     return outcome not in {"forbidden", "failed", "cancelled"}
 
@@ -210,15 +220,13 @@ def notices_are_silent(context: Context) -> bool:
 
 async def queue_notice(context: Context, tx: Any, notice: Notice) -> QueuedNotice:
     """Queue a notice (:func:`notice_for`) in the caller's transaction ``tx``, so it commits with the change it
-    announces; send it with :func:`deliver_notices` once that has committed. (The same edge to the runtime's
-    sender as :func:`deliver_notices`: the notice debt of docs/architecture.md.)"""
-    from bot.runtime import sender
-
-    return await sender.queue_notice(tx, app_of(context).settings, notice)
+    announces; send it with :func:`deliver_notices` once that has committed."""
+    app = app_of(context)
+    return await store_notice(tx, app.settings, notice, now=app.now())
 
 
 async def deliver_notices(context: Context, queued: Sequence[QueuedNotice]) -> None:
-    """Hand notices queued inside a transaction that has now committed (:func:`bot.runtime.sender.queue_notice`)
+    """Hand notices queued inside a transaction that has now committed (:func:`queue_notice`)
     to the sender, which delivers them off the update (:meth:`bot.runtime.app.PemApplication.hand_off_notices`):
     the update does not wait for their Bot API calls. A failure to reach one never stops the others."""
     app_of(context).hand_off_notices(queued)

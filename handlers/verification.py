@@ -46,8 +46,6 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.domain.commands import CommandSpec
 from bot.domain.parsing.errors import ParseError
 from bot.domain.roles import Role
-from bot.runtime import sender
-from bot.runtime.sender import QueuedNotice
 from bot.services import repayments as repayment_service
 from bot.services.repayments import Outcome, QueueNotice, RepaymentResult
 from handlers import receipts as receipt_handlers
@@ -64,6 +62,7 @@ from handlers.common import (
     notices_are_silent,
     notify_person,
     now_of,
+    queue_notice,
     send,
 )
 from handlers.feature import FeatureHandlers
@@ -71,6 +70,7 @@ from handlers.forms.engine import Ended, Form, Option, Options, Step, Turn, open
 from messages import MAX_MESSAGE_LENGTH, label, normalise_language, render, shorten
 from storage import loans, people, repayments
 from storage.db import Queryable
+from storage.notices import QueuedNotice
 from storage.people import Person
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,6 @@ def treasurer_notice(context: Context) -> QueueNotice[QueuedNotice]:
     queued in the transaction :mod:`bot.services.repayments` passes, so the notice exists exactly when the
     report does. Who is told is the service's rule (:func:`bot.domain.roles.checkers`). Send the result's
     notices with :func:`handlers.common.deliver_notices` once it has committed."""
-    settings = app_of(context).settings
     twins_of: dict[int, list[str]] = {}
 
     async def queue(tx: Queryable, treasurer: Person, view: repayments.RepaymentView) -> QueuedNotice | None:
@@ -113,7 +112,7 @@ def treasurer_notice(context: Context) -> QueueNotice[QueuedNotice]:
                             fallback=Role.TREASURER not in treasurer.roles,  # a lurah or admin: no treasurer can
                             reply_markup=keyboard(decision_rows(view.repayment.id, lang)),
                             photo=view.repayment.receipt_file_id)
-        return None if notice is None else await sender.queue_notice(tx, settings, notice)
+        return None if notice is None else await queue_notice(context, tx, notice)
 
     return queue
 

@@ -170,12 +170,6 @@ def violations(root: Path, packages: tuple[str, ...] = OURS) -> list[Violation]:
 
 #: Today's violations (see the module docstring): each entry is paid by the redesign, then deleted here.
 KNOWN_DEBT: frozenset[str] = frozenset({
-    "bot.jobs -> bot.runtime.sender (layer)",
-    "bot.jobs -> telegram (telegram)",
-    "handlers.common -> bot.runtime.app (layer)",
-    "handlers.common -> bot.runtime.sender (layer)",
-    "handlers.common -> bot.runtime.sender (local)",
-    "handlers.verification -> bot.runtime.sender (layer)",
 })
 
 

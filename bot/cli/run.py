@@ -6,7 +6,7 @@ loader and clock) that every other command gets as ``args.process``, adds ``run`
 :data:`bot.cli.main.COMMANDS`, and dispatches.
 
 - ``pem-bot run`` starts the bot with long polling; a rejected token ends with one line and exit status 2.
-- ``pem-bot tick [--at 2026-12-05T07:00]`` runs one catch-up tick (:func:`bot.jobs.run_due` with
+- ``pem-bot tick [--at 2026-12-05T07:00]`` runs one catch-up tick (:func:`bot.runtime.tick.run_due` with
   ``catch_up=True``) at that instant, read as WITA when it has no UTC offset (default: now; at most
   :data:`MAX_AHEAD` ahead), against the configured database, sends through the same outbox with a Bot built
   from the settings (the bot's own rate limiter), and exits. It sends only if it can take the sender lease
@@ -41,13 +41,13 @@ from telegram.ext import ExtBot
 
 from bot.cli import main as commands
 from bot.cli.common import EXIT_CONFIG, CliError, Process, configure_logging, open_database, say
-from bot.jobs import TickReport, run_due
 from bot.jobs.backup import BackupError, make_backup
 from bot.runtime import clock
 from bot.runtime.app import allowed_updates, build_application, rate_limiter
 from bot.runtime.config import Settings, check_database_writable, load_settings, read_environment
 from bot.runtime.lease import SenderLease
 from bot.runtime.simulator.session import TrySession, chats_dir, prepare, try_settings
+from bot.runtime.tick import TickReport, run_due
 
 #: How far ahead of the real clock ``--at`` may be (a tick started a little early); later is refused.
 MAX_AHEAD = timedelta(minutes=10)

@@ -1,4 +1,4 @@
-"""Scheduled jobs and the tick that runs them.
+"""Scheduled jobs (the tick that runs them is the runtime's: :mod:`bot.runtime.tick`).
 
 A job (:class:`~bot.jobs.base.JobSpec`) is a plain async function of (database, now, settings) that works
 out what is due and *enqueues* messages into the outbox with dedupe keys; it never talks to Telegram. The
@@ -7,7 +7,7 @@ sender (:func:`bot.runtime.sender.send_due`) then empties the outbox.
 Registering a job: a job module (``bot/jobs/<name>.py``) exposes ``JOBS: list[JobSpec]`` and optionally
 ``CLEANUPS: list[Cleanup]``; add the module to the import below and to :data:`ALL_JOBS` / :data:`CLEANUPS`.
 
-:func:`run_due` is one *tick*, at ``now``:
+:func:`bot.runtime.tick.run_due` is one *tick*, at ``now`` (jobs, then cleanups, then the sender):
 
 1. every job whose WITA time today has come and whose slot ``(job name, WITA date)`` is not in ``job_runs``
    runs, then its slot is recorded. The slot is recorded *after* the job succeeded: a crash mid-job re-runs it
@@ -27,16 +27,12 @@ Registering a job: a job module (``bot/jobs/<name>.py``) exposes ``JOBS: list[Jo
 from __future__ import annotations
 
 import logging
-from dataclasses import astuple, dataclass, field
 from datetime import datetime, timedelta
-
-from telegram import Bot
 
 from bot.domain.settings import Settings
 from bot.jobs import backup, digest, lpj, promises, reminders, retention, warnings
 from bot.jobs import events as event_jobs
 from bot.jobs.base import Cleanup, JobSpec
-from bot.runtime.sender import SendLease, SendReport, send_due
 from storage import outbox
 from storage.db import Database
 
@@ -49,15 +45,6 @@ ALL_JOBS: list[JobSpec] = [*retention.JOBS, *backup.JOBS, *reminders.JOBS, *warn
                            *digest.JOBS, *event_jobs.JOBS, *lpj.JOBS]
 #: Run before every send.
 CLEANUPS: list[Cleanup] = [*reminders.CLEANUPS, *warnings.CLEANUPS, *event_jobs.CLEANUPS]
-
-
-@dataclass(frozen=True)
-class TickReport:
-    ran: tuple[str, ...] = ()
-    enqueued: int = 0
-    failed_jobs: tuple[str, ...] = ()
-    stale_cancelled: int = 0
-    send: SendReport = field(default_factory=SendReport)
 
 
 def slot_for(spec: JobSpec, now: datetime, settings: Settings, *, catch_up: bool) -> str | None:
@@ -98,48 +85,15 @@ async def run_jobs(
     return ran, enqueued, failed
 
 
-async def run_due(
-    db: Database, bot: Bot, settings: Settings, now: datetime, *, catch_up: bool,
-    jobs: list[JobSpec] | None = None, limit: int | None = None, send: bool = True,
-    lease: SendLease | None = None,
-) -> TickReport:
-    """One tick: run due jobs, cancel what no longer matters, send the outbox (unless ``send`` is False: another
-    process holds the sender lease, bot/runtime/lease.py; ``lease`` is renewed during the send runs).
-
-    The outbox is drained to the end (in runs of :data:`SEND_BATCH`), at the budget the rate limiter leaves
-    the sender: a backlog of 5,000 reminders goes out in about three minutes, not 500 a minute (issue 13,
-    item 6). A run that makes no progress (flood control postponed the rest, Telegram unreachable, quiet hours)
-    ends the drain; ``limit`` caps it (tests)."""
-    ran, enqueued, failed = await run_jobs(db, settings, now, catch_up=catch_up, jobs=jobs)
+async def run_cleanups(db: Database, now: datetime, settings: Settings) -> int:
+    """Cancel queued messages that no longer matter (every cleanup; one that raises is logged, not fatal)."""
     stale = 0
     for cleanup in CLEANUPS:
         try:
             stale += await cleanup(db, now, settings)
         except Exception:
             log.exception("cleanup %s failed", getattr(cleanup, "__qualname__", cleanup))
-    sent = await drain(db, bot, settings, now, limit=limit, lease=lease) if send else SendReport()
-    return TickReport(tuple(ran), enqueued, tuple(failed), stale, sent)
+    return stale
 
 
-#: Messages read from the outbox per sender run while draining.
-SEND_BATCH = 500
-
-
-async def drain(db: Database, bot: Bot, settings: Settings, now: datetime, *, limit: int | None = None,
-                lease: SendLease | None = None) -> SendReport:
-    """Send runs one after the other while messages due at ``now`` remain and each run moves something."""
-    total = SendReport()
-    while True:
-        batch = SEND_BATCH if limit is None else min(SEND_BATCH, limit - total.sent - total.failed - total.cancelled)
-        if batch <= 0:
-            return total
-        report = await send_due(db, bot, settings, now, limit=batch, lease=lease)
-        total = SendReport(*(a + b for a, b in zip(astuple(total), astuple(report), strict=True)))
-        if report.sent + report.failed + report.cancelled + report.deferred == 0:
-            return total
-        if not await outbox.due(db, now, 1):
-            return total
-
-
-__all__ = ["ALL_JOBS", "CLEANUPS", "MISFIRE_GRACE", "SEND_BATCH", "JobSpec", "TickReport", "drain", "run_due",
-           "run_jobs", "slot_for"]
+__all__ = ["ALL_JOBS", "CLEANUPS", "MISFIRE_GRACE", "JobSpec", "run_cleanups", "run_jobs", "slot_for"]

@@ -74,6 +74,10 @@ class PemApplication(Application):
         self._handed_off.add(task)
         task.add_done_callback(self._handed_off.discard)
 
+    async def send_notice(self, notice: sender.Notice) -> str:
+        """Queue a notice and send it now (:func:`bot.runtime.sender.send_notice`); the outcome."""
+        return await sender.send_notice(self.db, self.bot, self.settings, notice)
+
     async def settle(self) -> None:
         """Wait until the notices handed off so far have been delivered (tests, the bench, shutdown)."""
         while self._handed_off:

@@ -1,5 +1,5 @@
 """Wires the jobs into PTB's JobQueue (APScheduler underneath). The scheduler only *triggers* ticks; what is
-due is decided by :func:`bot.jobs.run_due` from the database, so nothing is lost when a trigger is late or the
+due is decided by :func:`bot.runtime.tick.run_due` from the database, so nothing is lost when a trigger is late or the
 bot was down.
 
 - One repeating job, ``pem-tick``, every 60 s, starting on the next full minute. APScheduler's default
@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING
 
 from telegram.ext import CallbackContext
 
-from bot.jobs import TickReport, run_due
 from bot.jobs.drafts import expire_stale_forms
 from bot.runtime import clock
 from bot.runtime.lease import SenderLease
+from bot.runtime.tick import TickReport, run_due
 
 if TYPE_CHECKING:
     from bot.runtime.app import PemApplication

@@ -66,6 +66,7 @@ from bot.runtime.limiter import Priority, priority
 from messages import label, normalise_language, render, split_message
 from storage import audit, outbox, people
 from storage.db import Database, Queryable
+from storage.notices import Notice, QueuedNotice, queue_notice
 from storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -416,40 +417,6 @@ async def send_now(db: Database, bot: Bot, settings: Settings, message_id: int) 
         return "postponed"
 
 
-@dataclass(frozen=True)
-class Notice:
-    """A notice to ``person``, already rendered in their language (:func:`handlers.common.notice_for`).
-    Button labels starting with ``=`` are literal (see :func:`storage.outbox.enqueue`)."""
-
-    person: people.Person
-    dedupe_key: str
-    text: str
-    buttons: list[list[tuple[str, str]]] | None = None
-    photo_file_id: str | None = None
-
-
-@dataclass(frozen=True)
-class QueuedNotice:
-    """What :func:`queue_notice` stored: ``message`` is None when the key was queued before."""
-
-    notice: Notice
-    message: OutboxMessage | None
-
-
-async def queue_notice(q: Queryable, settings: Settings, notice: Notice) -> QueuedNotice:
-    """Put a notice in the outbox, already claimed by this sender (its ``not_before`` a lease ahead, see
-    :func:`storage.outbox.claim`), so the minute tick leaves it to :func:`deliver_notice`; if the process dies
-    before that, the lease runs out and the tick sends it. Quiet hours don't hold a notice (someone is waiting
-    for it): it goes out at once, silently. ``q`` may be the transaction that stores what the notice is about
-    (a reported payment): then the notice exists exactly when that does."""
-    now = clock.utcnow()
-    message = await outbox.enqueue_notice(q, recipient_id=notice.person.id, dedupe_key=notice.dedupe_key,
-                                          text=notice.text, buttons=notice.buttons,
-                                          photo_file_id=notice.photo_file_id,
-                                          not_before=now + outbox.CLAIM_LEASE)
-    return QueuedNotice(notice, message)
-
-
 async def deliver_notice(db: Database, bot: Bot, settings: Settings, queued: QueuedNotice) -> str:
     """Send a notice :func:`queue_notice` stored (after its transaction committed), by the rules of
     :func:`send_now`, from what is in hand: no re-reading of the row, the person or the template (a notice's
@@ -475,7 +442,7 @@ async def deliver_notice(db: Database, bot: Bot, settings: Settings, queued: Que
 
 async def send_notice(db: Database, bot: Bot, settings: Settings, notice: Notice) -> str:
     """Queue a notice and send it at once (:func:`handlers.common.notify_person`). Returns the outcome."""
-    return await deliver_notice(db, bot, settings, await queue_notice(db, settings, notice))
+    return await deliver_notice(db, bot, settings, await queue_notice(db, settings, notice, now=clock.utcnow()))
 
 
 def _unsendable(person: people.Person | None) -> str | None:

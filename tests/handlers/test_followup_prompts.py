@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import jobs
 from bot.domain.roles import Role
+from bot.runtime import tick as ticks
 from storage import participants, registrations
 from tests.handlers.test_registration import make_event
 from tests.jobs_fixtures import wita
@@ -44,7 +44,7 @@ async def test_prompt_buttons_record_the_outcome(running, tester, make_person, f
     event, (ana, beni) = await attended(running, "Ana Seran", "Beni Lake")
     day30 = wita(2026, 10, 31, 8)
     frozen_clock.set(day30)
-    await jobs.run_due(db, running.app.bot, running.settings, day30, catch_up=True)
+    await ticks.run_due(db, running.app.bot, running.settings, day30, catch_up=True)
     prompts = [c for c in running.request.sent(user.chat_id) if "Tindak lanjut 30 hari" in c.text]
     assert len(prompts) == 2
     ana_prompt = next(c for c in prompts if "Ana Seran" in c.text)
@@ -66,7 +66,7 @@ async def test_prompt_buttons_record_the_outcome(running, tester, make_person, f
 
     # nothing more is asked at the next run of the catch-up window
     frozen_clock.set(day30 + timedelta(days=1))
-    report = await jobs.run_due(db, running.app.bot, running.settings, day30 + timedelta(days=1), catch_up=True)
+    report = await ticks.run_due(db, running.app.bot, running.settings, day30 + timedelta(days=1), catch_up=True)
     assert report.enqueued == 0
 
 

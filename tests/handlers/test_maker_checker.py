@@ -8,9 +8,9 @@ from datetime import UTC, date
 
 import pytest
 
-from bot import jobs
 from bot.domain.roles import CheckedBy, Role, checkers
 from bot.runtime import clock
+from bot.runtime import tick as ticks
 from storage import repayments
 from tests.handlers.loan_fixtures import make_loan, report
 from tests.jobs_fixtures import wita
@@ -94,7 +94,7 @@ async def test_the_daily_nudge_goes_to_the_checkers_not_the_maker(running, lone,
     monkeypatch.setattr(clock, "utcnow", lambda: wita(2026, 11, 26, 12).astimezone(UTC))
     await report(db, lone["loan"], lone["maria"], paid_on=date(2026, 11, 26))
     running.request.clear()
-    await jobs.run_due(db, running.app.bot, running.app.settings, wita(2026, 11, 28, 7, 30), catch_up=False)
+    await ticks.run_due(db, running.app.bot, running.app.settings, wita(2026, 11, 28, 7, 30), catch_up=False)
     nudged = {c.chat_id for c in running.request.sent() if "menunggu verifikasi lebih dari 24 jam" in c.text
               or "waited more than 24 hours" in c.text}
     assert nudged == {lone["lu"].chat_id, lone["au"].chat_id}

@@ -160,17 +160,17 @@ async def test_the_treasurers_notice_is_stored_with_the_report_and_sent_even_aft
 async def test_no_report_no_notice(running, tester, world, monkeypatch):
     """The report and its notices commit together: a failure after a notice was queued (here, while queueing
     it) leaves neither the repayment nor the notice behind."""
-    import bot.runtime.sender as sender_module
+    import handlers.common as common_module
 
     db, b = world["db"], world["b"]
-    original = sender_module.queue_notice
+    original = common_module.store_notice
 
-    async def queue_then_fail(q, settings, notice):
-        await original(q, settings, notice)
+    async def queue_then_fail(q, settings, notice, *, now):
+        await original(q, settings, notice, now=now)
         assert await q.fetchval("SELECT count(*) FROM outbox") == 1  # queued inside the transaction
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sender_module, "queue_notice", queue_then_fail)
+    monkeypatch.setattr(common_module, "store_notice", queue_then_fail)
     await tester.command(b, "bayar")
     for step in ("Angsuran ke-", "Lewati", "Konfirmasi"):
         await tester.press(b, tester.last(b).button(step))

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot import jobs
 from bot.domain.roles import Role
+from bot.runtime import tick as ticks
 from storage import loans, pauses
 from storage.reports import digest as digest_reports
 from storage.reports import pauses as pause_reports
@@ -28,7 +28,7 @@ async def _bad(tester, user, text, expected, question):
 
 
 async def _tick(running, day: date):
-    return await jobs.run_due(running.app.db, running.app.bot, running.settings,
+    return await ticks.run_due(running.app.db, running.app.bot, running.settings,
                               wita(day.year, day.month, day.day, 8), catch_up=True)
 
 

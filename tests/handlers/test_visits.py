@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from bot import jobs
 from bot.domain.roles import Role
+from bot.runtime import tick as ticks
 from bot.services.digest import kelurahan_contexts
 from bot.services.visits import record_visit
 from storage import drafts
@@ -36,7 +36,7 @@ async def _bad(tester, user, send, expected, question):
 
 
 async def tick(running, day: date):
-    return await jobs.run_due(running.app.db, running.app.bot, running.settings, wita(day.year, day.month, day.day, 8),
+    return await ticks.run_due(running.app.db, running.app.bot, running.settings, wita(day.year, day.month, day.day, 8),
                               catch_up=True)
 
 

@@ -12,10 +12,10 @@ from datetime import date, timedelta
 import pytest
 from pypdf import PdfReader
 
-from bot import jobs
 from bot.domain.roles import Role
 from bot.jobs import warnings as warning_job
 from bot.runtime import clock
+from bot.runtime import tick as ticks
 from bot.runtime.sender import send_due
 from messages.documents import card_pdf
 from storage import audit
@@ -197,7 +197,7 @@ async def test_a_payment_that_clears_the_arrears_closes_the_open_step(running, t
     [step] = await repo.open_steps(db)
     await record(db, loan, world["t1"], 500_000, paid_on=date(2026, 11, 27))  # before the tasks went out
 
-    report = await jobs.run_due(db, running.app.bot, running.app.settings, clock.utcnow(), catch_up=False, jobs=[])
+    report = await ticks.run_due(db, running.app.bot, running.app.settings, clock.utcnow(), catch_up=False, jobs=[])
 
     assert report.stale_cancelled >= 1
     closed = await repo.get(db, step.id)
@@ -231,7 +231,7 @@ async def test_a_partial_payment_keeps_the_step_open(running, world):
     loan = await make_loan(db, world["borrower"])
     await run_job(running)
     await record(db, loan, world["t1"], 200_000, paid_on=date(2026, 11, 27))
-    await jobs.run_due(db, running.app.bot, running.app.settings, clock.utcnow(), catch_up=False, jobs=[])
+    await ticks.run_due(db, running.app.bot, running.app.settings, clock.utcnow(), catch_up=False, jobs=[])
     assert [s.status for s in await repo.open_steps(db)] == ["open"]
 
 

@@ -14,7 +14,7 @@ bot runs in the main thread exactly as ``pem-bot run`` does (:func:`bot.runtime.
   a training session can stop and go on; message ids are never reused, as in Telegram (the bot keeps ids of
   messages it edits later).
 - The clock control (:meth:`TrySession.jump`) moves :mod:`bot.runtime.clock` to the chosen instant and runs the
-  catch-up tick there in the bot's event loop, as ``pem-bot tick --at`` does (:func:`bot.jobs.run_due` with
+  catch-up tick there in the bot's event loop, as ``pem-bot tick --at`` does (:func:`bot.runtime.tick.run_due` with
   ``catch_up=True``, under the scheduler's tick lock). The clock then keeps running from there, for the
   scheduler's minute tick and every handler. It only moves forward.
 """
@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain.demo import generate
-from bot.jobs import TickReport, run_due
 from bot.runtime import clock
 from bot.runtime.app import PemApplication, allowed_updates, build_application
 from bot.runtime.config import Settings
 from bot.runtime.scheduler import tick_lock
 from bot.runtime.simulator.botapi import BotApiEmulator
 from bot.runtime.simulator.web import page_routes
+from bot.runtime.tick import TickReport, run_due
 from bot.services.demo import CITY_USER, write_demo
 from messages import render
 from storage import people

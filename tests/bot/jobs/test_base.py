@@ -11,10 +11,11 @@ import pytest
 import bot.jobs as jobs
 from bot.cli.run import parse_at, tick
 from bot.domain.roles import Role
-from bot.jobs import JobSpec, run_due
+from bot.jobs import JobSpec
 from bot.runtime.app import build_application
 from bot.runtime.config import Settings
 from bot.runtime.scheduler import JOB_KWARGS, TICK_JOB_NAME
+from bot.runtime.tick import run_due
 from storage import outbox
 from storage.db import Database
 from storage.outbox import Status

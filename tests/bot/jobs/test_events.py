@@ -1,4 +1,4 @@
-"""The Karang Taruna outbox jobs by time travel through ``bot.jobs.run_due`` (due jobs, cleanups, sender)
+"""The Karang Taruna outbox jobs by time travel through ``bot.ticks.run_due`` (due jobs, cleanups, sender)
 against a recording Bot API: the day-before reminder and the 30/90-day follow-up prompts."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot import jobs
 from bot.domain.roles import Role
 from bot.jobs import events as event_jobs
+from bot.runtime import tick as ticks
 from storage import events, outbox, outcomes, participants, registrations
 from storage.outbox import Status
 from tests.jobs_fixtures import NAIKOTEN_SATU, add_person, wita
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("no_pacing")
 
 
 async def tick(db, bot, settings, day: date, hour: int = 8):
-    return await jobs.run_due(db, bot, settings, wita(day.year, day.month, day.day, hour), catch_up=True)
+    return await ticks.run_due(db, bot, settings, wita(day.year, day.month, day.day, hour), catch_up=True)
 
 
 async def make_event(db, *, starts_at: datetime, kind="training", capacity=10, kelurahan=NAIKOTEN_SATU,
@@ -109,7 +109,7 @@ async def test_a_reminder_held_until_the_event_day_says_today(db, bot, rec, sett
     queued = await outbox.by_key(db, f"evrem:{ana_reg.id}")
     assert queued.context["event_day"] == "2026-12-15"  # the event's WITA date (09.00 WITA = 01.00 UTC)
     # not sent the day before (an outage, quiet hours): it goes out early on the event day
-    await jobs.run_due(db, bot, settings, wita(2026, 12, 15, 7), catch_up=True)
+    await ticks.run_due(db, bot, settings, wita(2026, 12, 15, 7), catch_up=True)
     text = rec.sent(ana.telegram_chat_id)[0].text
     assert "Pengingat: hari ini" in text and "besok" not in text
 
@@ -124,7 +124,7 @@ async def test_a_queued_reminder_of_a_registration_cancelled_since_is_cancelled(
     assert await event_jobs.run_reminders(db, now, settings) == 2
     assert await event_jobs.run_reminders(db, now, settings) == 0  # idempotent
     await cancel(db, ana_reg.id)  # after planning, before sending
-    report = await jobs.run_due(db, bot, settings, now, catch_up=True)
+    report = await ticks.run_due(db, bot, settings, now, catch_up=True)
     assert report.stale_cancelled == 1
     assert rec.sent(ana.telegram_chat_id) == [] and len(rec.sent(beni.telegram_chat_id)) == 1
     cancelled = await outbox.by_key(db, f"evrem:{ana_reg.id}")
@@ -138,7 +138,7 @@ async def test_a_reminder_still_queued_when_the_event_starts_is_cancelled(db, bo
     _, reg = await sign_up(db, event, "Ana Seran", person=ana)
     assert await event_jobs.run_reminders(db, wita(2026, 12, 14, 8), settings) == 1
     # the bot was down until after the event had begun
-    await jobs.run_due(db, bot, settings, wita(2026, 12, 15, 10), catch_up=True)
+    await ticks.run_due(db, bot, settings, wita(2026, 12, 15, 10), catch_up=True)
     assert rec.sent(ana.telegram_chat_id) == []
     assert (await outbox.by_key(db, f"evrem:{reg.id}")).status is Status.CANCELLED
 
@@ -196,7 +196,7 @@ async def test_followup_prompts_at_30_and_90_days(db, bot, rec, settings):
     now = wita(day90.year, day90.month, day90.day, 8)
     assert await event_jobs.run_followups(db, now, settings) == 4
     await record(db, event, beni, now + timedelta(minutes=5))
-    report = await jobs.run_due(db, bot, settings, now + timedelta(minutes=10), catch_up=True)
+    report = await ticks.run_due(db, bot, settings, now + timedelta(minutes=10), catch_up=True)
     assert report.stale_cancelled == 2  # Beni's prompt to both coordinators
     ninety = rec.sent(coord1.telegram_chat_id)[2:]
     assert [("Tindak lanjut 90 hari" in c.text, "Ana Seran" in c.text) for c in ninety] == [(True, True)]

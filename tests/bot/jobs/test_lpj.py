@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import jobs
 from bot.domain.roles import Role
 from bot.jobs import lpj as lpj_jobs
+from bot.runtime import tick as ticks
 from storage import outbox, people
 from tests import lpj_fixture as fx
 from tests.jobs_fixtures import add_person, wita
@@ -25,10 +25,10 @@ async def test_first_of_the_month_once_per_lurah_and_treasurer(db, bot, rec, set
     admin = await add_person(db, "Admin Saja", roles=(Role.ADMIN,), kelurahan=fx.KEL)
     borrower = await add_person(db, "Peminjam", kelurahan=fx.KEL)
 
-    await jobs.run_due(db, bot, settings, wita(2026, 11, 30, 7, 0), catch_up=False)
+    await ticks.run_due(db, bot, settings, wita(2026, 11, 30, 7, 0), catch_up=False)
     assert [m for m in rec.sent() if "LPJ" in m.text] == []  # not the 1st
-    await jobs.run_due(db, bot, settings, wita(2026, 12, 1, 7, 0), catch_up=False)
-    await jobs.run_due(db, bot, settings, wita(2026, 12, 1, 7, 5), catch_up=True)
+    await ticks.run_due(db, bot, settings, wita(2026, 12, 1, 7, 0), catch_up=False)
+    await ticks.run_due(db, bot, settings, wita(2026, 12, 1, 7, 5), catch_up=True)
     assert await lpj_jobs.run_monthly(db, wita(2026, 12, 1, 9, 0), settings) == 0  # the same month again: nothing
 
     def monthly(person):
@@ -49,5 +49,5 @@ async def test_first_of_the_month_once_per_lurah_and_treasurer(db, bot, rec, set
     assert [m.dedupe_key for m in rows] == [f"lpj:{fx.KEL}:2026-11:{lurah.id}"]
 
     # January's 1st brings December's report
-    await jobs.run_due(db, bot, settings, wita(2027, 1, 1, 7, 0), catch_up=False)
+    await ticks.run_due(db, bot, settings, wita(2027, 1, 1, 7, 0), catch_up=False)
     assert "Desember 2026" in monthly(lurah)[-1].text and len(monthly(lurah)) == 2

@@ -1,4 +1,4 @@
-"""Reminders and treasurer escalation, by time travel through ``bot.jobs.run_due`` (the tick: due jobs, the
+"""Reminders and treasurer escalation, by time travel through ``bot.ticks.run_due`` (the tick: due jobs, the
 cleanups, then the sender) against a recording Bot API."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot import jobs
 from bot.domain.roles import Role
 from bot.jobs import reminders
+from bot.runtime import tick as ticks
 from storage import outbox, repayments
 from storage.outbox import Status
 from tests.handlers.loan_fixtures import make_loan, record, report
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("no_pacing")
 async def tick(db, bot, settings, day: date, hour: int = 8):
     # the reminder job only: at the same hour the warning-letter job (issue 16) gives treasurers their SP tasks,
     # which tests/handlers/test_warnings.py covers
-    return await jobs.run_due(db, bot, settings, wita(day.year, day.month, day.day, hour), catch_up=True,
+    return await ticks.run_due(db, bot, settings, wita(day.year, day.month, day.day, hour), catch_up=True,
                               jobs=reminders.JOBS)
 
 

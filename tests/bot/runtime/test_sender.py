@@ -383,7 +383,7 @@ async def test_a_notice_cancelled_or_erased_before_delivery_is_not_sent(db, bot,
     person = await add_person(db)
     for key, undo in (("notice:a", lambda m: outbox.cancel(db, [m.id], "unreachable")),
                       ("notice:b", lambda m: outbox.scrub(db, keys=["notice:b"]))):
-        queued = await queue_notice(db, settings, Notice(person, key, "Ada setoran"))
+        queued = await queue_notice(db, settings, Notice(person, key, "Ada setoran"), now=frozen_clock())
         await undo(queued.message)
         assert await deliver_notice(db, bot, settings, queued) == "taken"
         assert (await outbox.by_key(db, key)).status == Status.CANCELLED

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from telegram.ext import ExtBot
 
-import bot.jobs as jobs
+from bot.runtime import tick as ticks
 from bot.runtime.limiter import Budget, PemRateLimiter
 from bot.runtime.sender import POOL_SIZE, ChatPacer, send_due
 from storage import outbox
@@ -103,19 +103,19 @@ async def test_without_a_rate_limiter_one_at_a_time(db, settings):
 
 async def test_the_tick_drains_the_whole_backlog_not_one_batch(db, bot, rec, settings, monkeypatch):
     """Issue 13, item 6: the running bot sent at most 500 a minute tick. Now a tick sends everything due."""
-    monkeypatch.setattr(jobs, "SEND_BATCH", 7)
+    monkeypatch.setattr(ticks, "SEND_BATCH", 7)
     await _queue_many(db, 30)
-    report = await jobs.run_due(db, bot, settings, NOW, catch_up=False, jobs=[])
+    report = await ticks.run_due(db, bot, settings, NOW, catch_up=False, jobs=[])
     assert report.send.sent == 30
     assert await outbox.counts(db) == {"sent": 30}
     assert await outbox.due(db, NOW, 1) == []
 
 
 async def test_the_drain_stops_when_a_run_moves_nothing(db, bot, rec, settings, monkeypatch):
-    monkeypatch.setattr(jobs, "SEND_BATCH", 5)
+    monkeypatch.setattr(ticks, "SEND_BATCH", 5)
     ids = await _queue_many(db, 12)
     rec.fail("sendMessage", "network", times=100)  # Telegram unreachable: three errors end each run
-    report = await jobs.run_due(db, bot, settings, NOW, catch_up=False, jobs=[])
+    report = await ticks.run_due(db, bot, settings, NOW, catch_up=False, jobs=[])
     assert report.send.sent == 0
     statuses = {(await outbox.get(db, i)).status for i in ids}
     assert statuses == {Status.QUEUED}
