@@ -27,6 +27,7 @@ from bot.domain import warnings as rules
 from bot.domain.receipts import receipt_year
 from bot.domain.roles import Role
 from storage import audit, drafts, loans, outbox, outbox_keys, people, receipts
+from storage import pauses as pause_repo
 from storage import warnings as repo
 from storage.db import Database, Queryable
 from storage.people import Person
@@ -61,13 +62,15 @@ async def _queue_tasks(tx: Queryable, step: WarningStep, summary: loans.LoanSumm
 
 
 async def open_due_steps(db: Database, *, today: date, now: datetime, steps: tuple[int, ...]) -> int:
-    """The daily run: close what was cleared, open the steps now due, (re)send the tasks; returns messages queued."""
+    """The daily run: close what was cleared, open the steps now due, (re)send the tasks; returns messages queued.
+    Nothing is opened or sent in a kelurahan while a pause covers today (issue 16 part 4)."""
     await close_cleared(db, now=now, today=today)
     queued = 0
     async with db.transaction() as tx:
+        paused = await pause_repo.paused_kelurahan(tx, today)  # a pause after a disaster: no task goes out there
         for loan_id in await repo.active_loans_in_arrears(tx, today):
             summary = await loans.summary(tx, loan_id)
-            if summary is None:
+            if summary is None or summary.loan.kelurahan_code in paused:
                 continue
             days_late = summary.days_in_arrears(today)
             step = await repo.open_for_loan(tx, loan_id)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from bot.domain.pauses import Pause
 from bot.domain.roles import Role
 from bot.services import warnings as svc
+from bot.services.pauses import declare_pause
 from bot.services.warnings import Outcome
 from storage import audit, outbox
 from storage import warnings as repo
@@ -63,3 +65,25 @@ async def test_no_reachable_treasurer_still_opens_the_step_and_a_paid_off_loan_c
     closed = await repo.get(db, step.id)
     assert (closed.status, closed.close_reason) == ("closed", "written_off")
     assert await outbox.for_recipient(db, borrower.id) == []
+
+
+async def test_no_warning_task_goes_out_while_a_pause_covers_the_kelurahan(db, frozen_clock):
+    """Issue 16 part 4: during a pause after a disaster no warning-letter task goes out in those kelurahan;
+    once the pause is over the step due is opened as usual."""
+    treasurer = await add_person(db, "Bendahara NKT", roles=(Role.TREASURER,))
+    lurah = await add_person(db, "Lurah NKT", roles=(Role.LURAH,))
+    # 61 days late on TODAY (59 once the pause's two days so far are left out): an SP-1 is due but for the pause
+    await make_loan(db, await add_person(db, "Peminjam NKT"), disbursed_on=date(2026, 8, 28))
+    await make_loan(db, await add_person(db, "Peminjam NMS", kelurahan=OTHER))
+    await add_person(db, "Bendahara NMS", roles=(Role.TREASURER,), kelurahan=OTHER)
+    await declare_pause(db, pause=Pause(TODAY - timedelta(days=1), TODAY + timedelta(days=6)),
+                        reason="Badai Seroja", kelurahan=[NAIKOTEN_SATU], declared_by=lurah.id, now=NOW)
+
+    assert await svc.open_due_steps(db, today=TODAY, now=NOW, steps=STEPS) == 1  # only the other kelurahan's
+    assert [s.kelurahan_code for s in await repo.open_steps(db)] == [OTHER]
+    tasks = [m for m in await outbox.for_recipient(db, treasurer.id) if m.kind == "warning_task"]
+    assert tasks == []
+
+    after = TODAY + timedelta(days=7)  # the pause is over: Naikoten Satu's step opens
+    assert await svc.open_due_steps(db, today=after, now=NOW + timedelta(days=7), steps=STEPS) >= 1
+    assert sorted(s.kelurahan_code for s in await repo.open_steps(db)) == sorted([NAIKOTEN_SATU, OTHER])
