@@ -216,7 +216,8 @@ def _build(core: str, settings: Any, request: RecordingRequest, db_file: Path) -
 async def _setup_pem(db_file: Path, borrowers: int, core: str = "new") -> tuple[Application, RecordingRequest,
                                                                                  list[User]]:
     settings = load_settings(environ={"TELEGRAM_BOT_TOKEN": TOKEN, "PEM_DATABASE": str(db_file),
-                                      "PEM_BACKUP_DIR": str(db_file.parent / "backups")}, env_file=None)
+                                      "PEM_BACKUP_DIR": str(db_file.parent / "backups"),
+                                      "PEM_QUIET_HOURS": "off"}, env_file=None)  # the same work at any hour
     request = RecordingRequest()
     app = _build(core, settings, request, db_file)
     await app.initialize()

@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python bench/latency.py [--latency 0.1] [--think 1.0] [--only 1|2|3|4|instant]
+    .venv/bin/python bench/latency.py [--latency 0.1] [--think 1.0] [--only 1|2|3|4|5|instant] [--max-concurrent 256]
 
 What it measures. Every Bot API call takes L seconds (``--latency``, default 100 ms, as calls to Telegram do from a
 server) on a recording request, with the production rate limiter (:func:`bot.runtime.app.rate_limiter`) and the
@@ -34,7 +34,14 @@ same processor and limiter, with no database and no templates:
 4. N = 50 during the 07:00 digest tick of the synthetic city (``bench/common.py``, 51 kelurahan × 300 borrowers;
    built once and cached): the daily digest job and its sending start with the borrowers. Target: p99 ≤ 1.5 ×
    the p99 of the same run without the tick.
-5. **instant** (regression guard): with no network wait, PEM Bot's updates/s ≥ 1.5 × a typical PTB bot's
+5. **Long work** on the synthetic city, pinned to Monday 30 November 2026 10:00 WITA: crowds of N = 10 borrowers
+   (each their own), one crowd every ``--gap`` s (5 s), while a city user and a kelurahan admin request, one
+   after the other and again, the city digest on demand (``/ringkasan``), the city's monthly report (XLSX), a
+   kelurahan's (PDF and XLSX), the XLSX export of the busiest event's participants, and the Monday job's weekly
+   charts (matplotlib); the crowds go on until each kind has run once (at least ``--waves``, 6). The same
+   number of crowds then runs without the long work. Target: p99 ≤ 1.5 × the p99 without. The peak memory
+   (VmRSS) during each PEM Bot run is printed too (``--max-concurrent`` compares bounds).
+6. **instant** (regression guard): with no network wait, PEM Bot's updates/s ≥ 1.5 × a typical PTB bot's
    (``PicklePersistence``, plain aiosqlite), measured side by side by ``bench/handlers.py``'s code.
 
 Borrowers are spread over the 51 kelurahan, one treasurer each (200 reports to one treasurer would take 200 s at
@@ -95,10 +102,13 @@ TREASURER_BASE = 7_000_001
 FANOUT_BASE = 8_000_001
 #: Telegram's overall budget, the figure the issue's targets are stated against.
 BUDGET = 30
-MESSAGE_CALLS = ("sendMessage", "sendPhoto", "editMessageText", "editMessageReplyMarkup")
+MESSAGE_CALLS = ("sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageReplyMarkup")
 TZ = common.TZ
 PIN_DAY = datetime(2026, 11, 28, 10, 0, tzinfo=TZ)
 PIN_DIGEST = datetime(2026, 11, 28, 7, 0, tzinfo=TZ)
+#: run 5's Monday (the weekly chart's day), 10:00 WITA
+PIN_MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=TZ)
+LONG_BASE = 7_200_001
 KELURAHAN = [k.code for k in all_kelurahan()]
 
 
@@ -336,6 +346,34 @@ def summary(f: Figures) -> dict[str, Any]:
             "span_s": round(span, 2)}
 
 
+def _rss_mb() -> float:
+    """This process's resident memory (VmRSS), MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class _RssSampler:
+    """The resident memory at the start and its peak while the crowd is answered (every 20 ms): what the
+    updates admitted at once (``PEM_MAX_CONCURRENT_UPDATES``) cost."""
+
+    def __init__(self) -> None:
+        self.start = self.peak = _rss_mb()
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            self.peak = max(self.peak, _rss_mb())
+            await asyncio.sleep(0.02)
+
+    def stop(self) -> dict[str, float]:
+        self._task.cancel()
+        self.peak = max(self.peak, _rss_mb())
+        return {"rss_start_mb": round(self.start, 1), "rss_peak_mb": round(self.peak, 1),
+                "rss_growth_mb": round(self.peak - self.start, 1)}
+
+
 async def _stored(db: Database) -> int:
     """Repayments reported by the bench's conversations (each form has its own idempotency key ``pay:<form>``:
     a conversation stored twice would show as more rows than conversations)."""
@@ -356,7 +394,9 @@ async def run_pem(n: int, latency: float, think: float, *, db_file: Path | None 
             uids = await _people(app.db, n)
             crowd = People(app, telegram)
             extra = background(app) if background is not None else None
+            sampler = _RssSampler()
             await asyncio.gather(*(crowd.bayar(uid, think) for uid in uids))
+            rss = sampler.stop()
             crowd.close_window()
             if extra is not None:
                 extra.cancel()
@@ -366,7 +406,7 @@ async def run_pem(n: int, latency: float, think: float, *, db_file: Path | None 
         finally:
             await stop_pem(app)
     out = summary(crowd.figures)
-    out.update(stored=stored, duplicates=max(0, stored - n), conversations=n)
+    out.update(stored=stored, duplicates=max(0, stored - n), conversations=n, **rss)
     return out
 
 
@@ -513,6 +553,120 @@ async def run_digest(latency: float, think: float, n: int, with_tick: bool) -> d
     return out
 
 
+# run 5: long work (a city digest on demand, reports, exports, the chart) -----------------------------------------
+async def _long_workers(db: Database) -> tuple[int, int, int]:
+    """A city user, an admin of the kelurahan with the most registrations (for its reports and its busiest
+    event's export); returns (city uid, admin uid, that event's id)."""
+    row = await db.fetchone(
+        "SELECT e.kelurahan_code, e.id FROM events AS e JOIN registrations AS r ON r.event_id = e.id"
+        " GROUP BY e.id ORDER BY COUNT(*) DESC LIMIT 1")
+    code, event_id = row[0], int(row[1])
+    async with db.transaction() as tx:
+        city = await people.create(tx, name="Staf Kota", kelurahan_code=None, roles=(Role.CITY,), language="id")
+        await people.link_telegram(tx, city.id, LONG_BASE, LONG_BASE)
+        admin = await people.create(tx, name="Admin Kelurahan", kelurahan_code=code, roles=(Role.ADMIN,),
+                                    language="id")
+        await people.link_telegram(tx, admin.id, LONG_BASE + 1, LONG_BASE + 1)
+    return LONG_BASE, LONG_BASE + 1, event_id
+
+
+#: run 5: the most crowds of 10 while waiting for the long work to have run once of each kind
+MAX_WAVES = 40
+
+
+class LongWork:
+    """Requests the long work, one after the other, for as long as the borrowers are being answered: the city
+    digest on demand (``/ringkasan`` of a city user), the city's monthly report (XLSX), a kelurahan's (PDF and
+    XLSX), the XLSX export of the busiest event's participants, and the Monday job's weekly charts (matplotlib,
+    one per kelurahan and language). Times each from its update being queued to its document/message issued."""
+
+    def __init__(self, app: PemApplication, telegram: Telegram, month: str) -> None:
+        self.app, self.telegram, self.month = app, telegram, month
+        self.people = People(app, telegram)
+        self.done: dict[str, list[float]] = defaultdict(list)
+
+    KINDS = ("city report XLSX", "city digest on demand", "kelurahan report PDF", "kelurahan report XLSX",
+             "event export XLSX", "weekly charts (Monday job)")
+
+    async def _ask(self, uid: int, payload: dict[str, Any]) -> float:
+        self.telegram.watch.add(uid)
+        inbox = self.telegram.inbox[uid]
+        queued = self.people._queue(payload)
+        await asyncio.wait_for(inbox.get(), timeout=600)
+        return time.monotonic() - queued
+
+    def _command(self, uid: int, text: str) -> dict[str, Any]:
+        return {"message": {"message_id": next(self.people._message_ids), "date": 1_764_000_000, "text": text,
+                            "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
+                            "chat": {"id": uid, "type": "private", "first_name": "S"},
+                            "from": self.people._user(uid)}}
+
+    def _press(self, uid: int, data: str) -> dict[str, Any]:
+        return {"callback_query": {
+            "id": f"lw{next(self.people._update_ids)}", "from": self.people._user(uid), "chat_instance": "ci",
+            "data": data, "message": {"message_id": 1, "date": 1_764_000_000,
+                                      "chat": {"id": uid, "type": "private", "first_name": "S"},
+                                      "from": {"id": 1, "is_bot": True, "first_name": "PEM Bot"}, "text": "…"}}}
+
+    async def loop(self) -> None:
+        city, admin, event_id = await _long_workers(self.app.db)
+        work: list[tuple[str, Callable[[], Any]]] = [
+            ("city report XLSX", lambda: self._ask(city, self._press(city, f"lpjf:{self.month}:xlsx"))),
+            ("city digest on demand", lambda: self._ask(city, self._command(city, "/ringkasan"))),
+            ("kelurahan report PDF", lambda: self._ask(admin, self._press(admin, f"lpjf:{self.month}:pdf"))),
+            ("kelurahan report XLSX", lambda: self._ask(admin, self._press(admin, f"lpjf:{self.month}:xlsx"))),
+            ("event export XLSX", lambda: self._ask(admin, self._press(admin, f"ev:xlsx:{event_id}"))),
+            ("weekly charts (Monday job)", self._charts),
+        ]
+        while True:
+            for name, run in work:
+                self.done[name].append(round(await run(), 2))
+
+    async def _charts(self) -> float:
+        started = time.monotonic()
+        await digest_job.run_weekly(self.app.db, clock.utcnow(), self.app.settings)
+        return time.monotonic() - started
+
+
+async def run_long_work(latency: float, think: float, n: int, waves: int, gap: float, with_work: bool
+                        ) -> dict[str, Any]:
+    """``waves`` crowds of ``n`` borrowers (each their own), one every ``gap`` seconds, on the synthetic city;
+    with ``with_work``, :class:`LongWork` runs meanwhile."""
+    city = await common.city_db(common.SIZES["1x"])
+    with tempfile.TemporaryDirectory(prefix="pem-latency-long-") as tmp:
+        path = Path(tmp) / "city.sqlite3"
+        shutil.copyfile(city, path)
+        telegram = Telegram(latency)
+        app = await pem_app(path, telegram)
+        work = LongWork(app, telegram, "2026-10")
+        try:
+            uids = await _people(app.db, n * (waves if not with_work else MAX_WAVES))
+            crowd = People(app, telegram)
+            extra = asyncio.ensure_future(work.loop()) if with_work else None
+            if extra is not None:
+                await asyncio.sleep(0.5)  # the first long request is under way
+            runs = []
+            w = 0
+            # with the long work: crowds until every kind of long work has run at least once (and ``waves``)
+            while w < waves or (extra is not None and len(work.done) < len(LongWork.KINDS) and w < MAX_WAVES):
+                runs += [asyncio.ensure_future(crowd.bayar(uid, think)) for uid in uids[w * n:(w + 1) * n]]
+                w += 1
+                await asyncio.sleep(gap)
+            await asyncio.gather(*runs)
+            crowd.close_window()
+            if extra is not None:
+                extra.cancel()
+                await asyncio.gather(extra, return_exceptions=True)
+            await app.settle()
+            stored = await _stored(app.db)
+        finally:
+            await stop_pem(app)
+    out = summary(crowd.figures)
+    out.update(stored=stored, duplicates=max(0, stored - n * w), conversations=n * w, waves=w,
+               long_work={k: v for k, v in work.done.items()})
+    return out
+
+
 async def run_instant(borrowers: int) -> tuple[float, float]:
     """(PEM Bot updates/s, typical PTB bot updates/s) with no network wait, from bench/handlers.py."""
     from bench import handlers as handlers_bench
@@ -534,7 +688,9 @@ def show(name: str, pem: dict, bare: dict | None) -> None:
               f"{r['messages_per_s']} messages/s (at most {r['max_in_1s']} in any second); "
               f"{r['completed']}/{r['conversations']} conversations"
               + (f", fan-out meanwhile {r['fanout_per_s']}/s" if "fanout_per_s" in r else "")
-              + ("" if r["stored"] is None else f", {r['stored']} repayments, {r['duplicates']} twice"))
+              + ("" if r["stored"] is None else f", {r['stored']} repayments, {r['duplicates']} twice")
+              + ("" if "rss_peak_mb" not in r else f"; memory {r['rss_start_mb']} MiB → peak {r['rss_peak_mb']} MiB "
+                 f"(+{r['rss_growth_mb']})"))
 
 
 def check(label: str, ok: bool, missed: list[str]) -> None:
@@ -554,7 +710,9 @@ async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per Bot API call (L, default 0.1)")
     parser.add_argument("--think", type=float, default=1.0, help="seconds a person reads before answering")
-    parser.add_argument("--only", choices=["1", "2", "3", "4", "instant"], action="append")
+    parser.add_argument("--only", choices=["1", "2", "3", "4", "5", "instant"], action="append")
+    parser.add_argument("--waves", type=int, default=6, help="run 5: crowds of 10, one every --gap seconds")
+    parser.add_argument("--gap", type=float, default=5.0)
     parser.add_argument("--fanout", type=int, default=5000)
     parser.add_argument("--fanout-conversations", type=int, default=4, help="run 3: conversations of the user")
     parser.add_argument("--instant-borrowers", type=int, default=100)
@@ -563,7 +721,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     MAX_CONCURRENT = args.max_concurrent
-    only = set(args.only or ["1", "2", "3", "4", "instant"])
+    only = set(args.only or ["1", "2", "3", "4", "5", "instant"])
     L = args.latency
     common.print_machine()
     print(f"L = {L * 1000:.0f} ms per call, think time {args.think} s, "
@@ -613,6 +771,23 @@ async def main(argv: list[str] | None = None) -> int:
         complete(busy, missed)
         check(f"p99 with the tick {busy['p99_ms']} ms <= 1.5 x without ({quiet['p99_ms']} ms)",
               busy["p99_ms"] <= 1.5 * quiet["p99_ms"], missed)
+        pin_clock(PIN_DAY)
+    if "5" in only:
+        pin_clock(PIN_MONDAY)
+        busy = await run_long_work(L, args.think, 10, args.waves, args.gap, with_work=True)
+        quiet = await run_long_work(L, args.think, 10, busy["waves"], args.gap, with_work=False)
+        raw["long_work"] = {"without": quiet, "with": busy}
+        show(f"run 5: {quiet['waves']} crowds of N = 10 (one every {args.gap:g} s), synthetic city, "
+             "without long work", quiet, None)
+        show("run 5: the same while a city user and an admin request long work", busy, None)
+        print("   the long work meanwhile (seconds from request to file, each time): "
+              + "; ".join(f"{k}: {v}" for k, v in busy["long_work"].items()))
+        complete(quiet, missed)
+        complete(busy, missed)
+        check(f"p99 with the long work {busy['p99_ms']} ms <= 1.5 x without ({quiet['p99_ms']} ms)",
+              busy["p99_ms"] <= 1.5 * quiet["p99_ms"], missed)
+        check("every kind of long work ran during the borrowers' conversations",
+              len(busy["long_work"]) == len(LongWork.KINDS), missed)
         pin_clock(PIN_DAY)
     if "instant" in only:
         pem_rate, peer_rate = await run_instant(args.instant_borrowers)

@@ -69,7 +69,8 @@ class BotProcess:
         environ = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "PEM_"))}
         environ.update({"PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": api.token,
                         "TELEGRAM_API_BASE_URL": api.base_url, "PEM_DATABASE": str(database),
-                        "PEM_BACKUP_DIR": str(workdir / "backups"), "PEM_LOG_LEVEL": "INFO", **env})
+                        "PEM_BACKUP_DIR": str(workdir / "backups"), "PEM_LOG_LEVEL": "INFO",
+                        "PEM_QUIET_HOURS": "off", **env})  # the same work at any hour (issue 12)
         self.lines: list[tuple[float, str]] = []
         self.started = time.monotonic()
         self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=environ, cwd=workdir,

@@ -321,7 +321,7 @@ async def list_pressed(update: Update, context: Context, who: Who) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     _, _, status, raw = [*query.data.split(":"), "", "", "", ""][:4]
-    await query.answer()
+    await answer_callback(update, who)
     if status not in {str(s) for s in LISTED}:
         return
     kel = who.kelurahan
@@ -359,7 +359,7 @@ async def open_pressed(update: Update, context: Context, who: Who) -> None:
     application = await _load(update, context, who)
     if application is None:
         return
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer_callback(update, who)
     rows = await _actions(context, application, who.require())
     await send(update, context, who, "applications/card", reply_markup=keyboard(rows) if rows else None,
                **await _card_context(context, application))
@@ -374,7 +374,7 @@ async def verify_pressed(update: Update, context: Context, who: Who) -> None:
     application = await _load(update, context, who)
     if application is None:
         return
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer_callback(update, who)
     try:
         done = await service.verify(app_of(context).db, application.id, by=who.require(),
                                     now=app_of(context).now())
@@ -391,7 +391,7 @@ async def approve_pressed(update: Update, context: Context, who: Who) -> None:
     application = await _load(update, context, who)
     if application is None:
         return
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer_callback(update, who)
     try:
         done = await service.decide(app_of(context).db, application.id, by=who.require(), approve=True,
                                     reason=None, now=app_of(context).now())
@@ -411,7 +411,7 @@ async def reject_pressed(update: Update, context: Context, who: Who) -> None:
     application = await _load(update, context, who)
     if application is None:
         return
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer_callback(update, who)
     db = app_of(context).db
     if application.status != Status.VERIFIED or not await service.allowed(db, application, who.require(),
                                                                            Action.REJECT):
@@ -464,7 +464,7 @@ async def disburse_pressed(update: Update, context: Context, who: Who) -> None:
     application = await _load(update, context, who)
     if application is None:
         return
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await answer_callback(update, who)
     app = app_of(context)
     person = who.require()
     if application.status != Status.APPROVED or not await service.allowed(app.db, application, person,

@@ -50,9 +50,8 @@ class PemApp(Protocol):
 
     def today(self) -> date: ...
 
-    async def send_notice(self, notice: Notice) -> str: ...
-
-    def hand_off_notices(self, queued: Sequence[QueuedNotice]) -> None: ...
+    def hand_off_notices(self, queued: Sequence[QueuedNotice],
+                         on_outcome: Callable[[str], Awaitable[None]] | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -97,9 +96,10 @@ async def identify(update: Update, context: Context) -> Who:
         # They wrote to us, so they have unblocked the bot: reminders and digests reach them again.
         await person_service.mark_reachable(app.db, person.id)
         person = await people.get(app.db, person.id)
-    if person is not None:
-        return Who(person, normalise_language(person.language))
-    return Who(None, app.settings.language)
+    who = Who(person, normalise_language(person.language)) if person is not None else Who(None, app.settings.language)
+    if update.effective_chat is not None:
+        _ANSWERED.set((update.effective_chat.id, who.lang))
+    return who
 
 
 async def send(
@@ -192,18 +192,44 @@ async def notify_person(
 ) -> bool:
     """Tell someone other than the sender (a treasurer, a borrower), in *their* language, through the outbox.
 
-    The notice (:func:`notice_for`) is queued and sent at once (the application's ``send_notice``), so the handler
-    never fails because of it: a network error leaves it queued for the minute tick, in quiet hours it goes out
-    at once but silently, a blocked bot marks the person unreachable.
-    Returns False when the person can't be reached (not linked, inactive, blocked the bot, or the message
-    failed for good); True when it was sent or will be (a network retry).
+    The notice (:func:`notice_for`) is queued (already claimed) and handed to the sender, which delivers it off
+    the update (the application's ``hand_off_notices``, issue 12): the reply to the person being answered does
+    not wait for it. A network error leaves it queued for the minute tick, in quiet hours it goes out at once but
+    silently, a blocked bot marks the person unreachable.
+    Returns False when the person can't be reached as far as the bot knows (not linked, inactive, blocked the bot
+    before); True when the notice is on its way. Should its delivery then fail for good (they blocked the bot
+    since), the person being answered in this update is told so in a short follow-up
+    (``errors/notice_undelivered``), so that a "they have been told" is corrected.
     """
     notice = notice_for(context, person, template, reply_markup=reply_markup, photo=photo, key=key, **ctx)
     if notice is None:
         return False
-    outcome = await app_of(context).send_notice(notice)
-    # sent, or left queued for a retry: they will be told. Blocked or gone: they won't.
-    return outcome not in {"forbidden", "failed", "cancelled"}
+    app = app_of(context)
+    queued = await store_notice(app.db, app.settings, notice, now=app.now())
+    app.hand_off_notices([queued], on_outcome=_undelivered_follow_up(context, person))
+    return True
+
+
+#: Who is being answered in the current update (chat id, language): set by :func:`identify`, read by the
+#: follow-up of a notice that could not be delivered (:func:`notify_person`).
+_ANSWERED: contextvars.ContextVar[tuple[int, str] | None] = contextvars.ContextVar("pem_answered", default=None)
+
+#: Outcomes of a notice's delivery (:func:`bot.runtime.sender.deliver_notice`) that mean it will never arrive.
+UNDELIVERED = frozenset({"forbidden", "failed", "cancelled"})
+
+
+def _undelivered_follow_up(context: Context, person: Person) -> Callable[[str], Awaitable[None]] | None:
+    answered = _ANSWERED.get()
+    if answered is None:
+        return None
+    chat_id, lang = answered
+
+    async def follow_up(outcome: str) -> None:
+        if outcome in UNDELIVERED:
+            text = render("errors/notice_undelivered", lang, name=person.name)
+            await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+
+    return follow_up
 
 
 def notices_are_silent(context: Context) -> bool:

@@ -19,7 +19,7 @@ from bot.domain.commands import CommandSpec
 from bot.domain.roles import Role
 from bot.services import people as person_service
 from bot.services.digest import city_context, kelurahan_contexts
-from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
+from handlers.common import Context, Who, alongside, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
 from storage import people
 
@@ -45,9 +45,9 @@ async def show(update: Update, context: Context, who: Who) -> None:
     now = app.now()
     today = now.astimezone(tz).date()
     # The aggregates on the read-only connection (storage/db.py): other users' replies don't wait behind them.
+    # The city's (51 kelurahan) is long work: read and assembled in a worker process (Database.off_loop).
     if Role.CITY in person.roles or person.kelurahan_code is None:
-        async with app.db.snapshot() as reads:
-            city = await city_context(reads, today, tz)
+        city = await app.db.off_loop(city_context, today, tz)
         await send(update, context, who, "digest/city", **city)
         return
     async with app.db.snapshot() as reads:
@@ -69,7 +69,7 @@ async def opt_in(update: Update, context: Context, who: Who) -> None:
     db = app_of(context).db
     wanted = value == "1"
     await person_service.set_digest_opt_in(db, person, wanted)
-    await query.answer()
+    await alongside(query.answer())
     await send(update, context, who, "digest/optin_changed", opt_in=wanted)
 
 

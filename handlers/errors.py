@@ -19,7 +19,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.services import people as person_service
-from handlers.common import Context, app_of, identify, send
+from handlers.common import Context, alongside, app_of, identify, send
 from storage.db import is_busy
 
 log = logging.getLogger("pem_bot.errors")
@@ -47,7 +47,7 @@ async def on_error(update: object, context: Context) -> None:
         who = await identify(update, context)
         if update.callback_query is not None:
             with contextlib.suppress(TelegramError):
-                await update.callback_query.answer()
+                await alongside(update.callback_query.answer())
         await send(update, context, who, "errors/database_busy" if busy else "errors/internal")
     except Exception:  # the apology itself failed (network down, database gone): only log it
         log.exception("could not tell the user about the error")

@@ -15,6 +15,7 @@ Decisions:
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import date
 
@@ -99,7 +100,8 @@ def xlsx_bytes(title: str, keys: tuple[str, ...], header: list[str], rows: list[
 async def send_export(update: Update, context: Context, who: Who, event: Event, *, full: bool) -> None:
     keys, header, rows, participant_ids = await export_rows(context, who, event, full=full)
     name = label("events.export_file", who.lang, id=event.id, ext=FORMAT)
-    content = xlsx_bytes(label("events.export_sheet", who.lang), keys, header, rows)
+    # openpyxl is CPU-bound: in a worker thread, so that other chats are served meanwhile (issue 12)
+    content = await asyncio.to_thread(xlsx_bytes, label("events.export_sheet", who.lang), keys, header, rows)
     caption = shorten(render("events/export_caption", who.lang, event=event, count=len(rows),
                              masked=not full))  # a caption is at most 1,024 characters
     chat = update.effective_chat

@@ -72,6 +72,7 @@ from handlers import registration
 from handlers.common import (
     Context,
     Who,
+    alongside,
     answer_callback,
     app_of,
     button,
@@ -292,7 +293,7 @@ async def event_action(update: Update, context: Context, who: Who) -> None:
     if action in manage_only and not can_manage(who):
         await answer_callback(update, who, "errors/not_allowed", alert=True)
         return None
-    await query.answer()
+    await alongside(query.answer())
     if action == "show":
         await show_event(update, context, who, event)
     elif action == "list":
@@ -433,7 +434,7 @@ async def attendance_begin(update: Update, context: Context, who: Who) -> None:
     if event is None or not event.started(now_of(context)) or event.status not in ("open", "closed", "done"):
         await answer_callback(update, who, "events/not_found", alert=True)
         return None
-    await query.answer()
+    await alongside(query.answer())
     regs = await registrations.event_registrations(app_of(context).db, event.id, statuses=["attended"], limit=1_000_000)
     await open_form(ATTENDANCE_FORM, update, context, who,
                     {"event_id": event.id, "present": [r.id for r in regs], "page": 0, "shown": []})

@@ -35,7 +35,7 @@ from bot.domain.commands import CommandSpec
 from bot.domain.events import BUSINESS_MAX, OUTCOMES, clean_business
 from bot.domain.parsing.errors import ParseError
 from bot.services.followup import record_outcome
-from handlers.common import Context, Who, answer_callback, app_of, guarded
+from handlers.common import Context, Who, alongside, answer_callback, app_of, guarded
 from handlers.event_access import STAFF
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import Form, Option, Options, Step, Turn, open_form
@@ -118,7 +118,7 @@ async def prompt_pressed(update: Update, context: Context, who: Who) -> None:
             or event.kind != "training" or who.kelurahan is None):
         await answer_callback(update, who, "events/not_found", alert=True)
         return None
-    await query.answer()
+    await alongside(query.answer())
     await open_form(FORM, update, context, who, {**trainee, "status": status})
     return None
 

@@ -11,7 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.domain.commands import CommandSpec
 from bot.domain.roles import ALL_ROLES
 from bot.services import people as person_service
-from handlers.common import Context, Who, answer_callback, app_of, button, guarded, keyboard, send
+from handlers.common import Context, Who, alongside, answer_callback, app_of, button, guarded, keyboard, send
 from handlers.feature import FeatureHandlers
 from handlers.menus import set_person_menu
 from handlers.registry import all_commands
@@ -39,7 +39,7 @@ async def chosen(update: Update, context: Context, who: Who) -> None:
     person = who.require()
     db = app_of(context).db
     await person_service.set_language(db, person, lang)
-    await query.answer()
+    await alongside(query.answer())
     new_who = Who(await people.get(db, person.id), lang)
     await send(update, context, new_who, "language/changed")
     assert new_who.person is not None

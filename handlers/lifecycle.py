@@ -303,7 +303,7 @@ async def decide_pressed(update: Update, context: Context, who: Who) -> None:
     if result.outcome is Outcome.NOT_FOUND:
         await answer_callback(update, who, "lifecycle/not_found", alert=True)
         return
-    await query.answer()
+    await answer_callback(update, who)
     if not result.ok:
         await send(update, context, who, "lifecycle/refused", code=str(result.outcome), proposal=result.proposal,
                    error=result.error)

@@ -33,7 +33,7 @@ from telegram.ext import CallbackQueryHandler
 from bot.domain.events import RegStatus
 from bot.domain.invite_tokens import deep_link
 from bot.services.participants import link_participant
-from handlers.common import Context, Who, answer_callback, app_of, guarded, notify_person, send
+from handlers.common import Context, Who, alongside, answer_callback, app_of, guarded, notify_person, send
 from handlers.event_access import STAFF, can_manage
 from handlers.feature import FeatureHandlers
 from storage import events, invites, participants, people, registrations
@@ -64,7 +64,7 @@ async def invite_pressed(update: Update, context: Context, who: Who) -> None:
     if reg.status not in (RegStatus.REGISTERED, RegStatus.WAITLISTED) or event.started(now):
         await answer_callback(update, who, "registration/not_cancellable", alert=True)
         return None
-    await query.answer()
+    await alongside(query.answer())
     actor = who.require()
     linked = await link_participant(db, participant, actor=actor, now=now, language=app.settings.language)
     person, added, reused, invite, token = linked.person, linked.added, linked.reused, linked.invite, linked.token

@@ -35,6 +35,7 @@ from bot.services.privacy import CorrectionOutcome, CorrectionResult
 from handlers.common import (
     Context,
     Who,
+    alongside,
     answer_callback,
     app_of,
     button,
@@ -279,7 +280,7 @@ async def _decide(update: Update, context: Context, who: Who, approve: bool) -> 
         return
     result = await privacy_service.decide_correction(app_of(context).db, request_id=int(raw), approve=approve,
                                                      by=who.require(), now=now_of(context))
-    await query.answer()
+    await alongside(query.answer())
     await send(update, context, who, "privacy/correction_decided", outcome=str(result.outcome),
                request=result.request)
     if result.outcome in (CorrectionOutcome.APPROVED, CorrectionOutcome.REJECTED):
@@ -334,7 +335,7 @@ async def ask_withdraw(update: Update, context: Context, who: Who) -> None:
 async def withdraw_pressed(update: Update, context: Context, who: Who) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    await query.answer()
+    await alongside(query.answer())
     if query.data != "izin:ya":
         await send(update, context, who, "privacy/withdraw_kept")
         return

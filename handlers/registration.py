@@ -45,6 +45,7 @@ from bot.services.registrations import NewParticipant, Outcome, cancel_registrat
 from handlers.common import (
     Context,
     Who,
+    alongside,
     answer_callback,
     app_of,
     button,
@@ -322,7 +323,7 @@ async def begin_for_event(update: Update, context: Context, who: Who) -> None:
     if event is None or not event.registration_open(now_of(context)):
         await answer_callback(update, who, "registration/event_closed", alert=True)
         return None
-    await query.answer()
+    await alongside(query.answer())
     await open_form(FORM, update, context, who, {"event_id": event.id})
     return None
 
@@ -411,7 +412,7 @@ async def unregister_pressed(update: Update, context: Context, who: Who) -> None
     if reg.status not in ("registered", "waitlisted") or event.started(now_of(context)):
         await answer_callback(update, who, "registration/not_cancellable", alert=True)
         return None
-    await query.answer()
+    await alongside(query.answer())
     if action == "unregno":  # Kembali: nothing cancelled, back to the participant's own registrations
         await own_registrations(update, context, who)
         return None

@@ -14,6 +14,7 @@ taken (docs/cash-book.md).
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from telegram import InputFile, Update
@@ -24,7 +25,7 @@ from bot.domain.lpj import parse_month, previous_months
 from bot.domain.roles import Role
 from bot.services import reports as report_service
 from handlers.cash_book import month_label, read_month
-from handlers.common import Context, Who, answer_callback, app_of, guarded, send
+from handlers.common import Context, Who, alongside, answer_callback, app_of, guarded, send
 from handlers.feature import FeatureHandlers
 from handlers.forms.engine import Form, Option, Options, Step, Turn
 from messages import label, render
@@ -74,6 +75,18 @@ async def _format_context(turn: Turn) -> dict[str, Any]:
     return {"month_label": month_label(year, month, turn.lang)}
 
 
+async def _city_file(reads: Any, year: int, mon: int, tz: tzinfo, lang: str) -> bytes:
+    """The city's report as XLSX (run in the worker process, :meth:`storage.db.Database.off_loop`)."""
+    return city_xlsx(await report_service.city_report(reads, year, mon, tz), year, mon, lang)
+
+
+async def _kelurahan_file(reads: Any, code: str, year: int, mon: int, tz: tzinfo, lang: str, fmt: str
+                          ) -> tuple[Any, bytes]:
+    """A kelurahan's report and its file (run in the worker process)."""
+    report = await report_service.kelurahan_report(reads, code, year, mon, tz)
+    return report, kelurahan_xlsx(report, lang) if fmt == "xlsx" else kelurahan_pdf(report, lang)
+
+
 async def send_report(update: Update, context: Context, who: Who, month: str, fmt: str) -> tuple[str, str] | None:
     """Build and send the file for ``who``'s scope; returns (scope, format) sent, None when there is no scope."""
     scope = scope_of(who)
@@ -82,14 +95,15 @@ async def send_report(update: Update, context: Context, who: Who, month: str, fm
     app = app_of(context)
     year, mon = parse_month(month)
     tz = app.settings.timezone
+    # Long work (seconds of CPU for the city): read, computed and rendered off the event loop, in a worker
+    # process on a read-only connection of its own (Database.off_loop), so other users' replies don't wait for it.
     if scope == "city":
         fmt = "xlsx"
-        reports = await report_service.city_report(app.db, year, mon, tz)
-        content, name = city_xlsx(reports, year, mon, who.lang), file_name(None, year, mon, "xlsx", city=True)
+        content = await app.db.off_loop(_city_file, year, mon, tz, who.lang)
+        name = file_name(None, year, mon, "xlsx", city=True)
         caption_ctx: dict[str, Any] = {"city": True, "name": None, "later": 0}
     else:
-        report = await report_service.kelurahan_report(app.db, scope, year, mon, tz)
-        content = kelurahan_xlsx(report, who.lang) if fmt == "xlsx" else kelurahan_pdf(report, who.lang)
+        report, content = await app.db.off_loop(_kelurahan_file, scope, year, mon, tz, who.lang, fmt)
         name = file_name(report, year, mon, fmt)
         caption_ctx = {"city": False, "name": report.name, "later": len(report.later)}
     caption = render("lpj/caption", who.lang, month_label=month_label(year, mon, who.lang), fmt=fmt, **caption_ctx)
@@ -122,7 +136,7 @@ async def file_pressed(update: Update, context: Context, who: Who) -> None:
     if not month or fmt not in FORMATS or scope_of(who) is None:
         await answer_callback(update, who, "lpj/no_scope", alert=True)
         return
-    await query.answer()
+    await alongside(query.answer())
     sent = await send_report(update, context, who, month, fmt)
     if sent is None:  # cannot happen after the check above; kept as the guard
         await send(update, context, who, "lpj/no_scope")

@@ -52,6 +52,7 @@ from handlers import receipts as receipt_handlers
 from handlers.common import (
     Context,
     Who,
+    alongside,
     answer_callback,
     app_of,
     button,
@@ -146,7 +147,7 @@ async def _load_for_decision(update: Update, context: Context, who: Who) -> repa
         await answer_callback(update, who, "verify/not_checker", alert=True)
         return None
     if view.repayment.status != "pending":
-        await query.answer()
+        await alongside(query.answer())
         await send(update, context, who, "verify/already_decided", view=view)
         return None
     return view
@@ -158,7 +159,7 @@ async def _refused(update: Update, context: Context, who: Who, result: Repayment
     query = update.callback_query
     assert query is not None
     if result.outcome is Outcome.ALREADY_DECIDED:
-        await query.answer()
+        await alongside(query.answer())
         await send(update, context, who, "verify/already_decided", view=result.view)
         return True
     refusals = {Outcome.NOT_FOUND: "verify/not_found", Outcome.OWN_PAYMENT: "verify/own_payment",
@@ -228,12 +229,12 @@ async def approve(update: Update, context: Context, who: Who) -> None:
     if await _refused(update, context, who, result):
         return
     if result.outcome is Outcome.OVERPAYMENT:  # a cash entry in the meantime left less owing than this report
-        await update.callback_query.answer()
+        await alongside(update.callback_query.answer())
         await send(update, context, who, "verify/overpayment", view=view, outstanding=result.outstanding)
         return
     decided = result.view
     assert decided is not None
-    await update.callback_query.answer()
+    await alongside(update.callback_query.answer())
     notice = _notice_of(update, decided)
     if notice is None:
         await _drop_buttons(update)
@@ -294,7 +295,7 @@ async def reject(update: Update, context: Context, who: Who) -> None:
     if view is None:
         return None
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    await alongside(update.callback_query.answer())
     await open_form(REJECT_FORM, update, context, who, {
         "repayment_id": view.repayment.id, "reference": view.repayment.reference, "name": view.borrower_name,
         "notice": _notice_of(update, view)})
@@ -393,7 +394,7 @@ async def page_pressed(update: Update, context: Context, who: Who) -> None:
     assert query is not None
     assert query.data is not None
     raw = query.data.rsplit(":", 1)[-1]
-    await query.answer()
+    await alongside(query.answer())
     await _show_page(update, context, who, int(raw) if raw.isdigit() else 0, edit=True)
 
 

@@ -54,9 +54,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import sqlite3
 import time as _time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -290,6 +292,22 @@ class Database:
             finally:
                 await _settled(reader, reader.execute("COMMIT" if reader.in_transaction else "SELECT 1"))
 
+    async def off_loop(self, work: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Long work (a city report, a document built from a report): ``await work(reads, *args)`` runs in a
+        worker *process* (:func:`worker_pool`), on an event loop of its own, its reads in one read transaction on
+        a read-only connection of its own, so that neither its reads nor its CPU (hundreds of thousands of rows
+        turned into objects, a PDF or XLSX rendered) hold up the bot's event loop and the replies to everybody
+        else (issue 12, item 7). A thread was not enough: the GIL it holds for seconds made every reply of the bot
+        wait for it in turn (``bench/latency.py`` run 5: p99 93 ms → 1.5 s with a thread). ``work`` must be a
+        module-level function and ``args`` and its result picklable. ``:memory:`` (tests): the shared connection,
+        on this loop."""
+        if str(self.path) == ":memory:":
+            async with self.snapshot() as snap:
+                return await work(snap, *args)
+        self.connection  # noqa: B018 (raises when the database is not open)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(worker_pool(), _off_loop_in_worker, str(self.path), work, args)
+
     @property
     def connection(self) -> aiosqlite.Connection:
         if self._conn is None:
@@ -394,3 +412,43 @@ def check_database_writable(path: Path) -> None:
             pass
     except OSError as exc:
         raise ConfigError("database", path=str(path), reason=exc.strerror or str(exc)) from exc
+
+
+# --- long work in a worker process (Database.off_loop) ---------------------------------------------------------
+_POOL: ProcessPoolExecutor | None = None
+
+
+def worker_pool() -> ProcessPoolExecutor:
+    """One worker process for the long work of this process (started on first use with ``spawn``: a fork of
+    a process with aiosqlite's threads is not safe). One worker: the other core stays the bot's; long requests
+    queue behind each other, not in front of the replies."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return _POOL
+
+
+def shutdown_worker_pool() -> None:
+    global _POOL
+    if _POOL is not None:
+        pool, _POOL = _POOL, None
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _off_loop_in_worker(path: str, work: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
+    async def run() -> T:
+        reader = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            reader.row_factory = sqlite3.Row
+            for pragma in (f"busy_timeout = {BUSY_TIMEOUT_MS}", "query_only = ON"):
+                await reader.execute_fetchall(f"PRAGMA {pragma}")
+            snap = Snapshot(reader)
+            await snap._execute("BEGIN")
+            try:
+                return await work(snap, *args)
+            finally:
+                await reader.execute("COMMIT" if reader.in_transaction else "SELECT 1")
+        finally:
+            await reader.close()
+
+    return asyncio.run(run())

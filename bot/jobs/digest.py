@@ -19,6 +19,7 @@ assembled per kelurahan by :mod:`bot.domain.digest`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -87,8 +88,10 @@ async def run_weekly(db, now: datetime, settings: Any) -> int:
         if (scope, lang) not in charts:
             async with db.snapshot() as reads:
                 weeks = await repo.weekly(reads, first, assemble.CHART_WEEKS, None if scope == "city" else scope)
-            charts[(scope, lang)] = weekly_chart_png(
-                weeks, title=label("digest.chart_title", lang),
+            # matplotlib is CPU-bound (~0.1 s a chart, one per scope and language): in a worker thread, so that
+            # the replies to people go on meanwhile (issue 12)
+            charts[(scope, lang)] = await asyncio.to_thread(
+                weekly_chart_png, weeks, title=label("digest.chart_title", lang),
                 collected_label=label("digest.chart_collected", lang),
                 due_label=label("digest.chart_due", lang), unit_label=label("digest.chart_unit", lang),
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from bot.runtime.updates import OnSkip, ReadableUpdatesRequest
 from bot.services.updates import record_skipped_update
 from handlers.common import calls_alongside
 from handlers.menus import set_default_menus
-from storage.db import Database
+from storage.db import Database, shutdown_worker_pool
 from storage.migrate import migrate
 
 log = logging.getLogger(__name__)
@@ -52,31 +52,37 @@ class PemApplication(Application):
         async with calls_alongside():
             await super().process_update(update)
 
-    def hand_off_notices(self, queued: Sequence[sender.QueuedNotice]) -> None:
+    def hand_off_notices(self, queued: Sequence[sender.QueuedNotice],
+                         on_outcome: Callable[[str], Awaitable[None]] | None = None) -> None:
         """Let the sender deliver notices to other people off the update (issue 12): the update ends without
         waiting for their Bot API calls. The rows are already in the outbox, claimed with a lease
-        (:func:`bot.runtime.sender.queue_notice`): if the process stops first, the minute tick sends them."""
+        (:func:`bot.runtime.sender.queue_notice`): if the process stops first, the minute tick sends them.
+        ``on_outcome`` is called with each delivery's outcome (``"sent"``, ``"forbidden"``, ...), off the update
+        too (:func:`handlers.common.notify_person` tells the person it answered when a notice could not go)."""
         if not queued:
             return
         with limiter.priority(limiter.Priority.NOTICE):
-            self._keep(asyncio.get_running_loop().create_task(self._deliver(list(queued)),
+            self._keep(asyncio.get_running_loop().create_task(self._deliver(list(queued), on_outcome),
                                                               name="pem-notices"))
 
-    async def _deliver(self, queued: list[sender.QueuedNotice]) -> None:
+    async def _deliver(self, queued: list[sender.QueuedNotice],
+                       on_outcome: Callable[[str], Awaitable[None]] | None = None) -> None:
         for one in queued:
             try:
-                await sender.deliver_notice(self.db, self.bot, self.settings, one)
+                outcome = await sender.deliver_notice(self.db, self.bot, self.settings, one)
             except TelegramError:
                 log.exception("could not deliver notice %s to person %s", one.notice.dedupe_key,
                               one.notice.person.id)
+                outcome = "failed"
+            if on_outcome is not None:
+                try:
+                    await on_outcome(outcome)
+                except Exception:  # the follow-up is a courtesy: never let it take the sender down
+                    log.exception("the follow-up of notice %s failed", one.notice.dedupe_key)
 
     def _keep(self, task: asyncio.Task[Any]) -> None:
         self._handed_off.add(task)
         task.add_done_callback(self._handed_off.discard)
-
-    async def send_notice(self, notice: sender.Notice) -> str:
-        """Queue a notice and send it now (:func:`bot.runtime.sender.send_notice`); the outcome."""
-        return await sender.send_notice(self.db, self.bot, self.settings, notice)
 
     async def settle(self) -> None:
         """Wait until the notices handed off so far have been delivered (tests, the bench, shutdown)."""
@@ -121,6 +127,7 @@ async def _post_init(app: Application) -> None:
 async def _post_shutdown(app: Application) -> None:
     assert isinstance(app, PemApplication)
     await app.db.close()
+    shutdown_worker_pool()
 
 
 #: Telegram's broadcast limit: messages per second over all chats (the limiter keeps a little under it).

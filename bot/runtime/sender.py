@@ -441,7 +441,8 @@ async def deliver_notice(db: Database, bot: Bot, settings: Settings, queued: Que
 
 
 async def send_notice(db: Database, bot: Bot, settings: Settings, notice: Notice) -> str:
-    """Queue a notice and send it at once (:func:`handlers.common.notify_person`). Returns the outcome."""
+    """Queue a notice and send it at once. Returns the outcome. (Handlers hand theirs to the application, which
+    delivers them off the update: :func:`handlers.common.notify_person`.)"""
     return await deliver_notice(db, bot, settings, await queue_notice(db, settings, notice, now=clock.utcnow()))
 
 

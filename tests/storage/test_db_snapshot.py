@@ -71,3 +71,55 @@ async def test_in_memory_the_snapshot_is_the_shared_connection():
             assert await reads.fetchval("SELECT v FROM t") == 3
     finally:
         await database.close()
+
+
+# --- off_loop: long work in a worker process with its own loop and read-only connection (issue 12, item 7) ------
+async def _where_and_value(reads, table: str):
+    import os
+
+    return os.getpid(), await reads.fetchval(f"SELECT v FROM {table}")
+
+
+async def _write(reads):
+    return await reads.execute("UPDATE t SET v = 6")
+
+
+async def test_long_work_runs_in_another_process_and_sees_what_is_committed(tdb):
+    import os
+
+    async with tdb.transaction() as tx:
+        await tx.execute("UPDATE t SET v = 5")
+    pid, value = await tdb.off_loop(_where_and_value, "t")
+    assert pid != os.getpid() and value == 5
+
+
+async def test_long_work_cannot_write(tdb):
+    with pytest.raises(sqlite3.OperationalError):
+        await tdb.off_loop(_write)
+    assert await tdb.fetchval("SELECT v FROM t") == 1
+
+
+async def _kelurahan_report(reads, code, tz):
+    from bot.services import reports
+
+    return await reports.kelurahan_report(reads, code, 2026, 11, tz)
+
+
+async def _city_report(reads, tz):
+    from bot.services import reports
+
+    return await reports.city_report(reads, 2026, 11, tz)
+
+
+async def test_the_reports_built_off_the_loop_are_the_ones_built_on_it(running):
+    """The same monthly report (kelurahan and city) whether computed on the bot's loop or in the worker."""
+    from zoneinfo import ZoneInfo
+
+    from bot.services import reports
+    from tests import lpj_fixture as fx
+
+    db = running.app.db
+    await fx.build(db)
+    tz = ZoneInfo("Asia/Makassar")
+    assert await db.off_loop(_kelurahan_report, fx.KEL, tz) == await reports.kelurahan_report(db, fx.KEL, 2026, 11, tz)
+    assert await db.off_loop(_city_report, tz) == await reports.city_report(db, 2026, 11, tz)

@@ -14,6 +14,7 @@ SAMPLES = {
     "errors/not_registered": {},
     "errors/not_allowed": {},
     "errors/stale_button": {},
+    "errors/notice_undelivered": {"name": "Yohanis Ndolu"},
     "errors/internal": {},
     "errors/not_text": {},
     "common/cancelled": {},
