@@ -13,6 +13,8 @@ Where the movements come from (docs/cash-book.md):
   arrives in the LPM's account and loans are paid from it; a cash payout is booked by the treasurer as a ``to_cash``
   withdrawal first), every verified repayment (in, on the day paid: ``cash`` and ``other`` into cash on hand,
   ``transfer`` into the bank), and every reversal of a repayment (the opposite entry, dated the day of the reversal).
+  A payment on a written-off loan is a **recovery** (issue 16): the same effect as a repayment, its own kind
+  (``recovery``, and ``recovery_reversal`` for its reversal), so the book shows recoveries apart.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ ACCOUNTS = ("cash", "bank")
 DISBURSEMENT = "disbursement"
 REPAYMENT = "repayment"
 REPAYMENT_REVERSAL = "repayment_reversal"
+#: A payment on a written-off loan (issue 16): money in like a repayment, in its own category.
+RECOVERY = "recovery"
+RECOVERY_REVERSAL = "recovery_reversal"
 
 DESCRIPTION_MIN, DESCRIPTION_MAX = 3, 200
 ROUND_MAX = 40
@@ -121,6 +126,12 @@ class MonthBook:
     def money_in(self) -> Effect:
         return Effect(sum(max(ln.movement.effect.cash, 0) for ln in self.lines),
                       sum(max(ln.movement.effect.bank, 0) for ln in self.lines))
+
+    @property
+    def recovered(self) -> int:
+        """The month's recoveries (payments on written-off loans), net of their reversals in the month."""
+        return sum(ln.movement.effect.total for ln in self.lines
+                   if ln.movement.kind in (RECOVERY, RECOVERY_REVERSAL))
 
     @property
     def money_out(self) -> Effect:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.domain.cash_book import Movement
-from bot.domain.lpj import MonthlyReport, Summary
+from bot.domain.lpj import LoanLine, MonthlyReport, MonthPause, Summary
 from messages import label, render, rupiah, tanggal
 
 #: The rows of the summary sheet, in order: (section or None, key, how to read the value from the summary).
@@ -32,6 +32,19 @@ RECEIPTS = ("receipts_issued", "receipts_void", "receipts_amount")
 RATES = frozenset({"rate_on_time", "rate_with_late", "par30"})
 COUNTS = frozenset({"loans_to_date", "borrowers_active", "borrowers_paid_off", "borrowers_in_arrears",
                     "receipts_issued", "receipts_void"})
+#: A loan's life (issue 16): (label key, the count's attribute or None, the amount's attribute or None). The XLSX
+#: puts the count in the value column and the amount in the amount column, as for the kolektibilitas rows.
+LIFE = (
+    ("rescheduled_loans", "rescheduled_loans", "rescheduled_outstanding"),
+    ("rescheduled_month", "rescheduled_month", None),
+    ("written_off_loans", "written_off_loans", "written_off_amount"),
+    ("written_off_month", "written_off_month", "written_off_month_amount"),
+    ("recovered_to_date", None, "recovered_to_date"),
+    ("written_off_outstanding", None, "written_off_outstanding"),
+    ("recoveries_month", "recoveries_month", "recoveries_month_amount"),
+)
+#: The warning letters issued in the month, per level, then in all.
+LETTERS = ("letters_sp1", "letters_sp2", "letters_sp3", "letters_total")
 
 
 def figure(summary: Summary, key: str) -> int | float | None:
@@ -62,11 +75,28 @@ def describe(movement: Movement, lang: str) -> str:
     """A cash-book line: the treasurer's own words for a manual entry, the kind and reference for a derived one."""
     kind = label(f"kas.kind_{movement.kind}", lang)
     head = label("lpj.book_line", lang, kind=kind, ref=movement.reverses or "").strip()
-    if movement.kind in ("disbursement", "repayment"):
+    if movement.kind in ("disbursement", "repayment", "recovery"):
         return f"{kind} · {movement.description}"
     if movement.reverses:
         return f"{head} · {movement.description}" if movement.description else head
     return f"{kind} · {movement.description}"
+
+
+def kol_text(line: LoanLine, lang: str) -> str:
+    """The rekap's kolektibilitas cell: ``Kol-2``, ``Lunas``, or ``Hapus buku`` for a written-off loan."""
+    if line.status == "written_off":
+        return life_text("written_off", lang)
+    return label("lpj.paid_off", lang) if line.kol is None else label("lpj.kol_short", lang, kol=line.kol)
+
+
+def life_text(status: str, lang: str) -> str:
+    """A loan's status as of the month's end: active, paid off, rescheduled, written off."""
+    return label(f"lpj.life_{status}", lang)
+
+
+def pause_text(pause: MonthPause, lang: str) -> str:
+    return label("lpj.pause_line", lang, starts=tanggal(pause.starts_on, lang, "d MMM y"),
+                 ends=tanggal(pause.ends_on, lang, "d MMM y"), days=pause.days_in_month, reason=pause.reason)
 
 
 def status_text(status: str, lang: str) -> str:

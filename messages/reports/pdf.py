@@ -22,15 +22,20 @@ from messages import label
 from messages.reports import (
     BORROWERS,
     FUND,
+    LETTERS,
+    LIFE,
     MONTH,
     QUALITY,
     RATES,
     RECEIPTS,
     day_text,
     kol_name,
+    kol_text,
     later_text,
+    life_text,
     money,
     notes,
+    pause_text,
     period,
     place,
     status_text,
@@ -118,6 +123,11 @@ def _summary(pdf: _Pdf, report: MonthlyReport, lang: str) -> None:
         return out
 
     left = rows((("sec_fund", FUND), ("sec_borrowers", BORROWERS)))
+    left.append((_l("sec_life", lang), "", True))
+    for key, count, amount in LIFE:
+        parts = ([] if count is None else [_count(getattr(s, count), lang)]) + (
+            [] if amount is None else [money(getattr(s, amount), lang)])
+        left.append((_l(key, lang), " · ".join(parts), False))
     right = rows((("sec_month", MONTH), ("sec_quality", QUALITY)))
     right.append((_l("loans_count", lang), "", True))
     right.extend((kol_name(b.kol, lang), f"{b.loans} · {money(b.amount, lang)}", False) for b in s.buckets)
@@ -126,6 +136,8 @@ def _summary(pdf: _Pdf, report: MonthlyReport, lang: str) -> None:
     right.append((_l("sec_disbursement", lang), "", True))
     right.append((_l("unconfirmed", lang), f"{s.unconfirmed} · {money(s.unconfirmed_amount, lang)}", False))
     right.append((_l("disputed", lang), f"{s.disputed} · {money(s.disputed_amount, lang)}", False))
+    right.append((_l("sec_letters", lang), "", True))
+    right.extend((_l(k, lang), _count(getattr(s, k), lang), False) for k in LETTERS)
     x0, y0 = pdf.get_x(), pdf.get_y()
     for items, x in ((left, x0), (right, x0 + col + 8)):
         pdf.set_xy(x, y0)
@@ -137,6 +149,11 @@ def _summary(pdf: _Pdf, report: MonthlyReport, lang: str) -> None:
         if x == x0:
             left_end = pdf.get_y()
     pdf.set_y(max(pdf.get_y(), left_end) + 3)
+    pdf.put(0, 5, _l("sec_pauses", lang), bold=True, size=9)
+    pdf.ln(5)
+    for text in [pause_text(p, lang) for p in report.pauses] or [_l("no_pauses", lang)]:
+        pdf.multi_cell(0, 4.4, pdf.text_of(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
     if report.later:
         pdf.put(0, 5, _l("sec_later", lang), bold=True, size=9)
         pdf.ln(5)
@@ -153,9 +170,10 @@ def _summary(pdf: _Pdf, report: MonthlyReport, lang: str) -> None:
 
 
 REKAP_COLUMNS = (  # label key, width (mm), align
-    ("h_no", 8, "R"), ("h_borrower", 52, "L"), ("h_loan", 17, "L"), ("h_disbursed", 20, "L"),
+    ("h_no", 8, "R"), ("h_borrower", 42, "L"), ("h_loan", 17, "L"), ("h_disbursed", 20, "L"),
     ("h_principal", 22, "R"), ("h_target", 21, "R"), ("h_paid_month", 21, "R"), ("h_paid_to_date", 22, "R"),
-    ("h_outstanding", 22, "R"), ("h_days", 14, "R"), ("h_kol", 17, "L"), ("h_disbursement", 27, "L"),
+    ("h_outstanding", 22, "R"), ("h_days", 12, "R"), ("h_kol", 17, "L"), ("h_disbursement", 27, "L"),
+    ("h_life", 22, "L"),
 )
 
 
@@ -175,24 +193,30 @@ def _rekap(pdf: _Pdf, report: MonthlyReport, lang: str) -> None:
         if pdf.get_y() > pdf.h - 25:
             pdf.add_page()
             _rekap_header(pdf, lang)
-        kol = _l("paid_off", lang) if line.kol is None else _l("kol_short", lang, kol=line.kol)
-        values = (str(n), line.borrower_name[:34], f"PJ-{line.loan_id:05d}", day_text(line.disbursed_on, lang),
+        values = (str(n), line.borrower_name[:28], f"PJ-{line.loan_id:05d}", day_text(line.disbursed_on, lang),
                   money(line.principal, lang), money(line.target_month, lang), money(line.paid_month, lang),
-                  money(line.paid_to_date, lang), money(line.outstanding, lang), str(line.days_late), kol,
-                  status_text(line.disbursement, lang))
+                  money(line.paid_to_date, lang), money(line.outstanding, lang), str(line.days_late),
+                  kol_text(line, lang), status_text(line.disbursement, lang), life_text(line.status, lang))
         for (_, width, align), value in zip(REKAP_COLUMNS, values, strict=True):
             pdf.put(width, 5, value, border=1, align=align, size=7)
         pdf.ln(5)
+    written_off = [ln for ln in report.lines if ln.status == "written_off"]
     totals: dict[str, Any] = {"h_principal": sum(ln.principal for ln in report.lines),
               "h_target": sum(ln.target_month for ln in report.lines),
               "h_paid_month": sum(ln.paid_month for ln in report.lines),
               "h_paid_to_date": sum(ln.paid_to_date for ln in report.lines),
-              "h_outstanding": sum(ln.outstanding for ln in report.lines)}
-    for key, width, align in REKAP_COLUMNS:
-        totals["h_borrower"] = _l("h_total", lang)
-        text = totals[key] if key == "h_borrower" else money(totals[key], lang) if key in totals else ""
-        pdf.put(width, 5, text, border=1, align=align, size=7, bold=True)
-    pdf.ln(10)
+              # the portfolio's (the summary's); the written-off loans' on the next row
+              "h_outstanding": sum(ln.outstanding for ln in report.lines if ln.status != "written_off")}
+    rows: list[dict[str, Any]] = [{**totals, "h_borrower": _l("h_total", lang)}]
+    if written_off:
+        rows.append({"h_borrower": _l("h_total_written_off", lang),
+                     "h_outstanding": sum(ln.outstanding for ln in written_off)})
+    for total in rows:
+        for key, width, align in REKAP_COLUMNS:
+            text = total[key] if key == "h_borrower" else money(total[key], lang) if key in total else ""
+            pdf.put(width, 5, text, border=1, align=align, size=7, bold=True)
+        pdf.ln(5)
+    pdf.ln(5)
 
 
 def _signatures(pdf: _Pdf, lang: str) -> None:

@@ -22,6 +22,8 @@ from messages import label
 from messages.reports import (
     BORROWERS,
     FUND,
+    LETTERS,
+    LIFE,
     MONTH,
     QUALITY,
     RATES,
@@ -29,8 +31,11 @@ from messages.reports import (
     describe,
     figure,
     kol_name,
+    kol_text,
     later_text,
+    life_text,
     notes,
+    pause_text,
     period,
     place,
     status_text,
@@ -111,6 +116,25 @@ def _summary(sheet: Worksheet, report: MonthlyReport, lang: str) -> None:
         sheet.cell(row=row, column=2, value=count).number_format = MONEY
         sheet.cell(row=row, column=3, value=amount).number_format = MONEY
         row += 1
+    section("sec_life")
+    for key, count, amount in LIFE:
+        sheet.cell(row=row, column=1, value=_l(key, lang))
+        if count is not None:
+            sheet.cell(row=row, column=2, value=getattr(s, count)).number_format = MONEY
+        if amount is not None:
+            sheet.cell(row=row, column=3, value=getattr(s, amount)).number_format = MONEY
+        row += 1
+    section("sec_letters")
+    for key in LETTERS:
+        put(key)
+    section("sec_pauses")
+    for pause in report.pauses:
+        sheet.cell(row=row, column=1, value=pause_text(pause, lang))
+        sheet.cell(row=row, column=2, value=pause.days_in_month).number_format = MONEY
+        row += 1
+    if not report.pauses:
+        sheet.cell(row=row, column=1, value=_l("no_pauses", lang))
+        row += 1
     if report.later:
         section("sec_later")
         _header(sheet, row, [_l("h_later", lang), _l("h_ref", lang), _l("col_amount", lang),
@@ -137,28 +161,39 @@ def _rekap(sheet: Worksheet, report: MonthlyReport, lang: str) -> None:
     row = _title(sheet, report, lang)
     _header(sheet, row, [_l(k, lang) for k in ("h_no", "h_borrower", "h_loan", "h_disbursed", "h_principal",
                                                 "h_target", "h_paid_month", "h_paid_to_date", "h_outstanding",
-                                                "h_days", "h_kol", "h_disbursement")])
+                                                "h_days", "h_kol", "h_disbursement", "h_life",
+                                                "h_recovered_month")])
     for n, line in enumerate(report.lines, start=1):
         row += 1
-        kol = _l("paid_off", lang) if line.kol is None else _l("kol_short", lang, kol=line.kol)
         values = [n, line.borrower_name, f"PJ-{line.loan_id:05d}", line.disbursed_on, line.principal,
-                  line.target_month, line.paid_month, line.paid_to_date, line.outstanding, line.days_late, kol,
-                  status_text(line.disbursement, lang)]
+                  line.target_month, line.paid_month, line.paid_to_date, line.outstanding, line.days_late,
+                  kol_text(line, lang), status_text(line.disbursement, lang), life_text(line.status, lang),
+                  line.recovered_month or None]
         for col, value in enumerate(values, start=1):
             cell = sheet.cell(row=row, column=col, value=value)
             if col == 4:
                 cell.number_format = DATE
-            elif 5 <= col <= 9:
+            elif 5 <= col <= 9 or col == 14:
                 cell.number_format = MONEY
+    portfolio = [ln for ln in report.lines if ln.status != "written_off"]
+    written_off = [ln for ln in report.lines if ln.status == "written_off"]
     row += 1
     sheet.cell(row=row, column=2, value=_l("h_total", lang)).font = BOLD
     for col, attr in ((5, "principal"), (6, "target_month"), (7, "paid_month"), (8, "paid_to_date"),
-                      (9, "outstanding")):
-        cell = sheet.cell(row=row, column=col, value=sum(getattr(ln, attr) for ln in report.lines))
+                      (9, "outstanding"), (14, "recovered_month")):
+        # the outstanding total is the portfolio's (the summary's); the written-off loans' is on the next row
+        lines = portfolio if attr == "outstanding" else report.lines
+        cell = sheet.cell(row=row, column=col, value=sum(getattr(ln, attr) for ln in lines))
+        cell.number_format = MONEY
+        cell.font = BOLD
+    if written_off:
+        row += 1
+        sheet.cell(row=row, column=2, value=_l("h_total_written_off", lang)).font = BOLD
+        cell = sheet.cell(row=row, column=9, value=sum(ln.outstanding for ln in written_off))
         cell.number_format = MONEY
         cell.font = BOLD
     sheet.freeze_panes = "C6"
-    _widths(sheet, [5, 32, 11, 12, 13, 13, 13, 13, 13, 9, 12, 16])
+    _widths(sheet, [5, 32, 11, 12, 13, 13, 13, 13, 13, 9, 12, 16, 15, 13])
 
 
 def _book(sheet: Worksheet, report: MonthlyReport, lang: str) -> None:
@@ -196,6 +231,9 @@ def _book(sheet: Worksheet, report: MonthlyReport, lang: str) -> None:
         cell.number_format = MONEY
         cell.font = BOLD
     balances(row, book.closing.cash, book.closing.bank)
+    row += 1  # recoveries apart (issue 16): what of the money in came from written-off loans
+    sheet.cell(row=row, column=3, value=_l("book_recovered", lang))
+    sheet.cell(row=row, column=10, value=book.recovered).number_format = MONEY
     sheet.freeze_panes = "A6"
     _widths(sheet, [12, 11, 48, 13, 13, 13, 13, 14, 14, 14, 12, 10])
 

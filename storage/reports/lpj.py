@@ -2,7 +2,8 @@
 
 One query per table for the whole scope (a kelurahan or the city), each filtered to what can matter for the month
 (loans disbursed by its last day, repayments paid by then that were ever verified, the receipts issued in it, the
-cash entries dated by then, its bank statements), grouped per kelurahan in Python and handed to
+cash entries dated by then, its bank statements; issue 16: the schedules replaced by reschedules, the pauses, the
+warning letters issued in the month), grouped per kelurahan in Python and handed to
 :func:`bot.domain.lpj.monthly_report`. ``*_at`` timestamps (UTC) become WITA dates here, with the zone the caller
 passes. Nothing is written.
 """
@@ -15,7 +16,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 from bot.domain.loans import Installment
-from bot.domain.lpj import CashEntryFacts, KelurahanFacts, LoanFacts, ReceiptFacts, RepaymentFacts
+from bot.domain.lpj import CashEntryFacts, KelurahanFacts, LoanFacts, PauseFacts, ReceiptFacts, RepaymentFacts
 from storage.db import Queryable, utc_text
 
 
@@ -54,15 +55,32 @@ async def facts(
     ):
         schedules[r[0]].append(Installment(r[1], day(r[2]), r[3], r[4]))
 
+    # the schedules a reschedule replaced (issue 16), oldest first: a month before the approval keeps them
+    archived: dict[int, dict[int, tuple[date, list[Installment]]]] = defaultdict(dict)
+    for r in await q.fetchall(
+        "SELECT v.loan_id, v.version, date(v.replaced_at, :shift), a.number, a.due_date, a.principal_due, a.fee_due"
+        " FROM schedule_versions AS v JOIN loans AS l ON l.id = v.loan_id"
+        " JOIN archived_installments AS a ON a.version_id = v.id"
+        " WHERE l.disbursed_on <= :last" + _scope(kelurahan_code, "l") + " ORDER BY v.loan_id, v.version, a.number",
+        params,
+    ):
+        version = archived[r[0]].setdefault(r[1], (day(r[2]), []))
+        version[1].append(Installment(r[3], day(r[4]), r[5], r[6]))
+
     loans: dict[str, list[LoanFacts]] = defaultdict(list)
     for r in await q.fetchall(
         "SELECT l.id, l.kelurahan_code, l.borrower_id, p.name, l.principal, l.disbursed_on,"
-        " l.disbursement_status, date(l.disbursement_answered_at, :shift)"
+        " l.disbursement_status, date(l.disbursement_answered_at, :shift), date(l.written_off_at, :shift),"
+        " l.written_off_amount"
         " FROM loans AS l JOIN people AS p ON p.id = l.borrower_id"
         " WHERE l.disbursed_on <= :last" + _scope(kelurahan_code, "l") + " ORDER BY l.id", params,
     ):
+        versions = archived.pop(r[0], {})
+        replaced = tuple((on, tuple(schedule)) for _, (on, schedule) in sorted(versions.items()))
         loans[r[1]].append(LoanFacts(r[0], r[2], r[3], r[4], date.fromisoformat(r[5]), tuple(schedules.pop(r[0], ())),
-                                     r[6], day(r[7]) if r[7] else None))
+                                     r[6], day(r[7]) if r[7] else None,
+                                     written_off_on=day(r[8]) if r[8] else None, written_off_amount=r[9] or 0,
+                                     replaced=replaced))
 
     repayments: dict[str, list[RepaymentFacts]] = defaultdict(list)
     for r in await q.fetchall(
@@ -70,13 +88,14 @@ async def facts(
         # planner walks repayments_status_verified_at over the whole city (9.5 s instead of 0.05 s on the
         # synthetic city, bench/report.py).
         "SELECT r.id, r.loan_id, l.kelurahan_code, r.amount, r.paid_on, r.method, r.status,"
-        " date(r.verified_at, :shift), date(r.reversed_at, :shift), r.reversal_reason"
+        " date(r.verified_at, :shift), date(r.reversed_at, :shift), r.reversal_reason, r.kind"
         " FROM loans AS l CROSS JOIN repayments AS r ON r.loan_id = l.id"
         " WHERE r.status IN ('verified', 'reversed') AND r.paid_on <= :last AND l.disbursed_on <= :last"
         + _scope(kelurahan_code, "l"), params,  # no ORDER BY: allocation orders the payments itself
     ):
         repayments[r[2]].append(RepaymentFacts(r[0], r[1], r[3], day(r[4]), r[5], r[6],
-                                               day(r[7]) if r[7] else None, day(r[8]) if r[8] else None, r[9]))
+                                               day(r[7]) if r[7] else None, day(r[8]) if r[8] else None, r[9],
+                                               r[10]))
 
     receipts: dict[str, list[ReceiptFacts]] = defaultdict(list)
     for r in [] if not with_receipts else await q.fetchall(
@@ -104,11 +123,31 @@ async def facts(
     ):
         statements[r[0]] = r[1]  # the latest recorded wins
 
+    kel_pauses: dict[str, list[PauseFacts]] = defaultdict(list)
+    for r in await q.fetchall(
+        "SELECT pk.kelurahan_code, pz.starts_on, pz.ends_on, pz.reason FROM pause_kelurahan AS pk"
+        " JOIN pauses AS pz ON pz.id = pk.pause_id WHERE pz.starts_on <= :last" + _scope(kelurahan_code, "pk")
+        + " ORDER BY pz.starts_on, pz.id", params,
+    ):
+        kel_pauses[r[0]].append(PauseFacts(day(r[1]), day(r[2]), r[3]))
+
+    letters: dict[str, tuple[int, int, int]] = {}
+    for r in await q.fetchall(  # as storage.reports.warnings.issued_in_month counts them
+        "SELECT w.kelurahan_code, w.level, COUNT(*) FROM warning_steps AS w"
+        " WHERE w.status = 'issued' AND w.issued_on BETWEEN :first AND :last" + _scope(kelurahan_code, "w")
+        + " GROUP BY w.kelurahan_code, w.level", params,
+    ):
+        sp = list(letters.get(r[0], (0, 0, 0)))
+        sp[r[1] - 1] = r[2]
+        letters[r[0]] = (sp[0], sp[1], sp[2])
+
     return {
         k["code"]: KelurahanFacts(
             code=k["code"], name=k["name"], kecamatan=k["kecamatan"], loans=tuple(loans.get(k["code"], ())),
             repayments=tuple(repayments.get(k["code"], ())), receipts=tuple(receipts.get(k["code"], ())),
             entries=tuple(entries.get(k["code"], ())), statement_balance=statements.get(k["code"]),
+            pauses=tuple(kel_pauses.get(k["code"], ())),
+            letters=letters.get(k["code"], (0, 0, 0)),
         )
         for k in kel_rows
     }

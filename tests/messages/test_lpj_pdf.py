@@ -47,13 +47,13 @@ async def test_pdf_summary_rekap_and_signatures(db, frozen_clock):
     assert any(line.startswith("Pembatalan pembayaran · PB-00007 · Rp500.000") for line in lines)
     # the rekap: one line per loan, and the totals
     assert ("2 Budi PJ-00002 10 Agu 2026 Rp3.000.000 Rp530.000 Rp300.000 Rp1.130.000 Rp2.050.000 20 Kol-2 "
-            "Dikonfirmasi") in lines
-    assert "5 Eka PJ-00005 20 Apr 2026 Rp1.000.000 Rp0 Rp0 Rp0 Rp1.000.000 194 Kol-5 Disangkal" in lines
+            "Dikonfirmasi Aktif") in lines
+    assert "5 Eka PJ-00005 20 Apr 2026 Rp1.000.000 Rp0 Rp0 Rp0 Rp1.000.000 194 Kol-5 Disangkal Aktif" in lines
     assert "Jumlah Rp14.700.000 Rp1.530.000 Rp1.300.000 Rp3.830.000 Rp11.050.000" in lines
     # the signature blocks
     assert "Ketua LPM Bendahara Lurah" in lines
     assert lines.count("(nama dan tanda tangan) (nama dan tanda tangan) (nama dan tanda tangan)") == 1
-    assert pages == 2
+    assert pages == 3  # the summary (with the later changes and the notes) takes two pages, the rekap one
 
 
 async def test_pdf_in_english(db, frozen_clock):
