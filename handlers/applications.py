@@ -46,10 +46,13 @@ from bot.domain.applications import (
     PURPOSE_MIN,
     REASON_MAX,
     REASON_MIN,
+    SHARE_MAX,
+    SHARE_MIN,
     Action,
     ApplicationError,
     LendingCheck,
     Status,
+    check_share,
     clean_text,
 )
 from bot.domain.commands import CommandSpec
@@ -83,7 +86,9 @@ RESIDENTS = frozenset({Role.BORROWER, Role.PARTICIPANT, Role.COORDINATOR, Role.T
 STAFF = frozenset({Role.TREASURER, Role.ADMIN})
 APPLY = CommandSpec("ajukan", "apply", RESIDENTS)
 LIST = CommandSpec("pengajuan", "applications", frozenset({Role.TREASURER, Role.LURAH, Role.ADMIN}))
-COMMANDS = (APPLY, LIST)
+SHARE = CommandSpec("syarat_kembali", "repaid_share", frozenset({Role.LURAH, Role.ADMIN}))
+COMMANDS = (APPLY, LIST, SHARE)
+SHARE_PRESETS = (0, 50, 60, 70, 80)
 KIND = "apply"
 PAGE_SIZE = 5
 FUTURE_DAYS = 31
@@ -479,7 +484,7 @@ async def disburse_pressed(update: Update, context: Context, who: Who) -> None:
         return
     check = await service.lending_position(app.db, application.kelurahan_code, application.amount,
                                            today=app.today(), tz=app.settings.timezone,
-                                           min_percent=app.settings.relending_min_repaid_percent)
+                                           city_min_percent=app.settings.relending_min_repaid_percent)
     if check.blocked is not None:
         await send(update, context, who, "applications/blocked", application=application, **_lending_ctx(check))
         return
@@ -554,7 +559,7 @@ async def _finish_disburse(turn: Turn) -> None:
         result = await service.disburse(
             turn.db, data["application_id"], by=turn.who.require(), terms=_terms(data),
             language=turn.settings.language, today=turn.today(), tz=turn.settings.timezone,
-            min_percent=turn.settings.relending_min_repaid_percent, now=turn.now(), draft_of=turn.user_id)
+            city_min_percent=turn.settings.relending_min_repaid_percent, now=turn.now(), draft_of=turn.user_id)
     except ApplicationError as exc:
         await drafts.delete(turn.db, turn.user_id)
         await turn.say("applications/refused", code=exc.code, **exc.params)
@@ -598,9 +603,56 @@ DISBURSE_FORM = Form(
 )
 
 
+# --- /syarat_kembali: the kelurahan's minimum repaid share (the re-lending rule) -----------------------------------
+async def _share_context(turn: Turn) -> dict[str, Any]:
+    assert turn.who.kelurahan is not None
+    rule = await service.share_rule_of(turn.db, turn.who.kelurahan, turn.settings.relending_min_repaid_percent)
+    assert rule is not None
+    return {"rule": rule, "percent": rule.check.repaid_percent, "min": SHARE_MIN, "max": SHARE_MAX}
+
+
+async def _share_options(turn: Turn) -> Options:
+    presets = [Option(str(n), label("applications.share_off" if n == 0 else "applications.share_percent",
+                                    turn.lang, n=n)) for n in SHARE_PRESETS]
+    return [presets[:3], presets[3:],
+            [Option("city", label("applications.share_city", turn.lang,
+                                  n=turn.settings.relending_min_repaid_percent))]]
+
+
+def _parse_share(text: str, turn: Turn) -> int:
+    raw = text.strip().removesuffix("%").strip()
+    if not raw.isdigit():
+        raise ParseError("share_range", min=SHARE_MIN, max=SHARE_MAX)
+    try:
+        return check_share(int(raw))
+    except ApplicationError as exc:
+        raise _refused(exc) from exc
+
+
+async def _accept_share(turn: Turn, value: int | str) -> dict[str, Any]:
+    return {"share": None if value == "city" else int(value)}
+
+
+async def _finish_share(turn: Turn) -> None:
+    assert turn.who.kelurahan is not None
+    rule = await service.set_share_rule(turn.db, turn.who.kelurahan, turn.data["share"], by=turn.who.require().id,
+                                        city_default=turn.settings.relending_min_repaid_percent, now=turn.now(),
+                                        via="bot", draft_of=turn.user_id)
+    await turn.say("applications/share_set", rule=rule, percent=rule.check.repaid_percent)
+
+
+SHARE_FORM = Form(
+    kind="aplshr",
+    command=SHARE,
+    steps=(Step("share", "applications/share_ask", options=_share_options, parse=_parse_share,
+                accept=_accept_share, invalid="applications/invalid", context=_share_context),),
+    finish=_finish_share,
+)
+
+
 def handlers() -> FeatureHandlers:
     return FeatureHandlers(
-        forms=[FORM, REJECT_FORM, DISBURSE_FORM],
+        forms=[FORM, REJECT_FORM, DISBURSE_FORM, SHARE_FORM],
         handlers=[
             CommandHandler(list(LIST.names), list_command),
             CallbackQueryHandler(list_pressed, pattern=r"^apl:list:"),

@@ -14,8 +14,11 @@ written-off loan (:mod:`handlers.cash`).
     who ─► loan ─► reason [Pindah | Meninggal | Usaha gagal | Lainnya] ─► note [typed | Lewati]
       ─► summary [Konfirmasi | Batal] ─► propose_write_off ─► the lurah told
 
-The decision: ``lc:ok:<id>`` / ``lc:no:<id>`` on the notice or on ``/persetujuan``'s list. Every press reloads
-the proposal; the service checks kelurahan, maker-checker and status again in its transaction.
+The decision: ``lc:ok:<id>`` (Setujui) / ``lc:no:<id>`` (Tolak) on the notice or on ``/persetujuan``'s list
+(``PAGE_SIZE`` a page, ``lc:list:<page>``). Tolak opens :data:`REJECT_FORM`, which asks the reason (3–200
+characters) before anything is decided, and only of someone who may decide. Every press reloads the proposal; the
+service checks kelurahan, maker-checker and status again in its transaction. The proposer is told the outcome
+(with the reason of a rejection), and the decider reads whether they were.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from handlers.common import (
     today_of,
 )
 from handlers.feature import FeatureHandlers
-from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn, read_date
+from handlers.forms.engine import Form, Option, Options, Step, Summary, Turn, open_form, read_date
 from messages import label, normalise_language, rupiah, tanggal
 from storage import drafts, lifecycle, loans, people
 from storage.db import Queryable
@@ -65,6 +68,9 @@ APPROVALS = CommandSpec("persetujuan", "approvals", service.DECIDER_ROLES)
 COMMANDS = (RESCHEDULE, WRITE_OFF, APPROVALS)
 NOTE_MAX = 200
 GRACE_BUTTONS = (0, 1, 2, 3)
+#: proposals per page of /persetujuan (a page's text and its 2 buttons per proposal stay far below Telegram's
+#: limits with the longest names: tests/handlers/test_lifecycle_rules.py)
+PAGE_SIZE = 8
 
 
 # --- shared steps: the borrower and the loan --------------------------------------------------------------
@@ -289,16 +295,41 @@ WRITE_OFF_FORM = Form(
 
 
 # --- the decision ---------------------------------------------------------------------------------------------
-@guarded(APPROVALS)
-async def decide_pressed(update: Update, context: Context, who: Who) -> None:
+def _proposal_id(update: Update) -> int | None:
     query = update.callback_query
     assert query is not None and query.data is not None
     parts = query.data.split(":")
-    if len(parts) != 3 or not parts[2].isdigit():
+    return int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else None
+
+
+async def _told(context: Context, result: service.LifecycleResult[Any]) -> dict[str, Any]:
+    """Tell the proposer the outcome (with the reason of a rejection) and, after a reschedule, the borrower; the
+    template context of the decider's own message."""
+    db = app_of(context).db
+    proposal = result.proposal
+    assert proposal is not None and result.summary is not None
+    ctx = {"proposal": proposal, "plan": result.plan, "outstanding": result.summary.outstanding}
+    proposer = await people.get(db, proposal.proposed_by)
+    told = proposer is not None and await notify_person(context, proposer, "lifecycle/decided", **ctx,
+                                                        to_proposer=True)
+    if proposal.kind == "reschedule" and proposal.status == "approved":
+        borrower = await people.get(db, proposal.borrower_id)
+        if borrower is not None:
+            await notify_person(context, borrower, "lifecycle/borrower_rescheduled", plan=result.plan,
+                                outstanding=result.summary.outstanding)
+    return {**ctx, "proposer_told": told}
+
+
+@guarded(APPROVALS)
+async def approve_pressed(update: Update, context: Context, who: Who) -> None:
+    query = update.callback_query
+    assert query is not None
+    proposal_id = _proposal_id(update)
+    if proposal_id is None:
         await answer_callback(update, who, "lifecycle/not_found", alert=True)
         return
     app = app_of(context)
-    result = await service.decide(app.db, int(parts[2]), approve=parts[1] == "ok", by=who.require().id,
+    result = await service.decide(app.db, proposal_id, approve=True, by=who.require().id,
                                   kelurahan_code=who.kelurahan, now=now_of(context), today=today_of(context))
     if result.outcome is Outcome.NOT_FOUND:
         await answer_callback(update, who, "lifecycle/not_found", alert=True)
@@ -310,36 +341,95 @@ async def decide_pressed(update: Update, context: Context, who: Who) -> None:
         return
     with contextlib.suppress(TelegramError):
         await query.edit_message_reply_markup(None)
-    proposal = result.proposal
-    assert proposal is not None and result.summary is not None
-    ctx = {"proposal": proposal, "plan": result.plan, "outstanding": result.summary.outstanding}
-    await send(update, context, who, "lifecycle/decided", **ctx)
-    proposer = await people.get(app.db, proposal.proposed_by)
-    if proposer is not None:
-        await notify_person(context, proposer, "lifecycle/decided", **ctx, to_proposer=True)
-    if proposal.kind == "reschedule" and proposal.status == "approved":
-        borrower = await people.get(app.db, proposal.borrower_id)
-        if borrower is not None:
-            await notify_person(context, borrower, "lifecycle/borrower_rescheduled", plan=result.plan,
-                                outstanding=result.summary.outstanding)
+    await send(update, context, who, "lifecycle/decided", **await _told(context, result))
+
+
+# --- Tolak: a one-step form asking the reason ---------------------------------------------------------------
+@guarded(APPROVALS)
+async def reject_pressed(update: Update, context: Context, who: Who) -> None:
+    query = update.callback_query
+    assert query is not None
+    proposal_id = _proposal_id(update)
+    checked = None if proposal_id is None else await service.check_decider(
+        app_of(context).db, proposal_id, by=who.require().id, kelurahan_code=who.kelurahan)
+    if checked is None or checked.outcome is Outcome.NOT_FOUND:
+        await answer_callback(update, who, "lifecycle/not_found", alert=True)
+        return
+    await query.answer()
+    if not checked.ok:
+        await send(update, context, who, "lifecycle/refused", code=str(checked.outcome), proposal=checked.proposal,
+                   error=None)
+        return
+    proposal = checked.proposal
+    assert proposal is not None
+    await open_form(REJECT_FORM, update, context, who, {"proposal_id": proposal.id, "ref": proposal.reference,
+                                                        "name": proposal.borrower_name, "kind": proposal.kind})
+
+
+def _parse_reject_reason(text: str, turn: Turn) -> str:
+    reason = service.clean_reject_reason(text)
+    if reason is None:
+        raise ParseError("reject_reason", min=service.REJECT_REASON_MIN, max=service.REJECT_REASON_MAX)
+    return reason
+
+
+async def _finish_reject(turn: Turn) -> None:
+    result = await service.decide(turn.db, int(turn.data["proposal_id"]), approve=False, by=turn.who.require().id,
+                                  kelurahan_code=turn.who.kelurahan, now=turn.now(), today=turn.today(),
+                                  reason=turn.data["reason"], draft_of=turn.user_id)
+    if not result.ok:
+        await turn.say("lifecycle/refused", code=str(result.outcome), proposal=result.proposal, error=None)
+        return
+    await turn.say("lifecycle/decided", **await _told(turn.context, result))
+
+
+REJECT_FORM = Form(
+    kind="lcno",
+    command=None,
+    roles=service.DECIDER_ROLES,
+    steps=(Step("reason", "lifecycle/ask_reject_reason", parse=_parse_reject_reason, invalid="lifecycle/invalid"),),
+    finish=_finish_reject,
+    entry_points=(CallbackQueryHandler(reject_pressed, pattern=r"^lc:no:"),),
+)
+
+
+# --- /persetujuan: the proposals you decide, a page at a time ------------------------------------------------
+def _page_of(update: Update) -> int:
+    query = update.callback_query
+    raw = "" if query is None or query.data is None else query.data.rsplit(":", 1)[-1]
+    return int(raw) if raw.isdigit() else 0
 
 
 @guarded(APPROVALS)
 async def list_pending(update: Update, context: Context, who: Who) -> None:
     assert who.kelurahan is not None
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
     items = await service.decidable(app_of(context).db, person_id=who.require().id, kelurahan_code=who.kelurahan)
     if not items:
         await send(update, context, who, "lifecycle/empty")
         return
+    pages = -(-len(items) // PAGE_SIZE)
+    page = min(_page_of(update), pages - 1)
+    shown = items[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
     rows = [[button("lifecycle.approve_ref", who.lang, f"lc:ok:{p.id}", ref=p.reference),
-             button("lifecycle.reject_ref", who.lang, f"lc:no:{p.id}", ref=p.reference)] for p in items[:10]]
-    await send(update, context, who, "lifecycle/list", items=items[:10], total=len(items),
-               reply_markup=keyboard(rows))
+             button("lifecycle.reject_ref", who.lang, f"lc:no:{p.id}", ref=p.reference)] for p in shown]
+    nav = []
+    if page > 0:
+        nav.append(button("prev_page", who.lang, f"lc:list:{page - 1}"))
+    if page + 1 < pages:
+        nav.append(button("next_page", who.lang, f"lc:list:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    await send(update, context, who, "lifecycle/list", items=shown, total=len(items), page=page + 1, pages=pages,
+               first=page * PAGE_SIZE + 1, reply_markup=keyboard(rows))
 
 
 def handlers() -> FeatureHandlers:
     return FeatureHandlers(
-        forms=[RESCHEDULE_FORM, WRITE_OFF_FORM],
+        forms=[RESCHEDULE_FORM, WRITE_OFF_FORM, REJECT_FORM],
         handlers=[CommandHandler(list(APPROVALS.names), list_pending),
-                  CallbackQueryHandler(decide_pressed, pattern=r"^lc:(ok|no):")],
+                  CallbackQueryHandler(list_pending, pattern=r"^lc:list:"),
+                  CallbackQueryHandler(approve_pressed, pattern=r"^lc:ok:")],
     )

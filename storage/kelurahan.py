@@ -41,3 +41,17 @@ async def find(q: Queryable, code_or_name: str) -> Kelurahan | None:
 
 async def list_all(q: Queryable) -> list[Kelurahan]:
     return [_row(r) for r in await q.fetchall(_SELECT + " ORDER BY k.code")]
+
+
+async def min_repaid_percent(q: Queryable, code: str) -> int | None:
+    """The kelurahan's own re-lending rule (migration 0019): the minimum repaid share in %, or None when it
+    follows the city's ``PEM_RELENDING_MIN_REPAID_PERCENT``."""
+    value = await q.fetchval("SELECT min_repaid_percent FROM kelurahan WHERE code = :code", {"code": code})
+    return None if value is None else int(value)
+
+
+async def set_min_repaid_percent(q: Queryable, code: str, percent: int | None) -> bool:
+    """Set (or with None clear) the kelurahan's minimum repaid share; False when there is no such kelurahan."""
+    result = await q.execute("UPDATE kelurahan SET min_repaid_percent = :p WHERE code = :code",
+                             {"p": percent, "code": code})
+    return result.rowcount == 1

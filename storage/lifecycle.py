@@ -5,7 +5,10 @@
 * :func:`apply_reschedule` archives the whole schedule as it stands (``schedule_versions`` +
   ``archived_installments``), cuts a partly paid instalment down to what was paid on it, deletes the
   instalments nothing was paid on (their copy stays in the archive; a pending report's ``installment_id`` that
-  pointed at one is cleared), inserts the new ones and re-allocates. Verified payments are not touched.
+  pointed at one is cleared), inserts the new ones and re-allocates. Verified payments are not touched. Kept and
+  new instalments carry the fee they were scheduled with (``fee_scheduled``, migration 0019), so a partly paid
+  kept one owes nothing more and the carried fees stay on the first new one; a new instalment a pause moved
+  keeps its planned date in ``paused_from``, and the archive keeps the ``paused_from`` of the old ones.
 * :func:`write_off` sets the loan ``written_off`` with the outstanding amount at that moment; nothing is deleted.
 """
 
@@ -47,6 +50,8 @@ class Proposal:
     outstanding_before: int
     decided_by: int | None
     decided_at: str | None
+    #: why it was rejected (migration 0019); None when approved or pending
+    decision_note: str | None
     borrower_id: int
     borrower_name: str
     proposer_name: str
@@ -74,7 +79,8 @@ def _proposal(row) -> Proposal:
         tenor_months=row["tenor_months"], grace_months=row["grace_months"],
         first_due_on=None if row["first_due_on"] is None else date.fromisoformat(row["first_due_on"]),
         reason=row["reason"], note=row["note"], outstanding_before=row["outstanding_before"],
-        decided_by=row["decided_by"], decided_at=row["decided_at"], borrower_id=row["borrower_id"],
+        decided_by=row["decided_by"], decided_at=row["decided_at"], decision_note=row["decision_note"],
+        borrower_id=row["borrower_id"],
         borrower_name=row["borrower_name"], proposer_name=row["proposer_name"], decider_name=row["decider_name"],
     )
 
@@ -123,14 +129,17 @@ async def propose(tx: Queryable, *, loan_id: int, kelurahan_code: str, kind: str
     return found
 
 
-async def decide(tx: Queryable, proposal_id: int, *, approve: bool, by: int, now: datetime) -> bool:
-    """Mark a pending proposal approved or rejected; False when it was no longer pending."""
+async def decide(tx: Queryable, proposal_id: int, *, approve: bool, by: int, now: datetime,
+                 note: str | None = None) -> bool:
+    """Mark a pending proposal approved or rejected (a rejection with its ``note``, the reason); False when it was
+    no longer pending."""
     updated = await tx.execute(
         """
-        UPDATE loan_proposals SET status = :status, decided_by = :by, decided_at = :now
+        UPDATE loan_proposals SET status = :status, decided_by = :by, decided_at = :now, decision_note = :note
         WHERE id = :id AND status = 'pending'
         """,
-        {"status": "approved" if approve else "rejected", "by": by, "now": utc_text(now), "id": proposal_id},
+        {"status": "approved" if approve else "rejected", "by": by, "now": utc_text(now), "id": proposal_id,
+         "note": None if approve else note},
     )
     return updated.rowcount == 1
 
@@ -153,8 +162,8 @@ async def apply_reschedule(tx: Queryable, loan_id: int, plan: ReschedulePlan, *,
     await tx.execute(
         """
         INSERT INTO archived_installments (version_id, installment_id, number, due_date, principal_due, fee_due,
-                                           principal_paid, fee_paid, paid_on)
-        SELECT :version, id, number, due_date, principal_due, fee_due, principal_paid, fee_paid, paid_on
+                                           principal_paid, fee_paid, paid_on, paused_from)
+        SELECT :version, id, number, due_date, principal_due, fee_due, principal_paid, fee_paid, paid_on, paused_from
         FROM installments WHERE loan_id = :loan
         """,
         {"version": version_id, "loan": loan_id},
@@ -165,7 +174,7 @@ async def apply_reschedule(tx: Queryable, loan_id: int, plan: ReschedulePlan, *,
     for number, inst in kept.items():  # a partly paid one is cut down to what was paid on it
         await tx.execute(
             """
-            UPDATE installments SET principal_due = :principal, fee_due = :fee
+            UPDATE installments SET principal_due = :principal, fee_due = :fee, fee_scheduled = :fee
             WHERE loan_id = :loan AND number = :number
             """,
             {"principal": inst.principal_due, "fee": inst.fee_due, "loan": loan_id, "number": number},
@@ -177,11 +186,12 @@ async def apply_reschedule(tx: Queryable, loan_id: int, plan: ReschedulePlan, *,
         await tx.execute(f"DELETE FROM installments WHERE id IN ({ids})", names)
     await tx.executemany(
         """
-        INSERT INTO installments (loan_id, number, due_date, principal_due, fee_due)
-        VALUES (:loan, :number, :due, :principal, :fee)
+        INSERT INTO installments (loan_id, number, due_date, principal_due, fee_due, fee_scheduled, paused_from)
+        VALUES (:loan, :number, :due, :principal, :fee, :fee, :paused_from)
         """,
         [{"loan": loan_id, "number": i.number, "due": i.due_date.isoformat(), "principal": i.principal_due,
-          "fee": i.fee_due} for i in plan.new],
+          "fee": i.fee_due, "paused_from": None if (p := plan.planned_on(i.number)) is None else p.isoformat()}
+         for i in plan.new],
     )
     await tx.execute(
         """

@@ -249,11 +249,16 @@ async def _schedule_rows(q: Queryable, loan_id: int):
 def _installment(row) -> ScheduledInstallment:
     """The instalment as scheduled. ``installments.fee_due`` holds the fee still owed (an early payoff waives
     the fees of the months not begun, :func:`storage.repayments.reallocate`), so the scheduled fee comes from
-    the loan's flat terms; a reversal of the payoff then owes it again."""
-    scheduled_fee = fee_per_installment(row["loan_principal"], Decimal(str(row["loan_fee_percent"])))
+    ``fee_scheduled`` (set by a reschedule, migration 0019) or else the loan's flat terms; a reversal of the
+    payoff then owes it again."""
+    if row["fee_scheduled"] is not None:
+        scheduled_fee = row["fee_scheduled"]
+    else:
+        scheduled_fee = max(row["fee_due"],
+                            fee_per_installment(row["loan_principal"], Decimal(str(row["loan_fee_percent"]))))
     return ScheduledInstallment(
         number=row["number"], due_date=date.fromisoformat(row["due_date"]),
-        principal_due=row["principal_due"], fee_due=max(row["fee_due"], scheduled_fee),
+        principal_due=row["principal_due"], fee_due=scheduled_fee,
     )
 
 

@@ -25,6 +25,7 @@ from bot.cli import report as report_cli
 from bot.cli import seed_synthetic
 from bot.cli.common import EXIT_CONFIG, CliError, Process, open_database, say
 from bot.cli.loan_file import read_table
+from bot.domain.applications import SHARE_MAX, SHARE_MIN
 from bot.domain.demo import generate
 from bot.domain.invite_tokens import deep_link
 from bot.domain.loan_import import ImportFileError, check_rows
@@ -32,6 +33,7 @@ from bot.domain.parsing.errors import PhoneError
 from bot.domain.parsing.phone import format_phone_national, normalize_phone
 from bot.domain.roles import Role
 from bot.domain.settings import ConfigError, Settings
+from bot.services import applications as application_service
 from bot.services import disbursements as disbursement_service
 from bot.services import invites as invite_service
 from bot.services import privacy as privacy_service
@@ -292,6 +294,44 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- repaid-share ---------------------------------------------------------------------------------------------
+def _repaid_share_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kelurahan", help="code or name (default: PEM_DEFAULT_KELURAHAN)")
+    value = parser.add_mutually_exclusive_group()
+    value.add_argument("--percent", type=int, help="the kelurahan's own minimum repaid share, 0-100 (0 = none)")
+    value.add_argument("--city-default", action="store_true",
+                       help="follow the city's PEM_RELENDING_MIN_REPAID_PERCENT again")
+
+
+async def _repaid_share(settings: Settings, args: argparse.Namespace) -> tuple[application_service.ShareRule, bool]:
+    db = await open_database(settings)
+    try:
+        kel = await kelurahan.find(db, args.kelurahan or settings.default_kelurahan)
+        if kel is None:
+            raise CliError("no_kelurahan", value=args.kelurahan or settings.default_kelurahan)
+        default = settings.relending_min_repaid_percent
+        if args.percent is None and not args.city_default:
+            rule = await application_service.share_rule_of(db, kel.code, default)
+            assert rule is not None
+            return rule, False
+        if args.percent is not None and not SHARE_MIN <= args.percent <= SHARE_MAX:
+            raise CliError("share_range", value=args.percent, min=SHARE_MIN, max=SHARE_MAX)
+        rule = await application_service.set_share_rule(db, kel.code, None if args.city_default else args.percent,
+                                                        by=None, city_default=default, now=args.process.now(),
+                                                        via="cli")
+        return rule, True
+    finally:
+        await db.close()
+
+
+def cmd_repaid_share(args: argparse.Namespace) -> int:
+    """Show, set or clear a kelurahan's minimum repaid share (the re-lending rule)."""
+    settings = args.process.settings()
+    rule, changed = asyncio.run(_repaid_share(settings, args))
+    say(settings, "repaid_share", rule=rule, changed=changed, percent=rule.check.repaid_percent)
+    return 0
+
+
 # --- wiring ---------------------------------------------------------------------------------------------------
 Subcommand = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
@@ -344,6 +384,8 @@ COMMANDS: dict[str, tuple[str, Subcommand]] = {
                       (receipts_cli.check_args, receipts_cli.cmd_check_receipt)),
     "audit": ("a person's audit history: what they did, what was done to their data, who saw it",
               (privacy_cli.audit_args, cmd_audit)),
+    "repaid-share": ("show or set a kelurahan's minimum repaid share before new loans (the re-lending rule)",
+                     (_repaid_share_args, cmd_repaid_share)),
 }
 
 

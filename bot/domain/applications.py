@@ -15,9 +15,11 @@ Who acts (:func:`may_act`):
 * **disburse**: a treasurer or admin who is not the applicant.
 
 The lending limit (:func:`lending_check`): an approved application is disbursed only while the cash book's balance
-(cash on hand + bank, today) covers its amount, and, when the kelurahan sets a minimum repaid share
-(``PEM_RELENDING_MIN_REPAID_PERCENT``), only while the verified repayments of its earlier loans are at least that
-share of what those loans owe in all (principal + fees scheduled). With no earlier loans the share does not block.
+(cash on hand + bank, today) covers its amount, and, when a minimum repaid share applies, only while the
+verified repayments of its earlier loans are at least that share of what those loans owe in all (principal + fees
+scheduled). With no earlier loans the share does not block. The minimum is the kelurahan's own, set by its lurah
+or an admin (``/syarat_kembali``, ``pem-bot repaid-share``), else the city's ``PEM_RELENDING_MIN_REPAID_PERCENT``
+(:func:`repaid_share_rule`).
 """
 
 from __future__ import annotations
@@ -121,6 +123,8 @@ class LendingCheck:
     min_percent: int
     #: None when nothing blocks; else "balance" or "repaid_share"
     blocked: str | None
+    #: whose minimum it is: "kelurahan" (its own setting) or "city" (PEM_RELENDING_MIN_REPAID_PERCENT)
+    rule_source: str = "city"
 
     @property
     def repaid_percent(self) -> Decimal | None:
@@ -134,7 +138,23 @@ class LendingCheck:
         return max(0, self.amount - self.balance)
 
 
-def lending_check(amount: int, balance: int, repaid: int, owed: int, min_percent: int) -> LendingCheck:
+SHARE_MIN, SHARE_MAX = 0, 100
+
+
+def repaid_share_rule(own: int | None, city_default: int) -> tuple[int, str]:
+    """The minimum repaid share that applies to a kelurahan and whose it is: its ``own`` setting when it has one,
+    else the city's default."""
+    return (city_default, "city") if own is None else (own, "kelurahan")
+
+
+def check_share(value: int) -> int:
+    if not SHARE_MIN <= value <= SHARE_MAX:
+        raise ApplicationError("share_range", value=value, min=SHARE_MIN, max=SHARE_MAX)
+    return value
+
+
+def lending_check(amount: int, balance: int, repaid: int, owed: int, min_percent: int, rule_source: str = "city"
+                  ) -> LendingCheck:
     """The lending limit: the balance must cover ``amount``; with ``min_percent`` > 0 and earlier loans
     (``owed`` > 0), ``repaid`` ÷ ``owed`` must be at least ``min_percent`` % (compared exactly, in integers).
     The balance is checked first: it is the harder limit."""
@@ -143,4 +163,4 @@ def lending_check(amount: int, balance: int, repaid: int, owed: int, min_percent
         blocked = "balance"
     elif min_percent > 0 and owed > 0 and repaid * 100 < owed * min_percent:
         blocked = "repaid_share"
-    return LendingCheck(amount, balance, repaid, owed, min_percent, blocked)
+    return LendingCheck(amount, balance, repaid, owed, min_percent, blocked, rule_source)

@@ -652,10 +652,16 @@ class ReschedulePlan:
     new: tuple[Installment, ...]
     principal_left: int
     fee_carried: int
+    #: new instalments a pause moved (:func:`bot.domain.pauses.move_plan`): ``(number, date it was planned for)``
+    paused_from: tuple[tuple[int, date], ...] = ()
 
     @property
     def schedule(self) -> list[Installment]:
         return [*self.kept, *self.new]
+
+    def planned_on(self, number: int) -> date | None:
+        """The date new instalment ``number`` was planned for before a pause moved it; None when not moved."""
+        return dict(self.paused_from).get(number)
 
     @property
     def outstanding_after(self) -> int:
@@ -684,6 +690,9 @@ def plan_reschedule(state: LoanState, *, effective_on: date, tenor_months: int, 
        ``first_due_on`` must be after ``effective_on`` and after every kept instalment's due date (so the kept
        ones stay first in the allocation order). ``grace_months`` is recorded and only suggests the date
        (:func:`suggested_first_due`).
+    5. Kept instalments keep their due dates as they stand, including a date a pause moved. The pause rule for
+       the new ones (a new due date inside a pause moves by its length) is applied on top by
+       :func:`bot.domain.pauses.move_plan`, which needs the kelurahan's pauses.
 
     Raises :class:`RescheduleError`.
     """

@@ -14,6 +14,11 @@ kelurahan. Its length is ``ends_on - starts_on + 1`` days. The rules, as documen
 3. **Silence.** While a pause covers today (:func:`active_on`), no D+ reminder, escalation or promise reminder
    goes out in its kelurahan.
 
+4. **A reschedule and a pause.** A reschedule keeps every instalment something was paid on with the due date it
+   has (moved or not) and replaces the rest; the new instalments follow rule 1 too (:func:`move_plan`): one that
+   falls inside a pause already declared moves by its length. Days in arrears then start again from the new
+   schedule, with paused days still taken out (rule 2).
+
 Two pauses of the same kelurahan may not overlap (:func:`overlapping`), so no day is counted twice.
 """
 
@@ -24,10 +29,11 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
-from bot.domain.loans import Installment
+from bot.domain.loans import Installment, ReschedulePlan
 
 __all__ = ["MAX_PAST_DAYS", "MAX_PAUSE_DAYS", "REASON_MAX", "REASON_MIN", "Pause", "PauseError", "active_on",
-           "check_pause", "clean_reason", "days_in_arrears", "move_due_date", "move_schedule", "overlapping",
+           "check_pause", "clean_reason", "days_in_arrears", "move_due_date", "move_plan", "move_schedule",
+           "overlapping",
            "paused_days"]
 
 #: The longest pause one declaration may cover, in days.
@@ -100,6 +106,15 @@ def move_schedule(schedule: Sequence[Installment], pauses: Iterable[Pause]) -> l
     """The schedule with rule 1 applied to every instalment (a schedule written after a pause was declared)."""
     ordered = _ordered(pauses)
     return [replace(i, due_date=move_due_date(i.due_date, ordered)) for i in schedule]
+
+
+def move_plan(plan: ReschedulePlan, pauses: Iterable[Pause]) -> ReschedulePlan:
+    """Rule 4: the reschedule with rule 1 applied to its new instalments (the kept ones keep their dates);
+    ``plan.paused_from`` records the date each moved one was planned for."""
+    ordered = _ordered(pauses)
+    new = tuple(replace(i, due_date=move_due_date(i.due_date, ordered)) for i in plan.new)
+    moved = tuple((n.number, p.due_date) for n, p in zip(new, plan.new, strict=True) if n.due_date != p.due_date)
+    return replace(plan, new=new, paused_from=moved)
 
 
 def paused_days(after: date, through: date, pauses: Iterable[Pause]) -> int:

@@ -19,15 +19,17 @@ from bot.domain.applications import (
     LendingCheck,
     Status,
     check_amount,
+    check_share,
     lending_check,
     may_act,
     next_status,
+    repaid_share_rule,
 )
 from bot.domain.loans import LoanTerms
 from bot.domain.roles import Role
 from bot.services import cash_book as cash_book_service
 from bot.services.loans import NewLoan, create_loan_in
-from storage import applications, audit, drafts, people
+from storage import applications, audit, drafts, kelurahan, people
 from storage.applications import Application
 from storage.db import Database, Queryable
 from storage.people import Person
@@ -148,13 +150,72 @@ async def decide(db: Database, application_id: int, *, by: Person, approve: bool
         return await _after(tx, application.id)
 
 
+async def share_rule(q: Queryable, kelurahan_code: str, city_default: int) -> tuple[int, str]:
+    """The minimum repaid share for the kelurahan and whose it is ("kelurahan" or "city")."""
+    return repaid_share_rule(await kelurahan.min_repaid_percent(q, kelurahan_code), city_default)
+
+
+@dataclass(frozen=True)
+class ShareRule:
+    """A kelurahan's re-lending rule as it stands: the minimum, whose it is, and the figures it is checked on."""
+
+    kelurahan_code: str
+    kelurahan_name: str
+    percent: int
+    source: str
+    city_default: int
+    repaid: int
+    owed: int
+
+    @property
+    def check(self) -> LendingCheck:
+        """The figures as a :class:`LendingCheck` (for the share in %), as if nothing were disbursed."""
+        return lending_check(0, 0, self.repaid, self.owed, self.percent, self.source)
+
+
+async def share_rule_of(q: Queryable, kelurahan_code: str, city_default: int) -> ShareRule | None:
+    """``/syarat_kembali`` and ``pem-bot repaid-share``: the rule and the kelurahan's repaid figures."""
+    kel = await kelurahan.get(q, kelurahan_code)
+    if kel is None:
+        return None
+    percent, source = await share_rule(q, kelurahan_code, city_default)
+    repaid, owed = await applications.repaid_figures(q, kelurahan_code)
+    return ShareRule(kel.code, kel.name, percent, source, city_default, repaid, owed)
+
+
+async def set_share_rule(db: Database, kelurahan_code: str, percent: int | None, *, by: int | None,
+                         city_default: int, now: datetime, via: str, draft_of: int | None = None) -> ShareRule:
+    """Set the kelurahan's own minimum repaid share (0–100; 0 = off for this kelurahan), or with None follow the
+    city's default again; audited ``kelurahan.repaid_share_set`` with the rule before and after. The caller
+    checked who may (the kelurahan's lurah or admin in the bot; the operator on the command line)."""
+    if percent is not None:
+        check_share(percent)
+    async with db.transaction() as tx:
+        before = await share_rule_of(tx, kelurahan_code, city_default)
+        if before is None:
+            raise ApplicationError("no_kelurahan", value=kelurahan_code)
+        await kelurahan.set_min_repaid_percent(tx, kelurahan_code, percent)
+        after = await share_rule_of(tx, kelurahan_code, city_default)
+        assert after is not None
+        await audit.record(tx, "kelurahan.repaid_share_set", actor_person_id=by, entity="kelurahan",
+                           kelurahan_code=kelurahan_code,
+                           details={"before": before.percent, "before_source": before.source,
+                                    "after": after.percent, "after_source": after.source,
+                                    "city_default": city_default, "via": via})
+        if draft_of is not None:
+            await drafts.delete(tx, draft_of)
+    return after
+
+
 async def lending_position(q: Queryable, kelurahan_code: str, amount: int, *, today: date, tz: tzinfo,
-                           min_percent: int) -> LendingCheck:
+                           city_min_percent: int) -> LendingCheck:
     """The lending limit for ``amount`` today: the cash book's balance (cash + bank at the end of today,
-    :func:`bot.services.cash_book.position`) and the repaid share of the kelurahan's loans."""
+    :func:`bot.services.cash_book.position`) and the repaid share of the kelurahan's loans, against the
+    kelurahan's own minimum or else the city's ``city_min_percent``."""
     position = await cash_book_service.position(q, kelurahan_code, today, tz)
     repaid, owed = await applications.repaid_figures(q, kelurahan_code)
-    return lending_check(amount, position.balance.total, repaid, owed, min_percent)
+    percent, source = await share_rule(q, kelurahan_code, city_min_percent)
+    return lending_check(amount, position.balance.total, repaid, owed, percent, source)
 
 
 async def first_waiting(q: Queryable, kelurahan_code: str) -> Application | None:
@@ -165,7 +226,7 @@ async def first_waiting(q: Queryable, kelurahan_code: str) -> Application | None
 
 async def disburse(
     db: Database, application_id: int, *, by: Person, terms: LoanTerms, language: str, today: date, tz: tzinfo,
-    min_percent: int, now: datetime, draft_of: int | None = None,
+    city_min_percent: int, now: datetime, draft_of: int | None = None,
 ) -> Disbursed | LendingCheck:
     """approved → disbursed: the loan is created (as ``/pinjaman_baru``) for the applicant with the
     application's amount and business, in one transaction with the move. Only the head of the waiting list is
@@ -179,14 +240,14 @@ async def disburse(
         if terms.principal != application.amount:
             raise ApplicationError("amount_mismatch")
         check = await lending_position(tx, application.kelurahan_code, application.amount, today=today, tz=tz,
-                                       min_percent=min_percent)
+                                       city_min_percent=city_min_percent)
         if check.blocked is not None:
             await audit.record(tx, "application.disbursement_blocked", actor_person_id=by.id,
                                entity="application", entity_id=application.id,
                                kelurahan_code=application.kelurahan_code,
                                details={"blocked": check.blocked, "amount": check.amount, "balance": check.balance,
                                         "repaid": check.repaid, "owed": check.owed,
-                                        "min_percent": check.min_percent})
+                                        "min_percent": check.min_percent, "rule_source": check.rule_source})
             if draft_of is not None:
                 await drafts.delete(tx, draft_of)
             return check

@@ -9,7 +9,8 @@ admins decide. Nobody ever decides their own proposal, nor a proposal on their o
 Each function owns one transaction and writes its audit row with the amounts before and after:
 ``loan.reschedule_proposed``, ``loan.write_off_proposed``, ``loan.proposal_rejected``, ``loan.rescheduled``
 (outstanding, days in arrears and kolektibilitas before and after, the archived version) and
-``loan.written_off``. Notices to the checkers are queued through the caller's :class:`QueueProposal` callback
+``loan.written_off``. A rejection needs a reason (stored in ``loan_proposals.decision_note``, audited, told to
+the proposer). Notices to the checkers are queued through the caller's :class:`QueueProposal` callback
 inside the proposing transaction (the outbox rows commit with the proposal), as
 :mod:`bot.services.repayments` does for reported payments.
 
@@ -28,6 +29,7 @@ from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 from bot.domain.loans import RescheduleError, ReschedulePlan, collectibility, fee_per_installment, plan_reschedule
+from bot.domain.pauses import move_plan
 from bot.domain.roles import CheckedBy, Role, proposal_checkers
 from storage import audit, drafts, lifecycle, loans, people
 from storage.db import Database, Queryable
@@ -60,6 +62,18 @@ class Outcome(StrEnum):
     NOT_CHECKER = "not_checker"  # decide: the actor is not the one who decides it
     ALREADY_DECIDED = "already_decided"  # decide: no longer pending (``proposal`` shows who decided)
     PENDING_REPORTS = "pending_reports"  # approve a reschedule: the loan has pending reports
+    REASON_NEEDED = "reason_needed"  # reject: a reason (REJECT_REASON_MIN–MAX characters) is required
+
+
+REJECT_REASON_MIN, REJECT_REASON_MAX = 3, 200
+
+
+def clean_reject_reason(text: str | None) -> str | None:
+    """The rejection's reason, whitespace folded; None when it is too short, too long or has no letter."""
+    reason = " ".join((text or "").split())
+    if not REJECT_REASON_MIN <= len(reason) <= REJECT_REASON_MAX or not any(c.isalpha() for c in reason):
+        return None
+    return reason
 
 
 @dataclass(frozen=True)
@@ -89,11 +103,13 @@ async def _summary(q: Queryable, loan_id: int) -> LoanSummary:
 def plan_for(summary: LoanSummary, *, today: date, tenor_months: int, grace_months: int, first_due_on: date
              ) -> ReschedulePlan:
     """The reschedule of this loan as it stands (raises :class:`RescheduleError`). The fee of each new instalment
-    is the loan's flat monthly fee."""
+    is the loan's flat monthly fee; a new instalment due inside a pause of the kelurahan moves by the pause's
+    length (rule 4 of :mod:`bot.domain.pauses`)."""
     loan = summary.loan
-    return plan_reschedule(summary.state, effective_on=today, tenor_months=tenor_months, grace_months=grace_months,
+    plan = plan_reschedule(summary.state, effective_on=today, tenor_months=tenor_months, grace_months=grace_months,
                            first_due_on=first_due_on,
                            fee_per_month=fee_per_installment(loan.principal, loan.fee_percent_monthly))
+    return move_plan(plan, summary.pauses)
 
 
 async def preview_reschedule(q: Queryable, loan_id: int, *, today: date, tenor_months: int, grace_months: int,
@@ -193,20 +209,45 @@ async def propose_write_off(db: Database, *, loan_id: int, by: int, kelurahan_co
 
 
 # --- decide --------------------------------------------------------------------------------------------------
+async def _refusal(q: Queryable, proposal_id: int, by: int, kelurahan_code: str | None
+                   ) -> tuple[Proposal | None, LifecycleResult[Any] | None]:
+    proposal = await lifecycle.get(q, proposal_id)
+    if proposal is None or proposal.kelurahan_code != kelurahan_code:
+        return None, LifecycleResult(Outcome.NOT_FOUND)
+    if by == proposal.borrower_id:
+        return proposal, LifecycleResult(Outcome.OWN_LOAN, proposal)
+    if by in _makers(proposal):
+        return proposal, LifecycleResult(Outcome.OWN_PROPOSAL, proposal)
+    if proposal.status != "pending":
+        return proposal, LifecycleResult(Outcome.ALREADY_DECIDED, proposal)
+    if not await may_decide(q, proposal, by):
+        return proposal, LifecycleResult(Outcome.NOT_CHECKER, proposal)
+    return proposal, None
+
+
+async def check_decider(q: Queryable, proposal_id: int, *, by: int, kelurahan_code: str | None
+                        ) -> LifecycleResult[Any]:
+    """Whether ``by`` may decide the proposal now (read-only): ``STORED`` with the proposal when so, else the
+    refusal :func:`decide` would give (Tolak asks the reason only of someone who may decide)."""
+    proposal, refused = await _refusal(q, proposal_id, by, kelurahan_code)
+    return refused or LifecycleResult(Outcome.STORED, proposal)
+
+
 async def decide(db: Database, proposal_id: int, *, approve: bool, by: int, kelurahan_code: str | None,
-                 now: datetime, today: date) -> LifecycleResult[Any]:
+                 now: datetime, today: date, reason: str | None = None, draft_of: int | None = None
+                 ) -> LifecycleResult[Any]:
     """The lurah (or an admin) approves or rejects a pending proposal; on approval its effect is applied in the
-    same transaction."""
+    same transaction. A rejection needs a ``reason`` (:func:`clean_reject_reason`), stored and audited."""
+    note = None if approve else clean_reject_reason(reason)
     async with db.transaction() as tx:
-        proposal = await lifecycle.get(tx, proposal_id)
-        if proposal is None or proposal.kelurahan_code != kelurahan_code:
-            return LifecycleResult(Outcome.NOT_FOUND)
-        if by in _makers(proposal):
-            return LifecycleResult(Outcome.OWN_PROPOSAL, proposal)
-        if proposal.status != "pending":
-            return LifecycleResult(Outcome.ALREADY_DECIDED, proposal)
-        if not await may_decide(tx, proposal, by):
-            return LifecycleResult(Outcome.NOT_CHECKER, proposal)
+        if draft_of is not None:
+            await drafts.delete(tx, draft_of)
+        proposal, refused = await _refusal(tx, proposal_id, by, kelurahan_code)
+        if refused is not None:
+            return refused
+        assert proposal is not None
+        if not approve and note is None:
+            return LifecycleResult(Outcome.REASON_NEEDED, proposal)
         before = await _summary(tx, proposal.loan_id)
         base = {"loan_id": proposal.loan_id, "kind": proposal.kind, "outstanding_before": before.outstanding,
                 "days_in_arrears_before": before.days_in_arrears(today),
@@ -224,13 +265,13 @@ async def decide(db: Database, proposal_id: int, *, approve: bool, by: int, kelu
                                     grace_months=proposal.grace_months or 0, first_due_on=proposal.first_due_on)
                 except RescheduleError as exc:
                     return LifecycleResult(Outcome.INVALID, proposal, error=exc)
-        if not await lifecycle.decide(tx, proposal_id, approve=approve, by=by, now=now):
+        if not await lifecycle.decide(tx, proposal_id, approve=approve, by=by, now=now, note=note):
             # cannot happen under BEGIN IMMEDIATE (checked above), kept as the guard; nothing is written
             return LifecycleResult(Outcome.ALREADY_DECIDED, await lifecycle.get(tx, proposal_id))
         if not approve:
             await audit.record(tx, "loan.proposal_rejected", actor_person_id=by, entity="loan_proposal",
                                entity_id=proposal_id, kelurahan_code=proposal.kelurahan_code,
-                               details={**base, "outstanding_after": before.outstanding})
+                               details={**base, "outstanding_after": before.outstanding, "reason": note})
             return LifecycleResult(Outcome.STORED, await lifecycle.get(tx, proposal_id), summary=before)
         if plan is not None:
             version = await lifecycle.apply_reschedule(tx, proposal.loan_id, plan, proposal_id=proposal_id, now=now)

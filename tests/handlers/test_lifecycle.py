@@ -164,11 +164,24 @@ async def test_a_reschedule_waits_for_pending_reports_and_can_be_rejected(runnin
     listed = tester.last(lu)
     assert "RS-" in listed.text and "Yohanis Ndolu" in listed.text
     await tester.press(lu, listed.button("❌"))
-    assert "ditolak oleh Pak Lurah" in tester.last(lu).text
-    assert (await lifecycle.get(db, prop["id"])).status == "rejected"
+    assert "Mengapa usulan RS-" in tester.last(lu).text  # a rejection asks the reason first
+    assert (await lifecycle.get(db, prop["id"])).status == "pending"
+    await tester.send(lu, "x")
+    assert "3 sampai 200 karakter" in tester.texts(lu)[-2] and "Mengapa usulan" in tester.last(lu).text
+    await tester.send(lu, "Tunggu laporan bulan ini diverifikasi dulu")
+    decided = tester.last(lu).text
+    assert "ditolak oleh Pak Lurah. Alasan: Tunggu laporan bulan ini diverifikasi dulu" in decided
+    assert "Pengusul (Maria Bendahara) sudah diberi tahu" in decided
+    told = tester.last(tu).text  # the treasurer who proposed it reads the outcome and the reason
+    assert "ditolak oleh Pak Lurah. Alasan: Tunggu laporan bulan ini diverifikasi dulu" in told
+    rejected = await lifecycle.get(db, prop["id"])
+    assert (rejected.status, rejected.decided_by, rejected.decision_note) == (
+        "rejected", world["lurah"].id, "Tunggu laporan bulan ini diverifikasi dulu")
     assert (await loans.summary(db, world["loan"].id)).state.outstanding == 5_300_000
     assert len(await db.fetchall("SELECT * FROM schedule_versions")) == 0
-    assert len(await audit.recent(db, action="loan.proposal_rejected")) == 1
+    (rej,) = await audit.recent(db, action="loan.proposal_rejected")
+    assert (rej.details["reason"], rej.details["outstanding_before"], rej.details["outstanding_after"]) == (
+        "Tunggu laporan bulan ini diverifikasi dulu", 5_300_000, 5_300_000)
 
 
 async def test_write_off_then_recovery_when_the_lurah_is_the_only_treasurer(running, tester, make_person):

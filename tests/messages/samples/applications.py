@@ -4,6 +4,7 @@ from datetime import date
 
 from bot.domain.applications import lending_check
 from bot.domain.loans import Installment
+from bot.services.applications import ShareRule
 from storage.applications import Application
 
 LONG = "Yohanes Maria Fernandez Bria Seran"
@@ -21,7 +22,8 @@ LIMITS = {"name_max": 80, "min_amount": 1_000_000, "max_amount": 25_000_000, "bu
           "max_grace": 12, "max_fee": 10}
 FIRST = Installment(number=1, due_date=date(2027, 3, 28), principal_due=1_389_000, fee_due=125_000)
 BLOCKED = lending_check(25_000_000, 3_000_000, 59_000_000, 100_000_000, 60)
-SHARE = lending_check(5_000_000, 30_000_000, 59_990_000, 100_000_000, 60)
+SHARE = lending_check(5_000_000, 30_000_000, 59_990_000, 100_000_000, 60, "kelurahan")
+RULE = ShareRule("53.71.05.1004", "Naikoten Satu", 60, "kelurahan", 70, 2_590_990_000, 4_999_999_000)
 
 SAMPLES = {
     "applications/_card": {"application": APP, "place": 12},
@@ -49,4 +51,7 @@ SAMPLES = {
     "applications/disbursed": {"application": APP, "loan": {"id": 99, "principal": 25_000_000, "tenor_months": 18},
                                "first": FIRST, "told": False, "invited": True, "balance_after": 1_000_000},
     "plain/labels/applications": {"key": "status_approved"},
+    "applications/share_ask": {"rule": RULE, "percent": RULE.check.repaid_percent, "min": 0, "max": 100},
+    "applications/share_set": {"rule": RULE, "percent": RULE.check.repaid_percent},
+    "plain/cli/repaid_share": {"rule": RULE, "percent": RULE.check.repaid_percent, "changed": True},
 }

@@ -3,18 +3,21 @@
 from datetime import date
 from types import SimpleNamespace
 
-from bot.domain.loans import Installment, add_months
+from bot.domain.loans import Installment, ReschedulePlan, add_months
 
 _NEW = tuple(Installment(4 + k, add_months(date(2026, 9, 30), k), 529_000,
                          180_000 if k == 0 else 60_000) for k in range(36))
-_PLAN = SimpleNamespace(new=_NEW, principal_left=19_044_000, fee_carried=120_000, outstanding_after=21_324_000)
+# every new instalment moved by a pause (the longest text): README, "A pause and a reschedule"
+_PLAN = ReschedulePlan(effective_on=date(2026, 9, 1), kept=(), replaced=(), new=_NEW, principal_left=19_044_000,
+                       fee_carried=120_000, paused_from=tuple((i.number, date(2026, 12, 31)) for i in _NEW))
 _PROPOSAL = SimpleNamespace(
     id=12, reference="RS-00012", kind="reschedule", status="approved", borrower_name="Yohanis Benyamin Ndolu Haning",
     proposer_name="Maria Goreti Bria Seran", decider_name="Fransiskus Xaverius Lerik", outstanding_before=25_000_000,
-    tenor_months=36, grace_months=3, reason=None, note=None, first_due_on=date(2026, 9, 1),
+    tenor_months=36, grace_months=3, reason=None, note=None, first_due_on=date(2026, 9, 1), decision_note=None,
 )
 _WRITE_OFF = SimpleNamespace(**{**vars(_PROPOSAL), "id": 13, "reference": "HB-00013", "kind": "write_off",
                                 "status": "rejected", "reason": "business_failed", "note": "n" * 200,
+                                "decision_note": "r" * 200,
                                 "tenor_months": None, "grace_months": None})
 _FORM = {"name": "Yohanis Benyamin Ndolu Haning", "tenor": 36, "grace": 3, "reason": "died", "note": "n" * 200}
 
@@ -32,10 +35,11 @@ SAMPLES = {
     "lifecycle/proposed": {"proposal": _PROPOSAL, "checked_by": "fallback", "told": 2},
     "lifecycle/refused": {"code": "already_decided", "proposal": _PROPOSAL, "error": None},
     "lifecycle/notice": {"proposal": _PROPOSAL, "plan": _PLAN, "fallback": True},
-    "lifecycle/decided": {"proposal": _PROPOSAL, "plan": _PLAN, "outstanding": 21_324_000},
+    "lifecycle/decided": {"proposal": _WRITE_OFF, "plan": _PLAN, "outstanding": 21_324_000, "proposer_told": False},
+    "lifecycle/ask_reject_reason": {"ref": "RS-00012", "name": "Yohanis Benyamin Ndolu Haning", "kind": "reschedule"},
     "lifecycle/borrower_rescheduled": {"plan": _PLAN, "outstanding": 21_324_000},
     "lifecycle/not_found": {},
     "lifecycle/empty": {},
     "plain/labels/lifecycle": {"key": "approve"},
-    "lifecycle/list": {"items": [_PROPOSAL, _WRITE_OFF] * 5, "total": 14},
+    "lifecycle/list": {"items": [_PROPOSAL, _WRITE_OFF] * 4, "total": 140, "page": 12, "pages": 18, "first": 89},
 }
