@@ -10,11 +10,14 @@ kelurahan's treasurer, admin and lurah.
   instalment card (``card:<loan id>``, :mod:`handlers.card`) and one per receipt of those payments
   (``rcpt:<receipt id>``, :mod:`handlers.receipts`).
   Issue 16: the warning letters issued for each loan, one line each, and a button per letter for its PDF
-  (``spl:pdf:<step id>``, :mod:`handlers.warnings`).
+  (``spl:pdf:<step id>``, :mod:`handlers.warnings`); a rescheduled loan says so (when, how many times); a
+  written-off loan is shown with its status, the amount written off, the recoveries and what is still owed
+  (never hidden), and a recovery is marked as such among the payments.
 * ``/peminjam`` lists the active loans of the viewer's kelurahan from ``loans.borrowers_overview``, riskiest
-  first, ``PAGE_SIZE`` per page, with ‹ › buttons (``brw:page:<n>``) and one button per borrower
-  (``brw:show:<person id>``) opening the same detail as ``/pinjaman`` plus the borrower's masked phone and the
-  visit history (the latest ``RECENT_VISITS`` visits of ``/kunjungan``, with their promises to pay).
+  first, then the written-off ones (marked, with what is still owed), ``PAGE_SIZE`` per page, with ‹ › buttons
+  (``brw:page:<n>``) and one button per borrower (``brw:show:<person id>``) opening the same detail as
+  ``/pinjaman`` plus the borrower's masked phone and the visit history (the latest ``RECENT_VISITS`` visits of
+  ``/kunjungan``, with their promises to pay).
 
 Decisions
 ---------
@@ -45,6 +48,7 @@ from handlers.receipts import receipt_button
 from handlers.warnings import letter_button, letters_of
 from messages import render, rupiah
 from storage import loans, people, receipts, repayments, visits
+from storage.reports import lifecycle as lifecycle_reports
 
 LOAN = CommandSpec("pinjaman", "loan", frozenset({Role.BORROWER}))
 BORROWERS = CommandSpec("peminjam", "borrowers", frozenset({Role.TREASURER, Role.ADMIN, Role.LURAH}))
@@ -73,6 +77,7 @@ async def loan_entries(context: Context, borrower_id: int) -> list[dict[str, Any
         nxt = summary.next_due
         next_due = None if nxt is None else {"remaining": nxt.remaining, "due_date": nxt.installment.due_date}
         state = summary.state
+        life = await lifecycle_reports.loan_life(app.db, loan.id)
         entries.append({
             "principal": loan.principal,
             "fee_percent": loan.fee_percent_monthly,
@@ -94,8 +99,14 @@ async def loan_entries(context: Context, borrower_id: int) -> list[dict[str, Any
             "next": next_due,
             "days_in_arrears": summary.days_in_arrears(today),
             "overdue": summary.overdue_amount(today),
+            "reschedules": life.reschedules,
+            "rescheduled_on": life.rescheduled_on,
+            "written_off_at": life.written_off_at,
+            "written_off_amount": life.written_off_amount,
+            "recovered": life.recovered,
             "payments": [
                 {"paid_on": r.paid_on, "amount": r.amount, "status": r.status, "reference": r.reference,
+                 "recovery": r.kind == "recovery",
                  "receipt": None if r.id not in issued else issued[r.id].number,
                  "receipt_void": r.id in issued and issued[r.id].void}
                 for r in recent

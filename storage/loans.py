@@ -118,7 +118,7 @@ class LoanSummary:
 
 @dataclass(frozen=True)
 class BorrowerRow:
-    """One active loan of a kelurahan in the treasurer's overview."""
+    """One active (or written-off) loan of a kelurahan in the treasurer's overview."""
 
     person_id: int
     name: str
@@ -128,6 +128,8 @@ class BorrowerRow:
     outstanding: int
     overdue_amount: int
     days_in_arrears: int
+    status: str = "active"  # or written_off
+    rescheduled: bool = False
 
 
 def _row(row) -> Loan:
@@ -315,17 +317,20 @@ async def summary(q: Queryable, loan_id: int) -> LoanSummary | None:
 async def borrowers_overview(
     q: Queryable, kelurahan_code: str, today: date, *, offset: int = 0, limit: int = 10
 ) -> tuple[list[BorrowerRow], int]:
-    """Active loans of a kelurahan, riskiest first, computed in SQL from the instalments' paid columns.
+    """Active loans of a kelurahan, riskiest first, computed in SQL from the instalments' paid columns; then the
+    written-off ones (issue 16: they never vanish from the list), with what is still owed on them.
 
-    Order: days in arrears (desc), overdue amount (desc), name, loan id. Returns one page and the total count.
-    Days in arrears leave out the kelurahan's paused days (:func:`storage.pauses.paused_days_sql`).
+    Order: active before written off, days in arrears (desc), overdue amount (desc), name, loan id. Returns one
+    page and the total count. Days in arrears leave out the kelurahan's paused days
+    (:func:`storage.pauses.paused_days_sql`); a written-off loan has none (it is out of the portfolio).
     """
     params = {"kel": kelurahan_code, "today": today.isoformat(), "limit": limit, "offset": offset}
     paused = pauses.paused_days_sql("agg.oldest_overdue", ":today", ":kel")
     rows = await q.fetchall(
         f"""
         WITH agg AS (
-            SELECT l.id AS loan_id, l.borrower_id, l.principal,
+            SELECT l.id AS loan_id, l.borrower_id, l.principal, l.status,
+                   l.rescheduled_at IS NOT NULL AS rescheduled,
                    SUM(i.principal_due + i.fee_due - i.principal_paid - i.fee_paid) AS outstanding,
                    SUM(CASE WHEN i.due_date < :today
                             THEN i.principal_due + i.fee_due - i.principal_paid - i.fee_paid ELSE 0 END)
@@ -334,21 +339,21 @@ async def borrowers_overview(
                              AND i.principal_paid + i.fee_paid < i.principal_due + i.fee_due
                             THEN i.due_date END) AS oldest_overdue
             FROM loans AS l JOIN installments AS i ON i.loan_id = l.id
-            WHERE l.kelurahan_code = :kel AND l.status = 'active'
+            WHERE l.kelurahan_code = :kel AND l.status IN ('active', 'written_off')
             GROUP BY l.id
         )
         SELECT agg.*, p.name, p.telegram_user_id IS NOT NULL AS linked,
-               CASE WHEN agg.oldest_overdue IS NULL THEN 0
+               CASE WHEN agg.oldest_overdue IS NULL OR agg.status = 'written_off' THEN 0
                     ELSE MAX(0, CAST(julianday(:today) - julianday(agg.oldest_overdue) AS INTEGER)
                                 - CAST({paused} AS INTEGER)) END AS days
         FROM agg JOIN people AS p ON p.id = agg.borrower_id
-        ORDER BY days DESC, agg.overdue_amount DESC, p.name, agg.loan_id
+        ORDER BY agg.status = 'written_off', days DESC, agg.overdue_amount DESC, p.name, agg.loan_id
         LIMIT :limit OFFSET :offset
         """,
         params,
     )
     total = await q.fetchval(
-        "SELECT COUNT(*) FROM loans WHERE kelurahan_code = :kel AND status = 'active'",
+        "SELECT COUNT(*) FROM loans WHERE kelurahan_code = :kel AND status IN ('active', 'written_off')",
         {"kel": kelurahan_code},
     )
     return (
@@ -356,7 +361,7 @@ async def borrowers_overview(
             BorrowerRow(
                 person_id=r["borrower_id"], name=r["name"], linked=bool(r["linked"]), loan_id=r["loan_id"],
                 principal=r["principal"], outstanding=r["outstanding"], overdue_amount=r["overdue_amount"],
-                days_in_arrears=r["days"],
+                days_in_arrears=r["days"], status=r["status"], rescheduled=bool(r["rescheduled"]),
             )
             for r in rows
         ],

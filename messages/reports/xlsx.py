@@ -300,6 +300,11 @@ CITY_COLUMNS = (
     ("receipts_issued", lambda r: r.summary.receipts_issued),
     ("unconfirmed", lambda r: r.summary.unconfirmed),
     ("disputed", lambda r: r.summary.disputed),
+    # issue 16: outside the portfolio figures above
+    ("h_written_off", lambda r: r.summary.written_off_outstanding),
+    ("h_recoveries", lambda r: r.summary.recoveries_month_amount),
+    ("h_rescheduled", lambda r: r.summary.rescheduled_loans),
+    ("h_letters", lambda r: r.summary.letters_total),
 )
 CITY_RATES = frozenset({"par30", "rate_with_late", "rate_on_time"})
 CITY_TEXT = frozenset({"h_kecamatan", "h_kelurahan"})

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from storage.db import Queryable, utc_text
+from storage.db import Queryable, parse_utc_text, utc_text
 
 
 @dataclass(frozen=True)
@@ -140,3 +140,35 @@ async def recoveries_by_month(q: Queryable, kelurahan_code: str | None = None
         {"kel": kelurahan_code},
     )
     return {(r["kelurahan_code"], r["month"]): (r["n"], r["total"]) for r in rows}
+
+
+@dataclass(frozen=True)
+class LoanLife:
+    """What the loan views show of a loan's life: its reschedules and its write-off (issue 16)."""
+
+    reschedules: int  # approved reschedules
+    rescheduled_at: datetime | None  # the last one's approval (UTC)
+    rescheduled_on: date | None  # WITA date the last new schedule runs from
+    written_off_at: datetime | None  # the approval (UTC)
+    written_off_amount: int | None  # the outstanding amount at the write-off
+    recovered: int  # verified recoveries since
+
+
+async def loan_life(q: Queryable, loan_id: int) -> LoanLife:
+    row = await q.fetchone(
+        """
+        SELECT l.rescheduled_at, l.rescheduled_on, l.written_off_at, l.written_off_amount,
+               (SELECT COUNT(*) FROM loan_proposals AS p
+                WHERE p.loan_id = l.id AND p.kind = 'reschedule' AND p.status = 'approved') AS reschedules,
+               (SELECT COALESCE(SUM(r.amount), 0) FROM repayments AS r
+                WHERE r.loan_id = l.id AND r.status = 'verified' AND r.kind = 'recovery') AS recovered
+        FROM loans AS l WHERE l.id = :loan
+        """,
+        {"loan": loan_id},
+    )
+    if row is None:
+        return LoanLife(0, None, None, None, None, 0)
+    return LoanLife(row["reschedules"], parse_utc_text(row["rescheduled_at"]) if row["rescheduled_at"] else None,
+                    date.fromisoformat(row["rescheduled_on"]) if row["rescheduled_on"] else None,
+                    parse_utc_text(row["written_off_at"]) if row["written_off_at"] else None,
+                    row["written_off_amount"], row["recovered"])

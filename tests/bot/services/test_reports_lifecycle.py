@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from bot.services.reports import city_report, kelurahan_report
 from messages import label, rupiah
 from messages.reports.pdf import kelurahan_pdf
-from messages.reports.xlsx import kelurahan_xlsx
+from messages.reports.xlsx import CITY_COLUMNS, CITY_HEADER_ROW, city_xlsx, kelurahan_xlsx
 from tests import lpj_lifecycle_fixture as fx
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -61,6 +61,18 @@ async def test_the_city_report_keeps_the_written_off_loans_out_too(db, frozen_cl
     for key in ("outstanding_principal", "par30_amount", "written_off_amount", "recovered_to_date",
                 "recoveries_month_amount", "rescheduled_loans", "letters_total", "cash", "bank"):
         assert getattr(mine.summary, key) == getattr(full, key), key
+
+
+async def test_the_city_xlsx_has_the_written_off_recoveries_rescheduled_and_letters(db, frozen_clock):
+    await fx.build(db)
+    book = load_workbook(io.BytesIO(city_xlsx(await city_report(db, 2026, 11, WITA), 2026, 11, "id")))
+    sheet = book["Kota"]
+    keys = [k for k, _ in CITY_COLUMNS]
+    rows = {row[1]: row for row in sheet.iter_rows(min_row=CITY_HEADER_ROW + 1, values_only=True) if row[0]}
+    mine = rows["Naikoten Satu"]
+    assert [mine[keys.index(k)] for k in ("h_written_off", "h_recoveries", "h_rescheduled", "h_letters",
+                                          "outstanding_principal")] == [1_550_000, 350_000, 1, 2, 3_800_000]
+    assert rows["Oebobo"][keys.index("h_letters")] == 1  # Oebobo's own SP-1
 
 
 def _cells(sheet) -> dict[str, tuple]:
@@ -116,7 +128,7 @@ async def test_pdf_shows_the_lines_apart_in_both_languages(db, frozen_clock):
     for expected in (
         "Pinjaman direstrukturisasi (masih berjalan) · sisa pokok 1 · Rp2.000.000",
         "Restrukturisasi disetujui bulan ini 1",
-        "Pinjaman dihapusbukukan s.d. akhir bulan · jumlah dihapusbukukan 2 · Rp2.000.000",
+        "Pinjaman dihapusbukukan s.d. akhir bulan · jumlahnya 2 · Rp2.000.000",
         "Dihapusbukukan bulan ini 1 · Rp1.000.000",
         "Pemulihan diterima s.d. akhir bulan Rp450.000",
         "Sisa yang dihapusbukukan (di luar portofolio dan PAR) Rp1.550.000",

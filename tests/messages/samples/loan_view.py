@@ -1,7 +1,7 @@
 """Samples for /pinjaman and /peminjam (handlers/loan_view.py): the worst realistic case, several loans with
 five payments each and a full page of borrowers."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -56,7 +56,16 @@ SAMPLES = {
                 "payments": [],
                 "fees_waived": 2_250_000,
             },
-            _LOAN,
+            {  # issue 16: rescheduled twice, then written off, with recoveries among the payments
+                **_LOAN,
+                "status": "written_off",
+                "reschedules": 2,
+                "rescheduled_on": date(2026, 6, 30),
+                "written_off_at": datetime(2026, 10, 31, 2, tzinfo=UTC),
+                "written_off_amount": 12_500_000,
+                "recovered": 1_389_000,
+                "payments": [{**p, "recovery": True} for p in _PAYMENTS],
+            },
         ],
     },
     "loans/borrowers": {
@@ -67,6 +76,8 @@ SAMPLES = {
                 outstanding=24_000_000,
                 days_in_arrears=200 - n,
                 overdue_amount=9_000_000,
+                status="written_off" if n == 7 else "active",
+                rescheduled=n % 3 == 0,
             )
             for n in range(8)
         ],
