@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from storage.crypto import Cipher
 from storage.db import Queryable, utc_text
 
 
@@ -44,8 +45,10 @@ _COLUMNS = ("id", "kelurahan_code", "applicant_id", "entered_by", "name", "nik",
             "decided_by", "reason", "loan_id")
 
 
-def _row(r) -> Application:
-    return Application(**{c: r[c] for c in _COLUMNS})
+def _row(r, key: Cipher) -> Application:
+    values = {c: r[c] for c in _COLUMNS}
+    values["nik"], values["phone"] = key.reveal(r["nik"]), key.reveal(r["phone"])
+    return Application(**values)
 
 
 async def create(q: Queryable, *, kelurahan_code: str, applicant_id: int, entered_by: int, name: str, nik: str,
@@ -53,12 +56,15 @@ async def create(q: Queryable, *, kelurahan_code: str, applicant_id: int, entere
                  photo_file_id: str | None, now: datetime) -> Application:
     result = await q.execute(
         """
-        INSERT INTO applications (kelurahan_code, applicant_id, entered_by, name, nik, phone, business,
-                                  business_type, amount, purpose, photo_file_id, submitted_at)
-        VALUES (:kel, :applicant, :by, :name, :nik, :phone, :business, :type, :amount, :purpose, :photo, :now)
+        INSERT INTO applications (kelurahan_code, applicant_id, entered_by, name, nik, nik_hash, phone, phone_hash,
+                                  business, business_type, amount, purpose, photo_file_id, submitted_at)
+        VALUES (:kel, :applicant, :by, :name, :nik, :nik_hash, :phone, :phone_hash, :business, :type, :amount,
+                :purpose, :photo, :now)
         """,
-        {"kel": kelurahan_code, "applicant": applicant_id, "by": entered_by, "name": name, "nik": nik,
-         "phone": phone, "business": business, "type": business_type, "amount": amount, "purpose": purpose,
+        {"kel": kelurahan_code, "applicant": applicant_id, "by": entered_by, "name": name,
+         "nik": q.key.seal(nik), "nik_hash": q.key.hash("nik", nik),
+         "phone": q.key.seal(phone), "phone_hash": q.key.hash("phone", phone),
+         "business": business, "type": business_type, "amount": amount, "purpose": purpose,
          "photo": photo_file_id, "now": utc_text(now)},
     )
     assert result.lastrowid is not None
@@ -69,15 +75,15 @@ async def create(q: Queryable, *, kelurahan_code: str, applicant_id: int, entere
 
 async def get(q: Queryable, application_id: int) -> Application | None:
     row = await q.fetchone("SELECT * FROM applications WHERE id = :id", {"id": application_id})
-    return None if row is None else _row(row)
+    return None if row is None else _row(row, q.key)
 
 
 async def open_for_nik(q: Queryable, nik: str) -> Application | None:
     """An application of this NIK still in the pipeline (not rejected, not disbursed)."""
     row = await q.fetchone(
-        "SELECT * FROM applications WHERE nik = :nik AND status IN ('submitted', 'verified', 'approved') "
-        "ORDER BY id LIMIT 1", {"nik": nik})
-    return None if row is None else _row(row)
+        "SELECT * FROM applications WHERE nik_hash = :hash AND status IN ('submitted', 'verified', 'approved') "
+        "ORDER BY id LIMIT 1", {"hash": q.key.hash("nik", nik)})
+    return None if row is None else _row(row, q.key)
 
 
 async def by_status(q: Queryable, kelurahan_code: str, status: str, *, offset: int, limit: int
@@ -87,7 +93,7 @@ async def by_status(q: Queryable, kelurahan_code: str, status: str, *, offset: i
         "SELECT * FROM applications WHERE kelurahan_code = :kel AND status = :status ORDER BY id "
         "LIMIT :limit OFFSET :offset",
         {"kel": kelurahan_code, "status": status, "limit": limit, "offset": offset})
-    return [_row(r) for r in rows]
+    return [_row(r, q.key) for r in rows]
 
 
 async def counts(q: Queryable, kelurahan_code: str) -> dict[str, int]:

@@ -44,12 +44,20 @@ async def insert_people(q: Queryable, rows: Iterable[Row]) -> None:
     """Keys: id, name, phone, kel, tg (Telegram user and chat id or None), language, reachable, nik, now."""
     await q.executemany(
         """
-        INSERT INTO people (id, name, phone, kelurahan_code, telegram_user_id, telegram_chat_id, language,
-                            reachable, nik, created_at, updated_at)
-        VALUES (:id, :name, :phone, :kel, :tg, :tg, :language, :reachable, :nik, :now, :now)
+        INSERT INTO people (id, name, phone, phone_hash, kelurahan_code, telegram_user_id, telegram_chat_id,
+                            language, reachable, nik, nik_hash, created_at, updated_at)
+        VALUES (:id, :name, :phone, :phone_hash, :kel, :tg, :tg, :language, :reachable, :nik, :nik_hash, :now,
+                :now)
         """,
-        rows,
+        _sealed(q, rows),
     )
+
+
+def _sealed(q: Queryable, rows: Iterable[Row]) -> list[Row]:
+    """The rows with their NIK and phone sealed and hashed (:mod:`storage.crypto`)."""
+    key = q.key
+    return [{**row, "phone": key.seal(row["phone"]), "phone_hash": key.hash("phone", row["phone"]),
+             "nik": key.seal(row["nik"]), "nik_hash": key.hash("nik", row["nik"])} for row in rows]
 
 
 async def insert_roles(q: Queryable, rows: Iterable[Row]) -> None:
@@ -126,12 +134,12 @@ async def insert_participants(q: Queryable, rows: Iterable[Row]) -> None:
     """Keys: id, kel, name, nik, birth_date, sex, phone, education, work_status, consent_at, by."""
     await q.executemany(
         """
-        INSERT INTO participants (id, kelurahan_code, name, nik, birth_date, sex, phone, education, work_status,
-                                  consent_at, created_by, created_at, updated_at)
-        VALUES (:id, :kel, :name, :nik, :birth_date, :sex, :phone, :education, :work_status, :consent_at, :by,
-                :consent_at, :consent_at)
+        INSERT INTO participants (id, kelurahan_code, name, nik, nik_hash, birth_date, sex, phone, phone_hash,
+                                  education, work_status, consent_at, created_by, created_at, updated_at)
+        VALUES (:id, :kel, :name, :nik, :nik_hash, :birth_date, :sex, :phone, :phone_hash, :education,
+                :work_status, :consent_at, :by, :consent_at, :consent_at)
         """,
-        rows,
+        _sealed(q, rows),
     )
 
 

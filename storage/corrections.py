@@ -3,7 +3,8 @@
 A request names one field (name, phone, address, birth date), the value the person wants, and is decided by an
 admin of their kelurahan who is not the person (maker-checker, :mod:`bot.services.privacy`). ``old_value`` is the
 value at the moment of the decision (at the request, until then). The values live here, not in the audit log,
-so :func:`scrub_for_person` can remove them when the person is anonymised.
+so :func:`scrub_for_person` can remove them when the person is anonymised. Both values are sealed
+(:mod:`storage.crypto`): a phone correction holds two phone numbers.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from storage.crypto import Cipher
 from storage.db import Queryable, utc_text
 
 FIELDS = ("name", "phone", "address", "birth_date")
@@ -36,11 +38,12 @@ class CorrectionRequest:
         return self.status == "pending"
 
 
-def _row(row) -> CorrectionRequest:
+def _row(row, key: Cipher) -> CorrectionRequest:
     return CorrectionRequest(
         id=row["id"], person_id=row["person_id"], participant_id=row["participant_id"],
-        kelurahan_code=row["kelurahan_code"], field=row["field"], old_value=row["old_value"],
-        new_value=row["new_value"], status=row["status"], reason=row["reason"], requested_at=row["requested_at"],
+        kelurahan_code=row["kelurahan_code"], field=row["field"], old_value=key.reveal(row["old_value"]),
+        new_value=key.reveal(row["new_value"]), status=row["status"], reason=row["reason"],
+        requested_at=row["requested_at"],
         decided_by=row["decided_by"], decided_at=row["decided_at"],
     )
 
@@ -58,7 +61,7 @@ async def create(
         VALUES (:person, :participant, :kel, :field, :old, :new, :now)
         """,
         {"person": person_id, "participant": participant_id, "kel": kelurahan_code, "field": field,
-         "old": old_value, "new": new_value, "now": utc_text(now)},
+         "old": q.key.seal(old_value), "new": q.key.seal(new_value), "now": utc_text(now)},
     )
     assert result.lastrowid is not None
     created = await get(q, result.lastrowid)
@@ -68,7 +71,7 @@ async def create(
 
 async def get(q: Queryable, request_id: int) -> CorrectionRequest | None:
     row = await q.fetchone("SELECT * FROM correction_requests WHERE id = :id", {"id": request_id})
-    return None if row is None else _row(row)
+    return None if row is None else _row(row, q.key)
 
 
 async def pending_for_kelurahan(
@@ -78,12 +81,12 @@ async def pending_for_kelurahan(
         "SELECT * FROM correction_requests WHERE status = 'pending' AND kelurahan_code IS :kel ORDER BY id LIMIT :n",
         {"kel": kelurahan_code, "n": limit},
     )
-    return [_row(r) for r in rows]
+    return [_row(r, q.key) for r in rows]
 
 
 async def for_person(q: Queryable, person_id: int) -> list[CorrectionRequest]:
     rows = await q.fetchall("SELECT * FROM correction_requests WHERE person_id = :p ORDER BY id", {"p": person_id})
-    return [_row(r) for r in rows]
+    return [_row(r, q.key) for r in rows]
 
 
 async def decide(
@@ -97,7 +100,8 @@ async def decide(
         SET status = :status, decided_by = :by, decided_at = :now, old_value = :old, reason = :reason
         WHERE id = :id AND status = 'pending'
         """,
-        {"status": "approved" if approve else "rejected", "by": by, "now": utc_text(now), "old": old_value,
+        {"status": "approved" if approve else "rejected", "by": by, "now": utc_text(now),
+         "old": q.key.seal(old_value),
          "reason": reason, "id": request_id},
     )
     return result.rowcount == 1

@@ -68,6 +68,7 @@ from typing import Any, Protocol, TypeVar
 import aiosqlite
 
 from bot.domain.settings import ConfigError
+from storage.crypto import NO_KEY, Cipher
 
 Params = Mapping[str, Any] | None
 T = TypeVar("T")
@@ -110,6 +111,9 @@ class ExecResult:
 
 
 class Queryable(Protocol):
+    #: seals, reveals and hashes NIKs and phone numbers (storage/crypto.py): the database's data key
+    key: Cipher
+
     async def execute(self, sql: str, params: Params = None) -> ExecResult: ...
     async def executemany(self, sql: str, seq: Iterable[Mapping[str, Any]]) -> None: ...
     async def fetchone(self, sql: str, params: Params = None) -> sqlite3.Row | None: ...
@@ -143,8 +147,9 @@ async def _settled(conn: aiosqlite.Connection, job: Awaitable[T]) -> T:
 class _Statements:
     """The query methods on the connection, without locking (the caller holds the lock)."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, key: Cipher = NO_KEY) -> None:
         self._conn = conn
+        self.key = key
 
     async def _execute(self, sql: str, params: Params = None) -> ExecResult:
         # One trip: ``execute`` steps the statement to its end on the thread; rowcount and lastrowid are read
@@ -214,8 +219,12 @@ class Database:
     """The process's single connection. ``open()`` is idempotent; ``close()`` must be awaited at shutdown,
     since an unclosed aiosqlite connection keeps its thread alive and hangs interpreter exit."""
 
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+                 data_key: Cipher = NO_KEY) -> None:
         self.path = Path(path)
+        #: The data key (``PEM_DATA_KEY``, :mod:`storage.crypto`): repositories seal, reveal and hash NIKs and
+        #: phone numbers with ``q.key``; :func:`storage.migrate.migrate` checks it against the database.
+        self.key: Cipher = data_key
         #: How long a write waits for another process's lock in all (tests shorten it).
         self.busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
@@ -280,12 +289,12 @@ class Database:
         so the shared connection (and every update waiting for it) is not held meanwhile (module docstring)."""
         if str(self.path) == ":memory:":  # no second connection: the shared one, under its lock
             async with self._lock:
-                yield Snapshot(self.connection)
+                yield Snapshot(self.connection, self.key)
             return
         async with self._read_lock:
             reader = await self.read_connection()
             assert reader is not None
-            snap = Snapshot(reader)
+            snap = Snapshot(reader, self.key)
             await snap._execute("BEGIN")
             try:
                 yield snap
@@ -315,7 +324,7 @@ class Database:
         return self._conn
 
     def _statements(self) -> _Statements:
-        return _Statements(self.connection)
+        return _Statements(self.connection, self.key)
 
     async def _patiently(self, run: Callable[[_Statements], Awaitable[T]]) -> T:
         """Run one autocommit statement under the lock; while another process holds SQLite's lock, try again
@@ -367,7 +376,7 @@ class Database:
         pause = _RETRY_FIRST
         while True:
             await self._lock.acquire()
-            tx = Transaction(self.connection)
+            tx = Transaction(self.connection, self.key)
             try:
                 await tx._begin()
                 break

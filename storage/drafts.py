@@ -9,7 +9,8 @@ that stores the result (:func:`delete`), so a restart or a kill -9 never loses a
 finished form.
 
 A draft may hold what UU 27/2022 lets us keep only while the form is being filled in (a NIK typed before
-consent), so drafts older than a day are deleted (:func:`expire`, from the scheduler's minute tick).
+consent), so drafts older than a day are deleted (:func:`expire`, from the scheduler's minute tick), and
+``data`` is sealed with the data key (:mod:`storage.crypto`) while it is kept.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.codec import dumps, loads
+from storage.crypto import Cipher
 from storage.db import Queryable, parse_utc_text, utc_text
 
 
@@ -32,14 +34,14 @@ class Draft:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def _row(row: Any) -> Draft:
+def _row(row: Any, key: Cipher) -> Draft:
     return Draft(telegram_user_id=row["telegram_user_id"], kind=row["kind"], form_id=row["form_id"],
-                 step=row["step"], started_at=parse_utc_text(row["started_at"]), data=loads(row["data"]))
+                 step=row["step"], started_at=parse_utc_text(row["started_at"]), data=loads(key.reveal(row["data"])))
 
 
 async def get(q: Queryable, telegram_user_id: int) -> Draft | None:
     row = await q.fetchone("SELECT * FROM form_drafts WHERE telegram_user_id = :u", {"u": telegram_user_id})
-    return None if row is None else _row(row)
+    return None if row is None else _row(row, q.key)
 
 
 async def save(q: Queryable, draft: Draft, now: datetime) -> None:
@@ -53,7 +55,7 @@ async def save(q: Queryable, draft: Draft, now: datetime) -> None:
             started_at = excluded.started_at, updated_at = excluded.updated_at
         """,
         {"u": draft.telegram_user_id, "kind": draft.kind, "form_id": draft.form_id, "step": draft.step,
-         "data": dumps(draft.data), "started_at": utc_text(draft.started_at), "now": utc_text(now)},
+         "data": q.key.seal(dumps(draft.data)), "started_at": utc_text(draft.started_at), "now": utc_text(now)},
     )
 
 

@@ -383,7 +383,7 @@ class ImportResult:
 
 
 async def _find_by_nik(q: Queryable, nik: str) -> people.Person | None:
-    person_id = await q.fetchval("SELECT id FROM people WHERE nik = :nik", {"nik": nik})
+    person_id = await people.id_by_nik(q, nik)
     return None if person_id is None else await people.get(q, person_id)
 
 
@@ -418,8 +418,7 @@ async def import_rows(
                 matched.add(person.id)
             await people.add_role(tx, person.id, Role.BORROWER)
         if row.nik:
-            await tx.execute("UPDATE people SET nik = :nik WHERE id = :id AND nik IS NULL",
-                             {"nik": row.nik, "id": person.id})
+            await people.set_nik(tx, person.id, row.nik)
         loan = await create(tx, borrower_id=person.id, kelurahan_code=row.kelurahan_code, terms=row.terms,
                             business=row.business, created_by=created_by, import_key=row.import_key, now=now)
         created.append(loan)

@@ -9,7 +9,8 @@ The sender (:mod:`bot.runtime.sender`) takes :func:`due` messages, renders them 
 time* and marks each one sent right after the API call returns, in its own statement.
 
 - ``context`` is JSON encoded with :func:`storage.codec.dumps`, so ``date``/``datetime``/``Decimal``
-  values survive the round trip;
+  values survive the round trip, and sealed with the data key (:mod:`storage.crypto`: a notice's rendered text
+  may quote a phone number); a dropped text is a clear ``{}``;
 - ``buttons`` is JSON: rows of ``[label_key, callback_data]`` (labels rendered at send time), NULL if none;
 - ``photo`` is PNG bytes (a chart), NULL if none; the rendered text is then the caption;
 - ``not_before`` is UTC; the sender also defers messages that would fall in quiet hours.
@@ -28,6 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from storage.codec import dumps, loads
+from storage.crypto import Cipher
 from storage.db import Queryable, parse_utc_text, utc_text
 
 Buttons = list[list[tuple[str, str]]]
@@ -76,7 +78,7 @@ def _buttons_json(buttons: Iterable[Iterable[tuple[str, str]]] | None) -> str | 
     return json.dumps(rows, ensure_ascii=False) if rows else None
 
 
-def _row(row: Any) -> OutboxMessage:
+def _row(row: Any, key: Cipher) -> OutboxMessage:
     buttons = None
     if row["buttons"] is not None:
         buttons = [[(key, data) for key, data in r] for r in json.loads(row["buttons"])]
@@ -86,7 +88,7 @@ def _row(row: Any) -> OutboxMessage:
         recipient_id=row["recipient_id"],
         dedupe_key=row["dedupe_key"],
         template=row["template"],
-        context=loads(row["context"]),
+        context=loads(key.reveal(row["context"])),
         buttons=buttons,
         photo=None if row["photo"] is None else bytes(row["photo"]),
         photo_file_id=row["photo_file_id"],
@@ -126,7 +128,7 @@ async def enqueue(
             "recipient_id": recipient_id,
             "dedupe_key": dedupe_key,
             "template": template,
-            "context": dumps(context),
+            "context": q.key.seal(dumps(context)),
             "buttons": _buttons_json(buttons),
             "photo": photo,
             "photo_file_id": photo_file_id,
@@ -156,7 +158,7 @@ async def enqueue_notice(
             "recipient_id": recipient_id,
             "dedupe_key": dedupe_key,
             "template": NOTICE_TEMPLATE,
-            "context": dumps(context),
+            "context": q.key.seal(dumps(context)),
             "buttons": _buttons_json(buttons),
             "photo_file_id": photo_file_id,
             "not_before": utc_text(not_before),
@@ -180,12 +182,12 @@ async def status_of(q: Queryable, message_id: int) -> Status | None:
 
 async def get(q: Queryable, message_id: int) -> OutboxMessage | None:
     row = await q.fetchone("SELECT * FROM outbox WHERE id = :id", {"id": message_id})
-    return None if row is None else _row(row)
+    return None if row is None else _row(row, q.key)
 
 
 async def by_key(q: Queryable, dedupe_key: str) -> OutboxMessage | None:
     row = await q.fetchone("SELECT * FROM outbox WHERE dedupe_key = :key", {"key": dedupe_key})
-    return None if row is None else _row(row)
+    return None if row is None else _row(row, q.key)
 
 
 async def for_recipient(q: Queryable, person_id: int, *, status: Status | None = None) -> list[OutboxMessage]:
@@ -193,7 +195,7 @@ async def for_recipient(q: Queryable, person_id: int, *, status: Status | None =
         "SELECT * FROM outbox WHERE recipient_id = :p AND (:status IS NULL OR status = :status) ORDER BY id",
         {"p": person_id, "status": None if status is None else str(status)},
     )
-    return [_row(r) for r in rows]
+    return [_row(r, q.key) for r in rows]
 
 
 async def due(q: Queryable, now: datetime, limit: int) -> list[OutboxMessage]:
@@ -207,7 +209,7 @@ async def due(q: Queryable, now: datetime, limit: int) -> list[OutboxMessage]:
         """,
         {"now": utc_text(now), "limit": limit},
     )
-    return [_row(r) for r in rows]
+    return [_row(r, q.key) for r in rows]
 
 
 async def last_sent(q: Queryable, recipients: Iterable[int], *, since: datetime) -> dict[int, datetime]:

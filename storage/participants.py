@@ -1,6 +1,8 @@
 """Repository: participants of Karang Taruna events (a trainee's identity, contact and consent).
 
-Privacy: the NIK, phone and address are returned to the handlers, which mask them for display; the audit log
+Privacy: the NIK and phone are stored sealed, with look-up hashes (``nik_hash``, ``phone_hash``:
+:mod:`storage.crypto`); a search by NIK is by its exact 16 digits (its hash), never by a part of it. The NIK,
+phone and address are returned to the handlers, which mask them for display; the audit log
 never receives them. :func:`erase_participant` anonymises a participant and keeps their registrations and
 outcomes, so counts stay; it also scrubs the outbox messages about them (keys from :mod:`storage.outbox_keys`).
 """
@@ -13,6 +15,7 @@ from datetime import date, datetime
 from bot.domain.parsing.nik import clean_nik
 from bot.domain.roles import Role
 from storage import corrections, invites, outbox, outbox_keys, people
+from storage.crypto import Cipher
 from storage.db import Queryable, utc_text
 
 
@@ -39,11 +42,12 @@ class Participant:
         return self.erased_at is not None
 
 
-def _participant(row) -> Participant:
+def _participant(row, key: Cipher) -> Participant:
     return Participant(
-        id=row["id"], kelurahan_code=row["kelurahan_code"], name=row["name"], nik=row["nik"],
+        id=row["id"], kelurahan_code=row["kelurahan_code"], name=row["name"], nik=key.reveal(row["nik"]),
         birth_date=None if row["birth_date"] is None else date.fromisoformat(row["birth_date"]), sex=row["sex"],
-        phone=row["phone"], address=row["address"], education=row["education"], work_status=row["work_status"],
+        phone=key.reveal(row["phone"]), address=row["address"], education=row["education"],
+        work_status=row["work_status"],
         consent_at=row["consent_at"], person_id=row["person_id"], created_by=row["created_by"],
         created_at=row["created_at"], erased_at=row["erased_at"],
     )
@@ -51,18 +55,18 @@ def _participant(row) -> Participant:
 
 async def get_participant(q: Queryable, participant_id: int) -> Participant | None:
     row = await q.fetchone("SELECT * FROM participants WHERE id = :id", {"id": participant_id})
-    return None if row is None else _participant(row)
+    return None if row is None else _participant(row, q.key)
 
 
 async def participant_by_nik(q: Queryable, nik: str) -> Participant | None:
-    row = await q.fetchone("SELECT * FROM participants WHERE nik = :nik", {"nik": nik})
-    return None if row is None else _participant(row)
+    row = await q.fetchone("SELECT * FROM participants WHERE nik_hash = :hash", {"hash": q.key.hash("nik", nik)})
+    return None if row is None else _participant(row, q.key)
 
 
 async def participant_for_person(q: Queryable, person_id: int) -> Participant | None:
     row = await q.fetchone("SELECT * FROM participants WHERE person_id = :p AND erased_at IS NULL",
                            {"p": person_id})
-    return None if row is None else _participant(row)
+    return None if row is None else _participant(row, q.key)
 
 
 async def search_participants(q: Queryable, kelurahan_code: str, text: str, *, limit: int = 8) -> list[Participant]:
@@ -70,8 +74,8 @@ async def search_participants(q: Queryable, kelurahan_code: str, text: str, *, l
     digits = clean_nik(text)
     if len(digits) == 16 and digits.isdigit():
         rows = await q.fetchall(
-            "SELECT * FROM participants WHERE kelurahan_code = :kel AND nik = :nik AND erased_at IS NULL",
-            {"kel": kelurahan_code, "nik": digits},
+            "SELECT * FROM participants WHERE kelurahan_code = :kel AND nik_hash = :hash AND erased_at IS NULL",
+            {"kel": kelurahan_code, "hash": q.key.hash("nik", digits)},
         )
     else:
         needle = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -83,7 +87,7 @@ async def search_participants(q: Queryable, kelurahan_code: str, text: str, *, l
             """,
             {"kel": kelurahan_code, "like": f"%{needle}%", "prefix": f"{needle}%", "limit": limit},
         )
-    return [_participant(r) for r in rows]
+    return [_participant(r, q.key) for r in rows]
 
 
 async def create_participant(
@@ -93,13 +97,14 @@ async def create_participant(
 ) -> Participant:
     result = await q.execute(
         """
-        INSERT INTO participants (kelurahan_code, name, nik, birth_date, sex, phone, address, education,
-                                  work_status, consent_at, created_by)
-        VALUES (:kel, :name, :nik, :birth_date, :sex, :phone, :address, :education, :work_status, :consent_at,
-                :created_by)
+        INSERT INTO participants (kelurahan_code, name, nik, nik_hash, birth_date, sex, phone, phone_hash, address,
+                                  education, work_status, consent_at, created_by)
+        VALUES (:kel, :name, :nik, :nik_hash, :birth_date, :sex, :phone, :phone_hash, :address, :education,
+                :work_status, :consent_at, :created_by)
         """,
-        {"kel": kelurahan_code, "name": name, "nik": nik,
-         "birth_date": None if birth_date is None else birth_date.isoformat(), "sex": sex, "phone": phone,
+        {"kel": kelurahan_code, "name": name, "nik": q.key.seal(nik), "nik_hash": q.key.hash("nik", nik),
+         "birth_date": None if birth_date is None else birth_date.isoformat(), "sex": sex,
+         "phone": q.key.seal(phone), "phone_hash": q.key.hash("phone", phone),
          "address": address, "education": education, "work_status": work_status,
          "consent_at": utc_text(consent_at), "created_by": created_by},
     )
@@ -111,8 +116,9 @@ async def create_participant(
 
 async def update_contact(q: Queryable, participant_id: int, *, phone: str | None, address: str | None) -> None:
     await q.execute(
-        "UPDATE participants SET phone = :phone, address = :address, updated_at = datetime('now') WHERE id = :id",
-        {"phone": phone, "address": address, "id": participant_id},
+        "UPDATE participants SET phone = :phone, phone_hash = :hash, address = :address, updated_at = datetime('now') "
+        "WHERE id = :id",
+        {"phone": q.key.seal(phone), "hash": q.key.hash("phone", phone), "address": address, "id": participant_id},
     )
 
 
@@ -153,8 +159,9 @@ async def erase_participant(q: Queryable, participant_id: int, now: datetime) ->
     await q.execute(
         """
         UPDATE participants
-        SET name = 'Peserta terhapus #' || id, nik = NULL, birth_date = NULL, sex = NULL, phone = NULL,
-            address = NULL, person_id = NULL, erased_at = coalesce(erased_at, :now), updated_at = datetime('now')
+        SET name = 'Peserta terhapus #' || id, nik = NULL, nik_hash = NULL, birth_date = NULL, sex = NULL,
+            phone = NULL, phone_hash = NULL, address = NULL, person_id = NULL,
+            erased_at = coalesce(erased_at, :now), updated_at = datetime('now')
         WHERE id = :id
         """,
         {"id": participant_id, "now": utc_text(now)},
@@ -190,5 +197,5 @@ async def due_for_retention(q: Queryable, cutoff: datetime) -> list[Participant]
         """,
         {"cutoff": utc_text(cutoff)},
     )
-    return [_participant(r) for r in rows]
+    return [_participant(r, q.key) for r in rows]
 

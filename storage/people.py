@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.domain.roles import Role
+from storage.crypto import Cipher
 from storage.db import Queryable
 
 
@@ -38,12 +39,12 @@ FROM people AS p
 """
 
 
-def _row(row) -> Person:
+def _row(row, key: Cipher) -> Person:
     roles = frozenset(Role(r) for r in (row["role_list"] or "").split(",") if r)
     return Person(
         id=row["id"],
         name=row["name"],
-        phone=row["phone"],
+        phone=key.reveal(row["phone"]),
         kelurahan_code=row["kelurahan_code"],
         telegram_user_id=row["telegram_user_id"],
         telegram_chat_id=row["telegram_chat_id"],
@@ -58,26 +59,27 @@ def _row(row) -> Person:
 
 async def get(q: Queryable, person_id: int) -> Person | None:
     row = await q.fetchone(_SELECT + " WHERE p.id = :id", {"id": person_id})
-    return None if row is None else _row(row)
+    return None if row is None else _row(row, q.key)
 
 
 async def by_telegram_user(q: Queryable, telegram_user_id: int) -> Person | None:
     row = await q.fetchone(_SELECT + " WHERE p.telegram_user_id = :tg", {"tg": telegram_user_id})
-    return None if row is None else _row(row)
+    return None if row is None else _row(row, q.key)
 
 
 async def by_phone(q: Queryable, phone: str, kelurahan_code: str | None) -> Person | None:
     row = await q.fetchone(
-        _SELECT + " WHERE p.phone = :phone AND p.kelurahan_code IS :kel ORDER BY p.id LIMIT 1",
-        {"phone": phone, "kel": kelurahan_code},
+        _SELECT + " WHERE p.phone_hash = :phone AND p.kelurahan_code IS :kel ORDER BY p.id LIMIT 1",
+        {"phone": q.key.hash("phone", phone), "kel": kelurahan_code},
     )
-    return None if row is None else _row(row)
+    return None if row is None else _row(row, q.key)
 
 
 async def all_by_phone(q: Queryable, phone: str) -> list[Person]:
     """Every person with this phone, in any kelurahan, oldest first (the invite rule, :mod:`bot.services.invites`)."""
-    rows = await q.fetchall(_SELECT + " WHERE p.phone = :phone ORDER BY p.id", {"phone": phone})
-    return [_row(r) for r in rows]
+    rows = await q.fetchall(_SELECT + " WHERE p.phone_hash = :phone ORDER BY p.id",
+                            {"phone": q.key.hash("phone", phone)})
+    return [_row(r, q.key) for r in rows]
 
 
 async def create(
@@ -91,10 +93,11 @@ async def create(
 ) -> Person:
     result = await q.execute(
         """
-        INSERT INTO people (name, phone, kelurahan_code, language)
-        VALUES (:name, :phone, :kel, :language)
+        INSERT INTO people (name, phone, phone_hash, kelurahan_code, language)
+        VALUES (:name, :phone, :phone_hash, :kel, :language)
         """,
-        {"name": name.strip(), "phone": phone, "kel": kelurahan_code, "language": language},
+        {"name": name.strip(), "phone": q.key.seal(phone), "phone_hash": q.key.hash("phone", phone),
+         "kel": kelurahan_code, "language": language},
     )
     assert result.lastrowid is not None
     for role in roles:
@@ -124,7 +127,8 @@ async def erase_if_roleless(q: Queryable, person_id: int) -> bool:
     result = await q.execute(
         """
         UPDATE people
-        SET name = 'Dihapus #' || id, phone = NULL, nik = NULL, telegram_user_id = NULL, telegram_chat_id = NULL,
+        SET name = 'Dihapus #' || id, phone = NULL, nik = NULL, phone_hash = NULL, nik_hash = NULL,
+            telegram_user_id = NULL, telegram_chat_id = NULL,
             active = 0, updated_at = datetime('now')
         WHERE id = :id
           AND NOT EXISTS (SELECT 1 FROM person_roles WHERE person_id = :id)
@@ -185,7 +189,7 @@ async def mark_unreachable_by_chat(q: Queryable, chat_id: int) -> Person | None:
     if row is None:
         return None
     await set_reachable(q, row["id"], False)
-    return _row(row)
+    return _row(row, q.key)
 
 
 async def list_people(
@@ -200,7 +204,7 @@ async def list_people(
         """,
         {"kel": kelurahan_code, "role": None if role is None else str(role)},
     )
-    return [_row(r) for r in rows]
+    return [_row(r, q.key) for r in rows]
 
 
 async def with_role(q: Queryable, role: Role, kelurahan_code: str | None) -> list[Person]:
@@ -214,7 +218,7 @@ async def with_role(q: Queryable, role: Role, kelurahan_code: str | None) -> lis
         """,
         {"role": str(role), "kel": kelurahan_code},
     )
-    return [_row(r) for r in rows]
+    return [_row(r, q.key) for r in rows]
 
 
 async def with_any_role(q: Queryable, roles: Iterable[Role], kelurahan_code: str) -> list[Person]:
@@ -230,7 +234,7 @@ async def with_any_role(q: Queryable, roles: Iterable[Role], kelurahan_code: str
         """,
         {"kel": kelurahan_code, **names},
     )
-    return [_row(r) for r in rows]
+    return [_row(r, q.key) for r in rows]
 
 
 async def search_by_name(
@@ -253,7 +257,7 @@ async def search_by_name(
             "limit": limit,
         },
     )
-    return [_row(r) for r in rows]
+    return [_row(r, q.key) for r in rows]
 
 
 def _escape_like(text: str) -> str:
@@ -266,8 +270,23 @@ async def update_name(q: Queryable, person_id: int, name: str) -> None:
 
 
 async def update_phone(q: Queryable, person_id: int, phone: str | None) -> None:
-    await q.execute("UPDATE people SET phone = :phone, updated_at = datetime('now') WHERE id = :id",
-                    {"phone": phone, "id": person_id})
+    await q.execute("UPDATE people SET phone = :phone, phone_hash = :hash, updated_at = datetime('now') "
+                    "WHERE id = :id",
+                    {"phone": q.key.seal(phone), "hash": q.key.hash("phone", phone), "id": person_id})
+
+
+async def set_nik(q: Queryable, person_id: int, nik: str) -> None:
+    """Give a person their NIK when they have none yet (a loan import; the NIK is unique: ``people_nik``)."""
+    await q.execute("UPDATE people SET nik = :nik, nik_hash = :hash WHERE id = :id AND nik IS NULL",
+                    {"nik": q.key.seal(nik), "hash": q.key.hash("nik", nik), "id": person_id})
+
+
+async def id_by_nik(q: Queryable, nik: str) -> int | None:
+    return await q.fetchval("SELECT id FROM people WHERE nik_hash = :hash", {"hash": q.key.hash("nik", nik)})
+
+
+async def nik_of(q: Queryable, person_id: int) -> str | None:
+    return q.key.reveal(await q.fetchval("SELECT nik FROM people WHERE id = :id", {"id": person_id}))
 
 
 async def anonymise_borrower(q: Queryable, person_id: int) -> bool:
@@ -278,7 +297,8 @@ async def anonymise_borrower(q: Queryable, person_id: int) -> bool:
     result = await q.execute(
         """
         UPDATE people
-        SET name = 'Dihapus #' || id, phone = NULL, nik = NULL, telegram_user_id = NULL, telegram_chat_id = NULL,
+        SET name = 'Dihapus #' || id, phone = NULL, nik = NULL, phone_hash = NULL, nik_hash = NULL,
+            telegram_user_id = NULL, telegram_chat_id = NULL,
             active = 0, digest_opt_in = 0, updated_at = datetime('now')
         WHERE id = :id
           AND NOT EXISTS (SELECT 1 FROM person_roles WHERE person_id = :id

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain.events import ACTIVE, SEATED, EventStatus, RegStatus, seat_status
+from storage.crypto import Cipher
 from storage.db import Queryable, utc_text
 from storage.events import SEATED_SQL, set_event_status
 
@@ -56,12 +57,12 @@ LEFT JOIN people AS b ON b.id = r.registered_by
 """
 
 
-def _registration(row) -> Registration:
+def _registration(row, key: Cipher) -> Registration:
     return Registration(
         id=row["id"], event_id=row["event_id"], participant_id=row["participant_id"], status=row["status"],
         waitlist_position=row["waitlist_position"], registered_by=row["registered_by"],
         created_at=row["created_at"], updated_at=row["updated_at"], participant_name=row["participant_name"],
-        nik=row["nik"], phone=row["phone"], address=row["address"], sex=row["sex"],
+        nik=key.reveal(row["nik"]), phone=key.reveal(row["phone"]), address=row["address"], sex=row["sex"],
         birth_date=None if row["birth_date"] is None else date.fromisoformat(row["birth_date"]),
         education=row["education"], work_status=row["work_status"], person_id=row["person_id"],
         registered_by_name=row["registered_by_name"], rank=row["rank"], linked=bool(row["linked"]),
@@ -70,13 +71,13 @@ def _registration(row) -> Registration:
 
 async def get_registration(q: Queryable, registration_id: int) -> Registration | None:
     row = await q.fetchone(_REG_SELECT + " WHERE r.id = :id", {"id": registration_id})
-    return None if row is None else _registration(row)
+    return None if row is None else _registration(row, q.key)
 
 
 async def registration_for(q: Queryable, event_id: int, participant_id: int) -> Registration | None:
     row = await q.fetchone(_REG_SELECT + " WHERE r.event_id = :e AND r.participant_id = :p",
                            {"e": event_id, "p": participant_id})
-    return None if row is None else _registration(row)
+    return None if row is None else _registration(row, q.key)
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ async def event_registrations(
         """,
         {"e": event_id, "limit": limit, "offset": offset, **{f"s{i}": s for i, s in enumerate(wanted)}},
     )
-    return [_registration(r) for r in rows]
+    return [_registration(r, q.key) for r in rows]
 
 
 async def count_registrations(q: Queryable, event_id: int, statuses: Iterable[str] = tuple(ACTIVE)) -> int:
@@ -222,7 +223,7 @@ async def registrations_of_participant(q: Queryable, participant_id: int, now: d
         """,
         {"p": participant_id, "now": utc_text(now)},
     )
-    return [_registration(r) for r in rows]
+    return [_registration(r, q.key) for r in rows]
 
 
 @dataclass(frozen=True)

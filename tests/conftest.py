@@ -14,6 +14,7 @@ from bot.runtime import clock
 from bot.runtime.app import PemApplication, build_application
 from bot.runtime.config import Settings, load_settings
 from storage import people
+from storage.crypto import DataKey
 from storage.db import Database
 from storage.migrate import migrate
 from storage.people import Person
@@ -21,6 +22,9 @@ from tests.harness import BotTester, RecordingRequest, User
 from tests.jobs_fixtures import recording_bot
 
 NAIKOTEN_SATU = "53.71.05.1004"
+#: The test suite's fixed data key (PEM_DATA_KEY; storage/crypto.py): every database of the tests is sealed.
+TEST_DATA_KEY = "pem-test-data-key-0000000000000000000000000"
+TEST_KEY = DataKey(TEST_DATA_KEY)
 #: A fixed "now": Saturday 28 November 2026, 10:00 WITA.
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
@@ -39,6 +43,13 @@ class FrozenClock:
         self.now = moment
 
 
+@pytest.fixture(autouse=True)
+def _data_key_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI commands and the subprocesses the tests start (``pem-bot try``) read PEM_DATA_KEY from the
+    environment: the same fixed key (a test of the first-run rule removes it)."""
+    monkeypatch.setenv("PEM_DATA_KEY", TEST_DATA_KEY)
+
+
 @pytest.fixture
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
     frozen = FrozenClock(NOW)
@@ -53,7 +64,7 @@ def db_path(tmp_path: Path) -> Path:
 
 def make_settings(db_path: Path, **overrides: str) -> Settings:
     environ = {"TELEGRAM_BOT_TOKEN": "123456:TEST-token", "PEM_DATABASE": str(db_path),
-               "PEM_BACKUP_DIR": str(db_path.parent / "backups"), **overrides}
+               "PEM_BACKUP_DIR": str(db_path.parent / "backups"), "PEM_DATA_KEY": TEST_DATA_KEY, **overrides}
     return load_settings(environ=environ, env_file=None)
 
 
@@ -64,7 +75,7 @@ def settings(db_path: Path) -> Settings:
 
 @pytest.fixture
 async def db(db_path: Path) -> AsyncIterator[Database]:
-    database = await Database(db_path).open()
+    database = await Database(db_path, data_key=TEST_KEY).open()
     await migrate(database)
     try:
         yield database

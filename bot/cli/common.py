@@ -12,7 +12,9 @@ from typing import Any
 
 from bot.domain.settings import Settings
 from messages import render
+from storage.crypto import DataKeyError, cipher_for
 from storage.db import Database, check_database_writable
+from storage.identity import holds_sealed_data
 from storage.migrate import migrate
 
 EXIT_CONFIG = 2
@@ -64,8 +66,28 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+def require_data_key(settings: Settings) -> None:
+    """Every command that opens the database needs ``PEM_DATA_KEY``: DataKeyError ``missing`` when the database
+    holds sealed data (the key was lost or not copied), ``no_key`` when it holds none yet (``./scripts/run``
+    creates one on the first run, ``pem-bot init-key`` prints one)."""
+    if not settings.data_key:
+        raise DataKeyError("missing" if holds_sealed_data(settings.database) else "no_key")
+
+
+def database(settings: Settings) -> Database:
+    """The configured database with its data key (not opened)."""
+    return Database(settings.database, data_key=cipher_for(settings.data_key))
+
+
 async def open_database(settings: Settings) -> Database:
+    """Open and migrate the configured database; DataKeyError (one line, exit 2) when the key is missing or
+    does not open it (:func:`storage.identity.seal_at_rest`)."""
     check_database_writable(settings.database)
-    db = await Database(settings.database).open()
-    await migrate(db)
+    require_data_key(settings)
+    db = await database(settings).open()
+    try:
+        await migrate(db)
+    except BaseException:
+        await db.close()
+        raise
     return db

@@ -19,11 +19,12 @@ from typing import Any
 from telegram import Bot
 
 from bot.cli import events as events_cli
+from bot.cli import keys as keys_cli
 from bot.cli import privacy as privacy_cli
 from bot.cli import receipts as receipts_cli
 from bot.cli import report as report_cli
 from bot.cli import seed_synthetic
-from bot.cli.common import EXIT_CONFIG, CliError, Process, open_database, say
+from bot.cli.common import EXIT_CONFIG, CliError, Process, database, open_database, require_data_key, say
 from bot.cli.loan_file import read_table
 from bot.domain.applications import SHARE_MAX, SHARE_MIN
 from bot.domain.demo import generate
@@ -41,14 +42,16 @@ from bot.services.demo import write_demo
 from bot.services.invites import InviteOutcome, InviteResult
 from bot.services.updates import SkippedUpdate, skipped_count, skipped_updates
 from storage import invites, kelurahan, loans, people
-from storage.db import Database, check_database_writable
+from storage.crypto import DataKeyError
+from storage.db import check_database_writable
 from storage.migrate import migrate
 
 
 # --- migrate --------------------------------------------------------------------------------------------------
 async def _migrate(settings: Settings) -> list[str]:
     check_database_writable(settings.database)
-    db = await Database(settings.database).open()
+    require_data_key(settings)
+    db = await database(settings).open()
     try:
         return await migrate(db)
     finally:
@@ -386,6 +389,10 @@ COMMANDS: dict[str, tuple[str, Subcommand]] = {
               (privacy_cli.audit_args, cmd_audit)),
     "repaid-share": ("show or set a kelurahan's minimum repaid share before new loans (the re-lending rule)",
                      (_repaid_share_args, cmd_repaid_share)),
+    "init-key": ("print a new data key (PEM_DATA_KEY) for the encryption of NIKs and phone numbers",
+                 (keys_cli.init_key_args, keys_cli.cmd_init_key)),
+    "rotate-key": ("re-encrypt every NIK and phone number with a new data key",
+                   (keys_cli.rotate_key_args, keys_cli.cmd_rotate_key)),
 }
 
 
@@ -409,6 +416,9 @@ def dispatch(argv: Sequence[str] | None, process: Process, subcommands: dict[str
         return EXIT_CONFIG
     except CliError as exc:
         say(None, "error", file=sys.stderr, code=exc.code, **exc.params)
+        return EXIT_CONFIG
+    except DataKeyError as exc:
+        say(None, "data_key", file=sys.stderr, code=exc.code)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130

@@ -41,6 +41,7 @@ from telegram.ext import ExtBot
 
 from bot.cli import main as commands
 from bot.cli.common import EXIT_CONFIG, CliError, Process, configure_logging, open_database, say
+from bot.cli.keys import ensure_data_key
 from bot.jobs.backup import BackupError, make_backup
 from bot.runtime import clock
 from bot.runtime.app import allowed_updates, build_application, rate_limiter
@@ -179,9 +180,17 @@ async def _check_token(settings: Settings) -> bool:
         return False
 
 
+async def _check_database(settings: Settings) -> None:
+    """Open and migrate the database once before PTB starts: a missing or wrong data key (DataKeyError) ends
+    with one line, not with a traceback from inside ``run_polling``."""
+    db = await open_database(settings)
+    await db.close()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = args.process.settings(require_token=True)
     check_database_writable(settings.database)
+    asyncio.run(_check_database(settings))
     configure_logging(settings)
     try:
         if not asyncio.run(_check_token(settings)):
@@ -216,6 +225,7 @@ def cmd_try(args: argparse.Namespace) -> int:
     if not read_environment()["PEM_LOG_LEVEL"]:  # a newcomer's terminal: the address, not the scheduler's chatter
         settings = dataclasses.replace(settings, log_level="WARNING")
     check_database_writable(settings.database)
+    settings = ensure_data_key(settings, settings.database, fresh=args.fresh)
     configure_logging(settings)
     personas, created = asyncio.run(prepare(settings, Path(args.data_dir), fresh=args.fresh))
     session = TrySession(settings, personas, port=args.port, state_dir=chats_dir(Path(args.data_dir)))

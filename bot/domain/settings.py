@@ -43,6 +43,9 @@ class Settings:
     #: PEM_RECEIPT_KEY: the secret of the receipts' verification codes (bot/domain/receipts.py); None: the key
     #: kept beside the database is used (storage/receipts.py, fallback_key).
     receipt_key: bytes | None = None
+    #: PEM_DATA_KEY: the key NIKs and phone numbers are sealed with (storage/crypto.py); empty: none configured
+    #: (``pem-bot run`` refuses to start; ``./scripts/run`` and ``pem-bot try`` create one on the first run).
+    data_key: str = ""
     #: PEM_WARNING_STEPS: days late at which warning letters SP-1, SP-2, SP-3 fall due (bot/domain/warnings.py).
     warning_steps: tuple[int, ...] = (30, 60, 90)
     #: PEM_WARNING_DEADLINE_DAYS: days a warning letter gives the borrower to pay the arrears.

@@ -28,6 +28,7 @@ from bot.runtime.updates import OnSkip, ReadableUpdatesRequest
 from bot.services.updates import record_skipped_update
 from handlers.common import calls_alongside
 from handlers.menus import set_default_menus
+from storage.crypto import cipher_for
 from storage.db import Database, shutdown_worker_pool
 from storage.migrate import migrate
 
@@ -156,7 +157,7 @@ def build_application(
 
     ``scheduler`` (default: the same as ``with_updater``, so test apps have none) runs the outbox tick every
     minute and a catch-up tick started in ``post_init`` (in the background; ``shutdown`` waits for it)."""
-    db = db or Database(settings.database)
+    db = db or Database(settings.database, data_key=cipher_for(settings.data_key))
     builder: ApplicationBuilder = (
         ApplicationBuilder()
         .application_class(PemApplication)

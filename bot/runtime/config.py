@@ -20,6 +20,7 @@ from dotenv import dotenv_values
 from bot.domain.kota_kupang import find_kelurahan
 from bot.domain.settings import ConfigError, Settings
 from bot.domain.warnings import parse_steps
+from storage.crypto import DataKeyError, parse_key
 from storage.db import check_database_writable
 
 __all__ = ["DEFAULTS", "ConfigError", "Settings", "check_database_writable", "load_settings", "read_environment"]
@@ -55,6 +56,7 @@ DEFAULTS: dict[str, str] = {
     "PEM_RETENTION_BORROWER_YEARS": "5",
     "PEM_RETENTION_DRAFT_HOURS": "24",
     "PEM_RETENTION_TIME": "01:30",
+    "PEM_DATA_KEY": "",
 }
 
 
@@ -106,6 +108,13 @@ def load_settings(
     if receipt_key and len(receipt_key) < 16:
         raise ConfigError("receipt_key", minimum=16)
 
+    data_key = value["PEM_DATA_KEY"]
+    if data_key:
+        try:
+            parse_key(data_key)
+        except DataKeyError as exc:
+            raise ConfigError("data_key") from exc
+
     return Settings(
         token=token,
         bot_username=value["TELEGRAM_BOT_USERNAME"].lstrip("@") or None,
@@ -116,6 +125,7 @@ def load_settings(
         language=language,
         log_level=level,
         receipt_key=receipt_key.encode() if receipt_key else None,
+        data_key=data_key,
         **schedule,
         **_privacy_settings(value),
     )

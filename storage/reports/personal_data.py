@@ -68,6 +68,7 @@ async def person_data(q: Queryable, person_id: int, *, participant_id: int | Non
         return None
     roles = _Roles(q, person_id)
     person = _dict(row)
+    person["phone"], person["nik"] = q.key.reveal(person["phone"]), q.key.reveal(person["nik"])
     for flag in ("active", "reachable", "digest_opt_in", "telegram_linked"):
         person[flag] = bool(person[flag])
     role_rows = await q.fetchall("SELECT role FROM person_roles WHERE person_id = :id ORDER BY role", {"id": person_id})
@@ -120,6 +121,7 @@ async def person_data(q: Queryable, person_id: int, *, participant_id: int | Non
             participant = {k: prow[k] for k in ("id", "kelurahan_code", "name", "nik", "birth_date", "sex", "phone",
                                                 "address", "education", "work_status", "consent_at", "created_at",
                                                 "erased_at")}
+            participant["nik"], participant["phone"] = q.key.reveal(prow["nik"]), q.key.reveal(prow["phone"])
             participant["created_by"] = await roles.of(prow["created_by"])
             regs = []
             for r in await q.fetchall(
@@ -151,8 +153,9 @@ async def person_data(q: Queryable, person_id: int, *, participant_id: int | Non
         for r in await q.fetchall("SELECT * FROM invites WHERE person_id = :id ORDER BY id", {"id": person_id})
     ]
     corrections = [
-        {k: r[k] for k in ("field", "old_value", "new_value", "status", "reason", "requested_at", "decided_at")}
-        | {"decided_by": await roles.of(r["decided_by"])}
+        {k: r[k] for k in ("field", "status", "reason", "requested_at", "decided_at")}
+        | {"old_value": q.key.reveal(r["old_value"]), "new_value": q.key.reveal(r["new_value"]),
+           "decided_by": await roles.of(r["decided_by"])}
         for r in await q.fetchall(
             "SELECT * FROM correction_requests WHERE person_id = :id OR participant_id IS :p ORDER BY id",
             {"id": person_id, "p": participant_id})

@@ -17,6 +17,7 @@ import pytest
 
 from bot.runtime import clock
 from bot.runtime.simulator.botapi import BotApiEmulator, Recorded
+from tests.conftest import TEST_DATA_KEY, TEST_KEY
 
 pytestmark = pytest.mark.subprocess
 
@@ -47,6 +48,7 @@ def environ(tmp_path: Path, api: BotApiEmulator) -> dict[str, str]:
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE_URL": api.base_url,
         "PEM_DATABASE": str(tmp_path / "pem.sqlite3"),
+        "PEM_DATA_KEY": TEST_DATA_KEY,
         "PEM_LOG_LEVEL": "INFO",
         # The subprocess runs on the real clock: pin what its behaviour depends on, so the tests pass at any hour.
         "PEM_TIMEZONE": "Asia/Makassar",
@@ -128,7 +130,7 @@ async def _borrower_treasurer_and_loan(path: str) -> int:
     from storage import loans, people
     from storage.db import Database
 
-    db = await Database(path).open()
+    db = await Database(path, data_key=TEST_KEY).open()
     try:
         async with db.transaction() as tx:
             borrower = await people.create(tx, name="Yosefina Lero", kelurahan_code="53.71.05.1004",

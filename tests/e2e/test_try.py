@@ -175,10 +175,15 @@ def test_a_second_start_reuses_the_demo_and_fresh_starts_again(tmp_path):
         assert first.stop() == 0
     with sqlite3.connect(tmp_path / "data" / "try.sqlite3") as conn:
         people = conn.execute("SELECT COUNT(*) FROM people").fetchone()[0]
+    # the first run made the data key, in .env, and said so in one line (issue 18: encrypted at rest)
+    [key_line] = [line for line in first.output if "PEM_DATA_KEY" in line]
+    assert str((tmp_path / ".env").resolve()) in key_line and "NIK dan nomor HP hilang" in key_line
+    assert (tmp_path / ".env").read_text(encoding="utf-8").startswith("PEM_DATA_KEY=")
 
     again = Try(tmp_path)
     try:
         assert "baru dibuat" not in "".join(again.output)
+        assert not any("PEM_DATA_KEY" in line for line in again.output)  # the key is kept, not made again
         time.sleep(1.5)
         chat = again.chat("yohanes")[1]
         # the chat is back (a scheduled message may have come in after the look above), and no new /start

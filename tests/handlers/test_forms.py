@@ -9,7 +9,7 @@ from tests.harness import BotTester
 
 
 async def _state_texts(db) -> str:
-    return " ".join(r["data"] for r in await db.fetchall("SELECT data FROM form_drafts"))
+    return " ".join(db.key.reveal(r["data"]) for r in await db.fetchall("SELECT data FROM form_drafts"))
 
 
 async def test_an_abandoned_draft_is_dropped_after_a_day(running, tester: BotTester, make_person, frozen_clock):

@@ -16,6 +16,7 @@ from bot.runtime.sender import send_due
 from handlers.verification import announce_pending
 from storage import outbox, repayments
 from storage.db import Database
+from tests.conftest import TEST_KEY
 from tests.handlers.loan_fixtures import make_loan, report
 from tests.harness import RecordingRequest
 from tests.jobs_fixtures import add_person, recording_bot, wita
@@ -88,7 +89,7 @@ async def _race_two_senders(db_path, db, settings, queued_for: datetime, first_a
         person = await add_person(db, f"Penerima {i}")
         await outbox.enqueue(db, kind="note", recipient_id=person.id, dedupe_key=f"k{i}",
                              template="common/cancelled", context={}, not_before=queued_for)
-    other = await Database(db_path).open()
+    other = await Database(db_path, data_key=TEST_KEY).open()
     first, second = RecordingRequest(delay=0.01), RecordingRequest(delay=0.01)
     bot1, bot2 = await recording_bot(first), await recording_bot(second)
     try:

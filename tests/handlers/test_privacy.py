@@ -131,7 +131,9 @@ async def test_correction_goes_to_another_admin_who_approves_it(running, tester,
     [seen] = await _actions(db, "person.viewed_full")
     assert seen["actor_person_id"] == admin.id and json.loads(seen["details"])["people"] == [borrower.id]
     request = await db.fetchone("SELECT * FROM correction_requests")
-    assert (request["status"], request["field"], request["new_value"]) == ("pending", "phone", "+6281311112222")
+    assert (request["status"], request["field"], db.key.reveal(request["new_value"])) == (
+        "pending", "phone", "+6281311112222")
+    assert request["new_value"].startswith("v1:")  # sealed at rest
     await tester.press(admin_user, notice.button("Setujui"))
     assert "disetujui dan sudah disimpan" in tester.last(admin_user).text
     assert "disetujui" in tester.last(user).text and "0813-1111-2222" in tester.last(user).text

@@ -43,6 +43,7 @@ from bot.runtime.tick import TickReport, run_due
 from bot.services.demo import CITY_USER, write_demo
 from messages import render
 from storage import people
+from storage.crypto import cipher_for
 from storage.db import Database
 from storage.migrate import migrate
 
@@ -116,7 +117,7 @@ async def prepare(settings: Settings, data_dir: Path, *, fresh: bool) -> tuple[l
     created = _reset(settings.database, personas_file, fresh=fresh)
     if created:
         _forget_chats(chats_dir(data_dir))
-    db = await Database(settings.database).open()
+    db = await Database(settings.database, data_key=cipher_for(settings.data_key)).open()
     try:
         await migrate(db)
         if created:

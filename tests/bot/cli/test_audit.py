@@ -8,12 +8,13 @@ from bot.services import privacy as privacy_service
 from storage import people
 from storage.db import Database
 from storage.migrate import migrate
+from tests.conftest import TEST_KEY
 from tests.handlers.loan_fixtures import make_loan, record
 from tests.storage.event_fixtures import make_event, make_participant, register
 
 
 async def _fill(path):
-    db = await Database(path).open()
+    db = await Database(path, data_key=TEST_KEY).open()
     await migrate(db)
     try:
         async with db.transaction() as tx:

@@ -9,10 +9,11 @@ from bot.cli import run as cli
 from storage import audit, participants
 from storage.db import Database
 from storage.migrate import migrate
+from tests.conftest import TEST_KEY
 
 
 async def _seed(path) -> int:
-    db = await Database(path).open()
+    db = await Database(path, data_key=TEST_KEY).open()
     try:
         await migrate(db)
         async with db.transaction() as tx:
@@ -26,7 +27,7 @@ async def _seed(path) -> int:
 
 
 async def _read(path, pid):
-    db = await Database(path).open()
+    db = await Database(path, data_key=TEST_KEY).open()
     try:
         return await participants.get_participant(db, pid), await audit.recent(db, action="participant.erased")
     finally:

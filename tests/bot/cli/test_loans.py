@@ -13,6 +13,7 @@ from bot.domain.roles import Role
 from storage import people
 from storage.db import Database
 from storage.migrate import migrate
+from tests.conftest import TEST_KEY
 
 HEADER = "name,phone,nik,kelurahan,business,principal,disbursed_on,tenor_months,grace_months,fee_percent\n"
 ROWS = ("Maria Bria,0812-3456-7890,,Naikoten Satu,warung,6.000.000,2026-05-15,12,0,0\n"
@@ -32,7 +33,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, frozen_clock) -> Path:
 
 def query(db_path: Path, sql: str):
     async def run():
-        db = await Database(db_path).open()
+        db = await Database(db_path, data_key=TEST_KEY).open()
         try:
             return [tuple(r) for r in await db.fetchall(sql)]
         finally:
@@ -111,7 +112,7 @@ def demo_totals(db_path: Path):
         query(db_path, "SELECT COUNT(*), SUM(principal) FROM loans"),
         query(db_path, "SELECT status, COUNT(*), SUM(amount) FROM repayments GROUP BY status ORDER BY status"),
         query(db_path, "SELECT SUM(principal_paid + fee_paid) FROM installments"),
-        query(db_path, "SELECT name, phone FROM people ORDER BY id"),
+        query(db_path, "SELECT name, phone_hash FROM people ORDER BY id"),  # the phone is sealed
     )
 
 
@@ -151,7 +152,7 @@ def test_import_loans_asks_the_borrowers_already_on_telegram(env: Path, tmp_path
     borrower is asked once they open their invite (nothing queued now)."""
 
     async def seed():
-        db = await Database(env).open()
+        db = await Database(env, data_key=TEST_KEY).open()
         try:
             await migrate(db)
             async with db.transaction() as tx:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import run as cli
+from tests.conftest import TEST_DATA_KEY
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -24,6 +25,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     db = tmp_path / "db" / "pem.sqlite3"
     monkeypatch.setenv("PEM_DATABASE", str(db))
     monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "pem_test_bot")
+    monkeypatch.setenv("PEM_DATA_KEY", TEST_DATA_KEY)
     return db
 
 

@@ -17,13 +17,14 @@ from bot.services import repayments as svc
 from storage import loans, people
 from storage.db import Database
 from storage.migrate import migrate
+from tests.conftest import TEST_KEY
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 KEY = b"cli-test-key-0123456789"
 
 
 async def _seed(path, key: bytes | None):
-    db = await Database(path).open()
+    db = await Database(path, data_key=TEST_KEY).open()
     try:
         await migrate(db)
         async with db.transaction() as tx:
@@ -41,7 +42,7 @@ async def _seed(path, key: bytes | None):
 
 
 async def _reverse(path, repayment_id, by):
-    db = await Database(path).open()
+    db = await Database(path, data_key=TEST_KEY).open()
     try:
         await svc.reverse_repayment(db, repayment_id, by=by, kelurahan_code="53.71.05.1004", reason="salah ketik",
                                     now=NOW)

@@ -14,6 +14,7 @@ from bot.cli import run as cli
 from storage.db import Database
 from storage.migrate import migrate
 from tests import lpj_fixture as fx
+from tests.conftest import TEST_KEY
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, frozen_clock) -> Path:
     monkeypatch.chdir(tmp_path)
 
     async def build():
-        db = await Database(db_path).open()
+        db = await Database(db_path, data_key=TEST_KEY).open()
         try:
             await migrate(db)
             await fx.build(db)

@@ -171,7 +171,8 @@ async def test_import_rows_is_idempotent_and_matches_borrowers(db: Database):
     assert first.created_loans[0].borrower_id == maria.id
     assert "borrower" in {str(r) for r in (await people.get(db, maria.id)).roles}
     nik = await db.fetchval("SELECT nik FROM people WHERE name = 'Yohanes Ndun'")
-    assert nik == "5371051204900003"
+    assert nik.startswith("v1:") and db.key.reveal(nik) == "5371051204900003"  # sealed at rest
+    assert await people.id_by_nik(db, "5371051204900003") is not None
     assert await db.fetchval("SELECT COUNT(*) FROM installments") == 12 + 18 + 12
 
     async with db.transaction() as tx:

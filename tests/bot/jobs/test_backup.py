@@ -14,7 +14,7 @@ from bot.jobs.backup import backup_name, make_backup, prune
 from storage import audit, outbox
 from storage.db import Database
 from storage.migrate import migrate
-from tests.conftest import make_settings
+from tests.conftest import TEST_KEY, make_settings
 from tests.jobs_fixtures import WITA, add_person, wita
 
 NIGHT = wita(2026, 12, 5, 2, 0)
@@ -64,7 +64,7 @@ async def test_backup_then_restore_gives_back_the_same_data(db: Database, db_pat
 
     # … restore as the README says: bot stopped, copy over PEM_DATABASE, remove -wal/-shm, start
     restore(copy, db_path)
-    reopened = await Database(db_path).open()
+    reopened = await Database(db_path, data_key=TEST_KEY).open()
     try:
         assert await migrate(reopened) == []  # same schema version
         assert await reopened.fetchval("SELECT count(*) FROM people") == 1

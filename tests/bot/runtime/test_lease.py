@@ -20,6 +20,7 @@ from bot.runtime.scheduler import catch_up, release_lease
 from bot.runtime.sender import send_due
 from storage import outbox, sender_lease
 from storage.db import Database
+from tests.conftest import TEST_KEY
 from tests.harness import RecordingRequest
 from tests.jobs_fixtures import add_person, recording_bot
 
@@ -59,7 +60,7 @@ async def test_a_tick_next_to_the_running_bot_only_enqueues_and_the_bot_sends(ru
 @pytest.mark.usefixtures("no_pacing")
 async def test_while_a_tick_holds_the_lease_the_bot_enqueues_and_sends_after_it_is_released(running, db_path):
     app, bot_calls = running.app, running.request
-    other = await Database(db_path).open()
+    other = await Database(db_path, data_key=TEST_KEY).open()
     try:
         tick_lease = SenderLease(other, "tick", host="operator-box")
         assert await tick_lease.acquire()
@@ -188,7 +189,7 @@ def test_the_tick_command_next_to_the_running_bot_says_the_bot_will_send(tmp_pat
     async def the_bot_holds_the_lease() -> None:
         from storage.migrate import migrate
 
-        db = await Database(database).open()
+        db = await Database(database, data_key=TEST_KEY).open()
         try:
             await migrate(db)
             assert await SenderLease(db, "run", host="bot-box").acquire()

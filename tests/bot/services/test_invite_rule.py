@@ -17,7 +17,7 @@ import pytest
 from bot.cli import run as cli
 from bot.domain.roles import Role
 from storage import audit, kelurahan, people
-from tests.conftest import NAIKOTEN_SATU
+from tests.conftest import NAIKOTEN_SATU, TEST_DATA_KEY
 
 PHONE, PHONE_E164 = "0812-3456-7890", "+6281234567890"
 
@@ -31,6 +31,7 @@ def cli_env(settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PEM_DATABASE", str(settings.database))
     monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "pem_test_bot")
+    monkeypatch.setenv("PEM_DATA_KEY", TEST_DATA_KEY)
 
 
 @dataclass
