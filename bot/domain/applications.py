@@ -9,9 +9,10 @@ Who acts (:func:`may_act`):
 
 * **verify**: a treasurer or an admin of the kelurahan, never the applicant (nor the person who entered it for
   themself);
-* **approve / reject**: the lurah; when the lurah is the applicant or the one who entered it, or the kelurahan has
-  no active lurah on Telegram, an admin who is neither (maker-checker, :func:`bot.domain.roles.checkers`'s rule:
-  nobody decides their own application);
+* **approve / reject**: the lurah; when the lurah is the applicant, the one who entered it or the one who verified
+  it, or the kelurahan has no active lurah on Telegram, an admin who is none of these (maker-checker,
+  :func:`bot.domain.roles.checkers`'s rule: nobody decides their own application, nor one they verified; the
+  service passes the verifier among the ``makers``, :func:`bot.services.applications.makers_for`);
 * **disburse**: a treasurer or admin who is not the applicant.
 
 The lending limit (:func:`lending_check`): an approved application is disbursed only while the cash book's balance
