@@ -421,6 +421,7 @@ async def reject_pressed(update: Update, context: Context, who: Who) -> None:
     if application.status != Status.VERIFIED or not await service.allowed(db, application, who.require(),
                                                                            Action.REJECT):
         code = "own" if who.person_id in application.makers else (
+            "verified_it" if application.status == Status.VERIFIED and who.person_id == application.verified_by else
             "not_allowed" if application.status == Status.VERIFIED else "wrong_status")
         await send(update, context, who, "applications/refused", code=code, status=application.status)
         return

@@ -9,9 +9,10 @@ Who acts (:func:`may_act`):
 
 * **verify**: a treasurer or an admin of the kelurahan, never the applicant (nor the person who entered it for
   themself);
-* **approve / reject**: the lurah; when the lurah is the applicant or the one who entered it, or the kelurahan has
-  no active lurah on Telegram, an admin who is neither (maker-checker, :func:`bot.domain.roles.checkers`'s rule:
-  nobody decides their own application);
+* **approve / reject**: the lurah; when the lurah is the applicant, the one who entered it or the one who verified
+  it, or the kelurahan has no active lurah on Telegram, an admin who is none of these (maker-checker,
+  :func:`bot.domain.roles.checkers`'s rule: nobody decides their own application, nor one they verified; the
+  service passes the verifier among the ``makers``, :func:`bot.services.applications.makers_for`);
 * **disburse**: a treasurer or admin who is not the applicant.
 
 The lending limit (:func:`lending_check`): an approved application is disbursed only while the cash book's balance
@@ -25,7 +26,7 @@ or an admin (``/syarat_kembali``, ``pem-bot repaid-share``), else the city's ``P
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
@@ -134,6 +135,12 @@ class LendingCheck:
         return (Decimal(self.repaid) * 100 / Decimal(self.owed)).quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
 
     @property
+    def share_short(self) -> bool:
+        """Whether the repaid share is below the minimum (it blocks, or would once the balance covers the amount:
+        the bot then says both)."""
+        return self.min_percent > 0 and self.owed > 0 and self.repaid * 100 < self.owed * self.min_percent
+
+    @property
     def shortfall(self) -> int:
         return max(0, self.amount - self.balance)
 
@@ -157,10 +164,11 @@ def lending_check(amount: int, balance: int, repaid: int, owed: int, min_percent
                   ) -> LendingCheck:
     """The lending limit: the balance must cover ``amount``; with ``min_percent`` > 0 and earlier loans
     (``owed`` > 0), ``repaid`` ÷ ``owed`` must be at least ``min_percent`` % (compared exactly, in integers).
-    The balance is checked first: it is the harder limit."""
-    blocked = None
+    ``blocked`` names the balance first (the harder limit); :attr:`LendingCheck.share_short` tells whether the
+    share falls short as well, so the bot can say both."""
+    check = LendingCheck(amount, balance, repaid, owed, min_percent, None, rule_source)
     if balance < amount:
-        blocked = "balance"
-    elif min_percent > 0 and owed > 0 and repaid * 100 < owed * min_percent:
-        blocked = "repaid_share"
-    return LendingCheck(amount, balance, repaid, owed, min_percent, blocked, rule_source)
+        return replace(check, blocked="balance")
+    if check.share_short:
+        return replace(check, blocked="repaid_share")
+    return check

@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
 from bot.domain.applications import (
+    REASON_MAX,
+    REASON_MIN,
     Action,
     ApplicationError,
     LendingCheck,
     Status,
     check_amount,
     check_share,
+    clean_text,
     lending_check,
     may_act,
     next_status,
@@ -84,17 +87,27 @@ async def submit(
     return Step(made, applicant)
 
 
-async def lurah_available(q: Queryable, application: Application) -> bool:
-    """Whether the kelurahan has an active lurah on Telegram who is not a maker of the application."""
-    return any(p.linked and p.id not in application.makers
+def makers_for(application: Application, action: Action) -> frozenset[int]:
+    """Who may not take ``action``: the applicant and whoever entered it; for the decision also whoever verified
+    it (the decision checks the verification, so one person never does both)."""
+    if action in (Action.APPROVE, Action.REJECT) and application.verified_by is not None:
+        return application.makers | {application.verified_by}
+    return application.makers
+
+
+async def lurah_available(q: Queryable, application: Application, action: Action = Action.APPROVE) -> bool:
+    """Whether the kelurahan has an active lurah on Telegram who is not a maker of the application (for
+    ``action``)."""
+    makers = makers_for(application, action)
+    return any(p.linked and p.id not in makers
                for p in await people.with_role(q, Role.LURAH, application.kelurahan_code))
 
 
 async def allowed(q: Queryable, application: Application, person: Person, action: Action) -> bool:
     if person.kelurahan_code != application.kelurahan_code or not person.active:
         return False
-    return may_act(action, person.roles, person.id, application.makers,
-                   lurah_available=await lurah_available(q, application))
+    return may_act(action, person.roles, person.id, makers_for(application, action),
+                   lurah_available=await lurah_available(q, application, action))
 
 
 async def _load(tx: Queryable, application_id: int, person: Person, action: Action) -> Application:
@@ -103,7 +116,9 @@ async def _load(tx: Queryable, application_id: int, person: Person, action: Acti
         raise ApplicationError("not_found")
     next_status(application.status, action)
     if not await allowed(tx, application, person, action):
-        raise ApplicationError("own" if person.id in application.makers else "not_allowed")
+        if person.id in application.makers:
+            raise ApplicationError("own")
+        raise ApplicationError("verified_it" if person.id in makers_for(application, action) else "not_allowed")
     return application
 
 
@@ -130,11 +145,11 @@ async def verify(db: Database, application_id: int, *, by: Person, now: datetime
 
 async def decide(db: Database, application_id: int, *, by: Person, approve: bool, reason: str | None,
                  now: datetime, draft_of: int | None = None) -> Step:
-    """verified → approved, or → rejected with ``reason`` (required), by the lurah (or an admin when the lurah
-    is a maker or absent); nobody decides their own application."""
+    """verified → approved, or → rejected with ``reason`` (required, 3–200 characters), by the lurah (or an admin
+    when the lurah is a maker or absent); nobody decides their own application, nor one they verified."""
     action = Action.APPROVE if approve else Action.REJECT
-    if not approve and not reason:
-        raise ApplicationError("reason_short")
+    if not approve:
+        reason = clean_text(reason or "", REASON_MIN, REASON_MAX, "reason")
     async with db.transaction() as tx:
         application = await _load(tx, application_id, by, action)
         to = next_status(application.status, action)

@@ -286,7 +286,8 @@ async def decide(db: Database, proposal_id: int, *, approve: bool, by: int, kelu
         if plan is not None:
             details.update(version=version, installments_replaced=len(plan.replaced),
                            installments_new=len(plan.new), principal_left=plan.principal_left,
-                           fee_carried=plan.fee_carried, first_due_on=plan.new[0].due_date)
+                           fee_carried=plan.fee_carried, first_due_on=plan.new[0].due_date,
+                           moved_by_pause={str(n): planned for n, planned in plan.paused_from})
         else:
             details.update(written_off_amount=before.outstanding, reason=proposal.reason)
         await audit.record(tx, "loan.rescheduled" if plan is not None else "loan.written_off",

@@ -174,3 +174,40 @@ async def test_a_single_treasurer_kelurahan_the_lurah_or_admin_checks_never_the_
     steps = {r.action: r.actor_person_id for r in await audit.recent(db, limit=100)}
     assert steps["application.verified"] == admin.id and steps["application.approved"] == lurah.id
     assert steps["application.disbursed"] == admin.id
+
+
+async def test_whoever_verified_an_application_does_not_decide_it_and_a_rejection_needs_a_reason(
+        running, tester, make_person):
+    """The kelurahan's lurah is also its only treasurer: she verifies, so an admin decides; the applicant, on
+    Telegram, reads the reason."""
+    db = running.app.db
+    lt, ltu = await make_person(Role.TREASURER, Role.LURAH, name="Ibu Lurah Bendahara")
+    admin, au = await make_person(Role.ADMIN, name="Maria Lay", language="en")
+    resident, ru = await make_person(Role.PARTICIPANT, name="Yuliana Bessie", phone="+6281234567890")
+    made = await app_service.submit(db, kelurahan_code=NAIKOTEN_SATU, entered_by=resident.id, for_self=True,
+                                    name="Yuliana Bessie", nik="5371054107900003", phone="+6281234567890",
+                                    business="Warung makan", business_type="kuliner", amount=5_000_000,
+                                    purpose="Tambah kompor", photo_file_id=None, language="id", now=clock.utcnow())
+    app_id = made.application.id
+    await tester.press(ltu, f"apl:ver:{app_id}")
+    assert "sudah diperiksa bendahara" in tester.last(ru).text
+    assert "waits for your decision" in tester.last(au).text  # the admin, as the lurah verified it
+    for data in (f"apl:ok:{app_id}", f"apl:no:{app_id}"):
+        await tester.press(ltu, data)
+        assert "Anda yang memeriksa pengajuan ini" in tester.last(ltu).text
+    assert (await app_service.applications.get(db, app_id)).status == "verified"
+    # a rejection without a real reason is refused by the service as well as by the form
+    with pytest.raises(app_service.ApplicationError):
+        await app_service.decide(db, app_id, by=admin, approve=False, reason="   ", now=clock.utcnow())
+    await tester.press(au, tester.last(au).button("Reject"))
+    await tester.send(au, "no")
+    assert "Why" in tester.last(au).text or "reason" in tester.last(au).text.lower()
+    await tester.send(au, "The business is not running yet; apply again in three months")
+    told = tester.last(ru).text
+    assert "<b>tidak disetujui</b>. Alasan: The business is not running yet; apply again in three months" in told
+    row = await db.fetchone("SELECT status, reason, verified_by, decided_by FROM applications WHERE id = :i",
+                            {"i": app_id})
+    assert tuple(row) == ("rejected", "The business is not running yet; apply again in three months", lt.id,
+                          admin.id)
+    (rej,) = await audit.recent(db, action="application.rejected")
+    assert (rej.actor_person_id, rej.details["reason"]) == (admin.id, row["reason"])

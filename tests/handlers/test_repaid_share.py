@@ -123,3 +123,28 @@ def test_the_command_line_shows_sets_and_clears_a_kelurahans_share(env, capsys):
     assert cli.main(["repaid-share", "--kelurahan", "Atlantis", "--percent", "50"]) == 2
     assert cli.main(["repaid-share", "--kelurahan", "Naikoten Satu", "--city-default"]) == 0
     assert "0% (tanpa syarat), aturan kota" in capsys.readouterr().out
+
+
+async def test_when_the_balance_and_the_share_both_block_the_bot_says_both(running, tester, world):
+    db, tu = world["db"], world["tu"]
+    assert await service.set_share_rule(db, NAIKOTEN_SATU, 60, by=world["l"].id, city_default=0,
+                                        now=clock.utcnow(), via="bot")
+    # Rp20.000.000 opening, Rp6.000.000 lent earlier: Rp14.000.000 + 3.500.000 repaid = Rp17.500.000 in the books
+    big = await service.submit(db, kelurahan_code=NAIKOTEN_SATU, entered_by=world["a"].id, for_self=False,
+                               name="Petrus Lake", nik="5371050505850002", phone="+6281298765433",
+                               business="Kios", business_type="kios", amount=25_000_000, purpose="Tambah stok",
+                               photo_file_id=None, language="id", now=clock.utcnow())
+    await service.verify(db, big.application.id, by=world["t"], now=clock.utcnow())
+    await service.decide(db, big.application.id, by=world["l"], approve=True, reason=None, now=clock.utcnow())
+    check = await service.lending_position(db, NAIKOTEN_SATU, 25_000_000, today=date(2026, 11, 28),
+                                           tz=running.settings.timezone, city_min_percent=0)
+    assert (check.blocked, check.share_short, check.balance, check.shortfall) == (
+        "balance", True, 17_500_000, 7_500_000)
+    # the bot's answer for the head of the list (the older application) once the balance is low as well
+    await cash_service.record_entry(db, kelurahan_code=NAIKOTEN_SATU, kind="bank_charge", account="bank",
+                                    amount=16_000_000, entry_date=date(2026, 11, 3), description="Biaya",
+                                    recorded_by=world["t"].id, now=clock.utcnow(), idempotency_key="charge-1")
+    await tester.press(tu, f"apl:pay:{world['app']}")
+    text = tester.last(tu).text
+    assert "<b>Batas dana:</b> saldo buku kas hari ini Rp1.500.000, kurang Rp500.000 dari Rp2.000.000" in text
+    assert "<b>Syarat pengembalian (aturan kelurahan):</b> pinjaman sebelumnya baru kembali Rp3.500.000" in text

@@ -114,6 +114,7 @@ async def test_a_reschedule_after_a_pause_keeps_allocations_and_follows_the_paus
     assert (row.details["outstanding_before"], row.details["outstanding_after"]) == (4_450_000, 4_510_000)
     assert (row.details["days_in_arrears_before"], row.details["days_in_arrears_after"]) == (14, 0)
     assert row.details["first_due_on"] == "2027-02-19"
+    assert row.details["moved_by_pause"] == {"6": "2027-01-28"}
 
     # a payment of the first new instalment in full clears it exactly: nothing extra is owed on instalment 5
     paid = await record(db, loan, treasurer, 721_000, date(2027, 2, 19))
