@@ -486,6 +486,16 @@ def worker_pool() -> ProcessPoolExecutor:
     return _POOL
 
 
+def _nothing() -> None:
+    return None
+
+
+def start_worker_pool() -> None:
+    """Start the worker process now (``pem-bot run`` does at start-up), so that the first long request does
+    not also wait for a Python process to start (a second or more on a busy machine)."""
+    worker_pool().submit(_nothing)
+
+
 def shutdown_worker_pool() -> None:
     global _POOL
     if _POOL is not None:
