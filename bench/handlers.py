@@ -179,6 +179,11 @@ class PlainDatabase(_PlainQueries):
     def connection(self) -> aiosqlite.Connection:
         return self.conn
 
+    @property
+    def latest(self) -> PlainDatabase:
+        """Point reads (``storage.db.Database.latest``): a typical bot has one connection."""
+        return self
+
     async def open(self) -> PlainDatabase:
         if self._conn is None:
             conn = await aiosqlite.connect(self.path)

@@ -331,6 +331,11 @@ class Database:
                 self._checkpointing = None
 
     @property
+    def latest(self) -> Database:
+        """Point reads (today's ``storage.db.Database.latest``): the old core had one connection."""
+        return self
+
+    @property
     def connection(self) -> aiosqlite.Connection:
         if self._conn is None:
             raise RuntimeError("database is not open")

@@ -91,7 +91,9 @@ def today_of(context: Context) -> date:
 async def identify(update: Update, context: Context) -> Who:
     app = app_of(context)
     user = update.effective_user
-    person = None if user is None else await people.by_telegram_user(app.db, user.id)
+    # On the point-read connection: the answer to a button comes after this read, and must not queue behind
+    # other updates' statements on the shared connection (storage/db.py ``Database.latest``, issue 12).
+    person = None if user is None else await people.by_telegram_user(app.db.latest, user.id)
     if person is not None and not person.reachable:
         # They wrote to us, so they have unblocked the bot: reminders and digests reach them again.
         await person_service.mark_reachable(app.db, person.id)

@@ -51,7 +51,7 @@ class Settings:
     #: PEM_WARNING_DEADLINE_DAYS: days a warning letter gives the borrower to pay the arrears.
     warning_deadline_days: int = 14
     #: updates handled at once (different users concurrently, each user in order: bot/runtime/processor.py)
-    max_concurrent_updates: int = 64
+    max_concurrent_updates: int = 256
     #: PEM_RELENDING_MIN_REPAID_PERCENT: the re-lending rule (issue 16 part 5), the share (%) of what the
     #: kelurahan's loans owe that must be repaid before an application is disbursed; 0 = off.
     relending_min_repaid_percent: int = 0

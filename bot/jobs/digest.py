@@ -19,9 +19,8 @@ assembled per kelurahan by :mod:`bot.domain.digest`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.domain import digest as assemble
@@ -40,15 +39,21 @@ CHART_KIND = "digest_chart"
 NUDGE_KIND = "nudge"
 
 
+async def _contexts(reads: Any, today: date, now: datetime, tz: Any, with_city: bool) -> tuple[Any, Any]:
+    """Every kelurahan's digest context and the city's (run by :meth:`storage.db.Database.off_loop`)."""
+    contexts = await kelurahan_contexts(reads, today, now, tz)
+    return contexts, (await city_context(reads, today, tz) if with_city else None)
+
+
 async def run_daily(db, now: datetime, settings: Any) -> int:
     tz = settings.timezone
     today = now.astimezone(tz).date()
     recipients = await repo.digest_recipients(db)
     if not recipients:
         return 0
-    async with db.snapshot() as reads:  # the read-only connection: replies meanwhile don't wait (issue 12)
-        contexts = await kelurahan_contexts(reads, today, now, tz)
-        city = await city_context(reads, today, tz) if any(r.role == "city" for r in recipients) else None
+    # Long work (51 kelurahan, ~1 s of reads and CPU): in the worker process on its own read-only connection, so
+    # the replies to people meanwhile don't wait for it (issue 12; bench/latency.py run 4).
+    contexts, city = await db.off_loop(_contexts, today, now, tz, any(r.role == "city" for r in recipients))
     queued = 0
     async with db.transaction() as tx:
         for r in recipients:
@@ -72,6 +77,14 @@ async def run_daily(db, now: datetime, settings: Any) -> int:
     return queued
 
 
+async def _chart(reads: Any, first: date, scope: str | None, lang: str) -> bytes:
+    """One weekly chart as a PNG (run by :meth:`storage.db.Database.off_loop`)."""
+    weeks = await repo.weekly(reads, first, assemble.CHART_WEEKS, scope)
+    return weekly_chart_png(weeks, title=label("digest.chart_title", lang),
+                            collected_label=label("digest.chart_collected", lang),
+                            due_label=label("digest.chart_due", lang), unit_label=label("digest.chart_unit", lang))
+
+
 async def run_weekly(db, now: datetime, settings: Any) -> int:
     """The Monday chart (the job registry runs it on Mondays only; it does not check the weekday itself)."""
     tz = settings.timezone
@@ -86,15 +99,9 @@ async def run_weekly(db, now: datetime, settings: Any) -> int:
             continue
         lang = normalise_language(r.language)
         if (scope, lang) not in charts:
-            async with db.snapshot() as reads:
-                weeks = await repo.weekly(reads, first, assemble.CHART_WEEKS, None if scope == "city" else scope)
-            # matplotlib is CPU-bound (~0.1 s a chart, one per scope and language): in a worker thread, so that
-            # the replies to people go on meanwhile (issue 12)
-            charts[(scope, lang)] = await asyncio.to_thread(
-                weekly_chart_png, weeks, title=label("digest.chart_title", lang),
-                collected_label=label("digest.chart_collected", lang),
-                due_label=label("digest.chart_due", lang), unit_label=label("digest.chart_unit", lang),
-            )
+            # matplotlib is CPU-bound (~0.1 s a chart, one per scope and language): read and drawn in the worker
+            # process (a thread held the GIL: every reply waited for it; issue 12, bench/latency.py run 5)
+            charts[(scope, lang)] = await db.off_loop(_chart, first, None if scope == "city" else scope, lang)
         queued += await outbox.enqueue(
             db, kind=CHART_KIND, recipient_id=r.person_id,
             dedupe_key=f"digestchart:{scope}:{today.isoformat()}:{r.person_id}",

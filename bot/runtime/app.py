@@ -29,7 +29,7 @@ from bot.services.updates import record_skipped_update
 from handlers.common import calls_alongside
 from handlers.menus import set_default_menus
 from storage.crypto import cipher_for
-from storage.db import Database, shutdown_worker_pool
+from storage.db import Database, shutdown_worker_pool, start_worker_pool
 from storage.migrate import migrate
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,7 @@ class PemApplication(Application):
 async def _post_init(app: Application) -> None:
     await set_default_menus(app.bot, handlers.all_commands())
     if isinstance(app, PemApplication) and app.scheduled:
+        start_worker_pool()  # the long work's process (storage/db.py Database.off_loop), ready before it is needed
         start_catch_up(app)  # in the background: polling must not wait for it (bench/startup.py)
 
 

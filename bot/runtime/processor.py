@@ -11,10 +11,20 @@ the order they arrived:
 - on arrival each update takes its place at the tail of each of its keys and waits until every update that
   was ahead of it under any of its keys has finished (failed or not, cancelled or not); then it runs. A press
   in a group is therefore ordered after that user's private messages *and* after the group's other updates;
-- the number of updates admitted at once is bounded (``PEM_MAX_CONCURRENT_UPDATES``, default 64) by PTB's own
+- the number of updates admitted at once is bounded (``PEM_MAX_CONCURRENT_UPDATES``, default 256) by PTB's own
   semaphore around :meth:`do_process_update`. An update waiting for its user's previous one holds its place in
   that bound: a user cannot make more than one update *run*, and with the FIFO semaphore (asyncio's, fair since
   Python 3.11.1) the updates enter in the order PTB fetched them, which is the order the ordering relies on.
+
+Why 256 and not 64 (``bench/latency.py`` run 2, docs/performance.md): when more people write than Telegram's
+30 messages a second can answer, the admitted updates sit in the rate limiter waiting for their reply's slot,
+each holding its place in the bound. With 64, a burst of 200 people left the other updates waiting for
+*admission*, and a button's ``answerCallbackQuery`` (the spinner), which a handler sends only once it has
+read who is pressing and their form, waited 4.1–4.5 s with them. An admitted update waiting for its slot is a
+suspended coroutine: the bench's peak memory grew by 7.3 MiB with 256 against 6.6 MiB with 64 for the same
+200 people (about 5 KiB per extra admitted update). The answer itself no longer waits for the shared
+connection either (``Database.latest``). Beyond ~250 people writing within the same few seconds, answers
+wait for admission again; raise the bound if that is the real load.
 
 The form engine's drafts, the services' transactions and their idempotency keys stay correct under it: the
 race tests of the handlers (two users completing forms at once, a double tap, two treasurers deciding the same
@@ -35,7 +45,7 @@ from telegram.ext import BaseUpdateProcessor
 log = logging.getLogger(__name__)
 
 #: The default bound on updates handled at once (``PEM_MAX_CONCURRENT_UPDATES``).
-DEFAULT_MAX_CONCURRENT = 64
+DEFAULT_MAX_CONCURRENT = 256
 
 
 def update_keys(update: object) -> tuple[Hashable, ...]:

@@ -388,7 +388,7 @@ class Dispatcher:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None or chat.type != ChatType.PRIVATE:
             return None
-        draft = await drafts.get(app_of(context).db, user.id)
+        draft = await drafts.get(app_of(context).db.latest, user.id)  # committed by this user's previous update
         if draft is None or draft.kind not in self.forms:
             return None
         form = self.forms[draft.kind]

@@ -123,3 +123,32 @@ async def test_the_reports_built_off_the_loop_are_the_ones_built_on_it(running):
     tz = ZoneInfo("Asia/Makassar")
     assert await db.off_loop(_kelurahan_report, fx.KEL, tz) == await reports.kelurahan_report(db, fx.KEL, 2026, 11, tz)
     assert await db.off_loop(_city_report, tz) == await reports.city_report(db, 2026, 11, tz)
+
+
+# --- latest: point reads of what is committed, on their own connection (issue 12) -------------------------------
+async def test_point_reads_see_each_commit_and_do_not_wait_for_the_shared_connection(tdb):
+    assert await tdb.latest.fetchval("SELECT v FROM t") == 1
+    await tdb.execute("UPDATE t SET v = 3")
+    assert await tdb.latest.fetchval("SELECT v FROM t") == 3, "autocommit: every read sees the last commit"
+
+    release, held = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        async with tdb.transaction() as tx:
+            await tx.execute("UPDATE t SET v = 4")
+            held.set()
+            await release.wait()
+
+    task = asyncio.ensure_future(writer())
+    await held.wait()
+    value = await asyncio.wait_for(tdb.latest.fetchval("SELECT v FROM t"), timeout=30)
+    assert value == 3, "the transaction holding the shared connection has not committed"
+    release.set()
+    await task
+    assert await tdb.latest.fetchval("SELECT v FROM t") == 4
+
+
+async def test_point_reads_cannot_write(tdb):
+    with pytest.raises(sqlite3.OperationalError):
+        await tdb.latest.execute("UPDATE t SET v = 9")
+    assert await tdb.fetchval("SELECT v FROM t") == 1

@@ -22,14 +22,18 @@ async def test_a_form_step_runs_its_statements_on_aiosqlites_thread(running, tes
     borrower, user = await make_person(Role.BORROWER, name="Ana Seran")
     await make_loan(running.app.db, borrower, principal=1_200_000, disbursed_on=date(2026, 9, 10))
     seen = await _trace(running)
+    points: list[tuple[int, str]] = []
+    latest = await running.app.db.latest_connection()
+    await latest.set_trace_callback(lambda sql: points.append((threading.get_ident(), sql)))
 
     await tester.command(user, "bayar")
 
     assert "Rp1.200.000" in tester.last(user).text
     statements = [sql for _, sql in seen]
-    assert any("FROM people" in sql for sql in statements)  # the role check
+    # the role check, on the point-read connection (before a button's answer: not behind others, issue 12)
+    assert any("FROM people" in sql for _, sql in points)
     assert any("INSERT INTO form_drafts" in sql for sql in statements)  # the declared form's draft
-    assert threading.get_ident() not in {tid for tid, _ in seen}
+    assert threading.get_ident() not in {tid for tid, _ in seen + points}
     # Written and committed: the draft is in the table.
     assert await running.app.db.fetchval("SELECT count(*) FROM form_drafts") == 1
 
