@@ -203,9 +203,10 @@ class LatestReads:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.key: Cipher = db.key  # repositories reveal what they read (storage/crypto.py)
 
     async def fetchall(self, sql: str, params: Params = None) -> list[sqlite3.Row]:
-        return await _Statements(await self._db.latest_connection())._fetchall(sql, params)
+        return await _Statements(await self._db.latest_connection(), self.key)._fetchall(sql, params)
 
     async def fetchone(self, sql: str, params: Params = None) -> sqlite3.Row | None:
         rows = await self.fetchall(sql, params)
