@@ -59,12 +59,14 @@ def has_matplotlib(pid: int) -> bool:
 
 async def queue_reminders(database: Path, count: int) -> int:
     """Queue one reminder to each of ``count`` linked borrowers (their active loan's next instalment)."""
+    from bench.common import BENCH_DATA_KEY
     from bot.jobs.reminders import reminder_buttons
     from bot.runtime import clock
     from storage import outbox
+    from storage.crypto import DataKey
     from storage.db import Database
 
-    db = await Database(database).open()
+    db = await Database(database, data_key=DataKey(BENCH_DATA_KEY)).open()
     try:
         rows = await db.fetchall(
             """

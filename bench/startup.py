@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import city_db, fresh_copy, print_machine  # noqa: E402
+from bench.common import BENCH_DATA_KEY, city_db, fresh_copy, print_machine, seal_copy  # noqa: E402
 from bot.runtime.simulator.botapi import BotApiEmulator  # noqa: E402
 
 TOKEN = "123456:BENCH-startup-token"
@@ -70,7 +70,8 @@ class BotProcess:
         environ.update({"PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": api.token,
                         "TELEGRAM_API_BASE_URL": api.base_url, "PEM_DATABASE": str(database),
                         "PEM_BACKUP_DIR": str(workdir / "backups"), "PEM_LOG_LEVEL": "INFO",
-                        "PEM_QUIET_HOURS": "off", **env})  # the same work at any hour (issue 12)
+                        "PEM_QUIET_HOURS": "off",  # the same work at any hour (issue 12)
+                        "PEM_DATA_KEY": BENCH_DATA_KEY, **env})
         self.lines: list[tuple[float, str]] = []
         self.started = time.monotonic()
         self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=environ, cwd=workdir,
@@ -118,10 +119,11 @@ async def claim_todays_jobs(database: Path) -> None:
     from bench.common import settings_for
     from bot.jobs import run_jobs
     from bot.runtime import clock
+    from storage.crypto import DataKey
     from storage.db import Database
 
-    settings = settings_for(database)
-    db = await Database(database).open()
+    settings = settings_for(database, PEM_DATA_KEY=BENCH_DATA_KEY)
+    db = await Database(database, data_key=DataKey(BENCH_DATA_KEY)).open()
     try:
         await run_jobs(db, settings, clock.utcnow(), catch_up=True)
         await db.execute("UPDATE outbox SET status = 'cancelled', last_error = 'bench' WHERE status = 'queued'")
@@ -132,6 +134,7 @@ async def claim_todays_jobs(database: Path) -> None:
 def city_copy(borrowers_per: int, name: str, idle: bool) -> Path:
     path = asyncio.run(city_db(borrowers_per))
     copy = fresh_copy(path, name)
+    asyncio.run(seal_copy(copy))  # pem-bot run needs a data key; the one-off sealing is not what is timed
     if idle:
         asyncio.run(claim_todays_jobs(copy))
     return copy

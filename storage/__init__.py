@@ -11,6 +11,10 @@
 - :mod:`storage.outbox_keys` defines the kinds and dedupe-key formats of the jobs' outbox messages, once, for the
   jobs that queue them and the queries that find them again.
 - :mod:`storage.codec` is the JSON codec of what is stored as JSON text (drafts, outbox contexts).
+- :mod:`storage.crypto` seals NIKs and phone numbers (AES-GCM) and hashes them for look-ups (HMAC) with the data
+  key (``PEM_DATA_KEY``), which repositories reach as ``q.key``; :mod:`storage.identity` is the data step that
+  :func:`storage.migrate.migrate` runs after the migrations (the key check, sealing what is left in clear) and
+  the key's rotation (docs/personal-data.md).
 
 No SQL is written anywhere else in the project.
 """
