@@ -100,10 +100,16 @@ class DataKey:
     keyed = True
 
     def __init__(self, text: str) -> None:
+        self._text = text
         material = HKDF(algorithm=hashes.SHA256(), length=64, salt=None,
                         info=b"pem-bot PEM_DATA_KEY v1").derive(parse_key(text))
         self._aead = AESGCM(material[:32])
         self._mac = material[32:]
+
+    def __reduce__(self) -> tuple[type[DataKey], tuple[str]]:
+        # Long work runs in a worker process (storage/db.py Database.off_loop): the key goes there through the
+        # pool's local pipe and is derived again (the AES-GCM object itself does not pickle).
+        return DataKey, (self._text,)
 
     def seal(self, value: str | None) -> str | None:
         if value is None:

@@ -375,7 +375,7 @@ class Database:
                 return await work(snap, *args)
         self.connection  # noqa: B018 (raises when the database is not open)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(worker_pool(), _off_loop_in_worker, str(self.path), work, args)
+        return await loop.run_in_executor(worker_pool(), _off_loop_in_worker, str(self.path), self.key, work, args)
 
     @property
     def connection(self) -> aiosqlite.Connection:
@@ -518,14 +518,14 @@ def shutdown_worker_pool() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _off_loop_in_worker(path: str, work: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
+def _off_loop_in_worker(path: str, key: Cipher, work: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
     async def run() -> T:
         reader = await aiosqlite.connect(path, isolation_level=None)
         try:
             reader.row_factory = sqlite3.Row
             for pragma in (f"busy_timeout = {BUSY_TIMEOUT_MS}", "query_only = ON"):
                 await reader.execute_fetchall(f"PRAGMA {pragma}")
-            snap = Snapshot(reader)
+            snap = Snapshot(reader, key)  # the worker reveals NIKs and phones with the bot's key
             await snap._execute("BEGIN")
             try:
                 return await work(snap, *args)

@@ -99,6 +99,24 @@ async def test_long_work_cannot_write(tdb):
     assert await tdb.fetchval("SELECT v FROM t") == 1
 
 
+async def _phone_of(reads, person_id: int):
+    from storage import people
+
+    person = await people.get(reads, person_id)
+    return None if person is None else person.phone
+
+
+async def test_long_work_reads_sealed_phones_with_the_databases_key(db):
+    """The worker process gets the data key: a phone sealed at rest (issue 18) reads back in clear there too."""
+    from storage import people
+
+    async with db.transaction() as tx:
+        person = await people.create(tx, name="Ana", kelurahan_code=None, phone="+6281234567890")
+    stored = await db.fetchval("SELECT phone FROM people WHERE id = :id", {"id": person.id})
+    assert stored.startswith("v1:")  # sealed in the file
+    assert await db.off_loop(_phone_of, person.id) == "+6281234567890"
+
+
 async def _kelurahan_report(reads, code, tz):
     from bot.services import reports
 
