@@ -53,8 +53,12 @@ class DataKeyError(Exception):
 
 
 def new_key() -> str:
-    """A new random key, as ``PEM_DATA_KEY`` holds it."""
-    return secrets.token_urlsafe(32)
+    """A new random key, as ``PEM_DATA_KEY`` holds it. Never one that starts with ``-``: a command line such as
+    ``pem-bot rotate-key --new-key -Xy…`` would read it as an option (1 key in 64 did)."""
+    while True:
+        key = secrets.token_urlsafe(32)
+        if not key.startswith("-"):
+            return key
 
 
 def parse_key(text: str) -> bytes:

@@ -156,3 +156,16 @@ async def test_rotating_the_key_reencrypts_everything_and_the_old_key_is_refused
     finally:
         await rotated.close()
     assert raw_hits(path, VALUES) == []
+
+
+def test_a_new_key_never_starts_like_a_command_line_option(monkeypatch):
+    """``pem-bot rotate-key --new-key KEY`` must read every key ``init-key`` prints (one in 64 began with ``-``)."""
+    import secrets
+
+    from storage import crypto
+
+    drawn = iter(["-" + "A" * 42, "B" * 43])
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n: next(drawn))
+    assert crypto.new_key() == "B" * 43
+    monkeypatch.undo()
+    assert all(not crypto.new_key().startswith("-") for _ in range(500))
