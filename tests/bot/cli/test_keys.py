@@ -96,6 +96,7 @@ def test_first_run_writes_a_key_into_env_once_and_says_where(env, tmp_path, caps
     assert cli.main(["migrate"]) == 0
 
 
+@pytest.mark.subprocess  # starts the real pem-bot: left out of .ci/run's shifted-clock run
 def test_no_key_for_a_database_with_encrypted_data_is_refused_with_one_line(env, tmp_path):
     _sealed_db(env, TEST_DATA_KEY)
     for args, extra in ((["init-key", "--first-run"], {}), (["people"], {}),
@@ -107,6 +108,7 @@ def test_no_key_for_a_database_with_encrypted_data_is_refused_with_one_line(env,
     assert not (tmp_path / ".env").exists()  # no new key for a database that needs its own
 
 
+@pytest.mark.subprocess  # starts the real pem-bot: left out of .ci/run's shifted-clock run
 def test_a_wrong_key_is_refused_by_run_and_the_commands_with_one_line(env, tmp_path):
     _sealed_db(env, TEST_DATA_KEY)
     for args, extra in ((["run"], {"TELEGRAM_BOT_TOKEN": "123:abc"}), (["tick"], {"TELEGRAM_BOT_TOKEN": "123:abc"}),
@@ -119,6 +121,7 @@ def test_a_wrong_key_is_refused_by_run_and_the_commands_with_one_line(env, tmp_p
     assert bad.returncode == 2 and "PEM_DATA_KEY" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.subprocess  # starts the real pem-bot: left out of .ci/run's shifted-clock run
 def test_run_without_any_key_says_how_to_make_one(env, tmp_path):
     result = _run("run", cwd=tmp_path, PEM_DATABASE=str(env), TELEGRAM_BOT_TOKEN="123:abc")
     assert result.returncode == 2 and "Traceback" not in result.stderr
