@@ -14,6 +14,10 @@ Layout: ``messages/templates/<lang>/<name>.j2``, ``lang`` in ``id`` (first) and 
   rule of the language; for English templates).
 - The sender adds ``sent_on`` (the WITA date it sends on) to what it renders, so wording such as "due in 3 days"
   is right even when a message waited (quiet hours, an outage).
+- Compiled templates stay compiled: the environment never evicts one (Jinja's default keeps 400, and there are
+  more than 700), compiled code is kept in Jinja's per-user bytecode cache on disk (the next process loads
+  instead of compiling), and :func:`warming` compiles them all, one per step, so the runtime can do it at start-up
+  instead of the first users' replies waiting for it (issue 12, docs/performance.md).
 - Filters: ``rupiah`` (``Rp1.500.000`` in both languages: the en_ID locale keeps Indonesian grouping, so an
   amount reads the same whichever language a borrower picks), ``tanggal`` (``28 November 2026``),
   ``waktu`` (date and time in WITA),
@@ -23,6 +27,8 @@ Layout: ``messages/templates/<lang>/<name>.j2``, ``lang`` in ``id`` (first) and 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -31,7 +37,8 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent, get_group_symbol
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.bccache import Bucket
 
 from bot.domain.parsing.errors import PhoneError
 from bot.domain.parsing.nik import mask_nik
@@ -40,6 +47,8 @@ from messages.split import MAX_CAPTION_LENGTH as MAX_CAPTION_LENGTH
 from messages.split import MAX_MESSAGE_LENGTH as MAX_MESSAGE_LENGTH
 from messages.split import shorten as shorten
 from messages.split import split_message as split_message
+
+log = logging.getLogger(__name__)
 
 LANGUAGES = ("id", "en")
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -168,6 +177,33 @@ def _days_between(start: date | str, end: date | str) -> int:
     return (_as_date(end) - _as_date(start)).days
 
 
+class _BytecodeCache(FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates in a per-user directory of the temp dir (mode 0700, checked by
+    Jinja); an entry is keyed by the template's path and checked against its source, so an edited template
+    is compiled afresh. The cache only saves time: when it cannot be read or written (a full or read-only
+    disk), the template is compiled as if it were not there."""
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError as exc:
+            log.debug("compiled template not cached: %s", exc)
+
+
+def _bytecode_cache() -> _BytecodeCache | None:
+    try:
+        return _BytecodeCache()
+    except (OSError, RuntimeError) as exc:  # no usable temp dir, or one another user owns (Jinja refuses it)
+        log.info("templates will be compiled in every process: %s", exc)
+        return None
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -178,6 +214,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
         auto_reload=False,
+        cache_size=-1,  # never evict: a few MB for every template compiled once (docs/performance.md)
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters.update(
         rupiah=_rupiah,
@@ -192,6 +230,22 @@ def environment() -> Environment:
     env.globals.update(label=_label_global, describe=_describe_global, days_between=_days_between,
                        plural=_plural_global)
     return env
+
+
+def warming() -> Iterator[str]:
+    """Compile every template, one per step (a generator: the runtime yields to the event loop between steps,
+    so replies are never held up by more than one template). Button labels and command descriptions first,
+    Indonesian before English: what the first replies after a restart need soonest. Each step yields the
+    template's name; a template already compiled costs a dict lookup."""
+    env = environment()
+    for lang in LANGUAGES:
+        names = template_names(lang)
+        for name in sorted(names, key=lambda n: (not n.startswith("plain/labels/"), n != "plain/commands", n)):
+            env.get_template(f"{lang}/{name}.j2")
+            yield f"{lang}/{name}"
+        # Babel loads a locale's data on first use; a date formatted now spares the first reply that does it.
+        format_date(date(2000, 1, 1), format="d MMMM y", locale=_BABEL_LOCALE[lang])
+        yield f"{lang}/babel"
 
 
 def normalise_language(lang: str | None) -> str:

@@ -20,6 +20,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
+import messages
 from bot.runtime import clock, limiter, sender
 from bot.runtime.config import Settings
 from bot.runtime.processor import PerChatProcessor
@@ -45,6 +46,32 @@ class PemApplication(Application):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._handed_off: set[asyncio.Task[Any]] = set()
+        self._warm_up: asyncio.Task[int] | None = None
+
+    def start_warm_up(self) -> None:
+        """Compile every message template in the background (:func:`messages.warming`), one per turn of the
+        event loop, so that the first replies after a start do not wait while Jinja compiles what they need:
+        that was the last miss of issue 12 (the first burst of button presses after a start answered in
+        230-370 ms at p99, docs/performance.md). From Jinja's bytecode cache it takes ~0.3 s; the very first
+        start on a machine compiles, ~2-3 s. Polling does not wait for it."""
+        if self._warm_up is None:
+            self._warm_up = asyncio.get_running_loop().create_task(self._warm(), name="pem-warm-up")
+
+    async def _warm(self) -> int:
+        count = 0
+        for _ in messages.warming():
+            count += 1
+            await asyncio.sleep(0)
+        return count
+
+    async def warmed(self) -> int:
+        """Wait for the warm-up started by :meth:`start_warm_up` (the bench, tests); the number of steps."""
+        return await self._warm_up if self._warm_up is not None else 0
+
+    async def _stop_warm_up(self) -> None:
+        if self._warm_up is not None and not self._warm_up.done():
+            self._warm_up.cancel()
+            await asyncio.gather(self._warm_up, return_exceptions=True)
 
     async def process_update(self, update: object) -> None:
         """PTB's, then wait for the calls the handlers started alongside their replies (a callback's answer,
@@ -109,6 +136,7 @@ class PemApplication(Application):
 
     async def shutdown(self) -> None:
         """Let a start-up catch-up still running finish first: it needs the bot and the database."""
+        await self._stop_warm_up()
         if self.scheduled:
             await finish_catch_up(self)
             await self.settle()
@@ -122,6 +150,7 @@ class PemApplication(Application):
 async def _post_init(app: Application) -> None:
     await set_default_menus(app.bot, handlers.all_commands())
     if isinstance(app, PemApplication) and app.scheduled:
+        app.start_warm_up()  # the templates, compiled while polling starts (issue 12)
         start_worker_pool()  # the long work's process (storage/db.py Database.off_loop), ready before it is needed
         start_catch_up(app)  # in the background: polling must not wait for it (bench/startup.py)
 

@@ -92,3 +92,44 @@ async def test_a_plain_command_in_a_form_leaves_the_form_open(running, tester: B
     await tester.command(admin, "acara")  # a plain command (it used to sit among the conversation's entry points)
     await tester.send(admin, "Maria Bria")
     assert "langkah 3 dari 3" in tester.last(admin).text
+
+
+# --- the template warm-up (issue 12) ------------------------------------------------------------------------------
+async def _scheduled_app(settings):
+    from bot.runtime.app import build_application
+    from tests.harness import RecordingRequest
+
+    app = build_application(settings, request=RecordingRequest(), with_updater=False, rate_limit=False,
+                            scheduler=True)
+    await app.initialize()
+    await app.post_init(app)
+    return app
+
+
+async def _stop(app) -> None:
+    await app.shutdown()
+    await app.post_shutdown(app)
+
+
+async def test_a_running_bot_compiles_every_template_in_the_background(settings, frozen_clock):
+    import messages
+
+    app = await _scheduled_app(settings)
+    try:
+        steps = await app.warmed()
+    finally:
+        await _stop(app)
+    templates = sum(len(messages.template_names(lang)) for lang in messages.LANGUAGES)
+    assert steps == templates + len(messages.LANGUAGES)  # and one Babel locale load per language
+
+
+async def test_a_shutdown_during_the_warm_up_stops_it(settings, frozen_clock):
+    app = await _scheduled_app(settings)
+    task = app._warm_up
+    assert task is not None and not task.done()  # polling did not wait for it
+    await _stop(app)
+    assert task.cancelled()  # first thing the shutdown does: it needs neither the bot nor the database
+
+
+async def test_test_apps_do_not_warm_up(running):
+    assert await running.app.warmed() == 0
