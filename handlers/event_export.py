@@ -19,8 +19,6 @@ import asyncio
 import io
 from datetime import date
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from telegram import InputFile, Update
 
 from bot.domain.events import SEATED
@@ -69,7 +67,11 @@ async def export_rows(context: Context, who: Who, event: Event, *, full: bool
 
 
 def xlsx_bytes(title: str, keys: tuple[str, ...], header: list[str], rows: list[list[object]]) -> bytes:
-    """One sheet: a bold, frozen header; identifiers as text cells (format ``@``), dates as dates."""
+    """One sheet: a bold, frozen header; identifiers as text cells (format ``@``), dates as dates. (openpyxl is
+    imported here, not at start-up: docs/performance.md.)"""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None

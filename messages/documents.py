@@ -15,6 +15,10 @@ has them, others stripped: ``ễ`` → ``e``).
 The functions take plain objects (duck-typed: the handlers pass the storage read models) and return the PDF's
 bytes; nothing here reads the database or the clock. They are CPU-bound (0.1–0.4 s, bench/documents.py): the
 handlers run them in a worker thread (``asyncio.to_thread``) so that the other chats are served meanwhile.
+
+fpdf2 and fontTools are imported on the first document, not with this module: together they are a third of a
+second and ~15 MB that every ``pem-bot`` process paid at start-up whether or not it ever printed anything
+(bench/startup.py, docs/performance.md). The document class is built then too (:func:`_doc_class`).
 """
 
 from __future__ import annotations
@@ -31,16 +35,14 @@ import warnings
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from fontTools import subset
-from fontTools.ttLib import TTFont
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 
 from messages import label, normalise_language, rupiah, tanggal
 from messages.terbilang import terbilang
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 log = logging.getLogger(__name__)
 #: fontTools logs every table it subsets at INFO (fpdf2 subsets the font of every PDF it writes): at the bot's
@@ -52,7 +54,8 @@ FONT = "DejaVu"
 
 
 @cache
-def _font_dir() -> Path | None:
+def font_dir() -> Path | None:
+    """The folder of DejaVu Sans (regular and bold) inside matplotlib's data, found without importing it."""
     spec = importlib.util.find_spec("matplotlib")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -85,10 +88,13 @@ def _fonts() -> tuple[Path, Path] | None:
     glyphs): fpdf2 parses the font of every document it builds, and the whole DejaVu made a receipt take
     0.4 s, the cut one about 0.1 s (bench/documents.py). Kept in a private temporary folder, removed at exit.
     Should the cut fail, the whole fonts are used."""
-    source = _font_dir()
+    source = font_dir()
     if source is None:
         return None
     originals = (source / "DejaVuSans.ttf", source / "DejaVuSans-Bold.ttf")
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
     try:
         folder = Path(tempfile.mkdtemp(prefix="pem-fonts-"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
@@ -113,71 +119,84 @@ def _fonts() -> tuple[Path, Path] | None:
         return originals
 
 
-class _Doc(FPDF):
-    def __init__(self, lang: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.lang = lang
-        self.set_auto_page_break(auto=True, margin=15)
-        self.set_margins(15, 15, 15)
-        fonts = _fonts()
-        self.unicode = fonts is not None
-        if fonts is not None:
-            self.add_font(FONT, "", str(fonts[0]))
-            self.add_font(FONT, "B", str(fonts[1]))
-            self.family = FONT
-        else:
-            self.family = "Helvetica"
-        self.set_font(self.family, size=10)
+@cache
+def _doc_class() -> type[FPDF]:
+    """The document class, an ``FPDF`` with the house's font, margins, footer and helpers (built on first use,
+    with fpdf2's import)."""
+    from fpdf import FPDF
 
-    def safe(self, text: object) -> str:
-        """Text this document's font can print (see the module docstring)."""
-        value = str(text)
-        if not self.unicode:
-            return to_latin1(value)
-        cmap = self.current_font.cmap  # type: ignore[union-attr]
-        return "".join(ch if ch in "\n\t" or ord(ch) in cmap else "?" for ch in value)
+    class _Doc(FPDF):
+        def __init__(self, lang: str) -> None:
+            super().__init__(orientation="portrait", unit="mm", format="A4")
+            self.lang = lang
+            self.set_auto_page_break(auto=True, margin=15)
+            self.set_margins(15, 15, 15)
+            fonts = _fonts()
+            self.unicode = fonts is not None
+            if fonts is not None:
+                self.add_font(FONT, "", str(fonts[0]))
+                self.add_font(FONT, "B", str(fonts[1]))
+                self.family = FONT
+            else:
+                self.family = "Helvetica"
+            self.set_font(self.family, size=10)
 
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(self.family, size=7)
-        self.cell(0, 5, self.safe(label("doc.page", self.lang, page=self.page_no())), align="R")
+        def safe(self, text: object) -> str:
+            """Text this document's font can print (see the module docstring)."""
+            value = str(text)
+            if not self.unicode:
+                return to_latin1(value)
+            cmap = self.current_font.cmap  # type: ignore[union-attr]
+            return "".join(ch if ch in "\n\t" or ord(ch) in cmap else "?" for ch in value)
 
-    def font(self, size: float = 10, bold: bool = False) -> None:
-        self.set_font(self.family, "B" if bold else "", size)
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font(self.family, size=7)
+            self.cell(0, 5, self.safe(label("doc.page", self.lang, page=self.page_no())), align="R")
 
-    def line_text(self, text: str, *, size: float = 10, bold: bool = False, h: float = 5.5, align: str = "L") -> None:
-        self.font(size, bold)
-        self.multi_cell(0, h, self.safe(text), align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        def font(self, size: float = 10, bold: bool = False) -> None:
+            self.set_font(self.family, "B" if bold else "", size)
 
-    def field(self, name: str, value: str, *, width: float = 55, bold: bool = False) -> None:
-        self.font(10)
-        self.cell(width, 6, self.safe(name), new_x=XPos.RIGHT, new_y=YPos.TOP)
-        self.cell(4, 6, ":", new_x=XPos.RIGHT, new_y=YPos.TOP)
-        self.font(10, bold)
-        self.multi_cell(0, 6, self.safe(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        def line_text(self, text: str, *, size: float = 10, bold: bool = False, h: float = 5.5,
+                      align: str = "L") -> None:
+            self.font(size, bold)
+            self.multi_cell(0, h, self.safe(text), align=align, new_x="LMARGIN", new_y="NEXT")
 
-    def table_rows(self, header: list[str], rows: list[list[str]], widths: tuple[float, ...],
-                   aligns: tuple[str, ...]) -> None:
-        self.font(8.5)
-        with self.table(col_widths=widths, text_align=aligns, line_height=4.6, first_row_as_headings=True,
-                        padding=1) as table:
-            for cells in [header, *rows]:
-                row = table.row()
-                for cell in cells:
-                    row.cell(self.safe(cell))
+        def field(self, name: str, value: str, *, width: float = 55, bold: bool = False) -> None:
+            self.font(10)
+            self.cell(width, 6, self.safe(name), new_x="RIGHT", new_y="TOP")
+            self.cell(4, 6, ":", new_x="RIGHT", new_y="TOP")
+            self.font(10, bold)
+            self.multi_cell(0, 6, self.safe(value), new_x="LMARGIN", new_y="NEXT")
 
-    def void_stamp(self, text: str) -> None:
-        """A large red word across the page (the receipt stays readable underneath)."""
-        with self.local_context():
-            self.set_text_color(200, 0, 0)
-            self.set_draw_color(200, 0, 0)
-            self.font(40, True)
-            with self.rotation(20, x=self.w / 2, y=95):
-                self.set_xy(0, 85)
-                self.cell(self.w, 20, self.safe(text), align="C", border=0)
+        def table_rows(self, header: list[str], rows: list[list[str]], widths: tuple[float, ...],
+                       aligns: tuple[str, ...]) -> None:
+            self.font(8.5)
+            with self.table(col_widths=widths, text_align=aligns, line_height=4.6, first_row_as_headings=True,
+                            padding=1) as table:
+                for cells in [header, *rows]:
+                    row = table.row()
+                    for cell in cells:
+                        row.cell(self.safe(cell))
 
-    def bytes(self) -> bytes:
-        return bytes(self.output())
+        def void_stamp(self, text: str) -> None:
+            """A large red word across the page (the receipt stays readable underneath)."""
+            with self.local_context():
+                self.set_text_color(200, 0, 0)
+                self.set_draw_color(200, 0, 0)
+                self.font(40, True)
+                with self.rotation(20, x=self.w / 2, y=95):
+                    self.set_xy(0, 85)
+                    self.cell(self.w, 20, self.safe(text), align="C", border=0)
+
+        def bytes(self) -> bytes:
+            return bytes(self.output())
+
+    return _Doc
+
+
+def _new_doc(lang: str) -> Any:
+    return _doc_class()(lang)
 
 
 def _day(value: date | datetime | str, lang: str, *, short: bool = False) -> str:
@@ -195,7 +214,7 @@ def receipt_pdf(issued: Any, lang: str) -> bytes:
     ``allocation`` lines, ``balance_after``). A void receipt is printed with the stamp and the void line."""
     lang = normalise_language(lang)
     r = issued.receipt
-    doc = _Doc(lang)
+    doc = _new_doc(lang)
     doc.set_title(f"Kuitansi {r.number}")
     doc.add_page()
 
@@ -244,11 +263,11 @@ def receipt_pdf(issued: Any, lang: str) -> bytes:
     doc.ln(6)
     doc.set_x(doc.w - doc.r_margin - 70)
     doc.font(10)
-    doc.multi_cell(70, 5.5, doc.safe(lb("receiver")), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    doc.multi_cell(70, 5.5, doc.safe(lb("receiver")), align="C", new_x="LMARGIN", new_y="NEXT")
     doc.ln(12)
     doc.set_x(doc.w - doc.r_margin - 70)
     doc.multi_cell(70, 5.5, doc.safe(r.verified_by_name or r.reported_by_name), align="C",
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                   new_x="LMARGIN", new_y="NEXT")
     if r.void:
         doc.void_stamp(lb("void_banner"))
     return doc.bytes()
@@ -257,7 +276,7 @@ def receipt_pdf(issued: Any, lang: str) -> bytes:
 def card_pdf(card: Any, lang: str) -> bytes:
     """The instalment card of ``card`` (a :class:`storage.reports.card.Card`-like object)."""
     lang = normalise_language(lang)
-    doc = _Doc(lang)
+    doc = _new_doc(lang)
     doc.set_title("Kartu angsuran")
     doc.add_page()
 
@@ -323,7 +342,7 @@ def warning_letter_pdf(letter: Any, lang: str) -> bytes:
     issued): letterhead, number, subject, the borrower and loan, the arrears in figures and in words, the
     instalments missed, the deadline, what comes next, and the signature blocks of the Ketua LPM and the Lurah."""
     lang = normalise_language(lang)
-    doc = _Doc(lang)
+    doc = _new_doc(lang)
     doc.set_title(f"Surat Peringatan {letter.number}")
     doc.add_page()
     roman = {1: "I", 2: "II", 3: "III"}[letter.level]
@@ -377,10 +396,10 @@ def warning_letter_pdf(letter: Any, lang: str) -> bytes:
         doc.font(10)
         for text in lines:
             doc.set_x(doc.l_margin + n * col)
-            doc.multi_cell(col, 5.5, doc.safe(text), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+            doc.multi_cell(col, 5.5, doc.safe(text), align="C", new_x="LEFT", new_y="NEXT")
         doc.ln(18)
         doc.set_x(doc.l_margin + n * col)
-        doc.multi_cell(col, 5.5, doc.safe(lb("sign_line")), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+        doc.multi_cell(col, 5.5, doc.safe(lb("sign_line")), align="C", new_x="LEFT", new_y="NEXT")
     doc.ln(6)
     if letter.issued_by_name:
         doc.line_text(lb("issued_by", name=letter.issued_by_name), size=7.5)

@@ -7,8 +7,6 @@ import csv
 import io
 from pathlib import Path
 
-from openpyxl import load_workbook
-
 from bot.domain.loan_import import ImportFileError, Table, make_table
 
 
@@ -22,6 +20,8 @@ def read_table(path: Path) -> Table:
             delimiter = ";" if sample.count(";") > sample.count(",") else ","
             return make_table(csv.reader(io.StringIO(text), delimiter=delimiter))
         if suffix in (".xlsx", ".xlsm"):
+            from openpyxl import load_workbook  # here, not at start-up of every pem-bot command
+
             workbook = load_workbook(path, read_only=True, data_only=True)
             try:
                 return make_table(list(workbook.worksheets[0].iter_rows(values_only=True)))

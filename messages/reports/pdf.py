@@ -4,21 +4,23 @@ blocks of the Ketua LPM, the Bendahara and the Lurah, to print, sign and file.
 A4 landscape. The text is set in DejaVu Sans, the TrueType font matplotlib (a dependency already) ships, so every
 character of a name or a label prints (fpdf2's built-in fonts are Latin-1 only); without it the built-in Helvetica
 is used and characters outside Latin-1 are replaced.
+
+fpdf2 is imported when the first report is drawn (:func:`_pdf_class`), and the font is found on disk without
+importing matplotlib (:func:`messages.documents.font_dir`): neither is paid at start-up (bench/startup.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
-from pathlib import Path
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
 from babel.numbers import format_percent
-from fpdf import FPDF
 
 from bot.domain.lpj import MonthlyReport
 from messages import label
+from messages.documents import font_dir
 from messages.reports import (
     BORROWERS,
     FUND,
@@ -42,7 +44,9 @@ from messages.reports import (
 )
 from messages.reports import COUNTS as COUNT_KEYS
 
-_FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+if TYPE_CHECKING:
+    from fpdf import FPDF as _Pdf  # what _pdf_class() builds: an FPDF with the helpers below
+
 FONT = "DejaVu"
 LOCALES = {"id": "id_ID", "en": "en_ID"}
 
@@ -61,35 +65,43 @@ def _count(value: int | None, lang: str) -> str:
     return "-" if value is None else f"{value:,}".replace(",", "." if lang in ("id", "en") else ",")
 
 
-class _Pdf(FPDF):
-    def __init__(self, lang: str, footer_text: str) -> None:
-        super().__init__(orientation="L", unit="mm", format="A4")
-        self.lang = lang
-        self.footer_text = footer_text
-        self.font_name = "helvetica"
-        regular, bold = _FONTS / "DejaVuSans.ttf", _FONTS / "DejaVuSans-Bold.ttf"
-        if regular.exists() and bold.exists():
-            self.add_font(FONT, "", str(regular))
-            self.add_font(FONT, "B", str(bold))
-            self.font_name = FONT
-        self.set_auto_page_break(auto=True, margin=15)
-        self.set_margins(12, 12, 12)
+@cache
+def _pdf_class() -> type[_Pdf]:
+    """The report's ``FPDF`` subclass (built on first use, with fpdf2's import)."""
+    from fpdf import FPDF
 
-    def text_of(self, text: str) -> str:
-        if self.font_name == FONT:
-            return text
-        return text.encode("latin-1", "replace").decode("latin-1")
+    class _Pdf(FPDF):
+        def __init__(self, lang: str, footer_text: str) -> None:
+            super().__init__(orientation="L", unit="mm", format="A4")
+            self.lang = lang
+            self.footer_text = footer_text
+            self.font_name = "helvetica"
+            fonts = font_dir()
+            if fonts is not None:
+                regular, bold = fonts / "DejaVuSans.ttf", fonts / "DejaVuSans-Bold.ttf"
+                self.add_font(FONT, "", str(regular))
+                self.add_font(FONT, "B", str(bold))
+                self.font_name = FONT
+            self.set_auto_page_break(auto=True, margin=15)
+            self.set_margins(12, 12, 12)
 
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(self.font_name, "", 7)
-        self.cell(0, 5, self.text_of(f"{self.footer_text} · {_l('page', self.lang, page=self.page_no())}"),
-                  align="R")
+        def text_of(self, text: str) -> str:
+            if self.font_name == FONT:
+                return text
+            return text.encode("latin-1", "replace").decode("latin-1")
 
-    def put(self, w: float, h: float, text: str, *, align: str = "L", border: int | str = 0, bold: bool = False,
-            size: float = 8, fill: bool = False) -> None:
-        self.set_font(self.font_name, "B" if bold else "", size)
-        self.cell(w, h, self.text_of(text), border=border, align=align, fill=fill)
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font(self.font_name, "", 7)
+            self.cell(0, 5, self.text_of(f"{self.footer_text} · {_l('page', self.lang, page=self.page_no())}"),
+                      align="R")
+
+        def put(self, w: float, h: float, text: str, *, align: str = "L", border: int | str = 0, bold: bool = False,
+                size: float = 8, fill: bool = False) -> None:
+            self.set_font(self.font_name, "B" if bold else "", size)
+            self.cell(w, h, self.text_of(text), border=border, align=align, fill=fill)
+
+    return _Pdf
 
 
 def _heading(pdf: _Pdf, report: MonthlyReport, lang: str) -> None:
@@ -237,7 +249,7 @@ def _signatures(pdf: _Pdf, lang: str) -> None:
 
 
 def kelurahan_pdf(report: MonthlyReport, lang: str) -> bytes:
-    pdf = _Pdf(lang, f"{_l('generated', lang)} · {report.name} · {report.month_key}")
+    pdf = _pdf_class()(lang, f"{_l('generated', lang)} · {report.name} · {report.month_key}")
     pdf.set_title(f"{_l('title', lang)} · {report.name} · {report.month_key}")
     pdf.set_creator("PEM Bot")
     pdf.add_page()

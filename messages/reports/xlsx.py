@@ -3,19 +3,17 @@
 Amounts are numbers (whole rupiah, shown ``#,##0``), rates are fractions shown as percentages, dates are dates: an
 auditor can add them up in Excel. The summary sheet is three columns: the item, its value (a count, an amount or a
 rate), and for the kolektibilitas and confirmation rows the amount beside the count.
+
+openpyxl is imported by the functions that build a workbook, not with this module: it is ~0.15-0.5 s and several
+MB that every ``pem-bot`` process paid at start-up (bench/startup.py, docs/performance.md).
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-
-from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
-from openpyxl.chart.series import SeriesLabel
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from bot.domain.lpj import MonthlyReport
 from messages import label
@@ -41,12 +39,24 @@ from messages.reports import (
     status_text,
 )
 
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
 MONEY = "#,##0"
 RATE = "0.00%"
 DATE = "DD-MM-YYYY"
-BOLD = Font(bold=True)
-TITLE = Font(bold=True, size=14)
-HEAD = PatternFill("solid", fgColor="DDEBF7")
+
+
+@cache
+def _style(name: str) -> Any:
+    """The few styles the sheets use (openpyxl shares equal styles, so one object each is enough)."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    return {"bold": Font(bold=True), "title": Font(bold=True, size=14),
+            "head": PatternFill("solid", fgColor="DDEBF7"),
+            "head_align": Alignment(wrap_text=True, vertical="top"),
+            "note_align": Alignment(wrap_text=False)}[name]
 
 
 def _l(key: str, lang: str, **params: object) -> str:
@@ -56,19 +66,21 @@ def _l(key: str, lang: str, **params: object) -> str:
 def _header(sheet: Worksheet, row: int, titles: Sequence[str]) -> None:
     for col, title in enumerate(titles, start=1):
         cell = sheet.cell(row=row, column=col, value=title)
-        cell.font = BOLD
-        cell.fill = HEAD
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.font = _style("bold")
+        cell.fill = _style("head")
+        cell.alignment = _style("head_align")
 
 
 def _widths(sheet: Worksheet, widths: Sequence[int]) -> None:
+    from openpyxl.utils import get_column_letter
+
     for col, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width
 
 
 def _title(sheet: Worksheet, report: MonthlyReport, lang: str) -> int:
     sheet["A1"] = _l("title", lang)
-    sheet["A1"].font = TITLE
+    sheet["A1"].font = _style("title")
     sheet["A2"] = place(report, lang)
     sheet["A3"] = period(report, lang)
     return 5
@@ -83,7 +95,7 @@ def _summary(sheet: Worksheet, report: MonthlyReport, lang: str) -> None:
     def section(key: str) -> None:
         nonlocal row
         row += 1
-        sheet.cell(row=row, column=1, value=_l(key, lang)).font = BOLD
+        sheet.cell(row=row, column=1, value=_l(key, lang)).font = _style("bold")
         row += 1
 
     def put(key: str) -> None:
@@ -99,7 +111,7 @@ def _summary(sheet: Worksheet, report: MonthlyReport, lang: str) -> None:
         section(title)
         for key in keys:
             put(key)
-    sheet.cell(row=row, column=1, value=_l("loans_count", lang)).font = BOLD
+    sheet.cell(row=row, column=1, value=_l("loans_count", lang)).font = _style("bold")
     row += 1
     for bucket in s.buckets:
         sheet.cell(row=row, column=1, value=kol_name(bucket.kol, lang))
@@ -152,7 +164,7 @@ def _summary(sheet: Worksheet, report: MonthlyReport, lang: str) -> None:
             row += 1
     row += 1
     for line in notes(report, lang):
-        sheet.cell(row=row, column=1, value=line).alignment = Alignment(wrap_text=False)
+        sheet.cell(row=row, column=1, value=line).alignment = _style("note_align")
         row += 1
     _widths(sheet, [58, 18, 18, 14, 14, 40])
 
@@ -178,20 +190,20 @@ def _rekap(sheet: Worksheet, report: MonthlyReport, lang: str) -> None:
     portfolio = [ln for ln in report.lines if ln.status != "written_off"]
     written_off = [ln for ln in report.lines if ln.status == "written_off"]
     row += 1
-    sheet.cell(row=row, column=2, value=_l("h_total", lang)).font = BOLD
+    sheet.cell(row=row, column=2, value=_l("h_total", lang)).font = _style("bold")
     for col, attr in ((5, "principal"), (6, "target_month"), (7, "paid_month"), (8, "paid_to_date"),
                       (9, "outstanding"), (14, "recovered_month")):
         # the outstanding total is the portfolio's (the summary's); the written-off loans' is on the next row
         lines = portfolio if attr == "outstanding" else report.lines
         cell = sheet.cell(row=row, column=col, value=sum(getattr(ln, attr) for ln in lines))
         cell.number_format = MONEY
-        cell.font = BOLD
+        cell.font = _style("bold")
     if written_off:
         row += 1
-        sheet.cell(row=row, column=2, value=_l("h_total_written_off", lang)).font = BOLD
+        sheet.cell(row=row, column=2, value=_l("h_total_written_off", lang)).font = _style("bold")
         cell = sheet.cell(row=row, column=9, value=sum(ln.outstanding for ln in written_off))
         cell.number_format = MONEY
-        cell.font = BOLD
+        cell.font = _style("bold")
     sheet.freeze_panes = "C6"
     _widths(sheet, [5, 32, 11, 12, 13, 13, 13, 13, 13, 9, 12, 16, 15, 13])
 
@@ -209,7 +221,7 @@ def _book(sheet: Worksheet, report: MonthlyReport, lang: str) -> None:
 
     row += 1
     sheet.cell(row=row, column=1, value=report.first).number_format = DATE
-    sheet.cell(row=row, column=3, value=_l("opening_row", lang)).font = BOLD
+    sheet.cell(row=row, column=3, value=_l("opening_row", lang)).font = _style("bold")
     balances(row, book.opening.cash, book.opening.bank)
     for line in book.lines:
         row += 1
@@ -224,12 +236,12 @@ def _book(sheet: Worksheet, report: MonthlyReport, lang: str) -> None:
             sheet.cell(row=row, column=col, value=value).number_format = MONEY
     row += 1
     sheet.cell(row=row, column=1, value=report.last).number_format = DATE
-    sheet.cell(row=row, column=3, value=_l("closing_row", lang)).font = BOLD
+    sheet.cell(row=row, column=3, value=_l("closing_row", lang)).font = _style("bold")
     money_in, money_out = book.money_in, book.money_out
     for col, value in ((4, money_in.cash), (5, money_out.cash), (6, money_in.bank), (7, money_out.bank)):
         cell = sheet.cell(row=row, column=col, value=value)
         cell.number_format = MONEY
-        cell.font = BOLD
+        cell.font = _style("bold")
     balances(row, book.closing.cash, book.closing.bank)
     row += 1  # recoveries apart (issue 16): what of the money in came from written-off loans
     sheet.cell(row=row, column=3, value=_l("book_recovered", lang))
@@ -268,6 +280,8 @@ def _save(book: Workbook) -> bytes:
 
 
 def kelurahan_xlsx(report: MonthlyReport, lang: str) -> bytes:
+    from openpyxl import Workbook
+
     book = Workbook()
     first = book.active
     assert first is not None
@@ -315,12 +329,16 @@ CITY_HEADER_ROW = 5
 def city_xlsx(reports: Sequence[MonthlyReport], year: int, month: int, lang: str) -> bytes:
     """One row per kelurahan in the order given (arrears first), a total row, and a bar chart (collected against
     due per kelurahan) on a second sheet."""
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart.series import SeriesLabel
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = _l("sheet_city", lang)
     sheet["A1"] = _l("city_title", lang)
-    sheet["A1"].font = TITLE
+    sheet["A1"].font = _style("title")
     if reports:
         sheet["A3"] = period(reports[0], lang)
     else:
@@ -337,13 +355,13 @@ def city_xlsx(reports: Sequence[MonthlyReport], year: int, month: int, lang: str
                 cell.number_format = MONEY
     last_row = row
     row += 1
-    sheet.cell(row=row, column=2, value=_l("h_total", lang)).font = BOLD
+    sheet.cell(row=row, column=2, value=_l("h_total", lang)).font = _style("bold")
     for col, (key, get) in enumerate(CITY_COLUMNS, start=1):
         if key in CITY_RATES or key in CITY_TEXT:
             continue
         cell = sheet.cell(row=row, column=col, value=sum(get(r) for r in reports))
         cell.number_format = MONEY
-        cell.font = BOLD
+        cell.font = _style("bold")
     sheet.freeze_panes = sheet.cell(row=CITY_HEADER_ROW + 1, column=3)
     _widths(sheet, [14, 22] + [14] * (len(CITY_COLUMNS) - 2))
 
