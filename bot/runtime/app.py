@@ -9,6 +9,7 @@ the default command menus are set in ``post_init``, and the database is closed i
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
@@ -53,7 +54,8 @@ class PemApplication(Application):
         event loop, so that the first replies after a start do not wait while Jinja compiles what they need:
         that was the last miss of issue 12 (the first burst of button presses after a start answered in
         230-370 ms at p99, docs/performance.md). From Jinja's bytecode cache it takes ~0.3 s; the very first
-        start on a machine compiles, ~2-3 s. Polling does not wait for it."""
+        start on a machine compiles, ~2-3 s. Polling does not wait for it. It ends with ``gc.freeze()``
+        (see :meth:`_warm`)."""
         if self._warm_up is None:
             self._warm_up = asyncio.get_running_loop().create_task(self._warm(), name="pem-warm-up")
 
@@ -62,6 +64,10 @@ class PemApplication(Application):
         for _ in messages.warming():
             count += 1
             await asyncio.sleep(0)
+        # What start-up made (modules, compiled templates, the handlers) lives as long as the process: moved out
+        # of the garbage collector's reach, a full collection no longer walks it. Such a collection stopped the
+        # event loop for ~100 ms, the tail of the answers at N = 50 (docs/performance.md, issue 12).
+        gc.freeze()
         return count
 
     async def warmed(self) -> int:
