@@ -27,11 +27,13 @@ Layout: ``messages/templates/<lang>/<name>.j2``, ``lang`` in ``id`` (first) and 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache, lru_cache
+from importlib import metadata
 from pathlib import Path
 
 from babel import Locale
@@ -181,7 +183,14 @@ class _BytecodeCache(FileSystemBytecodeCache):
     """Jinja's cache of compiled templates in a per-user directory of the temp dir (mode 0700, checked by
     Jinja); an entry is keyed by the template's path and checked against its source, so an edited template
     is compiled afresh. The cache only saves time: when it cannot be read or written (a full or read-only
-    disk), the template is compiled as if it were not there."""
+    disk), the template is compiled as if it were not there.
+
+    Jinja keys an entry by the template alone, but the environment's options (autoescape, trim_blocks, the
+    line syntax) are compiled into the code too: the key here also holds a digest of this module's source, where
+    those options are set, so changing them (or upgrading Jinja) never reuses code compiled under the old ones."""
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return hashlib.sha1(f"{_ENVIRONMENT_DIGEST}|{super().get_cache_key(name, filename)}".encode()).hexdigest()
 
     def load_bytecode(self, bucket: Bucket) -> None:
         try:
@@ -194,6 +203,10 @@ class _BytecodeCache(FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
         except OSError as exc:
             log.debug("compiled template not cached: %s", exc)
+
+
+#: What the compiled code depends on besides the template: this module (the options) and Jinja's version.
+_ENVIRONMENT_DIGEST = hashlib.sha1(Path(__file__).read_bytes() + metadata.version("jinja2").encode()).hexdigest()
 
 
 def _bytecode_cache() -> _BytecodeCache | None:

@@ -49,6 +49,24 @@ def test_a_cached_template_is_compiled_afresh_when_its_source_changes(tmp_path: 
     assert _env(templates, cache).get_template("a.j2").render(name="Ana") == "Selamat pagi Ana"
 
 
+def test_code_compiled_under_other_environment_options_is_not_reused(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch):
+    """Jinja's own key is the template only; autoescape is compiled into the code, so a change of the options
+    (they are set in messages/__init__.py, whose digest is in the key) must not reuse the old code."""
+    templates, cache_dir = tmp_path / "t", tmp_path / "cache"
+    templates.mkdir()
+    cache_dir.mkdir()
+    (templates / "a.j2").write_text("{{ name }}")
+    cache = messages._BytecodeCache(str(cache_dir))
+    plain = Environment(loader=FileSystemLoader(str(templates)), bytecode_cache=cache, autoescape=False)
+    assert plain.get_template("a.j2").render(name="<b>") == "<b>"
+
+    monkeypatch.setattr(messages, "_ENVIRONMENT_DIGEST", "options changed")
+    escaping = Environment(loader=FileSystemLoader(str(templates)), bytecode_cache=cache, autoescape=True)
+    assert escaping.get_template("a.j2").render(name="<b>") == "&lt;b&gt;"
+    assert len(list(cache_dir.iterdir())) == 2
+
+
 def test_an_unusable_cache_only_costs_a_compile(tmp_path: Path):
     templates = tmp_path / "t"
     templates.mkdir()
